@@ -1,0 +1,794 @@
+//! Review cycles: configuration, settings with their defaults, and the lifecycle.
+//!
+//! # Lifecycle
+//!
+//! `Draft → Active → Closed`, and a draft can be deleted. Orthogonal to it a cycle is locked or
+//! not ([`LockState`]): a locked cycle refuses every write except `unlock` (rule R-WRITE, checked
+//! by [`decide`](crate::access::decide)), while reads go on.
+//!
+//! The cycle lifecycle table ([`CycleState::TRANSITIONS`]):
+//!
+//! | from | to | command |
+//! |---|---|---|
+//! | `draft` | `active` | launch |
+//! | `draft` | `deleted` | delete |
+//! | `active` | `closed` | close |
+//!
+//! The lock table ([`LockState::TRANSITIONS`]):
+//!
+//! | from | to | command |
+//! |---|---|---|
+//! | `unlocked` | `locked` | lock |
+//! | `locked` | `unlocked` | unlock |
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventKind};
+use crate::transition::{self, State, Transition};
+use crate::{CycleId, Error, PersonId, Result, TemplateId};
+
+/// The kinds of review a cycle can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewKind {
+    /// The participant reviews themselves (`Self` in DOMAIN.md).
+    #[serde(rename = "self")]
+    SelfReview,
+    /// The manager reviewer reviews the participant.
+    Manager,
+    /// An additional (dotted-line) manager reviews the participant.
+    AdditionalManager,
+    /// A peer reviews the participant.
+    Peer,
+    /// A direct report reviews the participant (their manager).
+    Upward,
+}
+
+impl ReviewKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [ReviewKind; 5] = [
+        ReviewKind::SelfReview,
+        ReviewKind::Manager,
+        ReviewKind::AdditionalManager,
+        ReviewKind::Peer,
+        ReviewKind::Upward,
+    ];
+
+    /// The kind's name in messages (`self`, `additional_manager`, ...).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::SelfReview => "self",
+            Self::Manager => "manager",
+            Self::AdditionalManager => "additional_manager",
+            Self::Peer => "peer",
+            Self::Upward => "upward",
+        }
+    }
+
+    /// Position in [`ALL`](Self::ALL), for per-kind arrays.
+    #[must_use]
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Manager or additional manager: the kinds shared once results are shared.
+    #[must_use]
+    pub const fn is_managerial(self) -> bool {
+        matches!(self, Self::Manager | Self::AdditionalManager)
+    }
+
+    /// Peer or upward: the kinds that can be anonymous, thresholded and removed.
+    #[must_use]
+    pub const fn is_feedback(self) -> bool {
+        matches!(self, Self::Peer | Self::Upward)
+    }
+}
+
+impl fmt::Display for ReviewKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which review kinds a cycle runs. Default: all five.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewKinds {
+    /// Self reviews.
+    pub self_review: bool,
+    /// Manager reviews.
+    pub manager: bool,
+    /// Additional manager reviews.
+    pub additional_manager: bool,
+    /// Peer reviews.
+    pub peer: bool,
+    /// Upward reviews.
+    pub upward: bool,
+}
+
+impl Default for ReviewKinds {
+    fn default() -> Self {
+        Self {
+            self_review: true,
+            manager: true,
+            additional_manager: true,
+            peer: true,
+            upward: true,
+        }
+    }
+}
+
+impl ReviewKinds {
+    /// Whether the cycle runs this kind.
+    #[must_use]
+    pub const fn runs(&self, kind: ReviewKind) -> bool {
+        match kind {
+            ReviewKind::SelfReview => self.self_review,
+            ReviewKind::Manager => self.manager,
+            ReviewKind::AdditionalManager => self.additional_manager,
+            ReviewKind::Peer => self.peer,
+            ReviewKind::Upward => self.upward,
+        }
+    }
+}
+
+/// The period a cycle reviews (both days included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    /// First day.
+    pub start: NaiveDate,
+    /// Last day.
+    pub end: NaiveDate,
+}
+
+/// A writing window: writes are accepted from `opens` until `due` (late writes only when the
+/// cycle allows late submissions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// When writing opens.
+    pub opens: DateTime<Utc>,
+    /// When the review is due.
+    pub due: DateTime<Utc>,
+}
+
+/// Writing windows per review kind; a kind without a window is open as long as the cycle is
+/// active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Windows {
+    /// Windows indexed by [`ReviewKind::index`].
+    pub by_kind: [Option<Window>; 5],
+}
+
+impl Windows {
+    /// The window of a kind.
+    #[must_use]
+    pub const fn of(&self, kind: ReviewKind) -> Option<Window> {
+        self.by_kind[kind.index()]
+    }
+
+    /// Sets the window of a kind.
+    #[must_use]
+    pub const fn with(mut self, kind: ReviewKind, window: Window) -> Self {
+        self.by_kind[kind.index()] = Some(window);
+        self
+    }
+}
+
+/// Gating of the manager review: when it opens for writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gating {
+    /// Manager and additional manager reviews open once the self review is submitted.
+    /// Default: `true`.
+    pub after_self: bool,
+    /// ... and once every assigned peer review is submitted. Default: `false`.
+    pub after_peers: bool,
+}
+
+impl Default for Gating {
+    fn default() -> Self {
+        Self {
+            after_self: true,
+            after_peers: false,
+        }
+    }
+}
+
+/// One step of an approval chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step", content = "levels")]
+pub enum ApprovalStep {
+    /// Any admin of the cycle.
+    Admins,
+    /// The participant's manager's manager (two levels up).
+    ManagersManager,
+    /// The manager `n` levels above the participant (`1` is the direct manager).
+    NthLevelUp(u32),
+    /// The head of the participant's department.
+    DepartmentHead,
+}
+
+/// A rating scale: whole points from `min` to `max`, each with a label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingScale {
+    /// Lowest point.
+    pub min: u8,
+    /// Highest point.
+    pub max: u8,
+    /// One label per point, lowest first.
+    pub labels: Vec<String>,
+}
+
+impl Default for RatingScale {
+    /// 1–5: needs improvement, partially meets, meets, exceeds, exceptional.
+    fn default() -> Self {
+        Self {
+            min: 1,
+            max: 5,
+            labels: [
+                "needs improvement",
+                "partially meets",
+                "meets",
+                "exceeds",
+                "exceptional",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// The settings of a cycle. Every field has the default named in its doc.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CycleSettings {
+    /// Participants may nominate their own peers. Default: `true`.
+    pub self_nomination: bool,
+    /// Fewest approved peers per participant. Default: `0`.
+    pub min_peers: u8,
+    /// Most approved peers per participant. Default: `5`.
+    pub max_peers: u8,
+    /// Nominations need the manager's (or an admin's) approval. Default: `true`.
+    pub nomination_approval: bool,
+    /// Pending nominations are approved at the nomination deadline. Default: `false`.
+    pub auto_approve_nominations: bool,
+    /// Peer reviews hide their author from the subject. Default: `true`.
+    pub anonymous_peer: bool,
+    /// Upward reviews hide their author from the subject. Default: `true`.
+    pub anonymous_upward: bool,
+    /// The subject sees peer feedback once results are shared. Default: `false`.
+    pub share_peer_with_subject: bool,
+    /// The subject sees upward feedback once results are shared. Default: `false`.
+    pub share_upward_with_subject: bool,
+    /// Fewest non-removed submitted reviews of a feedback kind before the subject sees any of
+    /// that kind. Default: `3`.
+    pub anonymity_threshold: u16,
+    /// Managers may remove peer/upward feedback from what the subject sees. Default: `false`.
+    pub managers_may_remove_feedback: bool,
+    /// Writes past a window's `due` are accepted. Default: `false`.
+    pub late_submissions: bool,
+    /// Gating of the manager review. Default: after the self review only.
+    pub gating: Gating,
+    /// Results need approval before they can be shared. Default: `false`.
+    pub approval_required: bool,
+    /// The approval steps, in order. Default: `[Admins]`.
+    pub approval_chain: Vec<ApprovalStep>,
+    /// Calibration runs between the manager review and approval. Default: `false`.
+    pub calibration: bool,
+    /// The rating scale. Default: 1–5 ([`RatingScale::default`]).
+    pub rating_scale: RatingScale,
+    /// Writing windows. Default: none (open while the cycle is active).
+    pub windows: Windows,
+}
+
+impl Default for CycleSettings {
+    fn default() -> Self {
+        Self {
+            self_nomination: true,
+            min_peers: 0,
+            max_peers: 5,
+            nomination_approval: true,
+            auto_approve_nominations: false,
+            anonymous_peer: true,
+            anonymous_upward: true,
+            share_peer_with_subject: false,
+            share_upward_with_subject: false,
+            anonymity_threshold: 3,
+            managers_may_remove_feedback: false,
+            late_submissions: false,
+            gating: Gating::default(),
+            approval_required: false,
+            approval_chain: vec![ApprovalStep::Admins],
+            calibration: false,
+            rating_scale: RatingScale::default(),
+            windows: Windows::default(),
+        }
+    }
+}
+
+impl CycleSettings {
+    /// Whether reviews of this kind hide their author from the subject.
+    #[must_use]
+    pub const fn is_anonymous(&self, kind: ReviewKind) -> bool {
+        match kind {
+            ReviewKind::Peer => self.anonymous_peer,
+            ReviewKind::Upward => self.anonymous_upward,
+            _ => false,
+        }
+    }
+
+    /// Whether the subject sees this feedback kind once results are shared.
+    #[must_use]
+    pub const fn shares_with_subject(&self, kind: ReviewKind) -> bool {
+        match kind {
+            ReviewKind::Peer => self.share_peer_with_subject,
+            ReviewKind::Upward => self.share_upward_with_subject,
+            _ => false,
+        }
+    }
+
+    /// Checks the settings for contradictions; the error names the setting.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the setting at fault.
+    pub fn validate(&self) -> Result<()> {
+        if self.min_peers > self.max_peers {
+            return Err(Error::invalid(
+                "min_peers",
+                format!(
+                    "`{}` is more than max_peers `{}`",
+                    self.min_peers, self.max_peers
+                ),
+            ));
+        }
+        if self.approval_required && self.approval_chain.is_empty() {
+            return Err(Error::invalid(
+                "approval_chain",
+                "approval is required but the chain has no step",
+            ));
+        }
+        if self.approval_chain.len() > usize::from(u8::MAX) {
+            return Err(Error::invalid("approval_chain", "more than 255 steps"));
+        }
+        if self
+            .approval_chain
+            .iter()
+            .any(|s| matches!(s, ApprovalStep::NthLevelUp(0)))
+        {
+            return Err(Error::invalid(
+                "approval_chain",
+                "`nth_level_up` needs at least one level",
+            ));
+        }
+        let scale = &self.rating_scale;
+        if scale.min >= scale.max {
+            return Err(Error::invalid(
+                "rating_scale",
+                format!("min `{}` is not below max `{}`", scale.min, scale.max),
+            ));
+        }
+        let points = usize::from(scale.max - scale.min) + 1;
+        if scale.labels.len() != points {
+            return Err(Error::invalid(
+                "rating_scale",
+                format!(
+                    "{} labels for {points} points",
+                    scale.labels.len()
+                ),
+            ));
+        }
+        for kind in ReviewKind::ALL {
+            if let Some(w) = self.windows.of(kind)
+                && w.opens >= w.due
+            {
+                return Err(Error::invalid(
+                    format!("windows.{kind}"),
+                    "opens at or after it is due",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What an admin configures when creating or editing a cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleConfig {
+    /// Display name.
+    pub name: String,
+    /// The reviewed period.
+    pub period: Period,
+    /// Which review kinds run.
+    pub kinds: ReviewKinds,
+    /// The question template of each kind that has one.
+    pub templates: Vec<(ReviewKind, TemplateId)>,
+    /// Settings.
+    pub settings: CycleSettings,
+}
+
+impl CycleConfig {
+    /// A config with every kind on, no templates and default settings.
+    #[must_use]
+    pub fn new(name: impl Into<String>, period: Period) -> Self {
+        Self {
+            name: name.into(),
+            period,
+            kinds: ReviewKinds::default(),
+            templates: Vec::new(),
+            settings: CycleSettings::default(),
+        }
+    }
+
+    /// Replaces the settings.
+    #[must_use]
+    pub fn with_settings(mut self, settings: CycleSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Replaces the review kinds.
+    #[must_use]
+    pub fn with_kinds(mut self, kinds: ReviewKinds) -> Self {
+        self.kinds = kinds;
+        self
+    }
+
+    /// Validates name, period and settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if self.name.trim().is_empty() {
+            return Err(Error::invalid("name", "must not be empty"));
+        }
+        if self.period.start > self.period.end {
+            return Err(Error::invalid(
+                "period",
+                format!(
+                    "starts `{}` after it ends `{}`",
+                    self.period.start, self.period.end
+                ),
+            ));
+        }
+        self.settings.validate()
+    }
+}
+
+/// The lifecycle state of a cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CycleState {
+    /// Being configured; can be deleted.
+    Draft,
+    /// Launched: packets exist, reviews are written.
+    Active,
+    /// Finished: read-only history.
+    Closed,
+    /// Deleted while in draft (terminal; storage drops the record).
+    Deleted,
+}
+
+impl State for CycleState {
+    const MACHINE: &'static str = "cycle";
+    const TRANSITIONS: &'static [Transition<Self>] = &[
+        Transition {
+            from: Self::Draft,
+            to: Self::Active,
+            command: "launch",
+        },
+        Transition {
+            from: Self::Draft,
+            to: Self::Deleted,
+            command: "delete",
+        },
+        Transition {
+            from: Self::Active,
+            to: Self::Closed,
+            command: "close",
+        },
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Active => "active",
+            Self::Closed => "closed",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+/// Whether a cycle is locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockState {
+    /// Writes are accepted.
+    Unlocked,
+    /// Every write but `unlock` is refused.
+    Locked,
+}
+
+impl State for LockState {
+    const MACHINE: &'static str = "cycle lock";
+    const TRANSITIONS: &'static [Transition<Self>] = &[
+        Transition {
+            from: Self::Unlocked,
+            to: Self::Locked,
+            command: "lock",
+        },
+        Transition {
+            from: Self::Locked,
+            to: Self::Unlocked,
+            command: "unlock",
+        },
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Unlocked => "unlocked",
+            Self::Locked => "locked",
+        }
+    }
+}
+
+/// A review cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cycle {
+    id: CycleId,
+    config: CycleConfig,
+    state: CycleState,
+    lock: LockState,
+    created_by: PersonId,
+    created_at: DateTime<Utc>,
+    collaborators: BTreeSet<PersonId>,
+    participants: BTreeSet<PersonId>,
+}
+
+impl Cycle {
+    /// Creates a draft cycle.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the config does not validate.
+    pub fn create(
+        id: CycleId,
+        config: CycleConfig,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<(Self, Event)> {
+        config.validate()?;
+        let event = Event::new(
+            at,
+            Some(by),
+            Some(id),
+            EventKind::CycleCreated {
+                name: config.name.clone(),
+            },
+        );
+        let cycle = Self {
+            id,
+            config,
+            state: CycleState::Draft,
+            lock: LockState::Unlocked,
+            created_by: by,
+            created_at: at,
+            collaborators: BTreeSet::new(),
+            participants: BTreeSet::new(),
+        };
+        Ok((cycle, event))
+    }
+
+    /// The id.
+    #[must_use]
+    pub const fn id(&self) -> CycleId {
+        self.id
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &CycleConfig {
+        &self.config
+    }
+
+    /// The settings (shorthand for `config().settings`).
+    #[must_use]
+    pub const fn settings(&self) -> &CycleSettings {
+        &self.config.settings
+    }
+
+    /// The lifecycle state.
+    #[must_use]
+    pub const fn state(&self) -> CycleState {
+        self.state
+    }
+
+    /// Whether the cycle is locked.
+    #[must_use]
+    pub fn is_locked(&self) -> bool {
+        self.lock == LockState::Locked
+    }
+
+    /// Who created it.
+    #[must_use]
+    pub const fn created_by(&self) -> PersonId {
+        self.created_by
+    }
+
+    /// When it was created: what review-admin grants' `since` is compared with.
+    #[must_use]
+    pub const fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// The cycle's collaborators.
+    #[must_use]
+    pub const fn collaborators(&self) -> &BTreeSet<PersonId> {
+        &self.collaborators
+    }
+
+    /// Whether the person is a collaborator of this cycle.
+    #[must_use]
+    #[inline]
+    pub fn is_collaborator(&self, person: PersonId) -> bool {
+        self.collaborators.contains(&person)
+    }
+
+    /// The explicit participant list chosen in draft (frozen at launch).
+    #[must_use]
+    pub const fn participants(&self) -> &BTreeSet<PersonId> {
+        &self.participants
+    }
+
+    fn event(&self, by: PersonId, at: DateTime<Utc>, kind: EventKind) -> Event {
+        Event::new(at, Some(by), Some(self.id), kind)
+    }
+
+    fn ensure_not_closed(&self) -> Result<()> {
+        match self.state {
+            CycleState::Draft | CycleState::Active => Ok(()),
+            CycleState::Closed | CycleState::Deleted => Err(Error::invalid(
+                "cycle",
+                format!("`{}` is {}", self.config.name, self.state.name()),
+            )),
+        }
+    }
+
+    /// Replaces the configuration (draft or active cycles).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the config does not validate or the cycle is closed.
+    pub fn edit(&mut self, config: CycleConfig, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        self.ensure_not_closed()?;
+        config.validate()?;
+        self.config = config;
+        Ok(self.event(by, at, EventKind::CycleEdited))
+    }
+
+    /// Adds a collaborator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the person already collaborates or the cycle is closed.
+    pub fn add_collaborator(
+        &mut self,
+        person: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        self.ensure_not_closed()?;
+        if !self.collaborators.insert(person) {
+            return Err(Error::invalid(
+                "collaborator",
+                format!("`{person}` already collaborates on this cycle"),
+            ));
+        }
+        Ok(self.event(by, at, EventKind::CollaboratorAdded { person }))
+    }
+
+    /// Removes a collaborator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the person is not a collaborator.
+    pub fn remove_collaborator(
+        &mut self,
+        person: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if !self.collaborators.remove(&person) {
+            return Err(Error::NotFound {
+                what: "collaborator",
+                id: person.to_string(),
+            });
+        }
+        Ok(self.event(by, at, EventKind::CollaboratorRemoved { person }))
+    }
+
+    /// Replaces the explicit participant list (draft only).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`]-style refusal as [`Error::Invalid`] once launched.
+    pub fn set_participants(
+        &mut self,
+        participants: impl IntoIterator<Item = PersonId>,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if self.state != CycleState::Draft {
+            return Err(Error::invalid(
+                "participants",
+                "the list is frozen at launch; add or remove participants one by one",
+            ));
+        }
+        self.participants = participants.into_iter().collect();
+        Ok(self.event(
+            by,
+            at,
+            EventKind::ParticipantsSet {
+                count: self.participants.len(),
+            },
+        ))
+    }
+
+    fn go(&mut self, to: CycleState) -> Result<()> {
+        transition::check(self.state, to)?;
+        self.state = to;
+        Ok(())
+    }
+
+    /// `draft → active`. Packets are made by [`launch`](crate::launch::launch), which calls this.
+    pub(crate) fn activate(&mut self, by: PersonId, at: DateTime<Utc>, packets: usize) -> Result<Event> {
+        self.go(CycleState::Active)?;
+        Ok(self.event(by, at, EventKind::CycleLaunched { packets }))
+    }
+
+    /// `draft → deleted`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] unless the cycle is a draft.
+    pub fn delete(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        self.go(CycleState::Deleted)?;
+        Ok(self.event(by, at, EventKind::CycleDeleted))
+    }
+
+    /// `active → closed`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] unless the cycle is active.
+    pub fn close(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        self.go(CycleState::Closed)?;
+        Ok(self.event(by, at, EventKind::CycleClosed))
+    }
+
+    /// `unlocked → locked`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] when already locked.
+    pub fn lock(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        transition::check(self.lock, LockState::Locked)?;
+        self.lock = LockState::Locked;
+        Ok(self.event(by, at, EventKind::CycleLocked))
+    }
+
+    /// `locked → unlocked`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] when not locked.
+    pub fn unlock(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        transition::check(self.lock, LockState::Unlocked)?;
+        self.lock = LockState::Unlocked;
+        Ok(self.event(by, at, EventKind::CycleUnlocked))
+    }
+}

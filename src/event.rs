@@ -1,0 +1,232 @@
+//! Domain events: what every accepted command records (the audit log).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::grants::GrantChange;
+use crate::nomination::NominationState;
+use crate::packet::{AssignmentRole, PacketState};
+use crate::{
+    CalibrationSessionId, CycleId, NominationId, PacketId, PersonId, ReviewId, ReviewKind,
+};
+
+/// One entry of the audit log: who did what, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it; `None` for the engine's own time-driven work.
+    pub by: Option<PersonId>,
+    /// The cycle it happened in, if any.
+    pub cycle: Option<CycleId>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// An event.
+    #[must_use]
+    pub const fn new(
+        at: DateTime<Utc>,
+        by: Option<PersonId>,
+        cycle: Option<CycleId>,
+        kind: EventKind,
+    ) -> Self {
+        Self {
+            at,
+            by,
+            cycle,
+            kind,
+        }
+    }
+}
+
+/// What happened. Serialized with a `type` tag in snake case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A draft cycle was created.
+    CycleCreated {
+        /// Its name.
+        name: String,
+    },
+    /// The cycle's configuration was replaced.
+    CycleEdited,
+    /// The explicit participant list was set.
+    ParticipantsSet {
+        /// How many participants.
+        count: usize,
+    },
+    /// A draft cycle was deleted.
+    CycleDeleted,
+    /// The cycle was launched.
+    CycleLaunched {
+        /// How many packets it made.
+        packets: usize,
+    },
+    /// The cycle was closed.
+    CycleClosed,
+    /// The cycle was locked.
+    CycleLocked,
+    /// The cycle was unlocked.
+    CycleUnlocked,
+    /// A collaborator was added to the cycle.
+    CollaboratorAdded {
+        /// Who.
+        person: PersonId,
+    },
+    /// A collaborator was removed from the cycle.
+    CollaboratorRemoved {
+        /// Who.
+        person: PersonId,
+    },
+    /// A packet was created for a participant.
+    PacketCreated {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+    },
+    /// A packet changed state.
+    PacketMoved {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+        /// State before.
+        from: PacketState,
+        /// State after.
+        to: PacketState,
+    },
+    /// A packet was withdrawn.
+    PacketWithdrawn {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+    },
+    /// A viewer or sharing user was added to a packet.
+    RoleAdded {
+        /// The packet.
+        packet: PacketId,
+        /// Which role.
+        role: AssignmentRole,
+        /// Who.
+        person: PersonId,
+    },
+    /// The manager reviewer changed mid-cycle.
+    ManagerChanged {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+        /// The manager reviewer before.
+        from: Option<PersonId>,
+        /// The manager reviewer after.
+        to: Option<PersonId>,
+    },
+    /// The manager review was opened before gating would.
+    GateOpened {
+        /// The packet.
+        packet: PacketId,
+    },
+    /// One approval step approved.
+    ApprovalGiven {
+        /// The packet.
+        packet: PacketId,
+        /// The step approved (0-based).
+        step: usize,
+        /// Whether that was the last step.
+        done: bool,
+    },
+    /// The packet was sent back to the manager.
+    SentBack {
+        /// The packet.
+        packet: PacketId,
+        /// The approver's comment.
+        comment: String,
+    },
+    /// The participant acknowledged their results.
+    Acknowledged {
+        /// The packet.
+        packet: PacketId,
+        /// Their comment.
+        comment: Option<String>,
+    },
+    /// A review was assigned.
+    ReviewAssigned {
+        /// The review.
+        review: ReviewId,
+        /// Its kind.
+        kind: ReviewKind,
+        /// Its author.
+        author: PersonId,
+        /// Its subject.
+        subject: PersonId,
+    },
+    /// A review draft was saved.
+    ReviewDraftSaved {
+        /// The review.
+        review: ReviewId,
+    },
+    /// A review was submitted.
+    ReviewSubmitted {
+        /// The review.
+        review: ReviewId,
+        /// Its kind.
+        kind: ReviewKind,
+        /// Its subject.
+        subject: PersonId,
+    },
+    /// A submitted review was reopened.
+    ReviewReopened {
+        /// The review.
+        review: ReviewId,
+    },
+    /// A review was cancelled.
+    ReviewCancelled {
+        /// The review.
+        review: ReviewId,
+    },
+    /// A review's feedback was removed from what the subject sees.
+    FeedbackRemoved {
+        /// The review.
+        review: ReviewId,
+    },
+    /// A peer was nominated.
+    NominationCreated {
+        /// The nomination.
+        nomination: NominationId,
+        /// The participant.
+        subject: PersonId,
+        /// The nominee.
+        nominee: PersonId,
+    },
+    /// A nomination was approved, denied or declined.
+    NominationDecided {
+        /// The nomination.
+        nomination: NominationId,
+        /// Its new state.
+        state: NominationState,
+        /// The reason given, if any.
+        reason: Option<String>,
+    },
+    /// A calibration session was created.
+    CalibrationCreated {
+        /// The session.
+        session: CalibrationSessionId,
+    },
+    /// A calibration session was opened or closed.
+    CalibrationMoved {
+        /// The session.
+        session: CalibrationSessionId,
+        /// Whether it is now open.
+        open: bool,
+    },
+    /// A grant was given or revoked.
+    GrantChanged {
+        /// What changed.
+        change: GrantChange,
+    },
+}

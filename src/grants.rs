@@ -1,0 +1,577 @@
+//! Grants: the library-held role data that is not derived from the org or the cycle.
+//!
+//! Review admins, global viewers, past-review visibility of default additional managers, and
+//! custom roles live here; collaborators live on the [`Cycle`](crate::Cycle), cycle viewers and
+//! sharing users on the [`Packet`](crate::Packet). Every change returns an event (grants are
+//! audited).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventKind};
+use crate::id::{IdMap, IdSet};
+use crate::org::OrgSnapshot;
+use crate::{CustomRoleId, CycleId, Error, PersonId, Result};
+
+/// A review-admin grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminGrant {
+    /// When the person became a review admin: they administer cycles created at or after it.
+    pub since: DateTime<Utc>,
+    /// Whether cycles created before `since` are visible too (allow) or not (restrict).
+    pub past_cycles: bool,
+}
+
+impl AdminGrant {
+    /// Whether the grant covers a cycle created at `created_at`: `admin(P, C)`.
+    #[must_use]
+    pub fn covers(&self, created_at: DateTime<Utc>) -> bool {
+        self.past_cycles || created_at >= self.since
+    }
+}
+
+/// An admin permission that a custom role can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Permission {
+    /// Read every submitted review of people in scope (R-READ-4).
+    ViewAllReviews,
+    /// Create cycles (R-WRITE-1; needs the all-cycles scope).
+    CreateCycles,
+    /// Delete draft cycles (R-WRITE-1).
+    DeleteCycles,
+    /// Create and edit templates (R-WRITE-1).
+    ManageTemplates,
+    /// Edit cycles, participants and assignments; launch; close (R-WRITE-2).
+    EditCycles,
+    /// Lock and unlock cycles (R-WRITE-3).
+    LockCycles,
+    /// Reopen submitted reviews (R-WRITE-3).
+    ReopenReviews,
+    /// Create, open and close calibration sessions (R-WRITE-4).
+    ManageCalibration,
+    /// Send reminders (R-WRITE-5).
+    SendReminders,
+    /// Nominate peers (R-WRITE-7).
+    NominatePeers,
+    /// Approve or deny nominations (R-WRITE-8).
+    DecideNominations,
+    /// Remove peer/upward feedback (R-WRITE-10).
+    RemoveFeedback,
+    /// Change calibrated ratings (R-WRITE-11).
+    ChangeCalibratedRatings,
+    /// Approve as the "admins" step of an approval chain (R-WRITE-12).
+    ApproveResults,
+    /// Share results (R-WRITE-13).
+    ShareResults,
+    /// Unshare results (R-WRITE-13).
+    UnshareResults,
+    /// View progress (R-WRITE-15).
+    ViewProgress,
+}
+
+impl Permission {
+    const fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+}
+
+/// A set of [`Permission`]s.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Permissions(u32);
+
+impl Permissions {
+    /// No permission.
+    pub const NONE: Self = Self(0);
+
+    /// Whether the set holds `p`.
+    #[must_use]
+    pub const fn contains(self, p: Permission) -> bool {
+        self.0 & p.bit() != 0
+    }
+
+    /// The set with `p` added.
+    #[must_use]
+    pub const fn with(self, p: Permission) -> Self {
+        Self(self.0 | p.bit())
+    }
+}
+
+impl FromIterator<Permission> for Permissions {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        iter.into_iter().fold(Self::NONE, Self::with)
+    }
+}
+
+impl fmt::Debug for Permissions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Permissions {
+    /// The permissions in the set.
+    pub fn iter(self) -> impl Iterator<Item = Permission> {
+        ALL_PERMISSIONS.into_iter().filter(move |p| self.contains(*p))
+    }
+}
+
+const ALL_PERMISSIONS: [Permission; 17] = [
+    Permission::ViewAllReviews,
+    Permission::CreateCycles,
+    Permission::DeleteCycles,
+    Permission::ManageTemplates,
+    Permission::EditCycles,
+    Permission::LockCycles,
+    Permission::ReopenReviews,
+    Permission::ManageCalibration,
+    Permission::SendReminders,
+    Permission::NominatePeers,
+    Permission::DecideNominations,
+    Permission::RemoveFeedback,
+    Permission::ChangeCalibratedRatings,
+    Permission::ApproveResults,
+    Permission::ShareResults,
+    Permission::UnshareResults,
+    Permission::ViewProgress,
+];
+
+impl Serialize for Permissions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Permissions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Permission>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+/// A named set of admin permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomRole {
+    /// Id.
+    pub id: CustomRoleId,
+    /// Display name.
+    pub name: String,
+    /// What it allows.
+    pub permissions: Permissions,
+}
+
+/// Which cycles a custom-role grant reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CycleScope {
+    /// Every cycle, present and future.
+    All,
+    /// Only these.
+    Listed(BTreeSet<CycleId>),
+}
+
+impl CycleScope {
+    /// Whether the scope reaches `cycle` (`None`: a cycle not yet created, reached by `All`).
+    #[must_use]
+    pub fn contains(&self, cycle: Option<CycleId>) -> bool {
+        match (self, cycle) {
+            (Self::All, _) => true,
+            (Self::Listed(set), Some(c)) => set.contains(&c),
+            (Self::Listed(_), None) => false,
+        }
+    }
+}
+
+/// Which people a custom-role grant reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeopleScope {
+    /// Everyone.
+    Everyone,
+    /// The org subtree under this person, the person included (read in the cycle's snapshot).
+    SubtreeOf(PersonId),
+}
+
+impl PeopleScope {
+    /// Whether `person` is in scope in `snapshot`.
+    #[must_use]
+    #[inline]
+    pub fn contains(&self, snapshot: &OrgSnapshot, person: PersonId) -> bool {
+        match *self {
+            Self::Everyone => true,
+            Self::SubtreeOf(root) => root == person || snapshot.is_ancestor(root, person),
+        }
+    }
+}
+
+/// A custom role granted to one person, with its scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGrant {
+    /// The role.
+    pub role: CustomRoleId,
+    /// The cycles it reaches.
+    pub cycles: CycleScope,
+    /// The people it reaches.
+    pub people: PeopleScope,
+}
+
+/// One audited change to the grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum GrantChange {
+    /// Someone became a review admin.
+    AdminGranted {
+        /// Who.
+        person: PersonId,
+        /// The grant.
+        grant: AdminGrant,
+    },
+    /// Someone stopped being a review admin.
+    AdminRevoked {
+        /// Who.
+        person: PersonId,
+    },
+    /// A global viewer was added.
+    GlobalViewerGranted {
+        /// The viewer.
+        viewer: PersonId,
+        /// Whose reviews.
+        subject: PersonId,
+    },
+    /// A global viewer was removed.
+    GlobalViewerRevoked {
+        /// The viewer.
+        viewer: PersonId,
+        /// Whose reviews.
+        subject: PersonId,
+    },
+    /// A default additional manager was given visibility of all past reviews.
+    PastReviewsGranted {
+        /// The additional manager.
+        viewer: PersonId,
+        /// Whose reviews.
+        subject: PersonId,
+    },
+    /// That visibility was taken back.
+    PastReviewsRevoked {
+        /// The additional manager.
+        viewer: PersonId,
+        /// Whose reviews.
+        subject: PersonId,
+    },
+    /// A custom role was defined or redefined.
+    RoleDefined {
+        /// The role.
+        role: CustomRole,
+    },
+    /// A custom role was granted.
+    RoleGranted {
+        /// To whom.
+        person: PersonId,
+        /// With which scopes.
+        grant: RoleGrant,
+    },
+    /// A custom role was revoked from a person.
+    RoleRevoked {
+        /// From whom.
+        person: PersonId,
+        /// Which role.
+        role: CustomRoleId,
+    },
+}
+
+/// The serialized form: plain sorted lists.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct GrantsData {
+    admins: Vec<(PersonId, AdminGrant)>,
+    global_viewers: Vec<(PersonId, PersonId)>,
+    past_review_viewers: Vec<(PersonId, PersonId)>,
+    roles: Vec<CustomRole>,
+    role_grants: Vec<(PersonId, RoleGrant)>,
+}
+
+/// Every grant, indexed for the permission engine's hot path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "GrantsData", into = "GrantsData")]
+pub struct Grants {
+    admins: IdMap<PersonId, AdminGrant>,
+    global_viewers: IdSet<(PersonId, PersonId)>,
+    past_review_viewers: IdSet<(PersonId, PersonId)>,
+    roles: IdMap<CustomRoleId, CustomRole>,
+    role_grants: IdMap<PersonId, Vec<RoleGrant>>,
+}
+
+impl From<GrantsData> for Grants {
+    fn from(d: GrantsData) -> Self {
+        let mut role_grants: IdMap<PersonId, Vec<RoleGrant>> = IdMap::default();
+        for (p, g) in d.role_grants {
+            role_grants.entry(p).or_default().push(g);
+        }
+        Self {
+            admins: d.admins.into_iter().collect(),
+            global_viewers: d.global_viewers.into_iter().collect(),
+            past_review_viewers: d.past_review_viewers.into_iter().collect(),
+            roles: d.roles.into_iter().map(|r| (r.id, r)).collect(),
+            role_grants,
+        }
+    }
+}
+
+impl From<Grants> for GrantsData {
+    fn from(g: Grants) -> Self {
+        let mut d = GrantsData {
+            admins: g.admins.into_iter().collect(),
+            global_viewers: g.global_viewers.into_iter().collect(),
+            past_review_viewers: g.past_review_viewers.into_iter().collect(),
+            roles: g.roles.into_values().collect(),
+            role_grants: g
+                .role_grants
+                .into_iter()
+                .flat_map(|(p, gs)| gs.into_iter().map(move |g| (p, g)))
+                .collect(),
+        };
+        d.admins.sort_by_key(|(p, _)| *p);
+        d.global_viewers.sort();
+        d.past_review_viewers.sort();
+        d.roles.sort_by_key(|r| r.id);
+        d.role_grants.sort_by_key(|(p, g)| (*p, g.role));
+        d
+    }
+}
+
+impl Grants {
+    /// No grants.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn event(change: GrantChange, by: PersonId, at: DateTime<Utc>) -> Event {
+        Event::new(at, Some(by), None, EventKind::GrantChanged { change })
+    }
+
+    /// Makes `person` a review admin (replacing an earlier admin grant).
+    pub fn grant_admin(
+        &mut self,
+        person: PersonId,
+        grant: AdminGrant,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Event {
+        self.admins.insert(person, grant);
+        Self::event(GrantChange::AdminGranted { person, grant }, by, at)
+    }
+
+    /// Removes a review-admin grant.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the person is not a review admin.
+    pub fn revoke_admin(&mut self, person: PersonId, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        self.admins.remove(&person).ok_or_else(|| Error::NotFound {
+            what: "review admin",
+            id: person.to_string(),
+        })?;
+        Ok(Self::event(GrantChange::AdminRevoked { person }, by, at))
+    }
+
+    /// Makes `viewer` a global viewer of `subject`'s reviews, in every cycle.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when `viewer` is `subject` or already a global viewer of them.
+    pub fn grant_global_viewer(
+        &mut self,
+        viewer: PersonId,
+        subject: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if viewer == subject {
+            return Err(Error::invalid("viewer", "a person cannot view their own reviews as a viewer"));
+        }
+        if !self.global_viewers.insert((viewer, subject)) {
+            return Err(Error::invalid("viewer", "already a global viewer of that person"));
+        }
+        Ok(Self::event(GrantChange::GlobalViewerGranted { viewer, subject }, by, at))
+    }
+
+    /// Removes a global viewer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when there is no such grant.
+    pub fn revoke_global_viewer(
+        &mut self,
+        viewer: PersonId,
+        subject: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if !self.global_viewers.remove(&(viewer, subject)) {
+            return Err(Error::NotFound {
+                what: "global viewer",
+                id: viewer.to_string(),
+            });
+        }
+        Ok(Self::event(GrantChange::GlobalViewerRevoked { viewer, subject }, by, at))
+    }
+
+    /// Grants `viewer`, `subject`'s default additional manager, visibility of all of
+    /// `subject`'s past reviews (it reaches every cycle).
+    ///
+    /// The grant is what `decide` checks: the host grants it to the person who is the default
+    /// additional manager, and revokes it when that changes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when `viewer` is `subject` or already has it.
+    pub fn grant_past_reviews(
+        &mut self,
+        viewer: PersonId,
+        subject: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if viewer == subject {
+            return Err(Error::invalid("viewer", "a person cannot view their own reviews as a viewer"));
+        }
+        if !self.past_review_viewers.insert((viewer, subject)) {
+            return Err(Error::invalid("viewer", "already sees that person's past reviews"));
+        }
+        Ok(Self::event(GrantChange::PastReviewsGranted { viewer, subject }, by, at))
+    }
+
+    /// Takes back past-review visibility.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when there is no such grant.
+    pub fn revoke_past_reviews(
+        &mut self,
+        viewer: PersonId,
+        subject: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if !self.past_review_viewers.remove(&(viewer, subject)) {
+            return Err(Error::NotFound {
+                what: "past-review visibility",
+                id: viewer.to_string(),
+            });
+        }
+        Ok(Self::event(GrantChange::PastReviewsRevoked { viewer, subject }, by, at))
+    }
+
+    /// Defines (or redefines) a custom role.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the name is empty.
+    pub fn define_role(&mut self, role: CustomRole, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        if role.name.trim().is_empty() {
+            return Err(Error::invalid("role name", "must not be empty"));
+        }
+        self.roles.insert(role.id, role.clone());
+        Ok(Self::event(GrantChange::RoleDefined { role }, by, at))
+    }
+
+    /// Grants a defined custom role to `person`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an undefined role; [`Error::Invalid`] when the person already
+    /// holds it.
+    pub fn grant_role(
+        &mut self,
+        person: PersonId,
+        grant: RoleGrant,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if !self.roles.contains_key(&grant.role) {
+            return Err(Error::NotFound {
+                what: "custom role",
+                id: grant.role.to_string(),
+            });
+        }
+        let held = self.role_grants.entry(person).or_default();
+        if held.iter().any(|g| g.role == grant.role) {
+            return Err(Error::invalid("role", "the person already holds that role"));
+        }
+        held.push(grant.clone());
+        Ok(Self::event(GrantChange::RoleGranted { person, grant }, by, at))
+    }
+
+    /// Revokes a custom role from `person`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the person does not hold it.
+    pub fn revoke_role(
+        &mut self,
+        person: PersonId,
+        role: CustomRoleId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        let held = self.role_grants.get_mut(&person);
+        let Some(held) = held.filter(|h| h.iter().any(|g| g.role == role)) else {
+            return Err(Error::NotFound {
+                what: "role grant",
+                id: role.to_string(),
+            });
+        };
+        held.retain(|g| g.role != role);
+        if held.is_empty() {
+            self.role_grants.remove(&person);
+        }
+        Ok(Self::event(GrantChange::RoleRevoked { person, role }, by, at))
+    }
+
+    /// The person's review-admin grant, if any.
+    #[must_use]
+    #[inline]
+    pub fn admin(&self, person: PersonId) -> Option<&AdminGrant> {
+        self.admins.get(&person)
+    }
+
+    /// Every review admin.
+    pub fn admins(&self) -> impl Iterator<Item = (PersonId, &AdminGrant)> {
+        self.admins.iter().map(|(p, g)| (*p, g))
+    }
+
+    /// Whether `viewer` is a global viewer of `subject`.
+    #[must_use]
+    #[inline]
+    pub fn is_global_viewer(&self, viewer: PersonId, subject: PersonId) -> bool {
+        !self.global_viewers.is_empty() && self.global_viewers.contains(&(viewer, subject))
+    }
+
+    /// Whether `viewer` has past-review visibility of `subject`.
+    #[must_use]
+    #[inline]
+    pub fn sees_past_reviews(&self, viewer: PersonId, subject: PersonId) -> bool {
+        !self.past_review_viewers.is_empty() && self.past_review_viewers.contains(&(viewer, subject))
+    }
+
+    /// The custom role with this id.
+    #[must_use]
+    pub fn role(&self, id: CustomRoleId) -> Option<&CustomRole> {
+        self.roles.get(&id)
+    }
+
+    /// The custom roles granted to `person`.
+    #[must_use]
+    #[inline]
+    pub fn roles_of(&self, person: PersonId) -> &[RoleGrant] {
+        if self.role_grants.is_empty() {
+            return &[];
+        }
+        self.role_grants.get(&person).map_or(&[], Vec::as_slice)
+    }
+}

@@ -1,0 +1,628 @@
+//! People, departments and the org snapshot a cycle reads its manager relations from.
+//!
+//! An [`OrgSnapshot`] is built once from the host's people and departments (at launch, from the
+//! `Directory`). Building is linear in the number of people: ids are indexed, children are laid
+//! out in one array, and a single depth-first walk numbers every person in pre-order and records
+//! the size of their subtree. "Is `a` a strict ancestor of `b`" is then two comparisons:
+//! `pre[a] < pre[b] < pre[a] + size[a]`, with no walk to the root.
+//!
+//! Bad data is refused with an [`OrgError`] that names the people involved.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::IdMap;
+use crate::{DepartmentId, PersonId};
+
+const NONE: u32 = u32::MAX;
+
+/// A person as the host's HR system knows them: the input to an [`OrgSnapshot`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Stable id.
+    pub id: PersonId,
+    /// Display name, used in explanations and messages.
+    pub name: String,
+    /// Whether the person is currently employed.
+    pub active: bool,
+    /// Direct manager, if any.
+    pub manager: Option<PersonId>,
+    /// Department, if any.
+    pub department: Option<DepartmentId>,
+    /// Default additional manager (dotted line), if any: assigned to every packet of theirs.
+    pub additional_manager: Option<PersonId>,
+}
+
+impl Person {
+    /// An active person with no manager, department or additional manager.
+    #[must_use]
+    pub fn new(id: PersonId, name: impl Into<String>) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            active: true,
+            manager: None,
+            department: None,
+            additional_manager: None,
+        }
+    }
+
+    /// Sets the direct manager.
+    #[must_use]
+    pub fn with_manager(mut self, manager: PersonId) -> Self {
+        self.manager = Some(manager);
+        self
+    }
+
+    /// Sets the department.
+    #[must_use]
+    pub fn with_department(mut self, department: DepartmentId) -> Self {
+        self.department = Some(department);
+        self
+    }
+
+    /// Sets the default additional manager.
+    #[must_use]
+    pub fn with_additional_manager(mut self, manager: PersonId) -> Self {
+        self.additional_manager = Some(manager);
+        self
+    }
+
+    /// Sets the active flag.
+    #[must_use]
+    pub fn with_active(mut self, active: bool) -> Self {
+        self.active = active;
+        self
+    }
+}
+
+/// A department with its head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    /// Stable id.
+    pub id: DepartmentId,
+    /// Display name.
+    pub name: String,
+    /// The head of the department, if any.
+    pub head: Option<PersonId>,
+}
+
+impl Department {
+    /// A department without a head.
+    #[must_use]
+    pub fn new(id: DepartmentId, name: impl Into<String>) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            head: None,
+        }
+    }
+
+    /// Sets the head.
+    #[must_use]
+    pub fn with_head(mut self, head: PersonId) -> Self {
+        self.head = Some(head);
+        self
+    }
+}
+
+/// Why org data was refused. Every variant names the people (or department) involved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OrgError {
+    /// Following managers from a person comes back to them.
+    #[error("manager loop: {}", Names(names))]
+    ManagerLoop {
+        /// The people on the loop, each managed by the next; the first is repeated at the end.
+        people: Vec<PersonId>,
+        /// Their names, in the same order.
+        names: Vec<String>,
+    },
+    /// A person's manager is not among the people given.
+    #[error("`{name}` has manager `{manager}`, who is not in the org")]
+    UnknownManager {
+        /// The person.
+        person: PersonId,
+        /// Their name.
+        name: String,
+        /// The missing manager's id.
+        manager: PersonId,
+    },
+    /// A person's default additional manager is not among the people given.
+    #[error("`{name}` has additional manager `{manager}`, who is not in the org")]
+    UnknownAdditionalManager {
+        /// The person.
+        person: PersonId,
+        /// Their name.
+        name: String,
+        /// The missing additional manager's id.
+        manager: PersonId,
+    },
+    /// Two people share an id.
+    #[error("duplicate person id `{id}`, used by `{first}` and `{second}`")]
+    DuplicatePerson {
+        /// The id.
+        id: PersonId,
+        /// The first person's name.
+        first: String,
+        /// The second person's name.
+        second: String,
+    },
+    /// A person's department is not among the departments given.
+    #[error("`{name}` is in department `{department}`, which is not in the org")]
+    UnknownDepartment {
+        /// The person.
+        person: PersonId,
+        /// Their name.
+        name: String,
+        /// The missing department.
+        department: DepartmentId,
+    },
+    /// Two departments share an id.
+    #[error("duplicate department id `{id}`, used by `{first}` and `{second}`")]
+    DuplicateDepartment {
+        /// The id.
+        id: DepartmentId,
+        /// The first department's name.
+        first: String,
+        /// The second department's name.
+        second: String,
+    },
+    /// A department's head is not among the people given.
+    #[error("department `{department}` has head `{head}`, who is not in the org")]
+    UnknownHead {
+        /// The department's name.
+        department: String,
+        /// The missing head's id.
+        head: PersonId,
+    },
+    /// More people than the snapshot can number.
+    #[error("{count} people is more than an org snapshot holds")]
+    TooLarge {
+        /// How many people were given.
+        count: usize,
+    },
+}
+
+struct Names<'a>(&'a [String]);
+
+impl fmt::Display for Names<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" → ")?;
+            }
+            write!(f, "`{name}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// The serialized form of a snapshot: just its people and departments. Indices are rebuilt
+/// (and the data re-validated) when it is read back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OrgData {
+    people: Vec<Person>,
+    departments: Vec<Department>,
+}
+
+/// An immutable, validated org chart with O(1) manager-chain queries.
+///
+/// ```
+/// use appraise::{OrgSnapshot, Person, PersonId};
+///
+/// let ann = Person::new(PersonId::from_key("ann"), "ann");
+/// let bo = Person::new(PersonId::from_key("bo"), "bo").with_manager(ann.id);
+/// let cy = Person::new(PersonId::from_key("cy"), "cy").with_manager(bo.id);
+/// let org = OrgSnapshot::build(vec![ann.clone(), bo.clone(), cy.clone()], vec![])?;
+/// assert!(org.is_ancestor(ann.id, cy.id));
+/// assert!(!org.is_ancestor(cy.id, ann.id));
+/// assert_eq!(org.manager_path(ann.id, cy.id), Some(vec![ann.id, bo.id, cy.id]));
+/// # Ok::<(), appraise::Error>(())
+/// ```
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "OrgData", into = "OrgData")]
+pub struct OrgSnapshot {
+    people: Vec<Person>,
+    departments: Vec<Department>,
+    index: IdMap<PersonId, u32>,
+    department_index: IdMap<DepartmentId, u32>,
+    parent: Vec<u32>,
+    pre: Vec<u32>,
+    size: Vec<u32>,
+    depth: Vec<u32>,
+    /// People in pre-order: a subtree is a contiguous range.
+    order: Vec<u32>,
+    child_start: Vec<u32>,
+    children: Vec<u32>,
+}
+
+impl fmt::Debug for OrgSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OrgSnapshot")
+            .field("people", &self.people.len())
+            .field("departments", &self.departments.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for OrgSnapshot {
+    fn eq(&self, other: &Self) -> bool {
+        self.people == other.people && self.departments == other.departments
+    }
+}
+
+impl TryFrom<OrgData> for OrgSnapshot {
+    type Error = OrgError;
+
+    fn try_from(data: OrgData) -> Result<Self, OrgError> {
+        Self::build_inner(data.people, data.departments)
+    }
+}
+
+impl From<OrgSnapshot> for OrgData {
+    fn from(org: OrgSnapshot) -> Self {
+        Self {
+            people: org.people,
+            departments: org.departments,
+        }
+    }
+}
+
+impl OrgSnapshot {
+    /// Validates and indexes the org, in time linear in the number of people.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Org`](crate::Error::Org) on a duplicate id, an unknown manager, additional
+    /// manager, department or head, or a manager loop.
+    pub fn build(people: Vec<Person>, departments: Vec<Department>) -> crate::Result<Self> {
+        Ok(Self::build_inner(people, departments)?)
+    }
+
+    fn build_inner(people: Vec<Person>, departments: Vec<Department>) -> Result<Self, OrgError> {
+        let n = people.len();
+        if n >= NONE as usize {
+            return Err(OrgError::TooLarge { count: n });
+        }
+        let mut index = IdMap::with_capacity_and_hasher(n, Default::default());
+        for (i, p) in people.iter().enumerate() {
+            if let Some(&first) = index.get(&p.id) {
+                return Err(OrgError::DuplicatePerson {
+                    id: p.id,
+                    first: people[first as usize].name.clone(),
+                    second: p.name.clone(),
+                });
+            }
+            index.insert(p.id, i as u32);
+        }
+        let mut department_index =
+            IdMap::with_capacity_and_hasher(departments.len(), Default::default());
+        for (i, d) in departments.iter().enumerate() {
+            if let Some(&first) = department_index.get(&d.id) {
+                return Err(OrgError::DuplicateDepartment {
+                    id: d.id,
+                    first: departments[first as usize].name.clone(),
+                    second: d.name.clone(),
+                });
+            }
+            if let Some(head) = d.head
+                && !index.contains_key(&head)
+            {
+                return Err(OrgError::UnknownHead {
+                    department: d.name.clone(),
+                    head,
+                });
+            }
+            department_index.insert(d.id, i as u32);
+        }
+
+        let mut parent = vec![NONE; n];
+        for (i, p) in people.iter().enumerate() {
+            if let Some(m) = p.manager {
+                match index.get(&m) {
+                    Some(&mi) => parent[i] = mi,
+                    None => {
+                        return Err(OrgError::UnknownManager {
+                            person: p.id,
+                            name: p.name.clone(),
+                            manager: m,
+                        });
+                    }
+                }
+            }
+            if let Some(a) = p.additional_manager
+                && !index.contains_key(&a)
+            {
+                return Err(OrgError::UnknownAdditionalManager {
+                    person: p.id,
+                    name: p.name.clone(),
+                    manager: a,
+                });
+            }
+            if let Some(d) = p.department
+                && !department_index.contains_key(&d)
+            {
+                return Err(OrgError::UnknownDepartment {
+                    person: p.id,
+                    name: p.name.clone(),
+                    department: d,
+                });
+            }
+        }
+
+        // Children in one array (counting sort by parent), in input order.
+        let mut child_start = vec![0u32; n + 1];
+        for &p in &parent {
+            if p != NONE {
+                child_start[p as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            child_start[i + 1] += child_start[i];
+        }
+        let mut fill = child_start.clone();
+        let mut children = vec![0u32; child_start[n] as usize];
+        for (i, &p) in parent.iter().enumerate() {
+            if p != NONE {
+                children[fill[p as usize] as usize] = i as u32;
+                fill[p as usize] += 1;
+            }
+        }
+
+        // One iterative depth-first walk from the roots: pre-order number, depth, subtree size.
+        let mut pre = vec![NONE; n];
+        let mut size = vec![1u32; n];
+        let mut depth = vec![0u32; n];
+        let mut order = Vec::with_capacity(n);
+        let mut stack: Vec<(u32, u32)> = Vec::new(); // (node, next child offset)
+        for root in 0..n as u32 {
+            if parent[root as usize] != NONE {
+                continue;
+            }
+            pre[root as usize] = order.len() as u32;
+            order.push(root);
+            stack.push((root, child_start[root as usize]));
+            while let Some(top) = stack.last_mut() {
+                let (node, next) = *top;
+                if next < child_start[node as usize + 1] {
+                    top.1 += 1;
+                    let child = children[next as usize];
+                    pre[child as usize] = order.len() as u32;
+                    depth[child as usize] = depth[node as usize] + 1;
+                    order.push(child);
+                    stack.push((child, child_start[child as usize]));
+                } else {
+                    stack.pop();
+                    size[node as usize] = order.len() as u32 - pre[node as usize];
+                }
+            }
+        }
+        if order.len() < n {
+            return Err(find_loop(&people, &parent, &pre));
+        }
+
+        Ok(Self {
+            people,
+            departments,
+            index,
+            department_index,
+            parent,
+            pre,
+            size,
+            depth,
+            order,
+            child_start,
+            children,
+        })
+    }
+
+    /// A copy of this snapshot with `person`'s manager changed (or removed with `None`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`](crate::Error::NotFound) when `person` is not in the snapshot, and
+    /// [`Error::Org`](crate::Error::Org) when the change would create a loop or names an
+    /// unknown manager.
+    pub fn with_manager_changed(
+        &self,
+        person: PersonId,
+        manager: Option<PersonId>,
+    ) -> crate::Result<Self> {
+        let i = self.idx(person).ok_or_else(|| crate::Error::NotFound {
+            what: "person",
+            id: person.to_string(),
+        })?;
+        let mut people = self.people.clone();
+        people[i as usize].manager = manager;
+        Self::build(people, self.departments.clone())
+    }
+
+    /// Number of people.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.people.len()
+    }
+
+    /// Whether the snapshot has nobody in it.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+
+    /// Everyone, in the order given to [`build`](Self::build).
+    #[must_use]
+    pub fn people(&self) -> &[Person] {
+        &self.people
+    }
+
+    /// Every department.
+    #[must_use]
+    pub fn departments(&self) -> &[Department] {
+        &self.departments
+    }
+
+    #[inline]
+    pub(crate) fn idx(&self, id: PersonId) -> Option<u32> {
+        self.index.get(&id).copied()
+    }
+
+    /// The person with this id.
+    #[must_use]
+    pub fn person(&self, id: PersonId) -> Option<&Person> {
+        self.idx(id).map(|i| &self.people[i as usize])
+    }
+
+    /// Whether the person is in the snapshot.
+    #[must_use]
+    pub fn contains(&self, id: PersonId) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    /// The person's display name, or `None` when unknown.
+    #[must_use]
+    pub fn name(&self, id: PersonId) -> Option<&str> {
+        self.person(id).map(|p| p.name.as_str())
+    }
+
+    /// The person's direct manager.
+    #[must_use]
+    pub fn manager_of(&self, id: PersonId) -> Option<PersonId> {
+        let i = self.idx(id)?;
+        let p = self.parent[i as usize];
+        (p != NONE).then(|| self.people[p as usize].id)
+    }
+
+    /// The manager `n` levels up (`1` is the direct manager, `2` the manager's manager).
+    #[must_use]
+    pub fn nth_manager(&self, id: PersonId, n: u32) -> Option<PersonId> {
+        let mut i = self.idx(id)?;
+        if n == 0 || n > self.depth[i as usize] {
+            return None;
+        }
+        for _ in 0..n {
+            i = self.parent[i as usize];
+        }
+        Some(self.people[i as usize].id)
+    }
+
+    /// How many managers are above the person (`0` for a root).
+    #[must_use]
+    pub fn depth(&self, id: PersonId) -> Option<u32> {
+        self.idx(id).map(|i| self.depth[i as usize])
+    }
+
+    /// Whether `ancestor` is a strict ancestor of `person` in the supervisor tree: their
+    /// manager, their manager's manager, and so on. O(1), allocation-free.
+    #[must_use]
+    #[inline]
+    pub fn is_ancestor(&self, ancestor: PersonId, person: PersonId) -> bool {
+        match (self.idx(ancestor), self.idx(person)) {
+            (Some(a), Some(p)) => self.is_ancestor_idx(a, p),
+            _ => false,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_ancestor_idx(&self, a: u32, p: u32) -> bool {
+        let (pa, pp) = (self.pre[a as usize], self.pre[p as usize]);
+        pa < pp && pp < pa + self.size[a as usize]
+    }
+
+    /// The managers from `ancestor` down to `person`, both included, when `ancestor` is a strict
+    /// ancestor of `person`: `[dana, bo, ann]` means dana manages bo, who manages ann.
+    #[must_use]
+    pub fn manager_path(&self, ancestor: PersonId, person: PersonId) -> Option<Vec<PersonId>> {
+        let (a, mut p) = (self.idx(ancestor)?, self.idx(person)?);
+        if !self.is_ancestor_idx(a, p) {
+            return None;
+        }
+        let mut path = vec![self.people[p as usize].id];
+        while p != a {
+            p = self.parent[p as usize];
+            path.push(self.people[p as usize].id);
+        }
+        path.reverse();
+        Some(path)
+    }
+
+    /// The person's direct reports, in input order.
+    pub fn direct_reports(&self, id: PersonId) -> impl Iterator<Item = PersonId> + '_ {
+        let range = match self.idx(id) {
+            Some(i) => {
+                self.child_start[i as usize] as usize..self.child_start[i as usize + 1] as usize
+            }
+            None => 0..0,
+        };
+        self.children[range]
+            .iter()
+            .map(|&c| self.people[c as usize].id)
+    }
+
+    /// The person's extended team: everyone below them, at any depth (not the person).
+    pub fn extended_team(&self, id: PersonId) -> impl Iterator<Item = PersonId> + '_ {
+        let range = match self.idx(id) {
+            Some(i) => {
+                let start = self.pre[i as usize] as usize;
+                start + 1..start + self.size[i as usize] as usize
+            }
+            None => 0..0,
+        };
+        self.order[range]
+            .iter()
+            .map(|&c| self.people[c as usize].id)
+    }
+
+    /// The department with this id.
+    #[must_use]
+    pub fn department(&self, id: DepartmentId) -> Option<&Department> {
+        self.department_index
+            .get(&id)
+            .map(|&i| &self.departments[i as usize])
+    }
+
+    /// The head of the person's department.
+    #[must_use]
+    pub fn department_head_of(&self, id: PersonId) -> Option<PersonId> {
+        self.department(self.person(id)?.department?)?.head
+    }
+}
+
+/// Finds one loop among the people the walk from the roots did not reach (every one of them
+/// leads into a loop), following managers with a per-walk mark: linear overall.
+fn find_loop(people: &[Person], parent: &[u32], pre: &[u32]) -> OrgError {
+    let n = people.len();
+    let mut mark = vec![NONE; n];
+    for start in 0..n {
+        if pre[start] != NONE || mark[start] != NONE {
+            continue;
+        }
+        let mut i = start;
+        while mark[i] == NONE {
+            mark[i] = start as u32;
+            i = parent[i] as usize;
+        }
+        if mark[i] == start as u32 {
+            // `i` is on a loop found by this walk.
+            let first = i;
+            let mut ids = vec![people[first].id];
+            let mut names = vec![people[first].name.clone()];
+            let mut j = parent[first] as usize;
+            loop {
+                ids.push(people[j].id);
+                names.push(people[j].name.clone());
+                if j == first {
+                    break;
+                }
+                j = parent[j] as usize;
+            }
+            return OrgError::ManagerLoop { people: ids, names };
+        }
+    }
+    // Unreachable for data the walk rejected; report an empty loop rather than panic.
+    OrgError::ManagerLoop {
+        people: Vec::new(),
+        names: Vec::new(),
+    }
+}

@@ -1,0 +1,887 @@
+//! Packets: a participant's record in a cycle, with their review assignments.
+//!
+//! # States
+//!
+//! `Nominating → Writing → ManagerSubmitted → (Calibrating) → (PendingApproval) → ReadyToShare →
+//! Shared → Acknowledged`. The steps in parentheses exist only when the cycle turns calibration
+//! or approval on. Each edge has one command (and, in the engine, one actor check and one event).
+//!
+//! The packet table ([`PacketState::TRANSITIONS`]):
+//!
+//! | from | to | command |
+//! |---|---|---|
+//! | `nominating` | `writing` | close nominations |
+//! | `writing` | `manager_submitted` | submit manager review |
+//! | `manager_submitted` | `writing` | reopen manager review |
+//! | `manager_submitted` | `calibrating` | finish writing (calibration on) |
+//! | `manager_submitted` | `pending_approval` | finish writing (approval on, calibration off) |
+//! | `manager_submitted` | `ready_to_share` | finish writing (calibration and approval off) |
+//! | `calibrating` | `pending_approval` | close calibration (approval on) |
+//! | `calibrating` | `ready_to_share` | close calibration (approval off) |
+//! | `pending_approval` | `ready_to_share` | approve (last step) |
+//! | `pending_approval` | `writing` | send back |
+//! | `ready_to_share` | `shared` | share |
+//! | `shared` | `ready_to_share` | unshare |
+//! | `shared` | `acknowledged` | acknowledge |
+//!
+//! Orthogonal to the state, a packet can be **withdrawn** (its participant left or was removed
+//! from the cycle): it is kept, read-only, and excluded from progress.
+//!
+//! # Approval chains
+//!
+//! Each step of the cycle's chain names its approver for this participant from the cycle's org
+//! snapshot ([`resolve_step`]). A step that would name the subject (a department head reviewing
+//! their own results), or that names nobody (no manager that many levels up), passes to the next
+//! step; when it is the last step, to the admins.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::cycle::{ApprovalStep, CycleSettings};
+use crate::event::{Event, EventKind};
+use crate::id::IdSource;
+use crate::org::OrgSnapshot;
+use crate::review::{Review, ReviewState};
+use crate::transition::{self, State, Transition};
+use crate::{CycleId, Error, PacketId, PersonId, Result, ReviewId, ReviewKind};
+
+/// The most cycle-specific additional managers a packet can have (plus one default).
+pub const MAX_CYCLE_ADDITIONAL_MANAGERS: usize = 5;
+
+/// The state of a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PacketState {
+    /// Peers are being nominated.
+    Nominating,
+    /// Reviews are being written.
+    Writing,
+    /// The manager review is submitted.
+    ManagerSubmitted,
+    /// In calibration (only when the cycle calibrates).
+    Calibrating,
+    /// Waiting for the approval chain (only when the cycle requires approval).
+    PendingApproval,
+    /// Results can be shared with the participant.
+    ReadyToShare,
+    /// Results are shared with the participant.
+    Shared,
+    /// The participant acknowledged their results.
+    Acknowledged,
+}
+
+impl PacketState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [PacketState; 8] = [
+        Self::Nominating,
+        Self::Writing,
+        Self::ManagerSubmitted,
+        Self::Calibrating,
+        Self::PendingApproval,
+        Self::ReadyToShare,
+        Self::Shared,
+        Self::Acknowledged,
+    ];
+
+    /// `Shared` or later: the participant can see their results.
+    #[must_use]
+    pub const fn is_shared(self) -> bool {
+        matches!(self, Self::Shared | Self::Acknowledged)
+    }
+}
+
+const fn t(from: PacketState, to: PacketState, command: &'static str) -> Transition<PacketState> {
+    Transition { from, to, command }
+}
+
+impl State for PacketState {
+    const MACHINE: &'static str = "packet";
+    const TRANSITIONS: &'static [Transition<Self>] = {
+        use PacketState::*;
+        &[
+            t(Nominating, Writing, "close nominations"),
+            t(Writing, ManagerSubmitted, "submit manager review"),
+            t(ManagerSubmitted, Writing, "reopen manager review"),
+            t(ManagerSubmitted, Calibrating, "finish writing (calibration on)"),
+            t(
+                ManagerSubmitted,
+                PendingApproval,
+                "finish writing (approval on, calibration off)",
+            ),
+            t(
+                ManagerSubmitted,
+                ReadyToShare,
+                "finish writing (calibration and approval off)",
+            ),
+            t(Calibrating, PendingApproval, "close calibration (approval on)"),
+            t(Calibrating, ReadyToShare, "close calibration (approval off)"),
+            t(PendingApproval, ReadyToShare, "approve (last step)"),
+            t(PendingApproval, Writing, "send back"),
+            t(ReadyToShare, Shared, "share"),
+            t(Shared, ReadyToShare, "unshare"),
+            t(Shared, Acknowledged, "acknowledge"),
+        ]
+    };
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Nominating => "nominating",
+            Self::Writing => "writing",
+            Self::ManagerSubmitted => "manager_submitted",
+            Self::Calibrating => "calibrating",
+            Self::PendingApproval => "pending_approval",
+            Self::ReadyToShare => "ready_to_share",
+            Self::Shared => "shared",
+            Self::Acknowledged => "acknowledged",
+        }
+    }
+}
+
+/// Per-kind counts of a packet's reviews, kept in step by the review transitions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindTally {
+    /// Reviews of the kind that are not cancelled.
+    pub assigned: u16,
+    /// Of those, submitted.
+    pub submitted: u16,
+    /// Of the submitted, removed from what the subject sees.
+    pub removed: u16,
+}
+
+impl KindTally {
+    /// Submitted and not removed: what the anonymity threshold counts.
+    #[must_use]
+    pub const fn visible(&self) -> u16 {
+        self.submitted - self.removed
+    }
+}
+
+/// Who approves one step of an approval chain, for one participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepApprover {
+    /// This person.
+    Person(PersonId),
+    /// Any admin of the cycle.
+    Admins,
+    /// Nobody: the step passes to the next one.
+    Skipped,
+}
+
+/// Resolves step `index` of `chain` for `subject` against the cycle's org snapshot.
+///
+/// A step naming the subject or nobody passes to the next step, or to the admins when it is
+/// the last one.
+#[must_use]
+pub fn resolve_step(
+    snapshot: &OrgSnapshot,
+    chain: &[ApprovalStep],
+    index: usize,
+    subject: PersonId,
+) -> StepApprover {
+    let Some(step) = chain.get(index) else {
+        return StepApprover::Skipped;
+    };
+    let named = match *step {
+        ApprovalStep::Admins => return StepApprover::Admins,
+        ApprovalStep::ManagersManager => snapshot.nth_manager(subject, 2),
+        ApprovalStep::NthLevelUp(n) => snapshot.nth_manager(subject, n),
+        ApprovalStep::DepartmentHead => snapshot.department_head_of(subject),
+    };
+    match named {
+        Some(p) if p != subject => StepApprover::Person(p),
+        _ if index + 1 == chain.len() => StepApprover::Admins,
+        _ => StepApprover::Skipped,
+    }
+}
+
+/// The role an assignment gives its person on a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentRole {
+    /// Cycle-specific additional manager.
+    AdditionalManager,
+    /// Upward reviewer.
+    UpwardReviewer,
+    /// Peer.
+    Peer,
+    /// Cycle-specific review viewer.
+    Viewer,
+    /// Sharing user.
+    Sharer,
+}
+
+/// A participant's record in a cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Packet {
+    pub(crate) id: PacketId,
+    pub(crate) cycle: CycleId,
+    pub(crate) subject: PersonId,
+    pub(crate) state: PacketState,
+    pub(crate) withdrawn: bool,
+    pub(crate) manager: Option<PersonId>,
+    pub(crate) former_managers: Vec<PersonId>,
+    pub(crate) default_additional_manager: Option<PersonId>,
+    pub(crate) additional_managers: Vec<PersonId>,
+    pub(crate) upward_reviewers: Vec<PersonId>,
+    pub(crate) peers: Vec<PersonId>,
+    pub(crate) viewers: Vec<PersonId>,
+    pub(crate) sharers: Vec<PersonId>,
+    pub(crate) gate_opened: bool,
+    pub(crate) approval_step: u8,
+    pub(crate) approval_passed: u8,
+    pub(crate) tally: [KindTally; 5],
+}
+
+impl Packet {
+    pub(crate) fn new(
+        id: PacketId,
+        cycle: CycleId,
+        subject: PersonId,
+        state: PacketState,
+    ) -> Self {
+        Self {
+            id,
+            cycle,
+            subject,
+            state,
+            withdrawn: false,
+            manager: None,
+            former_managers: Vec::new(),
+            default_additional_manager: None,
+            additional_managers: Vec::new(),
+            upward_reviewers: Vec::new(),
+            peers: Vec::new(),
+            viewers: Vec::new(),
+            sharers: Vec::new(),
+            gate_opened: false,
+            approval_step: 0,
+            approval_passed: 0,
+            tally: [KindTally::default(); 5],
+        }
+    }
+
+    /// The id.
+    #[must_use]
+    pub const fn id(&self) -> PacketId {
+        self.id
+    }
+
+    /// The cycle.
+    #[must_use]
+    pub const fn cycle(&self) -> CycleId {
+        self.cycle
+    }
+
+    /// The participant.
+    #[must_use]
+    pub const fn subject(&self) -> PersonId {
+        self.subject
+    }
+
+    /// The state.
+    #[must_use]
+    pub const fn state(&self) -> PacketState {
+        self.state
+    }
+
+    /// Whether the packet is withdrawn (leaver or removed participant).
+    #[must_use]
+    pub const fn is_withdrawn(&self) -> bool {
+        self.withdrawn
+    }
+
+    /// The current manager reviewer.
+    #[must_use]
+    pub const fn manager(&self) -> Option<PersonId> {
+        self.manager
+    }
+
+    /// Former manager reviewers who submitted their manager review before a manager change and
+    /// so keep read access to this participant's reviews in this cycle.
+    #[must_use]
+    pub fn former_managers(&self) -> &[PersonId] {
+        &self.former_managers
+    }
+
+    /// The default additional manager (from the org), if any.
+    #[must_use]
+    pub const fn default_additional_manager(&self) -> Option<PersonId> {
+        self.default_additional_manager
+    }
+
+    /// The cycle-specific additional managers (at most five).
+    #[must_use]
+    pub fn additional_managers(&self) -> &[PersonId] {
+        &self.additional_managers
+    }
+
+    /// The upward reviewers.
+    #[must_use]
+    pub fn upward_reviewers(&self) -> &[PersonId] {
+        &self.upward_reviewers
+    }
+
+    /// The assigned peers.
+    #[must_use]
+    pub fn peers(&self) -> &[PersonId] {
+        &self.peers
+    }
+
+    /// The cycle-specific review viewers.
+    #[must_use]
+    pub fn viewers(&self) -> &[PersonId] {
+        &self.viewers
+    }
+
+    /// The sharing users.
+    #[must_use]
+    pub fn sharers(&self) -> &[PersonId] {
+        &self.sharers
+    }
+
+    /// Whether an admin opened the manager review early for this participant.
+    #[must_use]
+    pub const fn gate_opened(&self) -> bool {
+        self.gate_opened
+    }
+
+    /// Per-kind review counts.
+    #[must_use]
+    pub const fn tally(&self, kind: ReviewKind) -> KindTally {
+        self.tally[kind.index()]
+    }
+
+    /// The current approval step (meaningful while `pending_approval`).
+    #[must_use]
+    pub const fn approval_step(&self) -> usize {
+        self.approval_step as usize
+    }
+
+    /// How many approval steps were passed at most, ever (their approvers keep read access).
+    #[must_use]
+    pub const fn approval_steps_passed(&self) -> usize {
+        self.approval_passed as usize
+    }
+
+    /// Whether `person` is one of the additional managers (default or cycle-specific).
+    #[must_use]
+    #[inline]
+    pub fn is_additional_manager(&self, person: PersonId) -> bool {
+        self.default_additional_manager == Some(person) || self.additional_managers.contains(&person)
+    }
+
+    /// Whether the manager review is open for writing under the cycle's gating.
+    #[must_use]
+    pub fn manager_gate_open(&self, settings: &CycleSettings) -> bool {
+        if self.gate_opened {
+            return true;
+        }
+        let own = self.tally(ReviewKind::SelfReview);
+        let peers = self.tally(ReviewKind::Peer);
+        (!settings.gating.after_self || own.assigned == 0 || own.submitted >= own.assigned)
+            && (!settings.gating.after_peers || peers.submitted >= peers.assigned)
+    }
+
+    fn event(&self, by: Option<PersonId>, at: DateTime<Utc>, kind: EventKind) -> Event {
+        Event::new(at, by, Some(self.cycle), kind)
+    }
+
+    pub(crate) fn go(&mut self, to: PacketState, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
+        let from = self.state;
+        transition::check(from, to)?;
+        self.state = to;
+        Ok(self.event(
+            Some(by),
+            at,
+            EventKind::PacketMoved {
+                packet: self.id,
+                subject: self.subject,
+                from,
+                to,
+            },
+        ))
+    }
+
+    /// Assigns a new review of `kind` to `author` and records the assignment on the packet.
+    ///
+    /// Manager reviews go to the manager reviewer and self reviews to the subject; additional
+    /// manager, peer and upward reviews add the author to that list.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the author would review themselves as a peer, upward reviewer or
+    /// manager, is already assigned that role, or a limit is reached (five cycle-specific
+    /// additional managers); when the review kind is off in the cycle; or when the packet is
+    /// withdrawn.
+    pub fn assign(
+        &mut self,
+        settings_kinds: &crate::cycle::ReviewKinds,
+        kind: ReviewKind,
+        author: PersonId,
+        ids: &mut dyn IdSource,
+        by: Option<PersonId>,
+        at: DateTime<Utc>,
+    ) -> Result<(Review, Event)> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
+        if !settings_kinds.runs(kind) {
+            return Err(Error::invalid(
+                "kind",
+                format!("the cycle does not run {kind} reviews"),
+            ));
+        }
+        let is_self = author == self.subject;
+        match kind {
+            ReviewKind::SelfReview if !is_self => {
+                return Err(Error::invalid("author", "a self review is written by its subject"));
+            }
+            ReviewKind::SelfReview if self.tally(kind).assigned > 0 => {
+                return Err(Error::invalid("author", "the self review is already assigned"));
+            }
+            ReviewKind::SelfReview => {}
+            _ if is_self => {
+                return Err(Error::invalid(
+                    "author",
+                    format!("a person cannot write the {kind} review about themselves"),
+                ));
+            }
+            ReviewKind::Manager => {
+                if self.manager != Some(author) {
+                    return Err(Error::invalid(
+                        "author",
+                        "the manager review goes to the manager reviewer; change the manager first",
+                    ));
+                }
+                if self.tally(kind).assigned > 0 {
+                    return Err(Error::invalid("author", "the manager review is already assigned"));
+                }
+            }
+            ReviewKind::AdditionalManager => {
+                if self.default_additional_manager != Some(author) {
+                    add_unique(
+                        &mut self.additional_managers,
+                        author,
+                        "additional manager",
+                        Some(MAX_CYCLE_ADDITIONAL_MANAGERS),
+                    )?;
+                }
+            }
+            ReviewKind::Peer => add_unique(&mut self.peers, author, "peer", None)?,
+            ReviewKind::Upward => {
+                add_unique(&mut self.upward_reviewers, author, "upward reviewer", None)?;
+            }
+        }
+        self.tally[kind.index()].assigned += 1;
+        let review = Review {
+            id: ReviewId::from_uuid(ids.next_uuid()),
+            cycle: self.cycle,
+            packet: self.id,
+            subject: self.subject,
+            author,
+            kind,
+            state: ReviewState::Assigned,
+            removed: false,
+            updated_at: at,
+        };
+        let event = self.event(
+            by,
+            at,
+            EventKind::ReviewAssigned {
+                review: review.id,
+                kind,
+                author,
+                subject: self.subject,
+            },
+        );
+        Ok((review, event))
+    }
+
+    /// Adds a cycle-specific viewer or sharing user (the roles that come with no review).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for the subject themselves, a duplicate, a review-carrying role
+    /// (use [`assign`](Self::assign)), or a withdrawn packet.
+    pub fn add_role(
+        &mut self,
+        role: AssignmentRole,
+        person: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
+        if person == self.subject {
+            return Err(Error::invalid(
+                "person",
+                "a participant cannot hold a role on their own packet",
+            ));
+        }
+        match role {
+            AssignmentRole::Viewer => add_unique(&mut self.viewers, person, "viewer", None)?,
+            AssignmentRole::Sharer => add_unique(&mut self.sharers, person, "sharing user", None)?,
+            _ => {
+                return Err(Error::invalid(
+                    "role",
+                    "reviewer roles come with a review: assign the review instead",
+                ));
+            }
+        }
+        Ok(self.event(
+            Some(by),
+            at,
+            EventKind::RoleAdded {
+                packet: self.id,
+                role,
+                person,
+            },
+        ))
+    }
+
+    /// Opens the manager review for writing before gating would (audited).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when already open early.
+    pub fn open_gate(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        if self.gate_opened {
+            return Err(Error::invalid("gating", "the manager review is already open"));
+        }
+        self.gate_opened = true;
+        Ok(self.event(Some(by), at, EventKind::GateOpened { packet: self.id }))
+    }
+
+    /// `nominating → writing`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] from the packet table.
+    pub fn close_nominations(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        self.go(PacketState::Writing, by, at)
+    }
+
+    /// After the manager review: `manager_submitted → calibrating | pending_approval |
+    /// ready_to_share`, whichever the cycle's settings call for next.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] unless `manager_submitted`.
+    pub fn finish_writing(
+        &mut self,
+        settings: &CycleSettings,
+        snapshot: &OrgSnapshot,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        let to = if settings.calibration {
+            PacketState::Calibrating
+        } else {
+            self.after_calibration(settings)
+        };
+        self.enter(to, settings, snapshot, by, at)
+    }
+
+    /// `calibrating → pending_approval | ready_to_share`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] unless `calibrating`.
+    pub fn close_calibration(
+        &mut self,
+        settings: &CycleSettings,
+        snapshot: &OrgSnapshot,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        let to = self.after_calibration(settings);
+        self.enter(to, settings, snapshot, by, at)
+    }
+
+    fn after_calibration(&self, settings: &CycleSettings) -> PacketState {
+        if settings.approval_required {
+            PacketState::PendingApproval
+        } else {
+            PacketState::ReadyToShare
+        }
+    }
+
+    fn enter(
+        &mut self,
+        to: PacketState,
+        settings: &CycleSettings,
+        snapshot: &OrgSnapshot,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        let event = self.go(to, by, at)?;
+        if to == PacketState::PendingApproval {
+            self.approval_step = 0;
+            self.skip_steps(settings, snapshot);
+            self.approval_passed = self.approval_passed.max(self.approval_step);
+        }
+        Ok(event)
+    }
+
+    /// Moves past steps that resolve to nobody.
+    fn skip_steps(&mut self, settings: &CycleSettings, snapshot: &OrgSnapshot) {
+        let chain = &settings.approval_chain;
+        while usize::from(self.approval_step) < chain.len()
+            && resolve_step(snapshot, chain, self.approval_step.into(), self.subject)
+                == StepApprover::Skipped
+        {
+            self.approval_step += 1;
+        }
+    }
+
+    /// Approves the current step; after the last step, `pending_approval → ready_to_share`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] unless `pending_approval`.
+    pub fn approve(
+        &mut self,
+        settings: &CycleSettings,
+        snapshot: &OrgSnapshot,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if self.withdrawn || self.state != PacketState::PendingApproval {
+            // Let the table (and the withdrawn check) produce the refusal.
+            self.go(PacketState::ReadyToShare, by, at)?;
+        }
+        let step = self.approval_step;
+        self.approval_step = step.saturating_add(1);
+        self.skip_steps(settings, snapshot);
+        self.approval_passed = self.approval_passed.max(self.approval_step);
+        if usize::from(self.approval_step) >= settings.approval_chain.len() {
+            self.go(PacketState::ReadyToShare, by, at)?;
+        }
+        Ok(self.event(
+            Some(by),
+            at,
+            EventKind::ApprovalGiven {
+                packet: self.id,
+                step: step.into(),
+                done: self.state == PacketState::ReadyToShare,
+            },
+        ))
+    }
+
+    /// Sends the packet back to the manager: `pending_approval → writing`, and the submitted
+    /// manager review back to draft.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] unless `pending_approval`; [`Error::Invalid`] when
+    /// `manager_review` is not this packet's submitted manager review.
+    pub fn send_back(
+        &mut self,
+        manager_review: &mut Review,
+        comment: &str,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Event>> {
+        if manager_review.packet != self.id
+            || manager_review.kind != ReviewKind::Manager
+            || manager_review.state != ReviewState::Submitted
+        {
+            return Err(Error::invalid(
+                "review",
+                "send back needs this packet's submitted manager review",
+            ));
+        }
+        let moved = self.go(PacketState::Writing, by, at)?;
+        manager_review.reopen_unchecked(self, at);
+        self.approval_step = 0;
+        Ok(vec![
+            moved,
+            self.event(
+                Some(by),
+                at,
+                EventKind::SentBack {
+                    packet: self.id,
+                    comment: comment.to_owned(),
+                },
+            ),
+        ])
+    }
+
+    /// `ready_to_share → shared`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] from the packet table.
+    pub fn share(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        self.go(PacketState::Shared, by, at)
+    }
+
+    /// `shared → ready_to_share` (admins only, audited).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] from the packet table.
+    pub fn unshare(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        self.go(PacketState::ReadyToShare, by, at)
+    }
+
+    /// `shared → acknowledged`, with the participant's optional comment.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] from the packet table.
+    pub fn acknowledge(
+        &mut self,
+        comment: Option<&str>,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Event>> {
+        let moved = self.go(PacketState::Acknowledged, by, at)?;
+        Ok(vec![
+            moved,
+            self.event(
+                Some(by),
+                at,
+                EventKind::Acknowledged {
+                    packet: self.id,
+                    comment: comment.map(str::to_owned),
+                },
+            ),
+        ])
+    }
+
+    /// Changes the manager reviewer mid-cycle (DOMAIN.md, "manager change"): a manager review
+    /// not yet submitted is cancelled (kept, readable by its author only) and a new one is
+    /// assigned to the new manager; a submitted one stays, and its author keeps read access to
+    /// this participant's reviews in this cycle as a former manager.
+    ///
+    /// `current_review` is the packet's live (not cancelled) manager review, if any. Returns the
+    /// new manager review, if one was assigned, and the events.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the new manager is the subject or already the manager, or the
+    /// review passed is not this packet's live manager review.
+    pub fn change_manager(
+        &mut self,
+        new_manager: Option<PersonId>,
+        current_review: Option<&mut Review>,
+        kinds: &crate::cycle::ReviewKinds,
+        ids: &mut dyn IdSource,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<(Option<Review>, Vec<Event>)> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
+        if new_manager == Some(self.subject) {
+            return Err(Error::invalid("manager", "a participant cannot manage themselves"));
+        }
+        if new_manager == self.manager {
+            return Err(Error::invalid("manager", "that is already the manager reviewer"));
+        }
+        let old = self.manager;
+        let mut events = Vec::with_capacity(3);
+        let mut needs_new_review = kinds.manager;
+        if let Some(review) = current_review {
+            if review.packet != self.id
+                || review.kind != ReviewKind::Manager
+                || review.state == ReviewState::Cancelled
+            {
+                return Err(Error::invalid(
+                    "review",
+                    "the manager change needs this packet's live manager review",
+                ));
+            }
+            if review.state == ReviewState::Submitted {
+                needs_new_review = false;
+                if !self.former_managers.contains(&review.author) {
+                    self.former_managers.push(review.author);
+                }
+            } else {
+                events.push(review.cancel(self, by, at)?);
+            }
+        }
+        self.manager = new_manager;
+        events.insert(
+            0,
+            self.event(
+                Some(by),
+                at,
+                EventKind::ManagerChanged {
+                    packet: self.id,
+                    subject: self.subject,
+                    from: old,
+                    to: new_manager,
+                },
+            ),
+        );
+        let mut new_review = None;
+        if let (Some(m), true) = (new_manager, needs_new_review) {
+            let (review, event) = self.assign(kinds, ReviewKind::Manager, m, ids, Some(by), at)?;
+            new_review = Some(review);
+            events.push(event);
+        }
+        Ok((new_review, events))
+    }
+
+    /// Withdraws the packet (leaver or removed participant): kept, read-only, out of progress.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when already withdrawn.
+    pub fn withdraw(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        if self.withdrawn {
+            return Err(Error::invalid("packet", "already withdrawn"));
+        }
+        self.withdrawn = true;
+        Ok(self.event(
+            Some(by),
+            at,
+            EventKind::PacketWithdrawn {
+                packet: self.id,
+                subject: self.subject,
+            },
+        ))
+    }
+}
+
+fn add_unique(
+    list: &mut Vec<PersonId>,
+    person: PersonId,
+    role: &str,
+    max: Option<usize>,
+) -> Result<()> {
+    if list.contains(&person) {
+        return Err(Error::invalid(
+            "author",
+            format!("`{person}` is already a {role} of this participant"),
+        ));
+    }
+    if let Some(max) = max
+        && list.len() >= max
+    {
+        return Err(Error::invalid(
+            "author",
+            format!("at most {max} cycle-specific {role}s"),
+        ));
+    }
+    list.push(person);
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! Reviews: one author's review of one subject, of one kind, inside a cycle.
+//!
+//! # States
+//!
+//! `Assigned → Draft → Submitted`; admins and collaborators can reopen a submitted review (back
+//! to `Draft`), and an unsubmitted review can be `Cancelled` (a manager change or a leaver):
+//! then only its author reads it. Orthogonal to the state, a submitted peer or upward review can
+//! be **removed**: the subject no longer sees it; everyone else who may read it still can.
+//!
+//! The review table ([`ReviewState::TRANSITIONS`]):
+//!
+//! | from | to | command |
+//! |---|---|---|
+//! | `assigned` | `draft` | save draft |
+//! | `assigned` | `submitted` | submit |
+//! | `draft` | `submitted` | submit |
+//! | `submitted` | `draft` | reopen |
+//! | `assigned` | `cancelled` | cancel |
+//! | `draft` | `cancelled` | cancel |
+//!
+//! Every method takes the review's [`Packet`] as well: the packet keeps the per-kind counts the
+//! anonymity threshold and gating read, and moves when the manager review is submitted or
+//! reopened, so the two can never disagree.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventKind};
+use crate::packet::{Packet, PacketState};
+use crate::transition::{self, State, Transition};
+use crate::{CycleId, Error, PacketId, PersonId, Result, ReviewId, ReviewKind};
+
+/// The state of a review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    /// Assigned to its author, nothing written yet.
+    Assigned,
+    /// Being written; readable by its author only.
+    Draft,
+    /// Submitted.
+    Submitted,
+    /// Cancelled by a mid-cycle change; kept, readable by its author only.
+    Cancelled,
+}
+
+impl State for ReviewState {
+    const MACHINE: &'static str = "review";
+    const TRANSITIONS: &'static [Transition<Self>] = &[
+        Transition {
+            from: Self::Assigned,
+            to: Self::Draft,
+            command: "save draft",
+        },
+        Transition {
+            from: Self::Assigned,
+            to: Self::Submitted,
+            command: "submit",
+        },
+        Transition {
+            from: Self::Draft,
+            to: Self::Submitted,
+            command: "submit",
+        },
+        Transition {
+            from: Self::Submitted,
+            to: Self::Draft,
+            command: "reopen",
+        },
+        Transition {
+            from: Self::Assigned,
+            to: Self::Cancelled,
+            command: "cancel",
+        },
+        Transition {
+            from: Self::Draft,
+            to: Self::Cancelled,
+            command: "cancel",
+        },
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Assigned => "assigned",
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub(crate) id: ReviewId,
+    pub(crate) cycle: CycleId,
+    pub(crate) packet: PacketId,
+    pub(crate) subject: PersonId,
+    pub(crate) author: PersonId,
+    pub(crate) kind: ReviewKind,
+    pub(crate) state: ReviewState,
+    pub(crate) removed: bool,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+impl Review {
+    /// The id.
+    #[must_use]
+    pub const fn id(&self) -> ReviewId {
+        self.id
+    }
+
+    /// The cycle.
+    #[must_use]
+    pub const fn cycle(&self) -> CycleId {
+        self.cycle
+    }
+
+    /// The packet of the subject.
+    #[must_use]
+    pub const fn packet(&self) -> PacketId {
+        self.packet
+    }
+
+    /// Who the review is about.
+    #[must_use]
+    pub const fn subject(&self) -> PersonId {
+        self.subject
+    }
+
+    /// Who writes it.
+    #[must_use]
+    pub const fn author(&self) -> PersonId {
+        self.author
+    }
+
+    /// Its kind.
+    #[must_use]
+    pub const fn kind(&self) -> ReviewKind {
+        self.kind
+    }
+
+    /// Its state.
+    #[must_use]
+    pub const fn state(&self) -> ReviewState {
+        self.state
+    }
+
+    /// Whether its feedback was removed from what the subject sees.
+    #[must_use]
+    pub const fn is_removed(&self) -> bool {
+        self.removed
+    }
+
+    /// When it last changed.
+    #[must_use]
+    pub const fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    fn ensure_packet(&self, packet: &Packet) -> Result<()> {
+        if packet.id != self.packet {
+            return Err(Error::invalid(
+                "packet",
+                format!("review `{}` belongs to packet `{}`", self.id, self.packet),
+            ));
+        }
+        if packet.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", packet.id),
+            ));
+        }
+        Ok(())
+    }
+
+    fn event(&self, by: PersonId, at: DateTime<Utc>, kind: EventKind) -> Event {
+        Event::new(at, Some(by), Some(self.cycle), kind)
+    }
+
+    fn go(&mut self, to: ReviewState, at: DateTime<Utc>) -> Result<()> {
+        transition::check(self.state, to)?;
+        self.state = to;
+        self.updated_at = at;
+        Ok(())
+    }
+
+    /// Saves a draft: `assigned → draft`, or stays `draft`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] when submitted or cancelled; [`Error::Invalid`] when the
+    /// packet is not this review's or is withdrawn.
+    pub fn save_draft(
+        &mut self,
+        packet: &Packet,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        self.ensure_packet(packet)?;
+        if self.state != ReviewState::Draft {
+            self.go(ReviewState::Draft, at)?;
+        }
+        self.updated_at = at;
+        Ok(self.event(by, at, EventKind::ReviewDraftSaved { review: self.id }))
+    }
+
+    /// Submits: `assigned | draft → submitted`. Submitting the manager review also moves the
+    /// packet `writing → manager_submitted`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] from the review's or (manager review) the packet's table.
+    pub fn submit(
+        &mut self,
+        packet: &mut Packet,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Event>> {
+        self.ensure_packet(packet)?;
+        transition::check(self.state, ReviewState::Submitted)?;
+        let mut events = Vec::with_capacity(2);
+        if self.kind == ReviewKind::Manager {
+            events.push(packet.go(PacketState::ManagerSubmitted, by, at)?);
+        }
+        self.go(ReviewState::Submitted, at)?;
+        let tally = &mut packet.tally[self.kind.index()];
+        tally.submitted += 1;
+        if self.removed {
+            tally.removed += 1;
+        }
+        events.insert(
+            0,
+            self.event(
+                by,
+                at,
+                EventKind::ReviewSubmitted {
+                    review: self.id,
+                    kind: self.kind,
+                    subject: self.subject,
+                },
+            ),
+        );
+        Ok(events)
+    }
+
+    /// Reopens a submitted review: `submitted → draft` (audited). Reopening the manager review
+    /// moves the packet `manager_submitted → writing`; once the packet is further along, the
+    /// manager review is reopened by sending the packet back from approval instead.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] from the review's or the packet's table.
+    pub fn reopen(
+        &mut self,
+        packet: &mut Packet,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Event>> {
+        self.ensure_packet(packet)?;
+        transition::check(self.state, ReviewState::Draft)?;
+        let mut events = Vec::with_capacity(2);
+        events.push(self.event(by, at, EventKind::ReviewReopened { review: self.id }));
+        if self.kind == ReviewKind::Manager {
+            events.push(packet.go(PacketState::Writing, by, at)?);
+        }
+        self.reopen_unchecked(packet, at);
+        Ok(events)
+    }
+
+    /// The state part of a reopen, once the packet side is settled.
+    pub(crate) fn reopen_unchecked(&mut self, packet: &mut Packet, at: DateTime<Utc>) {
+        self.state = ReviewState::Draft;
+        self.updated_at = at;
+        let tally = &mut packet.tally[self.kind.index()];
+        tally.submitted -= 1;
+        if self.removed {
+            tally.removed -= 1;
+        }
+    }
+
+    /// Cancels an unsubmitted review: `assigned | draft → cancelled`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] when submitted or already cancelled.
+    pub fn cancel(
+        &mut self,
+        packet: &mut Packet,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if packet.id != self.packet {
+            return Err(Error::invalid(
+                "packet",
+                format!("review `{}` belongs to packet `{}`", self.id, self.packet),
+            ));
+        }
+        self.go(ReviewState::Cancelled, at)?;
+        packet.tally[self.kind.index()].assigned -= 1;
+        Ok(self.event(by, at, EventKind::ReviewCancelled { review: self.id }))
+    }
+
+    /// Removes a submitted peer or upward review's feedback from what the subject sees
+    /// (audited). Everyone else who may read it still can.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for another kind, an unsubmitted review, or one already removed.
+    pub fn remove_feedback(
+        &mut self,
+        packet: &mut Packet,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        self.ensure_packet(packet)?;
+        if !self.kind.is_feedback() {
+            return Err(Error::invalid(
+                "review",
+                format!("only peer and upward feedback can be removed, not {}", self.kind),
+            ));
+        }
+        if self.state != ReviewState::Submitted {
+            return Err(Error::invalid(
+                "review",
+                format!("feedback can be removed once submitted; it is {}", self.state.name()),
+            ));
+        }
+        if self.removed {
+            return Err(Error::invalid("review", "feedback is already removed"));
+        }
+        self.removed = true;
+        self.updated_at = at;
+        packet.tally[self.kind.index()].removed += 1;
+        Ok(self.event(by, at, EventKind::FeedbackRemoved { review: self.id }))
+    }
+}
