@@ -137,8 +137,14 @@ impl CalibrationSession {
         &self.contributors
     }
 
-    fn go(&mut self, to: CalibrationState, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        transition::check(self.state, to)?;
+    fn go(
+        &mut self,
+        to: CalibrationState,
+        command: &str,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        transition::check(self.state, to, command)?;
         self.state = to;
         Ok(Event::new(
             at,
@@ -157,7 +163,7 @@ impl CalibrationSession {
     ///
     /// [`crate::Error::InvalidTransition`] unless draft.
     pub fn open(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        self.go(CalibrationState::Open, by, at)
+        self.go(CalibrationState::Open, "open", by, at)
     }
 
     /// `open → closed`.
@@ -166,6 +172,6 @@ impl CalibrationSession {
     ///
     /// [`crate::Error::InvalidTransition`] unless open.
     pub fn close(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        self.go(CalibrationState::Closed, by, at)
+        self.go(CalibrationState::Closed, "close", by, at)
     }
 }

@@ -375,10 +375,7 @@ impl CycleSettings {
         if scale.labels.len() != points {
             return Err(Error::invalid(
                 "rating_scale",
-                format!(
-                    "{} labels for {points} points",
-                    scale.labels.len()
-                ),
+                format!("{} labels for {points} points", scale.labels.len()),
             ));
         }
         for kind in ReviewKind::ALL {
@@ -738,15 +735,20 @@ impl Cycle {
         ))
     }
 
-    fn go(&mut self, to: CycleState) -> Result<()> {
-        transition::check(self.state, to)?;
+    fn go(&mut self, to: CycleState, command: &str) -> Result<()> {
+        transition::check(self.state, to, command)?;
         self.state = to;
         Ok(())
     }
 
     /// `draft → active`. Packets are made by [`launch`](crate::launch::launch), which calls this.
-    pub(crate) fn activate(&mut self, by: PersonId, at: DateTime<Utc>, packets: usize) -> Result<Event> {
-        self.go(CycleState::Active)?;
+    pub(crate) fn activate(
+        &mut self,
+        by: PersonId,
+        at: DateTime<Utc>,
+        packets: usize,
+    ) -> Result<Event> {
+        self.go(CycleState::Active, "launch")?;
         Ok(self.event(by, at, EventKind::CycleLaunched { packets }))
     }
 
@@ -756,7 +758,7 @@ impl Cycle {
     ///
     /// [`Error::InvalidTransition`] unless the cycle is a draft.
     pub fn delete(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        self.go(CycleState::Deleted)?;
+        self.go(CycleState::Deleted, "delete")?;
         Ok(self.event(by, at, EventKind::CycleDeleted))
     }
 
@@ -766,7 +768,7 @@ impl Cycle {
     ///
     /// [`Error::InvalidTransition`] unless the cycle is active.
     pub fn close(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        self.go(CycleState::Closed)?;
+        self.go(CycleState::Closed, "close")?;
         Ok(self.event(by, at, EventKind::CycleClosed))
     }
 
@@ -776,7 +778,7 @@ impl Cycle {
     ///
     /// [`Error::InvalidTransition`] when already locked.
     pub fn lock(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        transition::check(self.lock, LockState::Locked)?;
+        transition::check(self.lock, LockState::Locked, "lock")?;
         self.lock = LockState::Locked;
         Ok(self.event(by, at, EventKind::CycleLocked))
     }
@@ -787,7 +789,7 @@ impl Cycle {
     ///
     /// [`Error::InvalidTransition`] when not locked.
     pub fn unlock(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        transition::check(self.lock, LockState::Unlocked)?;
+        transition::check(self.lock, LockState::Unlocked, "unlock")?;
         self.lock = LockState::Unlocked;
         Ok(self.event(by, at, EventKind::CycleUnlocked))
     }

@@ -116,7 +116,9 @@ impl fmt::Debug for Permissions {
 impl Permissions {
     /// The permissions in the set.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        ALL_PERMISSIONS.into_iter().filter(move |p| self.contains(*p))
+        ALL_PERMISSIONS
+            .into_iter()
+            .filter(move |p| self.contains(*p))
     }
 }
 
@@ -371,7 +373,12 @@ impl Grants {
     /// # Errors
     ///
     /// [`Error::NotFound`] when the person is not a review admin.
-    pub fn revoke_admin(&mut self, person: PersonId, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+    pub fn revoke_admin(
+        &mut self,
+        person: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
         self.admins.remove(&person).ok_or_else(|| Error::NotFound {
             what: "review admin",
             id: person.to_string(),
@@ -392,12 +399,22 @@ impl Grants {
         at: DateTime<Utc>,
     ) -> Result<Event> {
         if viewer == subject {
-            return Err(Error::invalid("viewer", "a person cannot view their own reviews as a viewer"));
+            return Err(Error::invalid(
+                "viewer",
+                "a person cannot view their own reviews as a viewer",
+            ));
         }
         if !self.global_viewers.insert((viewer, subject)) {
-            return Err(Error::invalid("viewer", "already a global viewer of that person"));
+            return Err(Error::invalid(
+                "viewer",
+                "already a global viewer of that person",
+            ));
         }
-        Ok(Self::event(GrantChange::GlobalViewerGranted { viewer, subject }, by, at))
+        Ok(Self::event(
+            GrantChange::GlobalViewerGranted { viewer, subject },
+            by,
+            at,
+        ))
     }
 
     /// Removes a global viewer.
@@ -418,7 +435,11 @@ impl Grants {
                 id: viewer.to_string(),
             });
         }
-        Ok(Self::event(GrantChange::GlobalViewerRevoked { viewer, subject }, by, at))
+        Ok(Self::event(
+            GrantChange::GlobalViewerRevoked { viewer, subject },
+            by,
+            at,
+        ))
     }
 
     /// Grants `viewer`, `subject`'s default additional manager, visibility of all of
@@ -438,12 +459,22 @@ impl Grants {
         at: DateTime<Utc>,
     ) -> Result<Event> {
         if viewer == subject {
-            return Err(Error::invalid("viewer", "a person cannot view their own reviews as a viewer"));
+            return Err(Error::invalid(
+                "viewer",
+                "a person cannot view their own reviews as a viewer",
+            ));
         }
         if !self.past_review_viewers.insert((viewer, subject)) {
-            return Err(Error::invalid("viewer", "already sees that person's past reviews"));
+            return Err(Error::invalid(
+                "viewer",
+                "already sees that person's past reviews",
+            ));
         }
-        Ok(Self::event(GrantChange::PastReviewsGranted { viewer, subject }, by, at))
+        Ok(Self::event(
+            GrantChange::PastReviewsGranted { viewer, subject },
+            by,
+            at,
+        ))
     }
 
     /// Takes back past-review visibility.
@@ -464,7 +495,11 @@ impl Grants {
                 id: viewer.to_string(),
             });
         }
-        Ok(Self::event(GrantChange::PastReviewsRevoked { viewer, subject }, by, at))
+        Ok(Self::event(
+            GrantChange::PastReviewsRevoked { viewer, subject },
+            by,
+            at,
+        ))
     }
 
     /// Defines (or redefines) a custom role.
@@ -472,7 +507,12 @@ impl Grants {
     /// # Errors
     ///
     /// [`Error::Invalid`] when the name is empty.
-    pub fn define_role(&mut self, role: CustomRole, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+    pub fn define_role(
+        &mut self,
+        role: CustomRole,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
         if role.name.trim().is_empty() {
             return Err(Error::invalid("role name", "must not be empty"));
         }
@@ -504,7 +544,11 @@ impl Grants {
             return Err(Error::invalid("role", "the person already holds that role"));
         }
         held.push(grant.clone());
-        Ok(Self::event(GrantChange::RoleGranted { person, grant }, by, at))
+        Ok(Self::event(
+            GrantChange::RoleGranted { person, grant },
+            by,
+            at,
+        ))
     }
 
     /// Revokes a custom role from `person`.
@@ -530,7 +574,11 @@ impl Grants {
         if held.is_empty() {
             self.role_grants.remove(&person);
         }
-        Ok(Self::event(GrantChange::RoleRevoked { person, role }, by, at))
+        Ok(Self::event(
+            GrantChange::RoleRevoked { person, role },
+            by,
+            at,
+        ))
     }
 
     /// The person's review-admin grant, if any.
@@ -556,7 +604,8 @@ impl Grants {
     #[must_use]
     #[inline]
     pub fn sees_past_reviews(&self, viewer: PersonId, subject: PersonId) -> bool {
-        !self.past_review_viewers.is_empty() && self.past_review_viewers.contains(&(viewer, subject))
+        !self.past_review_viewers.is_empty()
+            && self.past_review_viewers.contains(&(viewer, subject))
     }
 
     /// The custom role with this id.

@@ -251,6 +251,9 @@ mod tests {
         let id = CycleId::random();
         assert_eq!(id.to_string().parse::<CycleId>().ok(), Some(id));
         let err = "nope".parse::<CycleId>().err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("invalid cycle id: `nope` is not a valid id"));
+        assert_eq!(
+            err.as_deref(),
+            Some("invalid cycle id: `nope` is not a valid id")
+        );
     }
 }

@@ -45,11 +45,18 @@ pub fn launch(
     by: PersonId,
     at: DateTime<Utc>,
 ) -> Result<Launched> {
-    transition::check(cycle.state(), CycleState::Active)?;
+    transition::check(cycle.state(), CycleState::Active, "launch")?;
     if cycle.participants().is_empty() {
-        return Err(Error::invalid("participants", "a cycle needs at least one participant"));
+        return Err(Error::invalid(
+            "participants",
+            "a cycle needs at least one participant",
+        ));
     }
-    if let Some(missing) = cycle.participants().iter().find(|p| !snapshot.contains(**p)) {
+    if let Some(missing) = cycle
+        .participants()
+        .iter()
+        .find(|p| !snapshot.contains(**p))
+    {
         return Err(Error::invalid(
             "participants",
             format!("`{missing}` is not in the org snapshot"),

@@ -101,8 +101,8 @@ pub use cycle::{
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
 pub use grants::{
-    AdminGrant, CustomRole, CycleScope, GrantChange, Grants, PeopleScope, Permission,
-    Permissions, RoleGrant,
+    AdminGrant, CustomRole, CycleScope, GrantChange, Grants, PeopleScope, Permission, Permissions,
+    RoleGrant,
 };
 pub use id::{
     CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, IdSource, NominationId, PacketId,

@@ -98,11 +98,17 @@ impl Nomination {
         at: DateTime<Utc>,
     ) -> Result<(Self, Event)> {
         if nominee == packet.subject() {
-            return Err(Error::invalid("nominee", "a person cannot be their own peer"));
+            return Err(Error::invalid(
+                "nominee",
+                "a person cannot be their own peer",
+            ));
         }
         let live = existing.iter().filter(|n| {
             n.packet == packet.id()
-                && matches!(n.state, NominationState::Pending | NominationState::Approved)
+                && matches!(
+                    n.state,
+                    NominationState::Pending | NominationState::Approved
+                )
         });
         let mut count = 0usize;
         for n in live {
@@ -203,7 +209,13 @@ impl Nomination {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Event> {
-        transition::check(self.state, to)?;
+        let command = match to {
+            NominationState::Approved => "approve",
+            NominationState::Denied => "deny",
+            NominationState::Declined => "decline",
+            NominationState::Pending => "nominate",
+        };
+        transition::check(self.state, to, command)?;
         self.state = to;
         self.reason = reason.map(str::to_owned);
         Ok(Event::new(

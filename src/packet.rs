@@ -102,7 +102,11 @@ impl State for PacketState {
             t(Nominating, Writing, "close nominations"),
             t(Writing, ManagerSubmitted, "submit manager review"),
             t(ManagerSubmitted, Writing, "reopen manager review"),
-            t(ManagerSubmitted, Calibrating, "finish writing (calibration on)"),
+            t(
+                ManagerSubmitted,
+                Calibrating,
+                "finish writing (calibration on)",
+            ),
             t(
                 ManagerSubmitted,
                 PendingApproval,
@@ -113,8 +117,16 @@ impl State for PacketState {
                 ReadyToShare,
                 "finish writing (calibration and approval off)",
             ),
-            t(Calibrating, PendingApproval, "close calibration (approval on)"),
-            t(Calibrating, ReadyToShare, "close calibration (approval off)"),
+            t(
+                Calibrating,
+                PendingApproval,
+                "close calibration (approval on)",
+            ),
+            t(
+                Calibrating,
+                ReadyToShare,
+                "close calibration (approval off)",
+            ),
             t(PendingApproval, ReadyToShare, "approve (last step)"),
             t(PendingApproval, Writing, "send back"),
             t(ReadyToShare, Shared, "share"),
@@ -233,12 +245,7 @@ pub struct Packet {
 }
 
 impl Packet {
-    pub(crate) fn new(
-        id: PacketId,
-        cycle: CycleId,
-        subject: PersonId,
-        state: PacketState,
-    ) -> Self {
+    pub(crate) fn new(id: PacketId, cycle: CycleId, subject: PersonId, state: PacketState) -> Self {
         Self {
             id,
             cycle,
@@ -367,7 +374,8 @@ impl Packet {
     #[must_use]
     #[inline]
     pub fn is_additional_manager(&self, person: PersonId) -> bool {
-        self.default_additional_manager == Some(person) || self.additional_managers.contains(&person)
+        self.default_additional_manager == Some(person)
+            || self.additional_managers.contains(&person)
     }
 
     /// Whether the manager review is open for writing under the cycle's gating.
@@ -386,7 +394,13 @@ impl Packet {
         Event::new(at, by, Some(self.cycle), kind)
     }
 
-    pub(crate) fn go(&mut self, to: PacketState, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+    pub(crate) fn go(
+        &mut self,
+        to: PacketState,
+        command: &str,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
         if self.withdrawn {
             return Err(Error::invalid(
                 "packet",
@@ -394,7 +408,7 @@ impl Packet {
             ));
         }
         let from = self.state;
-        transition::check(from, to)?;
+        transition::check(from, to, command)?;
         self.state = to;
         Ok(self.event(
             Some(by),
@@ -443,10 +457,16 @@ impl Packet {
         let is_self = author == self.subject;
         match kind {
             ReviewKind::SelfReview if !is_self => {
-                return Err(Error::invalid("author", "a self review is written by its subject"));
+                return Err(Error::invalid(
+                    "author",
+                    "a self review is written by its subject",
+                ));
             }
             ReviewKind::SelfReview if self.tally(kind).assigned > 0 => {
-                return Err(Error::invalid("author", "the self review is already assigned"));
+                return Err(Error::invalid(
+                    "author",
+                    "the self review is already assigned",
+                ));
             }
             ReviewKind::SelfReview => {}
             _ if is_self => {
@@ -463,7 +483,10 @@ impl Packet {
                     ));
                 }
                 if self.tally(kind).assigned > 0 {
-                    return Err(Error::invalid("author", "the manager review is already assigned"));
+                    return Err(Error::invalid(
+                        "author",
+                        "the manager review is already assigned",
+                    ));
                 }
             }
             ReviewKind::AdditionalManager => {
@@ -559,7 +582,10 @@ impl Packet {
     /// [`Error::Invalid`] when already open early.
     pub fn open_gate(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
         if self.gate_opened {
-            return Err(Error::invalid("gating", "the manager review is already open"));
+            return Err(Error::invalid(
+                "gating",
+                "the manager review is already open",
+            ));
         }
         self.gate_opened = true;
         Ok(self.event(Some(by), at, EventKind::GateOpened { packet: self.id }))
@@ -571,7 +597,7 @@ impl Packet {
     ///
     /// [`Error::InvalidTransition`] from the packet table.
     pub fn close_nominations(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        self.go(PacketState::Writing, by, at)
+        self.go(PacketState::Writing, "close nominations", by, at)
     }
 
     /// After the manager review: `manager_submitted → calibrating | pending_approval |
@@ -592,7 +618,7 @@ impl Packet {
         } else {
             self.after_calibration(settings)
         };
-        self.enter(to, settings, snapshot, by, at)
+        self.enter(to, "finish writing", settings, snapshot, by, at)
     }
 
     /// `calibrating → pending_approval | ready_to_share`.
@@ -608,7 +634,7 @@ impl Packet {
         at: DateTime<Utc>,
     ) -> Result<Event> {
         let to = self.after_calibration(settings);
-        self.enter(to, settings, snapshot, by, at)
+        self.enter(to, "close calibration", settings, snapshot, by, at)
     }
 
     fn after_calibration(&self, settings: &CycleSettings) -> PacketState {
@@ -622,12 +648,13 @@ impl Packet {
     fn enter(
         &mut self,
         to: PacketState,
+        command: &str,
         settings: &CycleSettings,
         snapshot: &OrgSnapshot,
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Event> {
-        let event = self.go(to, by, at)?;
+        let event = self.go(to, command, by, at)?;
         if to == PacketState::PendingApproval {
             self.approval_step = 0;
             self.skip_steps(settings, snapshot);
@@ -661,14 +688,14 @@ impl Packet {
     ) -> Result<Event> {
         if self.withdrawn || self.state != PacketState::PendingApproval {
             // Let the table (and the withdrawn check) produce the refusal.
-            self.go(PacketState::ReadyToShare, by, at)?;
+            self.go(PacketState::ReadyToShare, "approve", by, at)?;
         }
         let step = self.approval_step;
         self.approval_step = step.saturating_add(1);
         self.skip_steps(settings, snapshot);
         self.approval_passed = self.approval_passed.max(self.approval_step);
         if usize::from(self.approval_step) >= settings.approval_chain.len() {
-            self.go(PacketState::ReadyToShare, by, at)?;
+            self.go(PacketState::ReadyToShare, "approve", by, at)?;
         }
         Ok(self.event(
             Some(by),
@@ -704,7 +731,7 @@ impl Packet {
                 "send back needs this packet's submitted manager review",
             ));
         }
-        let moved = self.go(PacketState::Writing, by, at)?;
+        let moved = self.go(PacketState::Writing, "send back", by, at)?;
         manager_review.reopen_unchecked(self, at);
         self.approval_step = 0;
         Ok(vec![
@@ -726,7 +753,7 @@ impl Packet {
     ///
     /// [`Error::InvalidTransition`] from the packet table.
     pub fn share(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        self.go(PacketState::Shared, by, at)
+        self.go(PacketState::Shared, "share", by, at)
     }
 
     /// `shared → ready_to_share` (admins only, audited).
@@ -735,7 +762,7 @@ impl Packet {
     ///
     /// [`Error::InvalidTransition`] from the packet table.
     pub fn unshare(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        self.go(PacketState::ReadyToShare, by, at)
+        self.go(PacketState::ReadyToShare, "unshare", by, at)
     }
 
     /// `shared → acknowledged`, with the participant's optional comment.
@@ -749,7 +776,7 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Vec<Event>> {
-        let moved = self.go(PacketState::Acknowledged, by, at)?;
+        let moved = self.go(PacketState::Acknowledged, "acknowledge", by, at)?;
         Ok(vec![
             moved,
             self.event(
@@ -791,10 +818,16 @@ impl Packet {
             ));
         }
         if new_manager == Some(self.subject) {
-            return Err(Error::invalid("manager", "a participant cannot manage themselves"));
+            return Err(Error::invalid(
+                "manager",
+                "a participant cannot manage themselves",
+            ));
         }
         if new_manager == self.manager {
-            return Err(Error::invalid("manager", "that is already the manager reviewer"));
+            return Err(Error::invalid(
+                "manager",
+                "that is already the manager reviewer",
+            ));
         }
         let old = self.manager;
         let mut events = Vec::with_capacity(3);

@@ -178,8 +178,8 @@ impl Review {
         Event::new(at, Some(by), Some(self.cycle), kind)
     }
 
-    fn go(&mut self, to: ReviewState, at: DateTime<Utc>) -> Result<()> {
-        transition::check(self.state, to)?;
+    fn go(&mut self, to: ReviewState, command: &str, at: DateTime<Utc>) -> Result<()> {
+        transition::check(self.state, to, command)?;
         self.state = to;
         self.updated_at = at;
         Ok(())
@@ -199,7 +199,7 @@ impl Review {
     ) -> Result<Event> {
         self.ensure_packet(packet)?;
         if self.state != ReviewState::Draft {
-            self.go(ReviewState::Draft, at)?;
+            self.go(ReviewState::Draft, "save draft", at)?;
         }
         self.updated_at = at;
         Ok(self.event(by, at, EventKind::ReviewDraftSaved { review: self.id }))
@@ -218,12 +218,17 @@ impl Review {
         at: DateTime<Utc>,
     ) -> Result<Vec<Event>> {
         self.ensure_packet(packet)?;
-        transition::check(self.state, ReviewState::Submitted)?;
+        transition::check(self.state, ReviewState::Submitted, "submit")?;
         let mut events = Vec::with_capacity(2);
         if self.kind == ReviewKind::Manager {
-            events.push(packet.go(PacketState::ManagerSubmitted, by, at)?);
+            events.push(packet.go(
+                PacketState::ManagerSubmitted,
+                "submit manager review",
+                by,
+                at,
+            )?);
         }
-        self.go(ReviewState::Submitted, at)?;
+        self.go(ReviewState::Submitted, "submit", at)?;
         let tally = &mut packet.tally[self.kind.index()];
         tally.submitted += 1;
         if self.removed {
@@ -258,11 +263,11 @@ impl Review {
         at: DateTime<Utc>,
     ) -> Result<Vec<Event>> {
         self.ensure_packet(packet)?;
-        transition::check(self.state, ReviewState::Draft)?;
+        transition::check(self.state, ReviewState::Draft, "reopen")?;
         let mut events = Vec::with_capacity(2);
         events.push(self.event(by, at, EventKind::ReviewReopened { review: self.id }));
         if self.kind == ReviewKind::Manager {
-            events.push(packet.go(PacketState::Writing, by, at)?);
+            events.push(packet.go(PacketState::Writing, "reopen manager review", by, at)?);
         }
         self.reopen_unchecked(packet, at);
         Ok(events)
@@ -296,7 +301,7 @@ impl Review {
                 format!("review `{}` belongs to packet `{}`", self.id, self.packet),
             ));
         }
-        self.go(ReviewState::Cancelled, at)?;
+        self.go(ReviewState::Cancelled, "cancel", at)?;
         packet.tally[self.kind.index()].assigned -= 1;
         Ok(self.event(by, at, EventKind::ReviewCancelled { review: self.id }))
     }
@@ -317,13 +322,19 @@ impl Review {
         if !self.kind.is_feedback() {
             return Err(Error::invalid(
                 "review",
-                format!("only peer and upward feedback can be removed, not {}", self.kind),
+                format!(
+                    "only peer and upward feedback can be removed, not {}",
+                    self.kind
+                ),
             ));
         }
         if self.state != ReviewState::Submitted {
             return Err(Error::invalid(
                 "review",
-                format!("feedback can be removed once submitted; it is {}", self.state.name()),
+                format!(
+                    "feedback can be removed once submitted; it is {}",
+                    self.state.name()
+                ),
             ));
         }
         if self.removed {

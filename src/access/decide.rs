@@ -233,7 +233,12 @@ fn approves_step(
     actor: PersonId,
     step: usize,
 ) -> bool {
-    match resolve_step(snapshot, &cycle.settings().approval_chain, step, packet.subject) {
+    match resolve_step(
+        snapshot,
+        &cycle.settings().approval_chain,
+        step,
+        packet.subject,
+    ) {
         StepApprover::Person(p) => p == actor,
         StepApprover::Admins => admin_like(
             ctx,
@@ -313,7 +318,15 @@ fn write(
     }
     let subject = packet.map(|p| p.subject);
     let admins = |collab: bool| {
-        admin_like(ctx, Some(cycle), snapshot, actor, action.permission(), subject, collab)
+        admin_like(
+            ctx,
+            Some(cycle),
+            snapshot,
+            actor,
+            action.permission(),
+            subject,
+            collab,
+        )
     };
     let is_manager = packet.is_some_and(|p| p.manager == Some(actor));
     let found = |reason: Option<Reason>| match reason {
@@ -347,12 +360,20 @@ fn write(
                     Decision::deny(rule, Reason::SettingOff)
                 }
             } else {
-                found(is_manager.then_some(Reason::Manager).or_else(|| admins(true)))
+                found(
+                    is_manager
+                        .then_some(Reason::Manager)
+                        .or_else(|| admins(true)),
+                )
             }
         }
         (Action::DecideNomination, Target::Nomination(..)) => {
             if cycle.settings().nomination_approval {
-                found(is_manager.then_some(Reason::Manager).or_else(|| admins(true)))
+                found(
+                    is_manager
+                        .then_some(Reason::Manager)
+                        .or_else(|| admins(true)),
+                )
             } else {
                 Decision::deny(rule, Reason::SettingOff)
             }
@@ -407,7 +428,9 @@ fn write(
                 if is_manager {
                     Some(Reason::Manager)
                 } else {
-                    snapshot.is_ancestor(actor, p.subject).then_some(Reason::Chain)
+                    snapshot
+                        .is_ancestor(actor, p.subject)
+                        .then_some(Reason::Chain)
                 }
             }))
         }

@@ -103,7 +103,12 @@ impl fmt::Display for Explanation {
 /// assert!(e.to_string().starts_with("R-WRITE-16 no role:"));
 /// ```
 #[must_use]
-pub fn explain(ctx: &Context<'_>, actor: PersonId, action: Action, target: Target<'_>) -> Explanation {
+pub fn explain(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    action: Action,
+    target: Target<'_>,
+) -> Explanation {
     let decision = decide(ctx, actor, action, target);
     let (subject, kind) = match target {
         Target::Packet(p) | Target::Nomination(p, _) => (Some(p.subject()), None),
@@ -173,12 +178,12 @@ pub fn explain(ctx: &Context<'_>, actor: PersonId, action: Action, target: Targe
             Some(_) => format!("no role: {a} has no role that may {} for {s}", action.verb()),
             None => format!("no role: {a} has no role that may {}", action.verb()),
         },
-        Reason::Locked => "locked: the cycle is locked; only unlock is accepted".to_owned(),
-        Reason::OwnPacket => format!("own packet: {a} may not {} on their own packet", action.verb()),
+        Reason::Locked => "refused: the cycle is locked; only unlock is accepted".to_owned(),
+        Reason::OwnPacket => format!("refused: {a} may not {} on their own packet", action.verb()),
         Reason::SettingOff => format!("setting off: the cycle's settings do not let {a} {}", action.verb()),
         Reason::NotYetOpen => "not open: the writing window has not opened yet".to_owned(),
         Reason::PastDue => "past due: the window is closed and late submissions are off".to_owned(),
-        Reason::Gated => "gated: the manager review opens once the self review (and, if set, the peer reviews) are submitted".to_owned(),
+        Reason::Gated => "gated: the manager review opens once the self review (and, if set, every peer review) is submitted".to_owned(),
         Reason::CycleNotActive => "not active: the cycle is not active".to_owned(),
         Reason::Withdrawn => format!("withdrawn: {s}'s packet is withdrawn and read-only"),
         Reason::NoPendingStep => format!("no pending step: {s}'s packet is not waiting for approval"),

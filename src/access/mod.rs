@@ -69,7 +69,7 @@ use crate::nomination::Nomination;
 use crate::org::OrgSnapshot;
 use crate::packet::Packet;
 use crate::review::Review;
-use crate::{CalibrationSessionId, Cycle, CustomRoleId, ReviewKind};
+use crate::{CalibrationSessionId, CustomRoleId, Cycle, ReviewKind};
 
 /// Everything an action can be asked about: reading a review (R-READ) and every R-WRITE line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

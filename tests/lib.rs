@@ -1,0 +1,11 @@
+//! One integration test binary (keeps link time low); modules by topic.
+
+mod alloc;
+mod invariants;
+mod oracle;
+mod oracle_test;
+mod read_rules;
+mod snapshots;
+mod units;
+mod world;
+mod write_rules;
