@@ -194,8 +194,16 @@ impl IdSource for SequentialIds {
 pub(crate) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
+    /// Ends with murmur3's 64-bit finalizer so that every input bit reaches the low bits:
+    /// hashbrown picks buckets from them, and structured ids (sequential UUIDs, whose low
+    /// bytes are all alike) would otherwise all share one probe chain.
     fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -235,6 +243,7 @@ pub(crate) type IdSet<K> = std::collections::HashSet<K, BuildIdHasher>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::BuildHasher as _;
 
     #[test]
     fn from_key_is_stable_and_namespaced_by_kind() {
@@ -243,6 +252,20 @@ mod tests {
         assert_ne!(
             PersonId::from_key("x").as_uuid(),
             DepartmentId::from_key("x").as_uuid()
+        );
+    }
+
+    /// Sequential UUIDs differ only in bytes that land in the high bits of the hasher's words;
+    /// their hashes must still spread over the low bits hashbrown uses for bucket indices.
+    #[test]
+    fn sequential_ids_spread_over_low_hash_bits() {
+        let buckets: IdSet<u64> = (0..4096u128)
+            .map(|i| BuildIdHasher.hash_one(PersonId::from_uuid(Uuid::from_u128(i))) & 0xfff)
+            .collect();
+        assert!(
+            buckets.len() > 2000,
+            "only {} of 4096 low-bit patterns",
+            buckets.len()
         );
     }
 

@@ -435,7 +435,7 @@ impl Packet {
     /// withdrawn.
     pub fn assign(
         &mut self,
-        settings_kinds: &crate::cycle::ReviewKinds,
+        kinds: &crate::cycle::ReviewKinds,
         kind: ReviewKind,
         author: PersonId,
         ids: &mut dyn IdSource,
@@ -448,7 +448,7 @@ impl Packet {
                 format!("packet `{}` is withdrawn and read-only", self.id),
             ));
         }
-        if !settings_kinds.runs(kind) {
+        if !kinds.runs(kind) {
             return Err(Error::invalid(
                 "kind",
                 format!("the cycle does not run {kind} reviews"),

@@ -2,6 +2,7 @@
 
 mod alloc;
 mod invariants;
+mod machines;
 mod oracle;
 mod oracle_test;
 mod read_rules;

@@ -175,6 +175,9 @@ pub fn explain(
         }
         Reason::Nominee => format!("nominee: {a} was nominated"),
         Reason::NoRelation => match subject {
+            Some(_) if action == Action::ReadReview => {
+                format!("no role: {a} holds no role that reads {s}'s {kind} reviews")
+            }
             Some(_) => format!("no role: {a} has no role that may {} for {s}", action.verb()),
             None => format!("no role: {a} has no role that may {}", action.verb()),
         },
