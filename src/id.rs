@@ -243,7 +243,6 @@ pub(crate) type IdSet<K> = std::collections::HashSet<K, BuildIdHasher>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::hash::BuildHasher as _;
 
     #[test]
     fn from_key_is_stable_and_namespaced_by_kind() {

@@ -116,3 +116,8 @@ pub use packet::{
     resolve_step,
 };
 pub use review::{Review, ReviewState};
+
+/// The README's code blocks, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
