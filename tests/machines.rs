@@ -246,3 +246,147 @@ fn review_commands_follow_the_table_in_every_state() {
         }
     }
 }
+
+#[test]
+fn cycle_commands_follow_the_table_in_every_state() {
+    use appraise::CycleState;
+    let top = PersonId::from_key("top");
+    for state in [
+        CycleState::Draft,
+        CycleState::Active,
+        CycleState::Closed,
+        CycleState::Deleted,
+    ] {
+        for command in ["launch", "delete", "close"] {
+            let s = packet_in(PacketState::Writing);
+            let period = Period {
+                start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                end: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            };
+            let (mut cycle, _) = Cycle::create(
+                CycleId::from_key("x"),
+                CycleConfig::new("x", period),
+                top,
+                at(),
+            )
+            .unwrap();
+            cycle.set_participants([s.ann], top, at()).unwrap();
+            let mut ids = SequentialIds::starting_at(50);
+            match state {
+                CycleState::Draft => {}
+                CycleState::Active => {
+                    launch(&mut cycle, &s.org, &mut ids, top, at()).unwrap();
+                }
+                CycleState::Closed => {
+                    launch(&mut cycle, &s.org, &mut ids, top, at()).unwrap();
+                    cycle.close(top, at()).unwrap();
+                }
+                CycleState::Deleted => {
+                    cycle.delete(top, at()).unwrap();
+                }
+            }
+            let before = cycle.clone();
+            let ok = match command {
+                "launch" => launch(&mut cycle, &s.org, &mut ids, top, at()).is_ok(),
+                "delete" => cycle.delete(top, at()).is_ok(),
+                _ => cycle.close(top, at()).is_ok(),
+            };
+            let has_edge = CycleState::TRANSITIONS
+                .iter()
+                .any(|t| t.from == state && t.command == command);
+            assert_eq!(ok, has_edge, "`{command}` on a `{}` cycle", state.name());
+            if !ok {
+                assert_eq!(cycle, before, "refused `{command}` changed the cycle");
+            }
+        }
+    }
+}
+
+#[test]
+fn nomination_and_calibration_commands_follow_their_tables() {
+    use appraise::{
+        CalibrationSession, CalibrationSessionId, CalibrationState, Nomination, NominationId,
+        NominationState,
+    };
+    let s = packet_in(PacketState::Nominating);
+    let top = PersonId::from_key("top");
+    let targets = [
+        NominationState::Approved,
+        NominationState::Denied,
+        NominationState::Declined,
+    ];
+    for state in [
+        NominationState::Pending,
+        NominationState::Approved,
+        NominationState::Denied,
+        NominationState::Declined,
+    ] {
+        for to in targets {
+            let (mut n, _) = Nomination::create(
+                NominationId::from_key("n"),
+                &s.packet,
+                PersonId::from_key("peer"),
+                &[],
+                &s.settings,
+                top,
+                at(),
+            )
+            .unwrap();
+            if state != NominationState::Pending {
+                n.decide(state, None, top, at()).unwrap();
+            }
+            let before = n.clone();
+            let ok = n.decide(to, Some("why"), top, at()).is_ok();
+            let has_edge = NominationState::TRANSITIONS
+                .iter()
+                .any(|t| t.from == state && t.to == to);
+            assert_eq!(
+                ok,
+                has_edge,
+                "nomination `{}` → `{}`",
+                state.name(),
+                to.name()
+            );
+            if !ok {
+                assert_eq!(n, before);
+            }
+        }
+    }
+    for state in [
+        CalibrationState::Draft,
+        CalibrationState::Open,
+        CalibrationState::Closed,
+    ] {
+        for command in ["open", "close"] {
+            let (mut c, _) = CalibrationSession::create(
+                CalibrationSessionId::from_key("c"),
+                s.packet.cycle(),
+                "c",
+                [s.ann],
+                [top],
+                top,
+                at(),
+            );
+            if state != CalibrationState::Draft {
+                c.open(top, at()).unwrap();
+            }
+            if state == CalibrationState::Closed {
+                c.close(top, at()).unwrap();
+            }
+            let ok = if command == "open" {
+                c.open(top, at()).is_ok()
+            } else {
+                c.close(top, at()).is_ok()
+            };
+            let has_edge = CalibrationState::TRANSITIONS
+                .iter()
+                .any(|t| t.from == state && t.command == command);
+            assert_eq!(
+                ok,
+                has_edge,
+                "calibration `{command}` in `{}`",
+                state.name()
+            );
+        }
+    }
+}
