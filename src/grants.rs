@@ -75,6 +75,27 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Every permission.
+    pub const ALL: [Permission; 17] = [
+        Permission::ViewAllReviews,
+        Permission::CreateCycles,
+        Permission::DeleteCycles,
+        Permission::ManageTemplates,
+        Permission::EditCycles,
+        Permission::LockCycles,
+        Permission::ReopenReviews,
+        Permission::ManageCalibration,
+        Permission::SendReminders,
+        Permission::NominatePeers,
+        Permission::DecideNominations,
+        Permission::RemoveFeedback,
+        Permission::ChangeCalibratedRatings,
+        Permission::ApproveResults,
+        Permission::ShareResults,
+        Permission::UnshareResults,
+        Permission::ViewProgress,
+    ];
+
     const fn bit(self) -> u32 {
         1 << (self as u32)
     }
@@ -116,31 +137,11 @@ impl fmt::Debug for Permissions {
 impl Permissions {
     /// The permissions in the set.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        ALL_PERMISSIONS
+        Permission::ALL
             .into_iter()
             .filter(move |p| self.contains(*p))
     }
 }
-
-const ALL_PERMISSIONS: [Permission; 17] = [
-    Permission::ViewAllReviews,
-    Permission::CreateCycles,
-    Permission::DeleteCycles,
-    Permission::ManageTemplates,
-    Permission::EditCycles,
-    Permission::LockCycles,
-    Permission::ReopenReviews,
-    Permission::ManageCalibration,
-    Permission::SendReminders,
-    Permission::NominatePeers,
-    Permission::DecideNominations,
-    Permission::RemoveFeedback,
-    Permission::ChangeCalibratedRatings,
-    Permission::ApproveResults,
-    Permission::ShareResults,
-    Permission::UnshareResults,
-    Permission::ViewProgress,
-];
 
 impl Serialize for Permissions {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

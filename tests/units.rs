@@ -149,16 +149,21 @@ fn snapshot_queries_on_a_small_tree() {
     ));
 }
 
-fn launched() -> (Cycle, appraise::Launched, PersonId, PersonId) {
-    let (boss, ann) = (id("boss"), id("ann"));
-    let org = OrgSnapshot::build(
+/// boss manages ann.
+fn boss_and_ann() -> OrgSnapshot {
+    OrgSnapshot::build(
         vec![
-            Person::new(boss, "boss"),
-            Person::new(ann, "ann").with_manager(boss),
+            Person::new(id("boss"), "boss"),
+            Person::new(id("ann"), "ann").with_manager(id("boss")),
         ],
         vec![],
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn launched() -> (Cycle, appraise::Launched, PersonId, PersonId) {
+    let (boss, ann) = (id("boss"), id("ann"));
+    let org = boss_and_ann();
     let (mut cycle, _) = Cycle::create(
         CycleId::from_key("c"),
         CycleConfig::new("c", period()),
@@ -257,14 +262,7 @@ fn review_and_packet_transition_refusals() {
     manager_review.submit(&mut packet, boss, at()).unwrap();
     assert_eq!(packet.state(), PacketState::ManagerSubmitted);
     let settings = CycleSettings::default();
-    let org = OrgSnapshot::build(
-        vec![
-            Person::new(boss, "boss"),
-            Person::new(ann, "ann").with_manager(boss),
-        ],
-        vec![],
-    )
-    .unwrap();
+    let org = boss_and_ann();
     assert!(packet.approve(&settings, &org, boss, at()).is_err());
     assert!(
         packet
@@ -447,14 +445,7 @@ fn edges_are_taken_only_by_their_own_command() {
         approval_required: true,
         ..cycle.settings().clone()
     };
-    let org = OrgSnapshot::build(
-        vec![
-            Person::new(boss, "boss"),
-            Person::new(ann, "ann").with_manager(boss),
-        ],
-        vec![],
-    )
-    .unwrap();
+    let org = boss_and_ann();
     packet.finish_writing(&settings, &org, boss, at()).unwrap();
     assert_eq!(packet.state(), PacketState::PendingApproval);
     assert!(packet.unshare(boss, at()).is_err());

@@ -496,34 +496,14 @@ impl World {
                 past_viewers.push((a, packet.subject()));
             }
         }
-        let all_permissions = [
-            Permission::ViewAllReviews,
-            Permission::CreateCycles,
-            Permission::DeleteCycles,
-            Permission::ManageTemplates,
-            Permission::EditCycles,
-            Permission::LockCycles,
-            Permission::ReopenReviews,
-            Permission::ManageCalibration,
-            Permission::SendReminders,
-            Permission::NominatePeers,
-            Permission::DecideNominations,
-            Permission::RemoveFeedback,
-            Permission::ChangeCalibratedRatings,
-            Permission::ApproveResults,
-            Permission::ShareResults,
-            Permission::UnshareResults,
-            Permission::ViewProgress,
-        ];
         let mut roles = Vec::new();
         let mut role_grants = Vec::new();
         for r in 0..rng.below(3) {
             let role = CustomRole {
                 id: CustomRoleId::from_uuid(Uuid::from_u128(u128::from(seed) << 8 | r as u128)),
                 name: format!("role{r}"),
-                permissions: all_permissions
-                    .iter()
-                    .copied()
+                permissions: Permission::ALL
+                    .into_iter()
                     .filter(|_| rng.chance(50))
                     .collect(),
             };
