@@ -120,7 +120,7 @@ fn world(n: usize) -> World {
     reviews.sort_by_key(|r| r.kind() == appraise::ReviewKind::Manager);
     for r in reviews.iter_mut() {
         let author = r.author();
-        let _ = r.submit(&mut packets[index[&r.packet()]], author, at);
+        let _ = r.submit(&mut packets[index[&r.packet()]], None, author, at);
     }
     let mut grants = Grants::new();
     grants.grant_admin(

@@ -118,8 +118,8 @@ fn main() -> Result<(), appraise::Error> {
             continue;
         };
         let author = review.author();
-        audit.push(review.save_draft(&packets[i], author, t)?);
-        audit.extend(review.submit(&mut packets[i], author, t)?);
+        audit.push(review.save_draft(&packets[i], appraise::Answers::default(), author, t)?);
+        audit.extend(review.submit(&mut packets[i], None, author, t)?);
     }
 
     // Finish, share, acknowledge.

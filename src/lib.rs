@@ -44,12 +44,12 @@
 //! let mut packet = launched.packets.remove(0);
 //! for review in &mut launched.reviews {
 //!     if review.kind() == ReviewKind::SelfReview {
-//!         review.submit(&mut packet, ann, now)?;
+//!         review.submit(&mut packet, None, ann, now)?;
 //!     }
 //! }
 //! packet.close_nominations(dana, now)?;
 //! let review = launched.reviews.iter_mut().find(|r| r.kind() == ReviewKind::Manager).unwrap();
-//! review.submit(&mut packet, bo, now)?;
+//! review.submit(&mut packet, None, bo, now)?;
 //!
 //! // May dana (bo's manager) read it? Yes, through the manager chain.
 //! let grants = Grants::new();
@@ -115,7 +115,7 @@ pub use packet::{
     AssignmentRole, KindTally, MAX_CYCLE_ADDITIONAL_MANAGERS, Packet, PacketState, StepApprover,
     resolve_step,
 };
-pub use review::{Review, ReviewState};
+pub use review::{Answer, Answers, MAX_TEXT_LEN, Review, ReviewState};
 
 /// The README's code blocks, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

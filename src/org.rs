@@ -32,6 +32,9 @@ pub struct Person {
     pub department: Option<DepartmentId>,
     /// Default additional manager (dotted line), if any: assigned to every packet of theirs.
     pub additional_manager: Option<PersonId>,
+    /// Where notifications reach them, if the host has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl Person {
@@ -45,7 +48,15 @@ impl Person {
             manager: None,
             department: None,
             additional_manager: None,
+            email: None,
         }
+    }
+
+    /// Sets the email address.
+    #[must_use]
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
     }
 
     /// Sets the direct manager.

@@ -20,6 +20,7 @@
 //! | `calibrating` | `ready_to_share` | close calibration (approval off) |
 //! | `pending_approval` | `ready_to_share` | approve (last step) |
 //! | `pending_approval` | `writing` | send back |
+//! | `ready_to_share` | `writing` | reopen manager review |
 //! | `ready_to_share` | `shared` | share |
 //! | `shared` | `ready_to_share` | unshare |
 //! | `shared` | `acknowledged` | acknowledge |
@@ -129,6 +130,7 @@ impl State for PacketState {
             ),
             t(PendingApproval, ReadyToShare, "approve (last step)"),
             t(PendingApproval, Writing, "send back"),
+            t(ReadyToShare, Writing, "reopen manager review"),
             t(ReadyToShare, Shared, "share"),
             t(Shared, ReadyToShare, "unshare"),
             t(Shared, Acknowledged, "acknowledge"),
@@ -515,6 +517,7 @@ impl Packet {
             state: ReviewState::Assigned,
             removed: false,
             updated_at: at,
+            answers: crate::review::Answers::default(),
         };
         let event = self.event(
             by,

@@ -22,13 +22,100 @@
 //! anonymity threshold and gating read, and moves when the manager review is submitted or
 //! reopened, so the two can never disagree.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cycle::RatingScale;
 use crate::event::{Event, EventKind};
 use crate::packet::{Packet, PacketState};
 use crate::transition::{self, State, Transition};
-use crate::{CycleId, Error, PacketId, PersonId, Result, ReviewId, ReviewKind};
+use crate::{CycleId, Error, PacketId, PersonId, QuestionId, Result, ReviewId, ReviewKind};
+
+/// The longest free-text answer accepted, in characters.
+pub const MAX_TEXT_LEN: usize = 20_000;
+
+/// One answer to one question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Answer {
+    /// Free text.
+    Text(String),
+    /// A point on the cycle's rating scale.
+    Rating(u8),
+}
+
+/// A review's answers, by question.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Answers(BTreeMap<QuestionId, Answer>);
+
+impl Answers {
+    /// No answers.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `answer` to `question` (replacing an earlier one).
+    #[must_use]
+    pub fn with(mut self, question: QuestionId, answer: Answer) -> Self {
+        self.0.insert(question, answer);
+        self
+    }
+
+    /// The answer to `question`.
+    #[must_use]
+    pub fn get(&self, question: QuestionId) -> Option<&Answer> {
+        self.0.get(&question)
+    }
+
+    /// Every answer, by question id.
+    pub fn iter(&self) -> impl Iterator<Item = (QuestionId, &Answer)> {
+        self.0.iter().map(|(q, a)| (*q, a))
+    }
+
+    /// How many questions are answered.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether nothing is answered.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Checks every answer's type and range: ratings on `scale`, texts at most
+    /// [`MAX_TEXT_LEN`] characters. The error names the question.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the question and the problem.
+    pub fn validate(&self, scale: &RatingScale) -> Result<()> {
+        for (q, a) in &self.0 {
+            match a {
+                Answer::Rating(r) if !(scale.min..=scale.max).contains(r) => {
+                    return Err(Error::invalid(
+                        format!("question `{q}`"),
+                        format!("rating {r} is outside {}–{}", scale.min, scale.max),
+                    ));
+                }
+                Answer::Text(t) if t.chars().count() > MAX_TEXT_LEN => {
+                    return Err(Error::invalid(
+                        format!("question `{q}`"),
+                        format!("text is longer than {MAX_TEXT_LEN} characters"),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The state of a review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +188,8 @@ pub struct Review {
     pub(crate) state: ReviewState,
     pub(crate) removed: bool,
     pub(crate) updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub(crate) answers: Answers,
 }
 
 impl Review {
@@ -152,6 +241,12 @@ impl Review {
         self.removed
     }
 
+    /// Its answers (draft or submitted).
+    #[must_use]
+    pub const fn answers(&self) -> &Answers {
+        &self.answers
+    }
+
     /// When it last changed.
     #[must_use]
     pub const fn updated_at(&self) -> DateTime<Utc> {
@@ -185,7 +280,8 @@ impl Review {
         Ok(())
     }
 
-    /// Saves a draft: `assigned → draft`, or stays `draft`.
+    /// Saves a draft with these answers: `assigned → draft`, or stays `draft`. Validate the
+    /// answers first ([`Answers::validate`]); the engine does.
     ///
     /// # Errors
     ///
@@ -194,6 +290,7 @@ impl Review {
     pub fn save_draft(
         &mut self,
         packet: &Packet,
+        answers: Answers,
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Event> {
@@ -201,12 +298,14 @@ impl Review {
         if self.state != ReviewState::Draft {
             self.go(ReviewState::Draft, "save draft", at)?;
         }
+        self.answers = answers;
         self.updated_at = at;
         Ok(self.event(by, at, EventKind::ReviewDraftSaved { review: self.id }))
     }
 
-    /// Submits: `assigned | draft → submitted`. Submitting the manager review also moves the
-    /// packet `writing → manager_submitted`.
+    /// Submits: `assigned | draft → submitted`, with final `answers` when given (else the
+    /// draft's). Submitting the manager review also moves the packet
+    /// `writing → manager_submitted`.
     ///
     /// # Errors
     ///
@@ -214,6 +313,7 @@ impl Review {
     pub fn submit(
         &mut self,
         packet: &mut Packet,
+        answers: Option<Answers>,
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Vec<Event>> {
@@ -229,6 +329,9 @@ impl Review {
             )?);
         }
         self.go(ReviewState::Submitted, "submit", at)?;
+        if let Some(answers) = answers {
+            self.answers = answers;
+        }
         let tally = &mut packet.tally[self.kind.index()];
         tally.submitted += 1;
         if self.removed {

@@ -95,8 +95,10 @@ fn packet_in(state: PacketState) -> Setup {
                 packet.close_nominations(top, at()).unwrap();
             }
             PacketState::ManagerSubmitted => {
-                self_review.submit(&mut packet, ann, at()).unwrap();
-                manager_review.submit(&mut packet, boss, at()).unwrap();
+                self_review.submit(&mut packet, None, ann, at()).unwrap();
+                manager_review
+                    .submit(&mut packet, None, boss, at())
+                    .unwrap();
             }
             PacketState::Calibrating => {
                 packet.finish_writing(&settings, &org, top, at()).unwrap();
@@ -151,7 +153,9 @@ fn run(command: &str, s: &mut Setup) -> bool {
             if s.manager_review.state() == ReviewState::Submitted {
                 return false;
             }
-            s.manager_review.submit(&mut s.packet, s.boss, at()).is_ok()
+            s.manager_review
+                .submit(&mut s.packet, None, s.boss, at())
+                .is_ok()
         }
         "reopen manager review" => s.manager_review.reopen(&mut s.packet, top, at()).is_ok(),
         "finish writing" => s
@@ -214,10 +218,11 @@ fn review_commands_follow_the_table_in_every_state() {
             match state {
                 ReviewState::Assigned => {}
                 ReviewState::Draft => {
-                    r.save_draft(&s.packet, s.ann, at()).unwrap();
+                    r.save_draft(&s.packet, appraise::Answers::default(), s.ann, at())
+                        .unwrap();
                 }
                 ReviewState::Submitted => {
-                    r.submit(&mut s.packet, s.ann, at()).unwrap();
+                    r.submit(&mut s.packet, None, s.ann, at()).unwrap();
                 }
                 ReviewState::Cancelled => {
                     r.cancel(&mut s.packet, s.boss, at()).unwrap();
@@ -225,8 +230,10 @@ fn review_commands_follow_the_table_in_every_state() {
             }
             let before = (r.clone(), s.packet.clone());
             let ok = match command {
-                "save draft" => r.save_draft(&s.packet, s.ann, at()).is_ok(),
-                "submit" => r.submit(&mut s.packet, s.ann, at()).is_ok(),
+                "save draft" => r
+                    .save_draft(&s.packet, appraise::Answers::default(), s.ann, at())
+                    .is_ok(),
+                "submit" => r.submit(&mut s.packet, None, s.ann, at()).is_ok(),
                 "reopen" => r.reopen(&mut s.packet, s.boss, at()).is_ok(),
                 _ => r.cancel(&mut s.packet, s.boss, at()).is_ok(),
             };

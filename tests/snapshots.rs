@@ -171,10 +171,11 @@ fn fixture() -> Fixture {
             NAMES.iter().find(|n| p(n) == r.subject()).unwrap(),
         );
         if submitted.iter().any(key) {
-            r.submit(&mut packets[i], r.author(), t()).unwrap();
+            r.submit(&mut packets[i], None, r.author(), t()).unwrap();
         } else if drafts.iter().any(key) {
             let author = r.author();
-            r.save_draft(&packets[i], author, t()).unwrap();
+            r.save_draft(&packets[i], appraise::Answers::default(), author, t())
+                .unwrap();
         }
     }
     // ivy's manager changes from hal (draft: cancelled) to dana.

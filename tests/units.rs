@@ -235,7 +235,9 @@ fn review_and_packet_transition_refusals() {
         }
     };
     // Manager review cannot be submitted while nominating.
-    let e = manager_review.submit(&mut packet, boss, at()).unwrap_err();
+    let e = manager_review
+        .submit(&mut packet, None, boss, at())
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "packet cannot go from `nominating` to `manager_submitted`"
@@ -248,18 +250,20 @@ fn review_and_packet_transition_refusals() {
     // Reopen an unsubmitted review.
     let e = self_review.reopen(&mut packet, boss, at()).unwrap_err();
     assert_eq!(e.to_string(), "review cannot go from `assigned` to `draft`");
-    self_review.submit(&mut packet, ann, at()).unwrap();
+    self_review.submit(&mut packet, None, ann, at()).unwrap();
     let e = self_review.cancel(&mut packet, boss, at()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "review cannot go from `submitted` to `cancelled`"
     );
-    assert!(self_review.submit(&mut packet, ann, at()).is_err());
+    assert!(self_review.submit(&mut packet, None, ann, at()).is_err());
     // Packet: share before ready, acknowledge before shared.
     assert!(packet.share(boss, at()).is_err());
     assert!(packet.acknowledge(None, ann, at()).is_err());
     packet.close_nominations(boss, at()).unwrap();
-    manager_review.submit(&mut packet, boss, at()).unwrap();
+    manager_review
+        .submit(&mut packet, None, boss, at())
+        .unwrap();
     assert_eq!(packet.state(), PacketState::ManagerSubmitted);
     let settings = CycleSettings::default();
     let org = boss_and_ann();
@@ -271,14 +275,14 @@ fn review_and_packet_transition_refusals() {
     );
     packet.finish_writing(&settings, &org, boss, at()).unwrap();
     assert_eq!(packet.state(), PacketState::ReadyToShare);
-    // Reopening the manager review is refused once the packet moved on.
+    packet.share(boss, at()).unwrap();
+    // Reopening the manager review is refused once results are shared.
     let e = manager_review.reopen(&mut packet, boss, at()).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "packet cannot go from `ready_to_share` to `writing`"
+        "packet cannot go from `shared` to `writing`"
     );
     assert_eq!(manager_review.state(), appraise::ReviewState::Submitted);
-    packet.share(boss, at()).unwrap();
     packet.acknowledge(Some("ok"), ann, at()).unwrap();
     assert!(packet.unshare(boss, at()).is_err());
     packet.withdraw(boss, at()).unwrap();
@@ -434,13 +438,15 @@ fn edges_are_taken_only_by_their_own_command() {
         before,
         "a refused reopen changes nothing"
     );
-    self_review.submit(&mut packet, ann, at()).unwrap();
+    self_review.submit(&mut packet, None, ann, at()).unwrap();
     packet.close_nominations(boss, at()).unwrap();
     let manager_review = reviews
         .iter_mut()
         .find(|r| r.kind() == ReviewKind::Manager)
         .unwrap();
-    manager_review.submit(&mut packet, boss, at()).unwrap();
+    manager_review
+        .submit(&mut packet, None, boss, at())
+        .unwrap();
     let settings = CycleSettings {
         approval_required: true,
         ..cycle.settings().clone()

@@ -314,13 +314,13 @@ impl World {
             match rng.below(10) {
                 0 => {}
                 1 => {
-                    let _ = review.save_draft(packet, author, at);
+                    let _ = review.save_draft(packet, appraise::Answers::default(), author, at);
                 }
                 2 => {
                     let _ = review.cancel(packet, creator, at);
                 }
                 _ => {
-                    let _ = review.submit(packet, author, at);
+                    let _ = review.submit(packet, None, author, at);
                     if review.kind().is_feedback() && rng.chance(15) {
                         let _ = review.remove_feedback(packet, creator, at);
                     }
