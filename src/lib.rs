@@ -82,14 +82,18 @@
 pub mod access;
 mod calibration;
 mod cycle;
+mod engine;
 mod error;
 mod event;
 mod grants;
 mod id;
 mod launch;
+pub mod memory;
 mod nomination;
+mod notification;
 mod org;
 mod packet;
+pub mod plugin;
 mod review;
 pub mod transition;
 
@@ -98,7 +102,10 @@ pub use cycle::{
     ApprovalStep, Cycle, CycleConfig, CycleSettings, CycleState, Gating, LockState, Period,
     RatingScale, ReviewKind, ReviewKinds, Window, Windows,
 };
+pub use access::Explanation;
+pub use engine::{Delivery, Engine, EngineBuilder, KindProgress, LaunchReport, Progress, ReviewView};
 pub use error::{Error, Result};
+pub use notification::{Notification, NotificationKind};
 pub use event::{Event, EventKind};
 pub use grants::{
     AdminGrant, CustomRole, CycleScope, GrantChange, Grants, PeopleScope, Permission, Permissions,

@@ -1,0 +1,96 @@
+//! Accumulates one command's writes, the versions it relied on, events and notifications, and
+//! turns them into one [`Commit`].
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use crate::event::Event;
+use crate::notification::{Notification, NotificationKind};
+use crate::plugin::{Commit, Expect, Record, RecordKey, Write};
+use crate::{CycleId, PersonId};
+
+#[derive(Debug)]
+pub(crate) struct Tx {
+    id: Uuid,
+    reads: BTreeMap<RecordKey, Expect>,
+    writes: BTreeMap<RecordKey, Write>,
+    events: Vec<Event>,
+    outbox: Vec<Notification>,
+}
+
+impl Tx {
+    pub(crate) fn new() -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            reads: BTreeMap::new(),
+            writes: BTreeMap::new(),
+            events: Vec::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The command relied on `key` being as `expect`: unless it is also written, the commit
+    /// checks it.
+    pub(crate) fn read(&mut self, key: RecordKey, expect: Expect) {
+        self.reads.entry(key).or_insert(expect);
+    }
+
+    /// Stores `record`, expecting the version it was read at (`Absent` for a new one).
+    pub(crate) fn put(&mut self, record: Record, expect: Expect) {
+        let key = record.key();
+        let expect = self.reads.get(&key).copied().unwrap_or(expect);
+        self.writes.insert(key, Write::Put { record, expect });
+    }
+
+    pub(crate) fn delete(&mut self, key: RecordKey, version: u64) {
+        self.writes.insert(key, Write::Delete { key, version });
+    }
+
+    pub(crate) fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    pub(crate) fn events(&mut self, events: impl IntoIterator<Item = Event>) {
+        self.events.extend(events);
+    }
+
+    /// Queues a notification about `event` (with an idempotency key unique to this commit and
+    /// position).
+    pub(crate) fn notify(
+        &mut self,
+        recipient: PersonId,
+        kind: NotificationKind,
+        cycle: Option<CycleId>,
+        subject: Option<PersonId>,
+        event: &Event,
+    ) {
+        let key = format!("{}/{}", self.id, self.outbox.len());
+        self.outbox.push(Notification {
+            key,
+            recipient,
+            kind,
+            cycle,
+            subject,
+            event: event.clone(),
+        });
+    }
+
+    pub(crate) fn into_commit(self) -> Commit {
+        let mut writes: Vec<Write> = Vec::with_capacity(self.writes.len() + self.reads.len());
+        for (key, expect) in &self.reads {
+            if !self.writes.contains_key(key) {
+                writes.push(Write::Check {
+                    key: *key,
+                    expect: *expect,
+                });
+            }
+        }
+        writes.extend(self.writes.into_values());
+        Commit {
+            writes,
+            events: self.events,
+            outbox: self.outbox,
+        }
+    }
+}

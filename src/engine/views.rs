@@ -1,0 +1,108 @@
+//! What engine reads return.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::Rule;
+use crate::{Answers, CycleId, PacketState, PersonId, Review, ReviewId, ReviewKind, ReviewState};
+
+/// A review as one reader may see it: the author is `None` when the decision hides it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewView {
+    /// The review.
+    pub id: ReviewId,
+    /// Its cycle.
+    pub cycle: CycleId,
+    /// Who it is about.
+    pub subject: PersonId,
+    /// Who wrote it, unless hidden from this reader.
+    pub author: Option<PersonId>,
+    /// Its kind.
+    pub kind: ReviewKind,
+    /// Its state.
+    pub state: ReviewState,
+    /// Whether its feedback was removed from what the subject sees.
+    pub removed: bool,
+    /// Its answers.
+    pub answers: Answers,
+    /// The R-READ rule that let this reader see it.
+    pub allowed_by: Rule,
+}
+
+impl ReviewView {
+    pub(crate) fn new(review: &Review, author_hidden: bool, allowed_by: Rule) -> Self {
+        Self {
+            id: review.id(),
+            cycle: review.cycle(),
+            subject: review.subject(),
+            author: (!author_hidden).then(|| review.author()),
+            kind: review.kind(),
+            state: review.state(),
+            removed: review.is_removed(),
+            answers: review.answers().clone(),
+            allowed_by,
+        }
+    }
+}
+
+/// What a launch made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchReport {
+    /// Packets created.
+    pub packets: usize,
+    /// Reviews assigned.
+    pub reviews: usize,
+    /// People in the org snapshot.
+    pub people: usize,
+}
+
+/// What a delivery pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Notifications the notifier accepted.
+    pub delivered: usize,
+    /// Notifications that failed and stay pending.
+    pub failed: usize,
+}
+
+/// Review counts of one kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindProgress {
+    /// Assigned and not cancelled.
+    pub assigned: usize,
+    /// Submitted.
+    pub submitted: usize,
+}
+
+/// A cycle's progress: packets per state and reviews per kind (withdrawn packets excluded).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Packets counted (not withdrawn).
+    pub packets: usize,
+    /// Withdrawn packets (not counted anywhere else).
+    pub withdrawn: usize,
+    /// Packets per state.
+    pub by_state: BTreeMap<PacketState, usize>,
+    /// Reviews per kind.
+    pub by_kind: BTreeMap<ReviewKind, KindProgress>,
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:<20} {:>8}", "packet state", "packets")?;
+        for state in PacketState::ALL {
+            let n = self.by_state.get(&state).copied().unwrap_or(0);
+            writeln!(f, "{:<20} {n:>8}", crate::transition::State::name(state))?;
+        }
+        writeln!(f, "{:<20} {:>8}", "withdrawn", self.withdrawn)?;
+        writeln!(f)?;
+        writeln!(f, "{:<20} {:>9} {:>9}", "review kind", "submitted", "assigned")?;
+        for kind in ReviewKind::ALL {
+            let k = self.by_kind.get(&kind).copied().unwrap_or_default();
+            writeln!(f, "{:<20} {:>9} {:>9}", kind.name(), k.submitted, k.assigned)?;
+        }
+        Ok(())
+    }
+}

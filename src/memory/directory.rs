@@ -1,0 +1,206 @@
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use crate::plugin::Directory;
+use crate::{Department, DepartmentId, Error, Person, PersonId, Result};
+
+/// A directory from a fixed list of people and departments, built in code or read from CSV.
+///
+/// # CSV
+///
+/// A header line, then one person a line: `id,name,email,manager_id,department,active`.
+///
+/// - `id` and `manager_id`: a UUID is taken as it is; any other text (`emp-1042`) becomes a
+///   stable id with [`PersonId::from_key`]. An empty `manager_id` means no manager.
+/// - `department`: a name; departments are made from the names used, with
+///   [`DepartmentId::from_key`]. A department's head is its one member whose manager is outside
+///   the department (or who has none); when there are several such members it has no head
+///   ([`with_departments`](Self::with_departments) sets heads explicitly).
+/// - `active`: `true`/`false`, `yes`/`no` or `1`/`0`; empty means active.
+///
+/// Malformed lines are refused with [`Error::Invalid`] naming the line.
+#[derive(Debug, Clone, Default)]
+pub struct StaticDirectory {
+    people: Vec<Person>,
+    departments: Vec<Department>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    id: String,
+    name: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    manager_id: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+fn person_id(text: &str) -> PersonId {
+    text.parse::<uuid::Uuid>()
+        .map_or_else(|_| PersonId::from_key(text), PersonId::from_uuid)
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl StaticDirectory {
+    /// A directory of these people and departments.
+    #[must_use]
+    pub fn new(people: Vec<Person>, departments: Vec<Department>) -> Self {
+        Self {
+            people,
+            departments,
+        }
+    }
+
+    /// Replaces the departments (to set heads explicitly).
+    #[must_use]
+    pub fn with_departments(mut self, departments: Vec<Department>) -> Self {
+        self.departments = departments;
+        self
+    }
+
+    /// The people.
+    #[must_use]
+    pub fn people_list(&self) -> &[Person] {
+        &self.people
+    }
+
+    /// Reads the CSV file at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the file cannot be read; [`Error::Invalid`] naming the line of a
+    /// malformed row.
+    pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Self> {
+        let file = std::fs::File::open(path.as_ref()).map_err(|e| Error::Backend {
+            source: Box::new(e),
+        })?;
+        Self::from_csv_reader(file)
+    }
+
+    /// Reads CSV text.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the line of a malformed row.
+    pub fn from_csv_str(text: &str) -> Result<Self> {
+        Self::from_csv_reader(text.as_bytes())
+    }
+
+    /// Reads CSV from any reader.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the line of a malformed row.
+    pub fn from_csv_reader(reader: impl Read) -> Result<Self> {
+        let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
+        let mut people = Vec::new();
+        let mut names: Vec<(DepartmentId, String)> = Vec::new();
+        let bad = |e: &csv::Error| {
+            let line = e.position().map_or(0, csv::Position::line);
+            Error::invalid(format!("line {line}"), csv_reason(e))
+        };
+        let headers = csv.headers().map_err(|e| bad(&e))?.clone();
+        let mut record = csv::StringRecord::new();
+        while csv.read_record(&mut record).map_err(|e| bad(&e))? {
+            let line = record.position().map_or(0, csv::Position::line);
+            let row: Row = record
+                .deserialize(Some(&headers))
+                .map_err(|e| Error::invalid(format!("line {line}"), csv_reason(&e)))?;
+            if row.id.is_empty() {
+                return Err(Error::invalid(format!("line {line}"), "`id` is empty"));
+            }
+            if row.name.is_empty() {
+                return Err(Error::invalid(format!("line {line}"), "`name` is empty"));
+            }
+            let active = match non_empty(row.active).as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("true" | "yes" | "1") => true,
+                Some("false" | "no" | "0") => false,
+                Some(other) => {
+                    return Err(Error::invalid(
+                        format!("line {line}"),
+                        format!("`active` is `{other}`, expected true or false"),
+                    ));
+                }
+            };
+            let mut person = Person::new(person_id(&row.id), row.name).with_active(active);
+            if let Some(m) = non_empty(row.manager_id) {
+                person = person.with_manager(person_id(&m));
+            }
+            if let Some(d) = non_empty(row.department) {
+                let id = DepartmentId::from_key(&d);
+                if !names.iter().any(|(known, _)| *known == id) {
+                    names.push((id, d));
+                }
+                person = person.with_department(id);
+            }
+            if let Some(e) = non_empty(row.email) {
+                person = person.with_email(e);
+            }
+            people.push(person);
+        }
+        let departments = infer_departments(&people, names);
+        Ok(Self {
+            people,
+            departments,
+        })
+    }
+}
+
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// Departments from the names used, in first-use order, each headed by its one member whose
+/// manager is outside it.
+fn infer_departments(people: &[Person], names: Vec<(DepartmentId, String)>) -> Vec<Department> {
+    let dept_of: std::collections::HashMap<PersonId, DepartmentId> = people
+        .iter()
+        .filter_map(|p| p.department.map(|d| (p.id, d)))
+        .collect();
+    let mut tops: BTreeMap<DepartmentId, Vec<PersonId>> = BTreeMap::new();
+    for p in people {
+        let Some(d) = p.department else { continue };
+        if p.manager.and_then(|m| dept_of.get(&m)) != Some(&d) {
+            tops.entry(d).or_default().push(p.id);
+        }
+    }
+    names
+        .into_iter()
+        .map(|(id, name)| {
+            let dept = Department::new(id, name);
+            match tops.get(&id).map(Vec::as_slice) {
+                Some([head]) => dept.with_head(*head),
+                _ => dept,
+            }
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Directory for StaticDirectory {
+    async fn people(&self) -> Result<Vec<Person>> {
+        Ok(self.people.clone())
+    }
+
+    async fn departments(&self) -> Result<Vec<Department>> {
+        Ok(self.departments.clone())
+    }
+}

@@ -1,0 +1,10 @@
+//! In-memory implementations of the plugin traits: the embedded default, and real enough to
+//! test against.
+
+mod directory;
+mod notifier;
+mod storage;
+
+pub use directory::StaticDirectory;
+pub use notifier::RecordingNotifier;
+pub use storage::{MemoryDump, MemoryStorage};

@@ -1,0 +1,42 @@
+//! Notifications: derived from events, written to the outbox in the same commit as the change,
+//! and delivered through the [`Notifier`](crate::plugin::Notifier) after it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Event;
+use crate::{CycleId, PersonId};
+
+/// What a notification tells its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NotificationKind {
+    /// A participant submitted their self review (to their manager).
+    SelfReviewSubmitted,
+    /// A nomination waits for approval (to the participant's manager).
+    NominationToApprove,
+    /// A peer review was assigned (to the peer).
+    PeerAssigned,
+    /// Results were shared (to the participant).
+    ResultsShared,
+    /// A packet waits for this approver.
+    ApprovalNeeded,
+}
+
+/// One message to one person, with the idempotency key that makes redelivery harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Unique per notification; a retry carries the same key, so a notifier that has seen the
+    /// key already must not notify again.
+    pub key: String,
+    /// Who is notified.
+    pub recipient: PersonId,
+    /// What about.
+    pub kind: NotificationKind,
+    /// The cycle, if any.
+    pub cycle: Option<CycleId>,
+    /// The participant concerned, if any.
+    pub subject: Option<PersonId>,
+    /// The event it came from.
+    pub event: Event,
+}

@@ -1,0 +1,46 @@
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::{Department, Person, Result};
+
+/// The host's source of people: who exists, who manages whom, departments and their heads.
+///
+/// # Contract
+///
+/// - `people` returns everyone the org snapshot of a launching cycle may need: participants,
+///   their manager chains, their reports, heads of departments. Returning the whole company is
+///   fine; the snapshot is built in linear time.
+/// - Ids are stable: the same person has the same [`PersonId`](crate::PersonId) in every call.
+/// - Data need not be valid: the engine validates it when it builds the snapshot and refuses
+///   loops, unknown managers and duplicates with an error naming the people.
+/// - Errors are reported as [`Error::Backend`](crate::Error::Backend); the engine then changes
+///   nothing.
+#[async_trait]
+pub trait Directory: Send + Sync + Debug + 'static {
+    /// Every person.
+    async fn people(&self) -> Result<Vec<Person>>;
+    /// Every department, with its head.
+    async fn departments(&self) -> Result<Vec<Department>>;
+}
+
+#[async_trait]
+impl<T: Directory + ?Sized> Directory for Arc<T> {
+    async fn people(&self) -> Result<Vec<Person>> {
+        (**self).people().await
+    }
+    async fn departments(&self) -> Result<Vec<Department>> {
+        (**self).departments().await
+    }
+}
+
+#[async_trait]
+impl<T: Directory + ?Sized> Directory for Box<T> {
+    async fn people(&self) -> Result<Vec<Person>> {
+        (**self).people().await
+    }
+    async fn departments(&self) -> Result<Vec<Department>> {
+        (**self).departments().await
+    }
+}

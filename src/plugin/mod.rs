@@ -1,0 +1,22 @@
+//! The plugin traits the engine talks to the host through: [`Storage`], [`Notifier`],
+//! [`Directory`] and [`Clock`].
+//!
+//! Each is object-safe, `Send + Sync + Debug + 'static`, has forwarding impls for `Arc<T>` and
+//! `Box<T>`, and documents its contract in a `# Contract` section. The crate ships reference
+//! implementations: [`MemoryStorage`](crate::memory::MemoryStorage),
+//! [`RecordingNotifier`](crate::memory::RecordingNotifier),
+//! [`StaticDirectory`](crate::memory::StaticDirectory), [`SystemClock`] and [`ManualClock`];
+//! with the `sqlite` feature, `SqliteStorage`.
+
+mod clock;
+mod directory;
+mod notifier;
+mod storage;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use directory::Directory;
+pub use notifier::Notifier;
+pub use storage::{
+    Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StorageExt, StoredEvent, Versioned,
+    Write,
+};

@@ -1,0 +1,436 @@
+use std::fmt::{self, Debug};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::event::Event;
+use crate::notification::Notification;
+use crate::{
+    CalibrationSession, CalibrationSessionId, Cycle, CycleId, Error, Grants, Nomination,
+    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result, Review, ReviewId,
+};
+
+/// Names one stored record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum RecordKey {
+    /// A cycle.
+    Cycle(CycleId),
+    /// The org snapshot of a cycle.
+    Snapshot(CycleId),
+    /// A packet.
+    Packet(PacketId),
+    /// A review.
+    Review(ReviewId),
+    /// A nomination.
+    Nomination(NominationId),
+    /// A calibration session.
+    Calibration(CalibrationSessionId),
+    /// The grants (one record for the whole store).
+    Grants,
+}
+
+impl RecordKey {
+    /// The kind of record, for messages (`cycle`, `packet`, ...).
+    #[must_use]
+    pub const fn what(&self) -> &'static str {
+        match self {
+            Self::Cycle(_) => "cycle",
+            Self::Snapshot(_) => "org snapshot",
+            Self::Packet(_) => "packet",
+            Self::Review(_) => "review",
+            Self::Nomination(_) => "nomination",
+            Self::Calibration(_) => "calibration session",
+            Self::Grants => "grants",
+        }
+    }
+
+    /// The id as text (`grants` for the grants record).
+    #[must_use]
+    pub fn id_string(&self) -> String {
+        match self {
+            Self::Cycle(id) | Self::Snapshot(id) => id.to_string(),
+            Self::Packet(id) => id.to_string(),
+            Self::Review(id) => id.to_string(),
+            Self::Nomination(id) => id.to_string(),
+            Self::Calibration(id) => id.to_string(),
+            Self::Grants => "grants".to_owned(),
+        }
+    }
+
+    /// The [`Error::Conflict`] for this record.
+    #[must_use]
+    pub fn conflict(&self) -> Error {
+        Error::Conflict {
+            what: self.what(),
+            id: self.id_string(),
+        }
+    }
+
+    /// The [`Error::NotFound`] for this record.
+    #[must_use]
+    pub fn not_found(&self) -> Error {
+        Error::NotFound {
+            what: self.what(),
+            id: self.id_string(),
+        }
+    }
+}
+
+impl fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.what(), self.id_string())
+    }
+}
+
+/// A stored record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "record")]
+pub enum Record {
+    /// A cycle.
+    Cycle(Cycle),
+    /// A cycle's org snapshot.
+    Snapshot {
+        /// The cycle.
+        cycle: CycleId,
+        /// The snapshot.
+        snapshot: OrgSnapshot,
+    },
+    /// A packet.
+    Packet(Packet),
+    /// A review.
+    Review(Review),
+    /// A nomination.
+    Nomination(Nomination),
+    /// A calibration session.
+    Calibration(CalibrationSession),
+    /// The grants.
+    Grants(Grants),
+}
+
+impl Record {
+    /// The record's key.
+    #[must_use]
+    pub fn key(&self) -> RecordKey {
+        match self {
+            Self::Cycle(c) => RecordKey::Cycle(c.id()),
+            Self::Snapshot { cycle, .. } => RecordKey::Snapshot(*cycle),
+            Self::Packet(p) => RecordKey::Packet(p.id()),
+            Self::Review(r) => RecordKey::Review(r.id()),
+            Self::Nomination(n) => RecordKey::Nomination(n.id()),
+            Self::Calibration(c) => RecordKey::Calibration(c.id()),
+            Self::Grants(_) => RecordKey::Grants,
+        }
+    }
+}
+
+/// A value with the version it was stored at. Versions start at 1 and grow by one per write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versioned<T> {
+    /// The version read.
+    pub version: u64,
+    /// The value.
+    pub record: T,
+}
+
+/// What a commit expects of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// It does not exist.
+    Absent,
+    /// It exists at exactly this version.
+    Version(u64),
+}
+
+/// One part of a [`Commit`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "writes are built once per command and consumed by the commit"
+)]
+pub enum Write {
+    /// Store the record (create with `Absent`, update with `Version`).
+    Put {
+        /// The new value.
+        record: Record,
+        /// What must hold before.
+        expect: Expect,
+    },
+    /// Delete the record, which must be at this version.
+    Delete {
+        /// Which record.
+        key: RecordKey,
+        /// Its version.
+        version: u64,
+    },
+    /// Change nothing, but fail the commit unless the record is as expected: for records a
+    /// command read and relied on (the cycle's lock, the grants) without changing them.
+    Check {
+        /// Which record.
+        key: RecordKey,
+        /// What must hold.
+        expect: Expect,
+    },
+}
+
+impl Write {
+    /// The key this write is about.
+    #[must_use]
+    pub fn key(&self) -> RecordKey {
+        match self {
+            Self::Put { record, .. } => record.key(),
+            Self::Delete { key, .. } | Self::Check { key, .. } => *key,
+        }
+    }
+}
+
+/// Everything one command writes, atomically: records, the audit events, the outbox.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Commit {
+    /// Record writes and checks; at most one per key.
+    pub writes: Vec<Write>,
+    /// Audit events, in order.
+    pub events: Vec<Event>,
+    /// Notifications to deliver after the commit; keys unique across the store.
+    pub outbox: Vec<Notification>,
+}
+
+/// An audit event with the sequence number storage gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// Increasing across the whole store, in commit order.
+    pub seq: u64,
+    /// The event.
+    pub event: Event,
+}
+
+/// A notification waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Increasing across the whole store, in commit order.
+    pub seq: u64,
+    /// The notification.
+    pub notification: Notification,
+}
+
+/// Versioned records, the audit log and the outbox.
+///
+/// # Contract
+///
+/// - **Versions.** A record created by a commit is at version 1; every later `Put` stores it
+///   at the expected version + 1. `get` returns the record with its current version.
+/// - **Atomicity.** [`commit`](Self::commit) applies all of its writes, appends all of its
+///   events and outbox entries, or does nothing at all. If any write's expectation does not
+///   hold (a `Put` with `Absent` on an existing record, any version that is not the current
+///   one, a `Delete` or `Check` that does not match) the commit fails with
+///   [`Error::Conflict`] naming that record and writes nothing: no record, no event, no
+///   outbox entry. Two writes to one key, or an outbox key already used, are
+///   [`Error::Invalid`] and write nothing.
+/// - **Isolation.** Commits are serializable: the final state equals some serial order of the
+///   accepted commits. Concurrent commits on overlapping records: at most one of those expecting
+///   the same version succeeds.
+/// - **Not found** is `Ok(None)` from `get` and empty lists from the listing methods, never an
+///   error.
+/// - **Order.** Events and outbox entries get sequence numbers increasing in commit order (and
+///   in order within a commit). `events` pages by `after` (exclusive) in that order; `packets`
+///   pages by packet id.
+/// - **Outbox.** `pending_outbox` lists entries not yet marked delivered, oldest first;
+///   `mark_delivered` is idempotent and unknown keys are ignored.
+/// - **Errors** of the backend itself are [`Error::Backend`] with the original as source.
+///
+/// [`testkit`](crate::testkit) (feature `testkit`) checks all of this against any
+/// implementation.
+#[async_trait]
+pub trait Storage: Send + Sync + Debug + 'static {
+    /// The record with this key and its version.
+    async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>>;
+
+    /// Applies a commit atomically (see the contract).
+    async fn commit(&self, commit: Commit) -> Result<()>;
+
+    /// Packets of a cycle ordered by id, those after `after`, at most `limit`.
+    async fn packets(
+        &self,
+        cycle: CycleId,
+        after: Option<PacketId>,
+        limit: usize,
+    ) -> Result<Vec<Versioned<Packet>>>;
+
+    /// Reviews about `subject` in `cycle`, ordered by id.
+    async fn reviews_about(
+        &self,
+        cycle: CycleId,
+        subject: PersonId,
+    ) -> Result<Vec<Versioned<Review>>>;
+
+    /// Reviews written by `author` in `cycle`, ordered by id.
+    async fn reviews_by(&self, cycle: CycleId, author: PersonId)
+    -> Result<Vec<Versioned<Review>>>;
+
+    /// Nominations of a packet, ordered by id.
+    async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>>;
+
+    /// Calibration sessions of a cycle, ordered by id.
+    async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>>;
+
+    /// Audit events of a cycle with `seq > after`, in order, at most `limit`.
+    async fn events(
+        &self,
+        cycle: CycleId,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>>;
+
+    /// Outbox entries not yet delivered, oldest first, at most `limit`.
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>>;
+
+    /// Marks the entry with this key delivered (idempotent).
+    async fn mark_delivered(&self, key: &str) -> Result<()>;
+}
+
+macro_rules! forward_storage {
+    ($ty:ty) => {
+        #[async_trait]
+        impl<T: Storage + ?Sized> Storage for $ty {
+            async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>> {
+                (**self).get(key).await
+            }
+            async fn commit(&self, commit: Commit) -> Result<()> {
+                (**self).commit(commit).await
+            }
+            async fn packets(
+                &self,
+                cycle: CycleId,
+                after: Option<PacketId>,
+                limit: usize,
+            ) -> Result<Vec<Versioned<Packet>>> {
+                (**self).packets(cycle, after, limit).await
+            }
+            async fn reviews_about(
+                &self,
+                cycle: CycleId,
+                subject: PersonId,
+            ) -> Result<Vec<Versioned<Review>>> {
+                (**self).reviews_about(cycle, subject).await
+            }
+            async fn reviews_by(
+                &self,
+                cycle: CycleId,
+                author: PersonId,
+            ) -> Result<Vec<Versioned<Review>>> {
+                (**self).reviews_by(cycle, author).await
+            }
+            async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
+                (**self).nominations(packet).await
+            }
+            async fn calibrations(
+                &self,
+                cycle: CycleId,
+            ) -> Result<Vec<Versioned<CalibrationSession>>> {
+                (**self).calibrations(cycle).await
+            }
+            async fn events(
+                &self,
+                cycle: CycleId,
+                after: Option<u64>,
+                limit: usize,
+            ) -> Result<Vec<StoredEvent>> {
+                (**self).events(cycle, after, limit).await
+            }
+            async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
+                (**self).pending_outbox(limit).await
+            }
+            async fn mark_delivered(&self, key: &str) -> Result<()> {
+                (**self).mark_delivered(key).await
+            }
+        }
+    };
+}
+
+forward_storage!(Arc<T>);
+forward_storage!(Box<T>);
+
+/// Unpacks a typed record, or reports it missing (or of the wrong kind).
+fn unpack<T>(
+    key: RecordKey,
+    got: Option<Versioned<Record>>,
+    pick: impl FnOnce(Record) -> Option<T>,
+) -> Result<Versioned<T>> {
+    let Some(Versioned { version, record }) = got else {
+        return Err(key.not_found());
+    };
+    pick(record)
+        .map(|record| Versioned { version, record })
+        .ok_or_else(|| Error::Backend {
+            source: format!("{key} holds another kind of record").into(),
+        })
+}
+
+/// Typed conveniences over [`Storage::get`], for every storage.
+#[async_trait]
+pub trait StorageExt: Storage {
+    /// The cycle, or [`Error::NotFound`].
+    async fn cycle(&self, id: CycleId) -> Result<Versioned<Cycle>> {
+        let key = RecordKey::Cycle(id);
+        unpack(key, self.get(key).await?, |r| match r {
+            Record::Cycle(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The packet, or [`Error::NotFound`].
+    async fn packet(&self, id: PacketId) -> Result<Versioned<Packet>> {
+        let key = RecordKey::Packet(id);
+        unpack(key, self.get(key).await?, |r| match r {
+            Record::Packet(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// The review, or [`Error::NotFound`].
+    async fn review(&self, id: ReviewId) -> Result<Versioned<Review>> {
+        let key = RecordKey::Review(id);
+        unpack(key, self.get(key).await?, |r| match r {
+            Record::Review(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// The nomination, or [`Error::NotFound`].
+    async fn nomination(&self, id: NominationId) -> Result<Versioned<Nomination>> {
+        let key = RecordKey::Nomination(id);
+        unpack(key, self.get(key).await?, |r| match r {
+            Record::Nomination(n) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// The cycle's org snapshot, or [`Error::NotFound`] (a draft has none).
+    async fn snapshot(&self, cycle: CycleId) -> Result<Versioned<OrgSnapshot>> {
+        let key = RecordKey::Snapshot(cycle);
+        unpack(key, self.get(key).await?, |r| match r {
+            Record::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+    }
+
+    /// The grants, with the [`Expect`] a commit relying on them must carry (`Absent` while
+    /// none were ever stored).
+    async fn grants(&self) -> Result<(Expect, Grants)> {
+        match self.get(RecordKey::Grants).await? {
+            Some(Versioned {
+                version,
+                record: Record::Grants(grants),
+            }) => Ok((Expect::Version(version), grants)),
+            Some(_) => Err(Error::Backend {
+                source: "the grants key holds another kind of record".into(),
+            }),
+            None => Ok((Expect::Absent, Grants::new())),
+        }
+    }
+}
+
+impl<S: Storage + ?Sized> StorageExt for S {}
