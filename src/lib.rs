@@ -95,17 +95,22 @@ mod org;
 mod packet;
 pub mod plugin;
 mod review;
+#[cfg(feature = "sqlite")]
+pub mod sql;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod transition;
 
+pub use access::Explanation;
 pub use calibration::{CalibrationSession, CalibrationState};
 pub use cycle::{
     ApprovalStep, Cycle, CycleConfig, CycleSettings, CycleState, Gating, LockState, Period,
     RatingScale, ReviewKind, ReviewKinds, Window, Windows,
 };
-pub use access::Explanation;
-pub use engine::{Delivery, Engine, EngineBuilder, KindProgress, LaunchReport, Progress, ReviewView};
+pub use engine::{
+    Delivery, Engine, EngineBuilder, KindProgress, LaunchReport, Progress, ReviewView,
+};
 pub use error::{Error, Result};
-pub use notification::{Notification, NotificationKind};
 pub use event::{Event, EventKind};
 pub use grants::{
     AdminGrant, CustomRole, CycleScope, GrantChange, Grants, PeopleScope, Permission, Permissions,
@@ -117,6 +122,7 @@ pub use id::{
 };
 pub use launch::{Launched, launch};
 pub use nomination::{Nomination, NominationState};
+pub use notification::{Notification, NotificationKind};
 pub use org::{Department, OrgError, OrgSnapshot, Person};
 pub use packet::{
     AssignmentRole, KindTally, MAX_CYCLE_ADDITIONAL_MANAGERS, Packet, PacketState, StepApprover,

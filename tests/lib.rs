@@ -7,6 +7,8 @@ mod oracle;
 mod oracle_test;
 mod read_rules;
 mod snapshots;
+#[cfg(feature = "testkit")]
+mod storage;
 mod units;
 mod world;
 mod write_rules;

@@ -278,10 +278,7 @@ fn review_and_packet_transition_refusals() {
     packet.share(boss, at()).unwrap();
     // Reopening the manager review is refused once results are shared.
     let e = manager_review.reopen(&mut packet, boss, at()).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "packet cannot go from `shared` to `writing`"
-    );
+    assert_eq!(e.to_string(), "packet cannot go from `shared` to `writing`");
     assert_eq!(manager_review.state(), appraise::ReviewState::Submitted);
     packet.acknowledge(Some("ok"), ann, at()).unwrap();
     assert!(packet.unshare(boss, at()).is_err());

@@ -32,10 +32,10 @@ use crate::plugin::{
     SystemClock, Versioned,
 };
 use crate::{
-    AdminGrant, Answers, CalibrationSession, CustomRole, CustomRoleId, Cycle, CycleConfig,
-    CycleId, CycleState, Error, Event, Explanation, Grants, Nomination, NominationId,
-    NominationState, OrgSnapshot, Packet, PacketId, PacketState, PersonId, RandomIds, Result,
-    Review, ReviewId, ReviewKind, ReviewState, RoleGrant, StepApprover, resolve_step,
+    AdminGrant, Answers, CalibrationSession, CustomRole, CustomRoleId, Cycle, CycleConfig, CycleId,
+    CycleState, Error, Event, Explanation, Grants, Nomination, NominationId, NominationState,
+    OrgSnapshot, Packet, PacketId, PacketState, PersonId, RandomIds, Result, Review, ReviewId,
+    ReviewKind, ReviewState, RoleGrant, StepApprover, resolve_step,
 };
 use tx::Tx;
 
@@ -187,7 +187,10 @@ fn authorize(ctx: &Context<'_>, actor: PersonId, action: Action, target: Target<
     }
     if decision.rule() == Rule::Locked {
         return Err(Error::Locked {
-            cycle: ctx.cycle.map(|c| c.config().name.clone()).unwrap_or_default(),
+            cycle: ctx
+                .cycle
+                .map(|c| c.config().name.clone())
+                .unwrap_or_default(),
         });
     }
     Err(Error::Denied(Box::new(explain(ctx, actor, action, target))))
@@ -277,14 +280,20 @@ impl Engine {
         let mut report = Delivery::default();
         for n in notifications {
             {
-                let mut d = self.deliveries.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut d = self
+                    .deliveries
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
                 if d.done.contains(&n.key) || !d.in_flight.insert(n.key.clone()) {
                     continue;
                 }
             }
             let ok = self.notifier.deliver(&n).await.is_ok()
                 && self.storage.mark_delivered(&n.key).await.is_ok();
-            let mut d = self.deliveries.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut d = self
+                .deliveries
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             d.in_flight.remove(&n.key);
             if ok {
                 report.delivered += 1;
@@ -415,7 +424,8 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] when locked, [`Error::Conflict`].
     pub async fn lock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
-        self.cycle_command(actor, cycle, Action::Lock, Cycle::lock).await
+        self.cycle_command(actor, cycle, Action::Lock, Cycle::lock)
+            .await
     }
 
     /// Unlocks a cycle (R-WRITE-3): the one write a locked cycle accepts.
@@ -424,7 +434,8 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] when not locked, [`Error::Conflict`].
     pub async fn unlock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
-        self.cycle_command(actor, cycle, Action::Unlock, Cycle::unlock).await
+        self.cycle_command(actor, cycle, Action::Unlock, Cycle::unlock)
+            .await
     }
 
     /// Closes an active cycle (R-WRITE-2).
@@ -433,7 +444,8 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn close(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
-        self.cycle_command(actor, cycle, Action::Close, Cycle::close).await
+        self.cycle_command(actor, cycle, Action::Close, Cycle::close)
+            .await
     }
 
     /// Adds a collaborator to a cycle (R-WRITE-16: review admins).
@@ -490,7 +502,10 @@ impl Engine {
         let event = change(&mut changed, actor, scope.now)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
-        tx.put(Record::Cycle(changed.clone()), Expect::Version(scope.cycle.version));
+        tx.put(
+            Record::Cycle(changed.clone()),
+            Expect::Version(scope.cycle.version),
+        );
         tx.event(event);
         self.finish(tx).await?;
         Ok(changed)
@@ -511,7 +526,13 @@ impl Engine {
         let departments = self.directory.departments().await?;
         let snapshot = OrgSnapshot::build(people, departments)?;
         let mut launched_cycle = scope.cycle.record.clone();
-        let launched = crate::launch(&mut launched_cycle, &snapshot, &mut RandomIds, actor, scope.now)?;
+        let launched = crate::launch(
+            &mut launched_cycle,
+            &snapshot,
+            &mut RandomIds,
+            actor,
+            scope.now,
+        )?;
         let report = LaunchReport {
             packets: launched.packets.len(),
             reviews: launched.reviews.len(),
@@ -519,7 +540,10 @@ impl Engine {
         };
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
-        tx.put(Record::Cycle(launched_cycle), Expect::Version(scope.cycle.version));
+        tx.put(
+            Record::Cycle(launched_cycle),
+            Expect::Version(scope.cycle.version),
+        );
         tx.put(Record::Snapshot { cycle, snapshot }, Expect::Absent);
         for p in launched.packets {
             tx.put(Record::Packet(p), Expect::Absent);
@@ -541,7 +565,12 @@ impl Engine {
     ) -> Result<()> {
         let (expect, mut grants) = self.storage.grants().await?;
         let now = self.clock.now();
-        authorize(&Context::new(&grants, now), actor, Action::ManageGrants, Target::Cycle)?;
+        authorize(
+            &Context::new(&grants, now),
+            actor,
+            Action::ManageGrants,
+            Target::Cycle,
+        )?;
         let event = change(&mut grants, actor, now)?;
         let mut tx = Tx::new();
         tx.put(Record::Grants(grants), expect);
@@ -557,7 +586,12 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Conflict`].
-    pub async fn grant_admin(&self, actor: PersonId, person: PersonId, grant: AdminGrant) -> Result<()> {
+    pub async fn grant_admin(
+        &self,
+        actor: PersonId,
+        person: PersonId,
+        grant: AdminGrant,
+    ) -> Result<()> {
         self.change_grants(actor, |g, by, at| Ok(g.grant_admin(person, grant, by, at)))
             .await
     }
@@ -604,8 +638,10 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| g.grant_global_viewer(viewer, subject, by, at))
-            .await
+        self.change_grants(actor, |g, by, at| {
+            g.grant_global_viewer(viewer, subject, by, at)
+        })
+        .await
     }
 
     /// Removes a global viewer (R-WRITE-16).
@@ -619,8 +655,10 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| g.revoke_global_viewer(viewer, subject, by, at))
-            .await
+        self.change_grants(actor, |g, by, at| {
+            g.revoke_global_viewer(viewer, subject, by, at)
+        })
+        .await
     }
 
     /// Defines or redefines a custom role (R-WRITE-16).
@@ -638,7 +676,12 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Invalid`], [`Error::Conflict`].
-    pub async fn grant_role(&self, actor: PersonId, person: PersonId, grant: RoleGrant) -> Result<()> {
+    pub async fn grant_role(
+        &self,
+        actor: PersonId,
+        person: PersonId,
+        grant: RoleGrant,
+    ) -> Result<()> {
         self.change_grants(actor, |g, by, at| g.grant_role(person, grant, by, at))
             .await
     }
@@ -648,7 +691,12 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
-    pub async fn revoke_role(&self, actor: PersonId, person: PersonId, role: CustomRoleId) -> Result<()> {
+    pub async fn revoke_role(
+        &self,
+        actor: PersonId,
+        person: PersonId,
+        role: CustomRoleId,
+    ) -> Result<()> {
         self.change_grants(actor, |g, by, at| g.revoke_role(person, role, by, at))
             .await
     }
@@ -670,9 +718,17 @@ impl Engine {
         nominee: PersonId,
     ) -> Result<Nomination> {
         let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(&scope.ctx(), actor, Action::Nominate, Target::Packet(&packet.record))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::Nominate,
+            Target::Packet(&packet.record),
+        )?;
         if packet.record.state() != PacketState::Nominating {
-            return Err(Error::invalid("nomination", "nominations are closed for this participant"));
+            return Err(Error::invalid(
+                "nomination",
+                "nominations are closed for this participant",
+            ));
         }
         if !scope.snapshot()?.contains(nominee) {
             return Err(Error::invalid(
@@ -704,7 +760,13 @@ impl Engine {
         let cycle = Some(scope.cycle.record.id());
         if settings.nomination_approval {
             if let Some(manager) = packet.record.manager() {
-                tx.notify(manager, NotificationKind::NominationToApprove, cycle, Some(subject), &event);
+                tx.notify(
+                    manager,
+                    NotificationKind::NominationToApprove,
+                    cycle,
+                    Some(subject),
+                    &event,
+                );
             }
         } else {
             tx.event(nomination.decide(NominationState::Approved, None, actor, scope.now)?);
@@ -726,8 +788,14 @@ impl Engine {
         by: PersonId,
     ) -> Result<()> {
         let kinds = scope.cycle.record.config().kinds;
-        let (review, event) =
-            packet.assign(&kinds, ReviewKind::Peer, peer, &mut RandomIds, Some(by), scope.now)?;
+        let (review, event) = packet.assign(
+            &kinds,
+            ReviewKind::Peer,
+            peer,
+            &mut RandomIds,
+            Some(by),
+            scope.now,
+        )?;
         tx.notify(
             peer,
             NotificationKind::PeerAssigned,
@@ -777,9 +845,15 @@ impl Engine {
             self.assign_peer(&scope, &mut tx, &mut p, n.nominee(), actor)?;
             tx.put(Record::Packet(p), Expect::Version(packet.version));
         } else {
-            tx.read(RecordKey::Packet(packet.record.id()), Expect::Version(packet.version));
+            tx.read(
+                RecordKey::Packet(packet.record.id()),
+                Expect::Version(packet.version),
+            );
         }
-        tx.put(Record::Nomination(n.clone()), Expect::Version(nomination.version));
+        tx.put(
+            Record::Nomination(n.clone()),
+            Expect::Version(nomination.version),
+        );
         self.finish(tx).await?;
         Ok(n)
     }
@@ -813,10 +887,7 @@ impl Engine {
         tx.event(event);
         if was_approved {
             let mut p = packet.record.clone();
-            let reviews = self
-                .storage
-                .reviews_about(p.cycle(), p.subject())
-                .await?;
+            let reviews = self.storage.reviews_about(p.cycle(), p.subject()).await?;
             if let Some(mut r) = reviews.into_iter().find(|r| {
                 r.record.kind() == ReviewKind::Peer
                     && r.record.author() == n.nominee()
@@ -833,7 +904,10 @@ impl Engine {
             }
             tx.put(Record::Packet(p), Expect::Version(packet.version));
         }
-        tx.put(Record::Nomination(n.clone()), Expect::Version(nomination.version));
+        tx.put(
+            Record::Nomination(n.clone()),
+            Expect::Version(nomination.version),
+        );
         self.finish(tx).await?;
         Ok(n)
     }
@@ -847,7 +921,12 @@ impl Engine {
     /// [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn close_nominations(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
         let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(&scope.ctx(), actor, Action::EditAssignments, Target::Packet(&packet.record))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::EditAssignments,
+            Target::Packet(&packet.record),
+        )?;
         let min = scope.cycle.record.settings().min_peers;
         let peers = packet.record.tally(ReviewKind::Peer).assigned;
         if scope.cycle.record.config().kinds.peer && peers < u16::from(min) {
@@ -874,7 +953,12 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] naming the question,
     /// [`Error::InvalidTransition`], [`Error::NotFound`], [`Error::Conflict`].
-    pub async fn save_draft(&self, actor: PersonId, review: ReviewId, answers: Answers) -> Result<Review> {
+    pub async fn save_draft(
+        &self,
+        actor: PersonId,
+        review: ReviewId,
+        answers: Answers,
+    ) -> Result<Review> {
         let (scope, packet, review) = self.review_scope(review).await?;
         authorize(
             &scope.ctx(),
@@ -887,7 +971,10 @@ impl Engine {
         let event = r.save_draft(&packet.record, answers, actor, scope.now)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
-        tx.read(RecordKey::Packet(packet.record.id()), Expect::Version(packet.version));
+        tx.read(
+            RecordKey::Packet(packet.record.id()),
+            Expect::Version(packet.version),
+        );
         tx.put(Record::Review(r.clone()), Expect::Version(review.version));
         tx.event(event);
         self.finish(tx).await?;
@@ -927,7 +1014,13 @@ impl Engine {
         if r.kind() == ReviewKind::SelfReview
             && let (Some(manager), Some(first)) = (p.manager(), events.first())
         {
-            tx.notify(manager, NotificationKind::SelfReviewSubmitted, cycle, Some(p.subject()), first);
+            tx.notify(
+                manager,
+                NotificationKind::SelfReviewSubmitted,
+                cycle,
+                Some(p.subject()),
+                first,
+            );
         }
         tx.events(events);
         if r.kind() == ReviewKind::Manager {
@@ -944,7 +1037,13 @@ impl Engine {
 
     /// Queues `approval_needed` for the current step's approvers, when the packet waits for
     /// approval.
-    fn notify_approvers(&self, scope: &Scope, tx: &mut Tx, packet: &Packet, event: &Event) -> Result<()> {
+    fn notify_approvers(
+        &self,
+        scope: &Scope,
+        tx: &mut Tx,
+        packet: &Packet,
+        event: &Event,
+    ) -> Result<()> {
         if packet.state() != PacketState::PendingApproval {
             return Ok(());
         }
@@ -969,7 +1068,13 @@ impl Engine {
         let mut approvers = approvers;
         approvers.sort();
         for a in approvers {
-            tx.notify(a, NotificationKind::ApprovalNeeded, Some(cycle.id()), Some(subject), event);
+            tx.notify(
+                a,
+                NotificationKind::ApprovalNeeded,
+                Some(cycle.id()),
+                Some(subject),
+                event,
+            );
         }
         Ok(())
     }
@@ -983,7 +1088,12 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn approve(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
         self.packet_command(actor, packet, Action::Approve, |engine, scope, tx, p| {
-            let event = p.approve(scope.cycle.record.settings(), scope.snapshot()?, actor, scope.now)?;
+            let event = p.approve(
+                scope.cycle.record.settings(),
+                scope.snapshot()?,
+                actor,
+                scope.now,
+            )?;
             engine.notify_approvers(scope, tx, p, &event)?;
             Ok(vec![event])
         })
@@ -996,16 +1106,28 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
-    pub async fn send_back(&self, actor: PersonId, packet: PacketId, comment: &str) -> Result<Packet> {
+    pub async fn send_back(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        comment: &str,
+    ) -> Result<Packet> {
         let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(&scope.ctx(), actor, Action::Approve, Target::Packet(&packet.record))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::Approve,
+            Target::Packet(&packet.record),
+        )?;
         let reviews = self
             .storage
             .reviews_about(packet.record.cycle(), packet.record.subject())
             .await?;
         let manager_review = reviews
             .into_iter()
-            .find(|r| r.record.kind() == ReviewKind::Manager && r.record.state() == ReviewState::Submitted)
+            .find(|r| {
+                r.record.kind() == ReviewKind::Manager && r.record.state() == ReviewState::Submitted
+            })
             .ok_or_else(|| Error::invalid("packet", "it has no submitted manager review"))?;
         let mut p = packet.record.clone();
         let mut r = manager_review.record.clone();
@@ -1056,7 +1178,12 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
-    pub async fn acknowledge(&self, actor: PersonId, packet: PacketId, comment: Option<&str>) -> Result<Packet> {
+    pub async fn acknowledge(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        comment: Option<&str>,
+    ) -> Result<Packet> {
         self.packet_command(actor, packet, Action::Acknowledge, |_, scope, _, p| {
             p.acknowledge(comment, actor, scope.now)
         })
@@ -1097,7 +1224,12 @@ impl Engine {
         let target = Target::Review(&packet.record, &review.record);
         let d = decide(&ctx, actor, Action::ReadReview, target);
         if !d.is_allowed() {
-            return Err(Error::Denied(Box::new(explain(&ctx, actor, Action::ReadReview, target))));
+            return Err(Error::Denied(Box::new(explain(
+                &ctx,
+                actor,
+                Action::ReadReview,
+                target,
+            ))));
         }
         Ok(ReviewView::new(&review.record, d.author_hidden(), d.rule()))
     }
@@ -1138,7 +1270,12 @@ impl Engine {
         Ok(reviews
             .iter()
             .filter_map(|r| {
-                let d = decide(&ctx, actor, Action::ReadReview, Target::Review(&packet.record, &r.record));
+                let d = decide(
+                    &ctx,
+                    actor,
+                    Action::ReadReview,
+                    Target::Review(&packet.record, &r.record),
+                );
                 d.is_allowed()
                     .then(|| ReviewView::new(&r.record, d.author_hidden(), d.rule()))
             })

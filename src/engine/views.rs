@@ -98,10 +98,20 @@ impl fmt::Display for Progress {
         }
         writeln!(f, "{:<20} {:>8}", "withdrawn", self.withdrawn)?;
         writeln!(f)?;
-        writeln!(f, "{:<20} {:>9} {:>9}", "review kind", "submitted", "assigned")?;
+        writeln!(
+            f,
+            "{:<20} {:>9} {:>9}",
+            "review kind", "submitted", "assigned"
+        )?;
         for kind in ReviewKind::ALL {
             let k = self.by_kind.get(&kind).copied().unwrap_or_default();
-            writeln!(f, "{:<20} {:>9} {:>9}", kind.name(), k.submitted, k.assigned)?;
+            writeln!(
+                f,
+                "{:<20} {:>9} {:>9}",
+                kind.name(),
+                k.submitted,
+                k.assigned
+            )?;
         }
         Ok(())
     }

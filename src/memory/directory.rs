@@ -103,7 +103,9 @@ impl StaticDirectory {
     ///
     /// [`Error::Invalid`] naming the line of a malformed row.
     pub fn from_csv_reader(reader: impl Read) -> Result<Self> {
-        let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
+        let mut csv = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(reader);
         let mut people = Vec::new();
         let mut names: Vec<(DepartmentId, String)> = Vec::new();
         let bad = |e: &csv::Error| {
@@ -123,7 +125,11 @@ impl StaticDirectory {
             if row.name.is_empty() {
                 return Err(Error::invalid(format!("line {line}"), "`name` is empty"));
             }
-            let active = match non_empty(row.active).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            let active = match non_empty(row.active)
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
                 None | Some("true" | "yes" | "1") => true,
                 Some("false" | "no" | "0") => false,
                 Some(other) => {

@@ -7,4 +7,5 @@ mod storage;
 
 pub use directory::StaticDirectory;
 pub use notifier::RecordingNotifier;
+pub(crate) use storage::check_shape;
 pub use storage::{MemoryDump, MemoryStorage};

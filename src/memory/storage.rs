@@ -62,11 +62,7 @@ impl MemoryStorage {
     pub fn dump(&self) -> MemoryDump {
         let inner = self.lock();
         MemoryDump {
-            records: inner
-                .records
-                .iter()
-                .map(|(k, v)| (*k, v.clone()))
-                .collect(),
+            records: inner.records.iter().map(|(k, v)| (*k, v.clone())).collect(),
             events: inner.events.clone(),
             outbox: inner.outbox.values().cloned().collect(),
         }
@@ -92,8 +88,10 @@ impl Inner {
                 self.packets_by_cycle.insert((p.cycle(), p.id()));
             }
             Record::Review(r) => {
-                self.reviews_by_subject.insert((r.cycle(), r.subject(), r.id()));
-                self.reviews_by_author.insert((r.cycle(), r.author(), r.id()));
+                self.reviews_by_subject
+                    .insert((r.cycle(), r.subject(), r.id()));
+                self.reviews_by_author
+                    .insert((r.cycle(), r.author(), r.id()));
             }
             Record::Nomination(n) => {
                 self.nominations_by_packet.insert((n.packet(), n.id()));
@@ -111,8 +109,10 @@ impl Inner {
                 self.packets_by_cycle.remove(&(p.cycle(), p.id()));
             }
             Record::Review(r) => {
-                self.reviews_by_subject.remove(&(r.cycle(), r.subject(), r.id()));
-                self.reviews_by_author.remove(&(r.cycle(), r.author(), r.id()));
+                self.reviews_by_subject
+                    .remove(&(r.cycle(), r.subject(), r.id()));
+                self.reviews_by_author
+                    .remove(&(r.cycle(), r.author(), r.id()));
             }
             Record::Nomination(n) => {
                 self.nominations_by_packet.remove(&(n.packet(), n.id()));
@@ -137,10 +137,7 @@ impl Inner {
 }
 
 /// Checks a commit's shape: one write per key, outbox keys unused.
-pub(crate) fn check_shape(
-    commit: &Commit,
-    key_used: impl Fn(&str) -> bool,
-) -> Result<()> {
+pub(crate) fn check_shape(commit: &Commit, key_used: impl Fn(&str) -> bool) -> Result<()> {
     let mut seen = BTreeSet::new();
     for w in &commit.writes {
         if !seen.insert(w.key()) {
@@ -165,10 +162,14 @@ pub(crate) fn check_shape(
 #[async_trait]
 impl Storage for MemoryStorage {
     async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>> {
-        Ok(self.lock().records.get(&key).map(|(version, record)| Versioned {
-            version: *version,
-            record: record.clone(),
-        }))
+        Ok(self
+            .lock()
+            .records
+            .get(&key)
+            .map(|(version, record)| Versioned {
+                version: *version,
+                record: record.clone(),
+            }))
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {
@@ -216,7 +217,9 @@ impl Storage for MemoryStorage {
             inner.next_seq += 1;
             let seq = inner.next_seq;
             inner.outbox_keys.insert(notification.key.clone(), seq);
-            inner.outbox.insert(seq, (OutboxEntry { seq, notification }, false));
+            inner
+                .outbox
+                .insert(seq, (OutboxEntry { seq, notification }, false));
         }
         Ok(())
     }
@@ -252,14 +255,15 @@ impl Storage for MemoryStorage {
         subject: PersonId,
     ) -> Result<Vec<Versioned<Review>>> {
         let inner = self.lock();
-        Ok(reviews_in(&inner, &inner.reviews_by_subject, cycle, subject))
+        Ok(reviews_in(
+            &inner,
+            &inner.reviews_by_subject,
+            cycle,
+            subject,
+        ))
     }
 
-    async fn reviews_by(
-        &self,
-        cycle: CycleId,
-        author: PersonId,
-    ) -> Result<Vec<Versioned<Review>>> {
+    async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>> {
         let inner = self.lock();
         Ok(reviews_in(&inner, &inner.reviews_by_author, cycle, author))
     }

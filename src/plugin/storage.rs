@@ -267,8 +267,7 @@ pub trait Storage: Send + Sync + Debug + 'static {
     ) -> Result<Vec<Versioned<Review>>>;
 
     /// Reviews written by `author` in `cycle`, ordered by id.
-    async fn reviews_by(&self, cycle: CycleId, author: PersonId)
-    -> Result<Vec<Versioned<Review>>>;
+    async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>>;
 
     /// Nominations of a packet, ordered by id.
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>>;

@@ -1,0 +1,525 @@
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::memory::check_shape;
+use crate::notification::Notification;
+use crate::plugin::{
+    Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
+};
+use crate::{
+    CalibrationSession, CycleId, Error, Event, Nomination, OrgSnapshot, Packet, PacketId, PersonId,
+    Result, Review,
+};
+
+/// Rows per multi-row `INSERT` when a commit creates many records (a launch).
+const BATCH: usize = 400;
+
+/// Storage in SQLite, through sqlx: a file (WAL mode) or `:memory:`.
+///
+/// - Migrations are embedded and run on open.
+/// - A table per record kind, each with a `version` column; bodies are JSON.
+/// - A commit is one transaction with the version checks inside it; commits go through a
+///   single writer connection, so they are serialized, and readers (file databases) use their
+///   own pool and see only committed data.
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Backend {
+        source: Box::new(e),
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(backend)
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn version_i64(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::invalid("version", format!("`{v}` is out of range")))
+}
+
+/// The table, its key column and the key text of a record.
+fn locate(key: &RecordKey) -> (&'static str, &'static str, String) {
+    let id = key.id_string();
+    match key {
+        RecordKey::Cycle(_) => ("cycles", "id", id),
+        RecordKey::Snapshot(_) => ("snapshots", "cycle_id", id),
+        RecordKey::Packet(_) => ("packets", "id", id),
+        RecordKey::Review(_) => ("reviews", "id", id),
+        RecordKey::Nomination(_) => ("nominations", "id", id),
+        RecordKey::Calibration(_) => ("calibrations", "id", id),
+        RecordKey::Grants => ("grants", "id", id),
+    }
+}
+
+/// The row of a record: table, columns, and values (key first, body last, `version` added).
+fn row_of(record: &Record) -> Result<(&'static str, &'static [&'static str], Vec<String>)> {
+    Ok(match record {
+        Record::Cycle(c) => (
+            "cycles",
+            &["id", "body"],
+            vec![c.id().to_string(), to_json(c)?],
+        ),
+        Record::Snapshot { cycle, snapshot } => (
+            "snapshots",
+            &["cycle_id", "body"],
+            vec![cycle.to_string(), to_json(snapshot)?],
+        ),
+        Record::Packet(p) => (
+            "packets",
+            &["id", "cycle_id", "body"],
+            vec![p.id().to_string(), p.cycle().to_string(), to_json(p)?],
+        ),
+        Record::Review(r) => (
+            "reviews",
+            &["id", "cycle_id", "subject", "author", "body"],
+            vec![
+                r.id().to_string(),
+                r.cycle().to_string(),
+                r.subject().to_string(),
+                r.author().to_string(),
+                to_json(r)?,
+            ],
+        ),
+        Record::Nomination(n) => (
+            "nominations",
+            &["id", "packet_id", "body"],
+            vec![n.id().to_string(), n.packet().to_string(), to_json(n)?],
+        ),
+        Record::Calibration(c) => (
+            "calibrations",
+            &["id", "cycle_id", "body"],
+            vec![c.id().to_string(), c.cycle().to_string(), to_json(c)?],
+        ),
+        Record::Grants(g) => (
+            "grants",
+            &["id", "body"],
+            vec!["grants".to_owned(), to_json(g)?],
+        ),
+    })
+}
+
+fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
+    Ok(match key {
+        RecordKey::Cycle(_) => Record::Cycle(from_json(body)?),
+        RecordKey::Snapshot(cycle) => Record::Snapshot {
+            cycle: *cycle,
+            snapshot: from_json::<OrgSnapshot>(body)?,
+        },
+        RecordKey::Packet(_) => Record::Packet(from_json(body)?),
+        RecordKey::Review(_) => Record::Review(from_json(body)?),
+        RecordKey::Nomination(_) => Record::Nomination(from_json(body)?),
+        RecordKey::Calibration(_) => Record::Calibration(from_json(body)?),
+        RecordKey::Grants => Record::Grants(from_json(body)?),
+    })
+}
+
+fn versioned<T: DeserializeOwned>(row: &SqliteRow) -> Result<Versioned<T>> {
+    let version: i64 = row.try_get("version").map_err(backend)?;
+    let body: String = row.try_get("body").map_err(backend)?;
+    Ok(Versioned {
+        version: u64::try_from(version).unwrap_or_default(),
+        record: from_json(&body)?,
+    })
+}
+
+impl SqliteStorage {
+    /// Opens (creating if missing) the database file at `path`, in WAL mode, and runs the
+    /// embedded migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the file cannot be opened or migrated.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(backend)?;
+        sqlx::migrate!("./migrations")
+            .run(&writer)
+            .await
+            .map_err(backend)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(backend)?;
+        Ok(Self { writer, reader })
+    }
+
+    /// A private in-memory database (one connection, kept open), migrated.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when SQLite cannot start.
+    pub async fn open_in_memory() -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:").map_err(backend)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(backend)?;
+        Ok(Self {
+            writer: pool.clone(),
+            reader: pool,
+        })
+    }
+
+    /// Closes both pools, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+async fn current_version(tx: &mut Transaction<'_, Sqlite>, key: &RecordKey) -> Result<Option<u64>> {
+    let (table, column, id) = locate(key);
+    let sql = format!("SELECT version FROM {table} WHERE {column} = ?");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+    match row {
+        Some(row) => {
+            let v: i64 = row.try_get(0).map_err(backend)?;
+            Ok(Some(u64::try_from(v).unwrap_or_default()))
+        }
+        None => Ok(None),
+    }
+}
+
+async fn holds(tx: &mut Transaction<'_, Sqlite>, key: &RecordKey, expect: Expect) -> Result<bool> {
+    let have = current_version(tx, key).await?;
+    Ok(match expect {
+        Expect::Absent => have.is_none(),
+        Expect::Version(v) => have == Some(v),
+    })
+}
+
+/// Inserts new records of one table, many rows a statement; a unique violation means one of
+/// them exists already: find which, and report the conflict.
+async fn insert_batch(tx: &mut Transaction<'_, Sqlite>, records: &[&Record]) -> Result<()> {
+    let Some(first) = records.first() else {
+        return Ok(());
+    };
+    let (table, columns, _) = row_of(first)?;
+    let per_row = format!("(?, {})", vec!["?"; columns.len()].join(", "));
+    let sql = format!(
+        "INSERT INTO {table} (version, {}) VALUES {}",
+        columns.join(", "),
+        vec![per_row.as_str(); records.len()].join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for record in records {
+        let (_, _, values) = row_of(record)?;
+        query = query.bind(1_i64);
+        for v in values {
+            query = query.bind(v);
+        }
+    }
+    match query.execute(&mut **tx).await {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            for record in records {
+                if current_version(tx, &record.key()).await?.is_some() {
+                    return Err(record.key().conflict());
+                }
+            }
+            Err(backend(sqlx::Error::Database(db)))
+        }
+        Err(e) => Err(backend(e)),
+    }
+}
+
+async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> {
+    // Outbox keys first: a used key makes the commit invalid, not conflicting.
+    for n in &commit.outbox {
+        let used = sqlx::query("SELECT 1 FROM outbox WHERE key = ?")
+            .bind(&n.key)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(backend)?;
+        if used.is_some() {
+            return Err(Error::invalid(
+                "commit",
+                format!("outbox key `{}` is already used", n.key),
+            ));
+        }
+    }
+    let mut creates: Vec<&Record> = Vec::new();
+    for w in &commit.writes {
+        match w {
+            Write::Put {
+                record,
+                expect: Expect::Absent,
+            } => creates.push(record),
+            Write::Put {
+                record,
+                expect: Expect::Version(v),
+            } => {
+                let (table, column, id) = locate(&record.key());
+                let (_, _, values) = row_of(record)?;
+                let body = values.last().cloned().unwrap_or_default();
+                let sql = format!(
+                    "UPDATE {table} SET version = ?, body = ? WHERE {column} = ? AND version = ?"
+                );
+                let done = sqlx::query(&sql)
+                    .bind(version_i64(v + 1)?)
+                    .bind(body)
+                    .bind(id)
+                    .bind(version_i64(*v)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                if done.rows_affected() != 1 {
+                    return Err(record.key().conflict());
+                }
+            }
+            Write::Delete { key, version } => {
+                let (table, column, id) = locate(key);
+                let sql = format!("DELETE FROM {table} WHERE {column} = ? AND version = ?");
+                let done = sqlx::query(&sql)
+                    .bind(id)
+                    .bind(version_i64(*version)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                if done.rows_affected() != 1 {
+                    return Err(key.conflict());
+                }
+            }
+            Write::Check { key, expect } => {
+                if !holds(tx, key, *expect).await? {
+                    return Err(key.conflict());
+                }
+            }
+        }
+    }
+    // Creates, grouped by table, in batches.
+    creates.sort_by_key(|r| locate(&r.key()).0);
+    for group in creates.chunk_by(|a, b| locate(&a.key()).0 == locate(&b.key()).0) {
+        for batch in group.chunks(BATCH) {
+            insert_batch(tx, batch).await?;
+        }
+    }
+    if commit.events.is_empty() && commit.outbox.is_empty() {
+        return Ok(());
+    }
+    let next: i64 = sqlx::query("SELECT next FROM sequence WHERE id = 1")
+        .fetch_one(&mut **tx)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(backend)?;
+    let mut seq = next;
+    for event in &commit.events {
+        sqlx::query("INSERT INTO events (seq, cycle_id, body) VALUES (?, ?, ?)")
+            .bind(seq)
+            .bind(event.cycle.map(|c| c.to_string()))
+            .bind(to_json(event)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        seq += 1;
+    }
+    for n in &commit.outbox {
+        sqlx::query("INSERT INTO outbox (seq, key, body) VALUES (?, ?, ?)")
+            .bind(seq)
+            .bind(&n.key)
+            .bind(to_json(n)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        seq += 1;
+    }
+    sqlx::query("UPDATE sequence SET next = ? WHERE id = 1")
+        .bind(seq)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>> {
+        let (table, column, id) = locate(&key);
+        let sql = format!("SELECT version, body FROM {table} WHERE {column} = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let version: i64 = row.try_get("version").map_err(backend)?;
+        let body: String = row.try_get("body").map_err(backend)?;
+        Ok(Some(Versioned {
+            version: u64::try_from(version).unwrap_or_default(),
+            record: record_from(&key, &body)?,
+        }))
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<()> {
+        check_shape(&commit, |_| false)?;
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        // On any error the transaction is dropped, which rolls it back: nothing is written.
+        apply(&mut tx, &commit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn packets(
+        &self,
+        cycle: CycleId,
+        after: Option<PacketId>,
+        n: usize,
+    ) -> Result<Vec<Versioned<Packet>>> {
+        let rows = sqlx::query(
+            "SELECT version, body FROM packets WHERE cycle_id = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(cycle.to_string())
+        .bind(after.map(|p| p.to_string()).unwrap_or_default())
+        .bind(limit(n))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(versioned).collect()
+    }
+
+    async fn reviews_about(
+        &self,
+        cycle: CycleId,
+        subject: PersonId,
+    ) -> Result<Vec<Versioned<Review>>> {
+        let rows = sqlx::query(
+            "SELECT version, body FROM reviews WHERE cycle_id = ? AND subject = ? ORDER BY id",
+        )
+        .bind(cycle.to_string())
+        .bind(subject.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(versioned).collect()
+    }
+
+    async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>> {
+        let rows = sqlx::query(
+            "SELECT version, body FROM reviews WHERE cycle_id = ? AND author = ? ORDER BY id",
+        )
+        .bind(cycle.to_string())
+        .bind(author.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(versioned).collect()
+    }
+
+    async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
+        let rows =
+            sqlx::query("SELECT version, body FROM nominations WHERE packet_id = ? ORDER BY id")
+                .bind(packet.to_string())
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+        rows.iter().map(versioned).collect()
+    }
+
+    async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>> {
+        let rows =
+            sqlx::query("SELECT version, body FROM calibrations WHERE cycle_id = ? ORDER BY id")
+                .bind(cycle.to_string())
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+        rows.iter().map(versioned).collect()
+    }
+
+    async fn events(
+        &self,
+        cycle: CycleId,
+        after: Option<u64>,
+        n: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, body FROM events WHERE cycle_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(cycle.to_string())
+        .bind(version_i64(after.unwrap_or(0))?)
+        .bind(limit(n))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.try_get("seq").map_err(backend)?;
+                let body: String = row.try_get("body").map_err(backend)?;
+                Ok(StoredEvent {
+                    seq: u64::try_from(seq).unwrap_or_default(),
+                    event: from_json::<Event>(&body)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn pending_outbox(&self, n: usize) -> Result<Vec<OutboxEntry>> {
+        let rows =
+            sqlx::query("SELECT seq, body FROM outbox WHERE delivered = 0 ORDER BY seq LIMIT ?")
+                .bind(limit(n))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.try_get("seq").map_err(backend)?;
+                let body: String = row.try_get("body").map_err(backend)?;
+                Ok(OutboxEntry {
+                    seq: u64::try_from(seq).unwrap_or_default(),
+                    notification: from_json::<Notification>(&body)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn mark_delivered(&self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET delivered = 1 WHERE key = ?")
+            .bind(key)
+            .execute(&self.writer)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,740 @@
+//! Conformance checks every [`Storage`] must pass (feature `testkit`).
+//!
+//! Each check is a plain `pub async fn` taking the storage under test. It creates its own
+//! records under fresh ids, so all of them can run against one store, in any order. They panic
+//! with a message naming the broken rule of the [`Storage`] contract. Run them from a test of
+//! the host's backend:
+//!
+//! ```ignore
+//! #[tokio::test(flavor = "multi_thread")]
+//! async fn my_storage_conforms() {
+//!     let storage: std::sync::Arc<dyn appraise::plugin::Storage> = std::sync::Arc::new(MyStorage::connect().await);
+//!     appraise::testkit::run_all(storage).await;
+//! }
+//! ```
+//!
+//! The concurrency check spawns tasks with `tokio::spawn`, so it needs a tokio runtime
+//! (preferably multi-threaded).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::event::{Event, EventKind};
+use crate::notification::{Notification, NotificationKind};
+use crate::plugin::{Commit, Expect, Record, RecordKey, Storage, StorageExt, Versioned, Write};
+use crate::{
+    AdminGrant, CalibrationSession, CalibrationSessionId, Cycle, CycleConfig, CycleId, Error,
+    Nomination, NominationId, OrgSnapshot, Packet, Period, Person, PersonId, RandomIds, Review,
+    launch,
+};
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn period() -> Period {
+    let d = at().date_naive();
+    Period { start: d, end: d }
+}
+
+fn cycle_named(name: &str) -> Cycle {
+    let config = CycleConfig::new(name, period());
+    match Cycle::create(CycleId::random(), config, PersonId::random(), at()) {
+        Ok((cycle, _)) => cycle,
+        Err(e) => panic!("testkit fixture: {e}"),
+    }
+}
+
+fn event(cycle: CycleId, marker: &str) -> Event {
+    Event::new(
+        at(),
+        None,
+        Some(cycle),
+        EventKind::CycleCreated {
+            name: marker.to_owned(),
+        },
+    )
+}
+
+fn notification(key: &str, cycle: CycleId) -> Notification {
+    Notification {
+        key: key.to_owned(),
+        recipient: PersonId::random(),
+        kind: NotificationKind::ResultsShared,
+        cycle: Some(cycle),
+        subject: None,
+        event: event(cycle, key),
+    }
+}
+
+fn put(record: Record, expect: Expect) -> Commit {
+    Commit {
+        writes: vec![Write::Put { record, expect }],
+        ..Commit::default()
+    }
+}
+
+/// A launched cycle of three people with packets and reviews, plus a nomination and a
+/// calibration session: one record of every kind.
+struct Fixture {
+    cycle: Cycle,
+    snapshot: OrgSnapshot,
+    packets: Vec<Packet>,
+    reviews: Vec<Review>,
+    nomination: Nomination,
+    calibration: CalibrationSession,
+    people: [PersonId; 3],
+}
+
+fn fixture() -> Fixture {
+    let people = [PersonId::random(), PersonId::random(), PersonId::random()];
+    let [boss, a, b] = people;
+    let snapshot = match OrgSnapshot::build(
+        vec![
+            Person::new(boss, "boss"),
+            Person::new(a, "a").with_manager(boss),
+            Person::new(b, "b").with_manager(boss),
+        ],
+        vec![],
+    ) {
+        Ok(s) => s,
+        Err(e) => panic!("testkit fixture: {e}"),
+    };
+    let mut cycle = cycle_named("testkit");
+    let launched = cycle
+        .set_participants([a, b, boss], boss, at())
+        .and_then(|_| launch(&mut cycle, &snapshot, &mut RandomIds, boss, at()));
+    let launched = match launched {
+        Ok(l) => l,
+        Err(e) => panic!("testkit fixture: {e}"),
+    };
+    let Some(packet_of_a) = launched.packets.iter().find(|p| p.subject() == a) else {
+        panic!("testkit fixture: no packet for a participant");
+    };
+    let nomination = match Nomination::create(
+        NominationId::random(),
+        packet_of_a,
+        b,
+        &[],
+        cycle.settings(),
+        a,
+        at(),
+    ) {
+        Ok((n, _)) => n,
+        Err(e) => panic!("testkit fixture: {e}"),
+    };
+    let (calibration, _) = CalibrationSession::create(
+        CalibrationSessionId::random(),
+        cycle.id(),
+        "testkit",
+        [a, b],
+        [boss],
+        boss,
+        at(),
+    );
+    Fixture {
+        cycle,
+        snapshot,
+        packets: launched.packets,
+        reviews: launched.reviews,
+        nomination,
+        calibration,
+        people,
+    }
+}
+
+fn records(f: &Fixture) -> Vec<Record> {
+    let mut out = vec![
+        Record::Cycle(f.cycle.clone()),
+        Record::Snapshot {
+            cycle: f.cycle.id(),
+            snapshot: f.snapshot.clone(),
+        },
+        Record::Nomination(f.nomination.clone()),
+        Record::Calibration(f.calibration.clone()),
+    ];
+    out.extend(f.packets.iter().cloned().map(Record::Packet));
+    out.extend(f.reviews.iter().cloned().map(Record::Review));
+    out
+}
+
+async fn store_fixture(storage: &dyn Storage) -> Fixture {
+    let f = fixture();
+    let commit = Commit {
+        writes: records(&f)
+            .into_iter()
+            .map(|record| Write::Put {
+                record,
+                expect: Expect::Absent,
+            })
+            .collect(),
+        ..Commit::default()
+    };
+    if let Err(e) = storage.commit(commit).await {
+        panic!("storing the fixture failed: {e}");
+    }
+    f
+}
+
+/// Every record kind reads back equal at version 1; a `Put` at that version stores version 2;
+/// a `Delete` removes it; an unknown key reads as `None`.
+pub async fn round_trips(storage: &dyn Storage) {
+    let f = store_fixture(storage).await;
+    for record in records(&f) {
+        let key = record.key();
+        let got = storage
+            .get(key)
+            .await
+            .unwrap_or_else(|e| panic!("get {key}: {e}"));
+        assert_eq!(
+            got,
+            Some(Versioned {
+                version: 1,
+                record: record.clone()
+            }),
+            "{key} round trip"
+        );
+        storage
+            .commit(put(record.clone(), Expect::Version(1)))
+            .await
+            .unwrap_or_else(|e| panic!("update {key}: {e}"));
+        let got = storage.get(key).await.ok().flatten().map(|v| v.version);
+        assert_eq!(got, Some(2), "{key}: an update stores the next version");
+    }
+    // Grants, a singleton: created once, then updated.
+    let (expect, mut grants) = storage
+        .grants()
+        .await
+        .unwrap_or_else(|e| panic!("grants: {e}"));
+    grants.grant_admin(
+        PersonId::random(),
+        AdminGrant {
+            since: at(),
+            past_cycles: true,
+        },
+        PersonId::random(),
+        at(),
+    );
+    storage
+        .commit(put(Record::Grants(grants.clone()), expect))
+        .await
+        .unwrap_or_else(|e| panic!("storing grants: {e}"));
+    let (_, back) = storage
+        .grants()
+        .await
+        .unwrap_or_else(|e| panic!("grants: {e}"));
+    assert_eq!(back, grants, "grants round trip");
+    // Delete.
+    let key = RecordKey::Cycle(f.cycle.id());
+    storage
+        .commit(Commit {
+            writes: vec![Write::Delete { key, version: 2 }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("delete {key}: {e}"));
+    assert_eq!(
+        storage.get(key).await.ok().flatten(),
+        None,
+        "deleted {key} is gone"
+    );
+    assert_eq!(
+        storage
+            .get(RecordKey::Cycle(CycleId::random()))
+            .await
+            .ok()
+            .flatten(),
+        None,
+        "unknown key reads as None"
+    );
+}
+
+fn assert_conflict(result: crate::Result<()>, key: RecordKey, why: &str) {
+    match result {
+        Err(Error::Conflict { what, id }) => {
+            assert_eq!(
+                (what, id),
+                (key.what(), key.id_string()),
+                "{why}: the conflict names the record"
+            );
+        }
+        other => panic!("{why}: expected a conflict on {key}, got {other:?}"),
+    }
+}
+
+/// Stale or wrong expectations fail with [`Error::Conflict`] naming the record.
+pub async fn version_conflicts(storage: &dyn Storage) {
+    let cycle = cycle_named("conflicts");
+    let key = RecordKey::Cycle(cycle.id());
+    storage
+        .commit(put(Record::Cycle(cycle.clone()), Expect::Absent))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_conflict(
+        storage
+            .commit(put(Record::Cycle(cycle.clone()), Expect::Absent))
+            .await,
+        key,
+        "create over an existing record",
+    );
+    storage
+        .commit(put(Record::Cycle(cycle.clone()), Expect::Version(1)))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_conflict(
+        storage
+            .commit(put(Record::Cycle(cycle.clone()), Expect::Version(1)))
+            .await,
+        key,
+        "update at a stale version",
+    );
+    assert_conflict(
+        storage
+            .commit(put(Record::Cycle(cycle.clone()), Expect::Version(9)))
+            .await,
+        key,
+        "update at a future version",
+    );
+    let missing = cycle_named("missing");
+    assert_conflict(
+        storage
+            .commit(put(Record::Cycle(missing.clone()), Expect::Version(1)))
+            .await,
+        RecordKey::Cycle(missing.id()),
+        "update of a missing record",
+    );
+    let delete = Commit {
+        writes: vec![Write::Delete { key, version: 1 }],
+        ..Commit::default()
+    };
+    assert_conflict(
+        storage.commit(delete).await,
+        key,
+        "delete at a stale version",
+    );
+    let check = Commit {
+        writes: vec![Write::Check {
+            key,
+            expect: Expect::Version(1),
+        }],
+        ..Commit::default()
+    };
+    assert_conflict(storage.commit(check).await, key, "check at a stale version");
+    let check = Commit {
+        writes: vec![Write::Check {
+            key,
+            expect: Expect::Version(2),
+        }],
+        ..Commit::default()
+    };
+    storage
+        .commit(check)
+        .await
+        .unwrap_or_else(|e| panic!("a check that holds: {e}"));
+    assert_eq!(
+        storage.get(key).await.ok().flatten().map(|v| v.version),
+        Some(2),
+        "a check writes nothing"
+    );
+}
+
+/// A commit with one stale version writes nothing: no record, no event, no outbox entry.
+pub async fn atomicity(storage: &dyn Storage) {
+    let existing = cycle_named("atomic-existing");
+    let key = RecordKey::Cycle(existing.id());
+    storage
+        .commit(put(Record::Cycle(existing.clone()), Expect::Absent))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let fresh = cycle_named("atomic-fresh");
+    let outbox_key = format!("testkit-atomic-{}", fresh.id());
+    let commit = Commit {
+        writes: vec![
+            Write::Put {
+                record: Record::Cycle(fresh.clone()),
+                expect: Expect::Absent,
+            },
+            Write::Put {
+                record: Record::Cycle(existing.clone()),
+                expect: Expect::Version(7),
+            },
+        ],
+        events: vec![event(fresh.id(), "must not land")],
+        outbox: vec![notification(&outbox_key, fresh.id())],
+    };
+    assert_conflict(
+        storage.commit(commit).await,
+        key,
+        "one stale write in a commit",
+    );
+    assert_eq!(
+        storage
+            .get(RecordKey::Cycle(fresh.id()))
+            .await
+            .ok()
+            .flatten(),
+        None,
+        "no record of a failed commit"
+    );
+    assert_eq!(
+        storage.get(key).await.ok().flatten().map(|v| v.version),
+        Some(1),
+        "the stale record is unchanged"
+    );
+    let events = storage
+        .events(fresh.id(), None, 100)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(events.is_empty(), "no event of a failed commit");
+    let pending = storage
+        .pending_outbox(usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        pending.iter().all(|e| e.notification.key != outbox_key),
+        "no outbox entry of a failed commit"
+    );
+    // Two writes to one key are refused whole, as invalid.
+    let twice = Commit {
+        writes: vec![
+            Write::Put {
+                record: Record::Cycle(fresh.clone()),
+                expect: Expect::Absent,
+            },
+            Write::Check {
+                key: RecordKey::Cycle(fresh.id()),
+                expect: Expect::Absent,
+            },
+        ],
+        ..Commit::default()
+    };
+    assert!(
+        matches!(storage.commit(twice).await, Err(Error::Invalid { .. })),
+        "two writes to one key are invalid"
+    );
+    assert_eq!(
+        storage
+            .get(RecordKey::Cycle(fresh.id()))
+            .await
+            .ok()
+            .flatten(),
+        None,
+        "an invalid commit writes nothing"
+    );
+}
+
+/// Outbox entries are pending in commit order until marked delivered; marking is idempotent;
+/// a used key is refused.
+pub async fn outbox_lifecycle(storage: &dyn Storage) {
+    let cycle = CycleId::random();
+    let keys: Vec<String> = (0..3)
+        .map(|i| format!("testkit-outbox-{cycle}-{i}"))
+        .collect();
+    storage
+        .commit(Commit {
+            outbox: vec![notification(&keys[0], cycle), notification(&keys[1], cycle)],
+            ..Commit::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    storage
+        .commit(Commit {
+            outbox: vec![notification(&keys[2], cycle)],
+            ..Commit::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mine = |entries: Vec<crate::plugin::OutboxEntry>| -> Vec<String> {
+        entries
+            .into_iter()
+            .map(|e| e.notification.key)
+            .filter(|k| keys.contains(k))
+            .collect()
+    };
+    let pending = storage
+        .pending_outbox(usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let seqs: Vec<u64> = pending.iter().map(|e| e.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "pending entries come oldest first"
+    );
+    assert_eq!(mine(pending), keys, "pending in commit order");
+    storage
+        .mark_delivered(&keys[1])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    storage
+        .mark_delivered(&keys[1])
+        .await
+        .unwrap_or_else(|e| panic!("marking twice: {e}"));
+    storage
+        .mark_delivered("testkit-no-such-key")
+        .await
+        .unwrap_or_else(|e| panic!("unknown key: {e}"));
+    let pending = storage
+        .pending_outbox(usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        mine(pending),
+        vec![keys[0].clone(), keys[2].clone()],
+        "a delivered entry leaves the pending list"
+    );
+    let reuse = Commit {
+        outbox: vec![notification(&keys[0], cycle)],
+        ..Commit::default()
+    };
+    assert!(
+        matches!(storage.commit(reuse).await, Err(Error::Invalid { .. })),
+        "an outbox key is used once"
+    );
+    let pending = storage
+        .pending_outbox(usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(mine(pending).len(), 2, "a refused commit adds no entry");
+}
+
+/// Events of a cycle come in commit order, page by `after`, and never mix cycles.
+pub async fn event_paging(storage: &dyn Storage) {
+    let (a, b) = (CycleId::random(), CycleId::random());
+    for i in 0..5 {
+        let commit = Commit {
+            events: vec![
+                event(a, &format!("a{i}x")),
+                event(b, &format!("b{i}")),
+                event(a, &format!("a{i}y")),
+            ],
+            ..Commit::default()
+        };
+        storage
+            .commit(commit)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let marker = |e: &crate::plugin::StoredEvent| match &e.event.kind {
+        EventKind::CycleCreated { name } => name.clone(),
+        _ => String::new(),
+    };
+    let all = storage
+        .events(a, None, 100)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let expected: Vec<String> = (0..5)
+        .flat_map(|i| [format!("a{i}x"), format!("a{i}y")])
+        .collect();
+    assert_eq!(
+        all.iter().map(marker).collect::<Vec<_>>(),
+        expected,
+        "events of a cycle in commit order, no other cycle's"
+    );
+    assert!(
+        all.windows(2).all(|w| w[0].seq < w[1].seq),
+        "sequence numbers increase"
+    );
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = storage
+            .events(a, after, 3)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(page.len() <= 3, "a page holds at most `limit` events");
+        let Some(last) = page.last() else { break };
+        after = Some(last.seq);
+        paged.extend(page);
+    }
+    assert_eq!(paged, all, "paging by `after` yields the same events");
+}
+
+/// Packets page by id; reviews, nominations and calibration sessions list by their index.
+pub async fn listings(storage: &dyn Storage) {
+    let f = store_fixture(storage).await;
+    let cycle = f.cycle.id();
+    let mut ids: Vec<_> = f.packets.iter().map(Packet::id).collect();
+    ids.sort();
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = storage
+            .packets(cycle, after, 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(page.len() <= 2, "a page holds at most `limit` packets");
+        let Some(last) = page.last() else { break };
+        after = Some(last.record.id());
+        paged.extend(page.into_iter().map(|p| p.record.id()));
+    }
+    assert_eq!(paged, ids, "packets page in id order, all of them once");
+    assert!(
+        storage
+            .packets(CycleId::random(), None, 10)
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "another cycle has no packets"
+    );
+    for person in f.people {
+        let mut about: Vec<_> = f
+            .reviews
+            .iter()
+            .filter(|r| r.subject() == person)
+            .map(Review::id)
+            .collect();
+        about.sort();
+        let got: Vec<_> = storage
+            .reviews_about(cycle, person)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|r| r.record.id())
+            .collect();
+        assert_eq!(got, about, "reviews about a person, in id order");
+        let mut by: Vec<_> = f
+            .reviews
+            .iter()
+            .filter(|r| r.author() == person)
+            .map(Review::id)
+            .collect();
+        by.sort();
+        let got: Vec<_> = storage
+            .reviews_by(cycle, person)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|r| r.record.id())
+            .collect();
+        assert_eq!(got, by, "reviews by a person, in id order");
+    }
+    let noms = storage
+        .nominations(f.nomination.packet())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        noms.into_iter().map(|n| n.record).collect::<Vec<_>>(),
+        vec![f.nomination.clone()],
+        "nominations of a packet"
+    );
+    let cals = storage
+        .calibrations(cycle)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        cals.into_iter().map(|c| c.record).collect::<Vec<_>>(),
+        vec![f.calibration.clone()],
+        "calibration sessions of a cycle"
+    );
+}
+
+/// Many tasks commit read-modify-write updates to the same few records at once. Every accepted
+/// commit is visible (its event, its increment), every rejected one left nothing, and the final
+/// state equals a serial replay of the accepted commits: each record's counter equals the
+/// number of accepted updates to it, and its version is that number plus one.
+pub async fn concurrency(storage: Arc<dyn Storage>) {
+    const RECORDS: usize = 3;
+    const TASKS: usize = 8;
+    const ATTEMPTS: usize = 25;
+    let cycles: Vec<Cycle> = (0..RECORDS).map(|_| cycle_named("0")).collect();
+    for c in &cycles {
+        storage
+            .commit(put(Record::Cycle(c.clone()), Expect::Absent))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let ids: Vec<CycleId> = cycles.iter().map(Cycle::id).collect();
+    let mut handles = Vec::new();
+    for task in 0..TASKS {
+        let storage = Arc::clone(&storage);
+        let ids = ids.clone();
+        handles.push(tokio::spawn(async move {
+            let mut accepted = Vec::new();
+            for attempt in 0..ATTEMPTS {
+                let id = ids[(task + attempt) % ids.len()];
+                let current = match storage.cycle(id).await {
+                    Ok(c) => c,
+                    Err(e) => panic!("read under load: {e}"),
+                };
+                let n: u64 = current.record.config().name.parse().unwrap_or(0);
+                let mut next = current.record.clone();
+                let mut config = next.config().clone();
+                config.name = (n + 1).to_string();
+                if let Err(e) = next.edit(config, PersonId::random(), at()) {
+                    panic!("{e}");
+                }
+                let marker = format!("task {task} attempt {attempt}");
+                let commit = Commit {
+                    writes: vec![Write::Put {
+                        record: Record::Cycle(next),
+                        expect: Expect::Version(current.version),
+                    }],
+                    events: vec![event(id, &marker)],
+                    outbox: vec![],
+                };
+                match storage.commit(commit).await {
+                    Ok(()) => accepted.push((id, marker)),
+                    Err(Error::Conflict { .. }) => {}
+                    Err(e) => panic!("commit under load: {e}"),
+                }
+                tokio::task::yield_now().await;
+            }
+            accepted
+        }));
+    }
+    let mut accepted = Vec::new();
+    for h in handles {
+        match h.await {
+            Ok(a) => accepted.extend(a),
+            Err(e) => panic!("task failed: {e}"),
+        }
+    }
+    assert!(!accepted.is_empty(), "some commits must be accepted");
+    for id in &ids {
+        let mine: BTreeSet<String> = accepted
+            .iter()
+            .filter(|(c, _)| c == id)
+            .map(|(_, m)| m.clone())
+            .collect();
+        let stored = storage.cycle(*id).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            stored.record.config().name,
+            mine.len().to_string(),
+            "the counter equals the accepted updates"
+        );
+        assert_eq!(
+            stored.version,
+            mine.len() as u64 + 1,
+            "the version equals the accepted updates plus one"
+        );
+        let events: BTreeSet<String> = storage
+            .events(*id, None, usize::MAX)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .filter_map(|e| match e.event.kind {
+                EventKind::CycleCreated { name } => Some(name),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            events, mine,
+            "exactly the accepted commits' events are stored"
+        );
+    }
+}
+
+/// Every check, in turn.
+pub async fn run_all(storage: Arc<dyn Storage>) {
+    round_trips(&*storage).await;
+    version_conflicts(&*storage).await;
+    atomicity(&*storage).await;
+    outbox_lifecycle(&*storage).await;
+    event_paging(&*storage).await;
+    listings(&*storage).await;
+    concurrency(storage).await;
+}

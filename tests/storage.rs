@@ -1,0 +1,56 @@
+//! The storage testkit against every backend in the crate.
+
+use std::sync::Arc;
+
+use appraise::memory::MemoryStorage;
+use appraise::plugin::Storage;
+use appraise::testkit;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_storage_passes_the_testkit() {
+    testkit::run_all(Arc::new(MemoryStorage::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_behind_arc_dyn_passes_the_testkit() {
+    let inner: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    // The forwarding impl: an `Arc<dyn Storage>` is itself a `Storage`.
+    let outer: Arc<dyn Storage> = Arc::new(inner);
+    testkit::run_all(outer).await;
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use super::*;
+    use appraise::sql::SqliteStorage;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_file_passes_the_testkit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = SqliteStorage::open(dir.path().join("appraise.db"))
+            .await
+            .expect("open");
+        testkit::run_all(Arc::new(storage.clone())).await;
+        storage.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_in_memory_passes_the_testkit() {
+        let storage = SqliteStorage::open_in_memory().await.expect("open");
+        testkit::run_all(Arc::new(storage)).await;
+    }
+
+    /// Reopening a file keeps everything: migrations run once, data survives.
+    #[tokio::test]
+    async fn sqlite_file_survives_reopening() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("appraise.db");
+        let first = SqliteStorage::open(&path).await.expect("open");
+        testkit::round_trips(&first).await;
+        let before = first.pending_outbox(10).await.expect("read");
+        first.close().await;
+        let again = SqliteStorage::open(&path).await.expect("reopen");
+        assert_eq!(again.pending_outbox(10).await.expect("read"), before);
+        testkit::round_trips(&again).await;
+    }
+}
