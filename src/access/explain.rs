@@ -118,7 +118,7 @@ pub fn explain(
     let name = |id: PersonId| -> String {
         ctx.snapshot
             .and_then(|s| s.name(id))
-            .map_or_else(|| id.to_string(), str::to_owned)
+            .map_or_else(|| format!("`{id}`"), str::to_owned)
     };
     let a = name(actor);
     let s = subject.map_or_else(|| "the participant".to_owned(), name);

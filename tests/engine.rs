@@ -1,0 +1,806 @@
+//! The engine end to end: a full cycle, refusals that change nothing, races, notifier outages.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use appraise::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
+use appraise::plugin::{
+    Commit, ManualClock, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned,
+};
+use appraise::{
+    AdminGrant, Answer, Answers, CycleConfig, CycleId, CycleSettings, Engine, Error,
+    NotificationKind, PacketState, Period, Person, PersonId, QuestionId, ReviewKind, ReviewState,
+};
+use async_trait::async_trait;
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+
+pub fn id(name: &str) -> PersonId {
+    PersonId::from_key(name)
+}
+
+/// dana ── bo ── ann, cy, eve ; bo ── fay (so ann has peers); kim is HR (admin); lee collaborates.
+pub fn directory() -> StaticDirectory {
+    let manager = |n: &str| match n {
+        "bo" | "kim" => Some("dana"),
+        "ann" | "cy" | "eve" | "fay" => Some("bo"),
+        "lee" => Some("kim"),
+        _ => None,
+    };
+    let people = ["dana", "bo", "ann", "cy", "eve", "fay", "kim", "lee"]
+        .iter()
+        .map(|&n| match manager(n) {
+            Some(m) => Person::new(id(n), n).with_manager(id(m)),
+            None => Person::new(id(n), n),
+        })
+        .collect();
+    StaticDirectory::new(people, vec![])
+}
+
+pub struct World {
+    pub engine: Engine,
+    pub storage: Arc<MemoryStorage>,
+    pub notifier: Arc<RecordingNotifier>,
+    pub clock: ManualClock,
+    pub cycle: CycleId,
+}
+
+pub fn period() -> Period {
+    Period {
+        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+    }
+}
+
+pub fn settings() -> CycleSettings {
+    CycleSettings {
+        share_peer_with_subject: true,
+        anonymity_threshold: 2,
+        nomination_approval: true,
+        ..CycleSettings::default()
+    }
+}
+
+/// An engine on memory with a launched cycle of ann, cy and eve.
+pub async fn launched(notifier: RecordingNotifier) -> World {
+    let storage = Arc::new(MemoryStorage::new());
+    let notifier = Arc::new(notifier);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
+    let engine = Engine::builder()
+        .storage(Arc::clone(&storage))
+        .notifier(Arc::clone(&notifier))
+        .directory(directory())
+        .clock(clock.clone())
+        .build();
+    engine
+        .bootstrap_admin(
+            id("kim"),
+            AdminGrant {
+                since: clock.now() - Duration::days(1),
+                past_cycles: false,
+            },
+        )
+        .await
+        .unwrap();
+    let cycle = engine
+        .create_cycle(
+            id("kim"),
+            CycleConfig::new("H1 2026", period()).with_settings(settings()),
+        )
+        .await
+        .unwrap();
+    engine
+        .add_collaborator(id("kim"), cycle.id(), id("lee"))
+        .await
+        .unwrap();
+    engine
+        .add_participants(id("lee"), cycle.id(), [id("ann"), id("cy"), id("eve")])
+        .await
+        .unwrap();
+    let report = engine.launch(id("lee"), cycle.id()).await.unwrap();
+    assert_eq!(report.packets, 3);
+    World {
+        engine,
+        storage,
+        notifier,
+        clock,
+        cycle: cycle.id(),
+    }
+}
+
+use appraise::plugin::Clock as _;
+
+fn answers(text: &str, rating: u8) -> Answers {
+    Answers::new()
+        .with(QuestionId::from_key("summary"), Answer::Text(text.into()))
+        .with(QuestionId::from_key("rating"), Answer::Rating(rating))
+}
+
+/// Nominations, peers, self reviews and manager reviews for ann: returns ann's packet id.
+async fn run_ann(w: &World) -> appraise::PacketId {
+    let e = &w.engine;
+    let ann_packet = e.packet_of(w.cycle, id("ann")).await.unwrap();
+    for peer in ["cy", "eve", "fay"] {
+        let n = e
+            .nominate(id("ann"), ann_packet.id(), id(peer))
+            .await
+            .unwrap();
+        e.decide_nomination(id("bo"), n.id(), true, None)
+            .await
+            .unwrap();
+    }
+    e.close_nominations(id("lee"), ann_packet.id())
+        .await
+        .unwrap();
+    for r in e.my_reviews(id("ann"), w.cycle).await.unwrap() {
+        if r.subject == id("ann") {
+            e.save_draft(id("ann"), r.id, answers("draft", 3))
+                .await
+                .unwrap();
+            e.submit_review(id("ann"), r.id, Some(answers("my year", 4)))
+                .await
+                .unwrap();
+        }
+    }
+    for peer in ["cy", "eve", "fay"] {
+        for r in e.my_reviews(id(peer), w.cycle).await.unwrap() {
+            if r.subject == id("ann") && r.kind == ReviewKind::Peer {
+                e.submit_review(id(peer), r.id, Some(answers(&format!("{peer} on ann"), 4)))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let manager_review = e
+        .my_reviews(id("bo"), w.cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.subject == id("ann") && r.kind == ReviewKind::Manager)
+        .unwrap();
+    e.submit_review(id("bo"), manager_review.id, Some(answers("strong year", 5)))
+        .await
+        .unwrap();
+    ann_packet.id()
+}
+
+#[tokio::test]
+async fn a_full_cycle_through_the_engine() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = run_ann(&w).await;
+    assert_eq!(
+        e.storage()
+            .get(RecordKey::Packet(packet))
+            .await
+            .unwrap()
+            .map(|v| match v.record {
+                Record::Packet(p) => p.state(),
+                _ => unreachable!(),
+            }),
+        Some(PacketState::ReadyToShare)
+    );
+    e.share(id("bo"), packet).await.unwrap();
+    e.acknowledge(id("ann"), packet, Some("thanks"))
+        .await
+        .unwrap();
+
+    // Reads go through the permission engine.
+    let about_ann = e
+        .reviews_about(id("ann"), w.cycle, id("ann"))
+        .await
+        .unwrap();
+    let peers: Vec<_> = about_ann
+        .iter()
+        .filter(|r| r.kind == ReviewKind::Peer)
+        .collect();
+    assert_eq!(
+        peers.len(),
+        3,
+        "ann sees her shared peer feedback (threshold 2 met)"
+    );
+    assert!(peers.iter().all(|r| r.author.is_none()), "anonymous to ann");
+    let json = serde_json::to_string(&about_ann).unwrap();
+    for peer in ["cy", "eve", "fay"] {
+        assert!(
+            !json.contains(&id(peer).to_string()),
+            "the serialized view never names a peer"
+        );
+    }
+    let for_bo = e.reviews_about(id("bo"), w.cycle, id("ann")).await.unwrap();
+    assert!(
+        for_bo
+            .iter()
+            .filter(|r| r.kind == ReviewKind::Peer)
+            .all(|r| r.author.is_some()),
+        "the manager sees authors"
+    );
+    let for_cy = e.reviews_about(id("cy"), w.cycle, id("ann")).await.unwrap();
+    assert_eq!(for_cy.len(), 1, "a peer reads only their own review");
+    let why = e.explain_read(id("dana"), for_bo[0].id).await.unwrap();
+    assert_eq!(why.to_string(), "R-READ-5 chain: dana → bo → ann");
+
+    // Progress and audit.
+    let progress = e.progress(id("lee"), w.cycle).await.unwrap();
+    assert_eq!(progress.by_state.get(&PacketState::Acknowledged), Some(&1));
+    assert_eq!(progress.by_kind[&ReviewKind::Peer].submitted, 3);
+    assert!(matches!(
+        e.progress(id("ann"), w.cycle).await,
+        Err(Error::Denied(_))
+    ));
+    let log = e.audit_log(id("kim"), w.cycle, None, 1000).await.unwrap();
+    assert!(log.windows(2).all(|p| p[0].seq < p[1].seq));
+    assert!(log.len() > 20);
+
+    // Notifications: nominations to approve (bo), peers assigned, self review submitted (bo),
+    // results shared (ann); each delivered once.
+    let sent = w.notifier.delivered();
+    let count = |kind| sent.iter().filter(|n| n.kind == kind).count();
+    assert_eq!(count(NotificationKind::NominationToApprove), 3);
+    assert_eq!(count(NotificationKind::PeerAssigned), 3);
+    assert_eq!(count(NotificationKind::SelfReviewSubmitted), 1);
+    assert_eq!(count(NotificationKind::ResultsShared), 1);
+    assert!(
+        sent.iter()
+            .filter(|n| n.kind == NotificationKind::ResultsShared)
+            .all(|n| n.recipient == id("ann"))
+    );
+    assert!(w.storage.pending_outbox(100).await.unwrap().is_empty());
+}
+
+/// Runs `command` and asserts it failed as `expected` says and left storage exactly as it was.
+macro_rules! refused {
+    ($w:expr, $command:expr, $pattern:pat) => {{
+        let before = $w.storage.dump();
+        let result = $command.await;
+        assert!(
+            matches!(result, Err($pattern)),
+            "unexpected: {:?}",
+            result.map(|_| ())
+        );
+        assert_eq!(
+            $w.storage.dump(),
+            before,
+            "a refused command changed storage"
+        );
+        result.err().unwrap()
+    }};
+}
+
+#[tokio::test]
+async fn refused_commands_change_nothing() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = e.packet_of(w.cycle, id("ann")).await.unwrap();
+    // Denied, with the explanation.
+    let err = refused!(
+        w,
+        e.create_cycle(id("lee"), CycleConfig::new("x", period())),
+        Error::Denied(_)
+    );
+    // No org snapshot yet: people are named by id.
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "denied: R-WRITE-1 no role: `{}` has no role that may create cycles",
+            id("lee")
+        )
+    );
+    refused!(
+        w,
+        e.grant_admin(
+            id("lee"),
+            id("lee"),
+            AdminGrant {
+                since: w.clock.now(),
+                past_cycles: true
+            }
+        ),
+        Error::Denied(_)
+    );
+    refused!(
+        w,
+        e.nominate(id("cy"), packet.id(), id("eve")),
+        Error::Denied(_)
+    );
+    refused!(w, e.share(id("ann"), packet.id()), Error::Denied(_));
+    refused!(
+        w,
+        e.launch(id("kim"), w.cycle),
+        Error::InvalidTransition { .. }
+    );
+    // Invalid input.
+    refused!(
+        w,
+        e.nominate(id("ann"), packet.id(), id("ann")),
+        Error::Invalid { .. }
+    );
+    refused!(
+        w,
+        e.nominate(id("ann"), packet.id(), PersonId::from_key("ghost")),
+        Error::Invalid { .. }
+    );
+    let self_review = e
+        .my_reviews(id("ann"), w.cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.subject == id("ann"))
+        .unwrap();
+    let bad = Answers::new().with(QuestionId::from_key("q3"), Answer::Rating(7));
+    let err = refused!(
+        w,
+        e.save_draft(id("ann"), self_review.id, bad),
+        Error::Invalid { .. }
+    );
+    assert!(
+        err.to_string().ends_with(": rating 7 is outside 1–5"),
+        "{err}"
+    );
+    refused!(
+        w,
+        e.submit_review(id("cy"), self_review.id, None),
+        Error::Denied(_)
+    );
+    // Not found.
+    refused!(
+        w,
+        e.submit_review(id("ann"), appraise::ReviewId::random(), None),
+        Error::NotFound { .. }
+    );
+    refused!(
+        w,
+        e.lock(id("kim"), CycleId::random()),
+        Error::NotFound { .. }
+    );
+    // Gating: bo's manager review waits for ann's self review.
+    let manager_review = e
+        .my_reviews(id("bo"), w.cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.subject == id("ann"))
+        .unwrap();
+    let err = refused!(
+        w,
+        e.submit_review(id("bo"), manager_review.id, None),
+        Error::Denied(_)
+    );
+    assert!(err.to_string().contains("gated"), "{err}");
+    // Locked: every write but unlock is refused, reads go on.
+    e.lock(id("lee"), w.cycle).await.unwrap();
+    refused!(
+        w,
+        e.submit_review(id("ann"), self_review.id, None),
+        Error::Locked { .. }
+    );
+    refused!(
+        w,
+        e.add_collaborator(id("kim"), w.cycle, id("bo")),
+        Error::Locked { .. }
+    );
+    refused!(w, e.close(id("kim"), w.cycle), Error::Locked { .. });
+    assert!(e.read_review(id("ann"), self_review.id).await.is_ok());
+    e.unlock(id("lee"), w.cycle).await.unwrap();
+    e.submit_review(id("ann"), self_review.id, None)
+        .await
+        .unwrap();
+}
+
+/// A storage whose commits wait until `n` commits are waiting: two commands read before either
+/// writes, as in a real race.
+#[derive(Debug)]
+struct Racing<S> {
+    inner: S,
+    gate: tokio::sync::Barrier,
+}
+
+#[async_trait]
+impl<S: Storage> Storage for Racing<S> {
+    async fn get(&self, key: RecordKey) -> appraise::Result<Option<Versioned<Record>>> {
+        self.inner.get(key).await
+    }
+    async fn commit(&self, commit: Commit) -> appraise::Result<()> {
+        self.gate.wait().await;
+        self.inner.commit(commit).await
+    }
+    async fn packets(
+        &self,
+        c: CycleId,
+        a: Option<appraise::PacketId>,
+        l: usize,
+    ) -> appraise::Result<Vec<Versioned<appraise::Packet>>> {
+        self.inner.packets(c, a, l).await
+    }
+    async fn reviews_about(
+        &self,
+        c: CycleId,
+        s: PersonId,
+    ) -> appraise::Result<Vec<Versioned<appraise::Review>>> {
+        self.inner.reviews_about(c, s).await
+    }
+    async fn reviews_by(
+        &self,
+        c: CycleId,
+        a: PersonId,
+    ) -> appraise::Result<Vec<Versioned<appraise::Review>>> {
+        self.inner.reviews_by(c, a).await
+    }
+    async fn nominations(
+        &self,
+        p: appraise::PacketId,
+    ) -> appraise::Result<Vec<Versioned<appraise::Nomination>>> {
+        self.inner.nominations(p).await
+    }
+    async fn calibrations(
+        &self,
+        c: CycleId,
+    ) -> appraise::Result<Vec<Versioned<appraise::CalibrationSession>>> {
+        self.inner.calibrations(c).await
+    }
+    async fn events(
+        &self,
+        c: CycleId,
+        a: Option<u64>,
+        l: usize,
+    ) -> appraise::Result<Vec<StoredEvent>> {
+        self.inner.events(c, a, l).await
+    }
+    async fn pending_outbox(&self, l: usize) -> appraise::Result<Vec<OutboxEntry>> {
+        self.inner.pending_outbox(l).await
+    }
+    async fn mark_delivered(&self, k: &str) -> appraise::Result<()> {
+        self.inner.mark_delivered(k).await
+    }
+}
+
+/// Two submits of the same review at once: one wins, the other gets `Conflict`, and nothing is
+/// half-written (the review and packet are exactly the winner's).
+async fn race_two_submits(storage: Arc<dyn Storage>) {
+    let setup = Engine::builder()
+        .storage(Arc::clone(&storage))
+        .directory(directory())
+        .build();
+    let kim = id("kim");
+    setup
+        .bootstrap_admin(
+            kim,
+            AdminGrant {
+                since: setup.now() - Duration::days(1),
+                past_cycles: false,
+            },
+        )
+        .await
+        .unwrap();
+    let cycle = setup
+        .create_cycle(
+            kim,
+            CycleConfig::new("race", period()).with_settings(settings()),
+        )
+        .await
+        .unwrap();
+    setup
+        .add_participants(kim, cycle.id(), [id("ann")])
+        .await
+        .unwrap();
+    setup.launch(kim, cycle.id()).await.unwrap();
+    let review = setup
+        .my_reviews(id("ann"), cycle.id())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind == ReviewKind::SelfReview)
+        .unwrap();
+    let events_before = storage
+        .events(cycle.id(), None, 10_000)
+        .await
+        .unwrap()
+        .len();
+
+    let racing = Racing {
+        inner: Arc::clone(&storage),
+        gate: tokio::sync::Barrier::new(2),
+    };
+    let engine = Arc::new(
+        Engine::builder()
+            .storage(racing)
+            .directory(directory())
+            .build(),
+    );
+    let (a, b) = (Arc::clone(&engine), Arc::clone(&engine));
+    let one = tokio::spawn(async move {
+        a.submit_review(id("ann"), review.id, Some(answers("first", 4)))
+            .await
+    });
+    let two = tokio::spawn(async move {
+        b.submit_review(id("ann"), review.id, Some(answers("second", 2)))
+            .await
+    });
+    let results = [one.await.unwrap(), two.await.unwrap()];
+    let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "exactly one submit wins: {results:?}");
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| matches!(r, Err(Error::Conflict { .. })))
+            .count(),
+        1,
+        "the other conflicts"
+    );
+    let stored = setup.read_review(id("ann"), review.id).await.unwrap();
+    assert_eq!(stored.state, ReviewState::Submitted);
+    assert_eq!(
+        &stored.answers,
+        winners[0].answers(),
+        "the stored answers are the winner's, whole"
+    );
+    let packet = setup.packet_of(cycle.id(), id("ann")).await.unwrap();
+    assert_eq!(
+        packet.tally(ReviewKind::SelfReview).submitted,
+        1,
+        "counted once"
+    );
+    let events_after = storage
+        .events(cycle.id(), None, 10_000)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        events_after,
+        events_before + 1,
+        "one submit's events, not two"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_submits_on_memory() {
+    race_two_submits(Arc::new(MemoryStorage::new())).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_submits_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = appraise::sql::SqliteStorage::open(dir.path().join("race.db"))
+        .await
+        .unwrap();
+    race_two_submits(Arc::new(storage)).await;
+}
+
+#[tokio::test]
+async fn a_notifier_failing_every_other_call_loses_and_duplicates_nothing() {
+    let w = launched(RecordingNotifier::failing_every(2)).await;
+    let packet = run_ann(&w).await;
+    w.engine.share(id("bo"), packet).await.unwrap();
+    let pending = w.storage.pending_outbox(1000).await.unwrap();
+    assert!(!pending.is_empty(), "failures left notifications pending");
+    let outbox: Vec<String> = w
+        .storage
+        .dump()
+        .outbox
+        .iter()
+        .map(|(e, _)| e.notification.key.clone())
+        .collect();
+    for _ in 0..10 {
+        if w.storage.pending_outbox(1000).await.unwrap().is_empty() {
+            break;
+        }
+        w.engine.deliver_pending().await.unwrap();
+    }
+    assert!(
+        w.storage.pending_outbox(1000).await.unwrap().is_empty(),
+        "everything delivered in the end"
+    );
+    let mut delivered: BTreeMap<String, usize> = BTreeMap::new();
+    for n in w.notifier.delivered() {
+        *delivered.entry(n.key).or_default() += 1;
+    }
+    assert!(
+        delivered.values().all(|&c| c == 1),
+        "a key delivered twice: {delivered:?}"
+    );
+    let mut expected = outbox.clone();
+    expected.sort();
+    assert_eq!(
+        delivered.keys().cloned().collect::<Vec<_>>(),
+        expected,
+        "every outbox entry delivered exactly once"
+    );
+    assert!(
+        w.notifier.calls() > delivered.len() as u64,
+        "some calls failed along the way"
+    );
+}
+
+#[tokio::test]
+async fn an_outage_keeps_notifications_until_the_notifier_recovers() {
+    let w = launched(RecordingNotifier::new_failing()).await;
+    run_ann(&w).await;
+    assert!(w.notifier.delivered().is_empty());
+    let pending = w.storage.pending_outbox(1000).await.unwrap().len();
+    assert!(pending >= 7);
+    let report = w.engine.deliver_pending().await.unwrap();
+    assert_eq!(
+        (report.delivered, report.failed),
+        (0, pending),
+        "still down: nothing lost, nothing sent"
+    );
+    w.notifier.set_fail_every(0);
+    let report = w.engine.deliver_pending().await.unwrap();
+    assert_eq!(report.delivered, pending);
+    assert_eq!(
+        w.engine.deliver_pending().await.unwrap().delivered,
+        0,
+        "nothing twice"
+    );
+}
+
+#[tokio::test]
+async fn approval_chains_notify_and_gate_sharing() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let config = CycleConfig::new("with approval", period()).with_settings(CycleSettings {
+        approval_required: true,
+        approval_chain: vec![appraise::ApprovalStep::ManagersManager],
+        ..settings()
+    });
+    let cycle = e.create_cycle(id("kim"), config).await.unwrap();
+    e.add_participants(id("kim"), cycle.id(), [id("ann")])
+        .await
+        .unwrap();
+    e.launch(id("kim"), cycle.id()).await.unwrap();
+    let packet = e.packet_of(cycle.id(), id("ann")).await.unwrap();
+    e.close_nominations(id("kim"), packet.id()).await.unwrap();
+    for r in e.my_reviews(id("ann"), cycle.id()).await.unwrap() {
+        e.submit_review(id("ann"), r.id, None).await.unwrap();
+    }
+    let mr = e
+        .my_reviews(id("bo"), cycle.id())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.subject == id("ann"))
+        .unwrap();
+    e.submit_review(id("bo"), mr.id, None).await.unwrap();
+    let approval: Vec<_> = w
+        .notifier
+        .delivered()
+        .into_iter()
+        .filter(|n| n.kind == NotificationKind::ApprovalNeeded)
+        .collect();
+    assert_eq!(
+        approval.iter().map(|n| n.recipient).collect::<Vec<_>>(),
+        vec![id("dana")]
+    );
+    refused!(
+        w,
+        e.share(id("bo"), packet.id()),
+        Error::InvalidTransition { .. }
+    );
+    refused!(w, e.approve(id("bo"), packet.id()), Error::Denied(_));
+    e.send_back(id("dana"), packet.id(), "add examples")
+        .await
+        .unwrap();
+    assert_eq!(
+        e.read_review(id("bo"), mr.id).await.unwrap().state,
+        ReviewState::Draft
+    );
+    e.submit_review(id("bo"), mr.id, None).await.unwrap();
+    e.approve(id("dana"), packet.id()).await.unwrap();
+    e.share(id("bo"), packet.id()).await.unwrap();
+}
+
+#[test]
+fn csv_directory_parses_and_names_bad_lines() {
+    let good = "id,name,email,manager_id,department,active\n\
+                e1,Dana,dana@example.com,,Exec,true\n\
+                e2,Bo,,e1,Eng,\n\
+                e3,Ann,ann@example.com,e2,Eng,yes\n";
+    let dir = StaticDirectory::from_csv_str(good).unwrap();
+    let people = dir.people_list();
+    assert_eq!(people.len(), 3);
+    assert_eq!(people[2].manager, Some(PersonId::from_key("e2")));
+    assert_eq!(people[0].email.as_deref(), Some("dana@example.com"));
+    let bad =
+        "id,name,email,manager_id,department,active\ne1,Dana,,,Exec,true\ne2,Bo,,e1,Eng,maybe\n";
+    let err = StaticDirectory::from_csv_str(bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid line 3: `active` is `maybe`, expected true or false"
+    );
+    let ragged = "id,name,email,manager_id,department,active\ne1,Dana,,,Exec,true,extra\n";
+    let err = StaticDirectory::from_csv_str(ragged).unwrap_err();
+    assert!(err.to_string().starts_with("invalid line 2:"), "{err}");
+}
+
+#[tokio::test]
+async fn csv_departments_get_their_top_member_as_head() {
+    let text = "id,name,email,manager_id,department,active\n\
+                e1,Dana,,,Exec,true\n\
+                e2,Bo,,e1,Eng,true\n\
+                e3,Ann,,e2,Eng,true\n";
+    let dir = StaticDirectory::from_csv_str(text).unwrap();
+    use appraise::plugin::Directory;
+    let depts = dir.departments().await.unwrap();
+    let eng = depts.iter().find(|d| d.name == "Eng").unwrap();
+    assert_eq!(eng.head, Some(PersonId::from_key("e2")));
+    let org = appraise::OrgSnapshot::build(dir.people().await.unwrap(), depts).unwrap();
+    assert_eq!(
+        org.department_head_of(PersonId::from_key("e3")),
+        Some(PersonId::from_key("e2"))
+    );
+}
+
+/// A lock racing a submit: the submit decided on the unlocked cycle, so it either lands before
+/// the lock or fails with `Conflict`, never after the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submit_racing_a_lock_never_lands_after_it() {
+    for _ in 0..20 {
+        let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+        let setup = Engine::builder()
+            .storage(Arc::clone(&storage))
+            .directory(directory())
+            .build();
+        let kim = id("kim");
+        setup
+            .bootstrap_admin(
+                kim,
+                AdminGrant {
+                    since: setup.now() - Duration::days(1),
+                    past_cycles: false,
+                },
+            )
+            .await
+            .unwrap();
+        let cycle = setup
+            .create_cycle(kim, CycleConfig::new("race", period()))
+            .await
+            .unwrap();
+        setup
+            .add_participants(kim, cycle.id(), [id("ann")])
+            .await
+            .unwrap();
+        setup.launch(kim, cycle.id()).await.unwrap();
+        let review = setup
+            .my_reviews(id("ann"), cycle.id())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.kind == ReviewKind::SelfReview)
+            .unwrap();
+
+        let racing = Racing {
+            inner: Arc::clone(&storage),
+            gate: tokio::sync::Barrier::new(2),
+        };
+        let engine = Arc::new(
+            Engine::builder()
+                .storage(racing)
+                .directory(directory())
+                .build(),
+        );
+        let (a, b) = (Arc::clone(&engine), Arc::clone(&engine));
+        let cid = cycle.id();
+        let submit = tokio::spawn(async move { a.submit_review(id("ann"), review.id, None).await });
+        let lock = tokio::spawn(async move { b.lock(kim, cid).await });
+        let (submit, lock) = (submit.await.unwrap(), lock.await.unwrap());
+        lock.expect("the lock always lands: the submit changes nothing it relied on");
+        let log = storage.events(cid, None, 10_000).await.unwrap();
+        let seq_of = |pred: &dyn Fn(&appraise::EventKind) -> bool| {
+            log.iter().find(|e| pred(&e.event.kind)).map(|e| e.seq)
+        };
+        let locked_at = seq_of(&|k| matches!(k, appraise::EventKind::CycleLocked)).unwrap();
+        match submit {
+            Ok(_) => {
+                let submitted_at =
+                    seq_of(&|k| matches!(k, appraise::EventKind::ReviewSubmitted { .. })).unwrap();
+                assert!(submitted_at < locked_at, "a submit landed after the lock");
+            }
+            Err(Error::Conflict { .. }) => {
+                assert!(
+                    seq_of(&|k| matches!(k, appraise::EventKind::ReviewSubmitted { .. })).is_none()
+                );
+            }
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+}
