@@ -1,174 +1,248 @@
-//! A full review cycle on the pure core: build an org, create and launch a cycle, nominate and
-//! approve peers, write and submit every review, share, acknowledge, and ask the permission
-//! engine who may read what, and why.
+//! A full review cycle through the engine, on the embedded default (memory) or SQLite.
 //!
-//! Run with `cargo run --example full_cycle`.
+//! ```sh
+//! cargo run --example full_cycle                                      # in memory
+//! cargo run --example full_cycle --features sqlite -- --sqlite reviews.db   # a real file
+//! ```
+//!
+//! It reads a 50-person org from `examples/data/org.csv`, creates and launches a cycle, runs
+//! nominations and approvals, self, peer, upward and manager reviews, shares and acknowledges
+//! results, then prints a progress table, one permission explanation with its manager path, the
+//! number of audit events and the notifications delivered. Run it twice on the same SQLite file:
+//! the second run starts a second cycle next to the first.
 
-use appraise::access::{Action, Context, Target, explain};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use appraise::memory::{RecordingNotifier, StaticDirectory};
+use appraise::plugin::Directory;
 use appraise::{
-    AdminGrant, Cycle, CycleConfig, CycleId, CycleSettings, Event, Grants, Nomination,
-    NominationId, NominationState, OrgSnapshot, Packet, PacketState, Period, Person, PersonId,
-    Review, ReviewKind, SequentialIds, launch,
+    AdminGrant, Answer, Answers, CycleConfig, CycleSettings, Engine, Error, Period, PersonId,
+    QuestionId, ReviewKind,
 };
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 
-fn main() -> Result<(), appraise::Error> {
-    let id = PersonId::from_key;
-    let names = ["dana", "bo", "ann", "cy", "eve", "kim"];
-    let manager = |n: &str| match n {
-        "bo" => Some("dana"),
-        "ann" | "cy" | "eve" => Some("bo"),
-        _ => None,
+type Failure = Box<dyn std::error::Error>;
+
+fn answers(summary: String, rating: u8) -> Answers {
+    Answers::new()
+        .with(QuestionId::from_key("summary"), Answer::Text(summary))
+        .with(QuestionId::from_key("overall"), Answer::Rating(rating))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sqlite_path = match args.as_slice() {
+        [] => None,
+        [flag, path] if flag == "--sqlite" => Some(path.clone()),
+        _ => return Err("usage: full_cycle [--sqlite FILE]".into()),
     };
-    let people = names
-        .iter()
-        .map(|&n| match manager(n) {
-            Some(m) => Person::new(id(n), n).with_manager(id(m)),
-            None => Person::new(id(n), n),
-        })
-        .collect();
-    let org = OrgSnapshot::build(people, vec![])?;
-    println!("org: {} people", org.len());
 
-    let mut audit: Vec<Event> = Vec::new();
-    let start = Utc
-        .with_ymd_and_hms(2026, 7, 1, 9, 0, 0)
-        .single()
-        .unwrap_or_default();
-    let kim = id("kim");
-    let mut grants = Grants::new();
-    audit.push(grants.grant_admin(
-        kim,
-        AdminGrant {
-            since: start - Duration::days(30),
-            past_cycles: false,
-        },
-        kim,
-        start,
-    ));
+    let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/org.csv");
+    let directory = StaticDirectory::from_csv_path(csv)?;
+    let people = directory.people().await?;
+    let name: BTreeMap<PersonId, String> = people.iter().map(|p| (p.id, p.name.clone())).collect();
+    let who = |id: PersonId| name.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let notifier = Arc::new(RecordingNotifier::new());
+    let builder = Engine::builder()
+        .directory(directory.clone())
+        .notifier(Arc::clone(&notifier));
+    let engine = match &sqlite_path {
+        None => {
+            println!("storage: in memory");
+            builder.build()
+        }
+        Some(path) => open_sqlite(builder, path).await?,
+    };
 
+    // HR: the head of People administers reviews; a People partner collaborates.
+    let hr = PersonId::from_key("e004");
+    let partner = PersonId::from_key("e050");
+    match engine
+        .bootstrap_admin(
+            hr,
+            AdminGrant {
+                since: engine.now() - Duration::days(1),
+                past_cycles: true,
+            },
+        )
+        .await
+    {
+        Ok(()) => println!("1. {} becomes the first review admin", who(hr)),
+        Err(Error::Invalid { .. }) => println!("1. review admins exist already (a second run)"),
+        Err(e) => return Err(e.into()),
+    }
+
+    let year = Utc::now().year();
+    let period = Period {
+        start: NaiveDate::from_ymd_opt(year, 1, 1).ok_or("date")?,
+        end: NaiveDate::from_ymd_opt(year, 6, 30).ok_or("date")?,
+    };
     let settings = CycleSettings {
         share_peer_with_subject: true,
+        share_upward_with_subject: true,
         anonymity_threshold: 2,
         ..CycleSettings::default()
     };
-    let period = Period {
-        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
-        end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap_or_default(),
-    };
-    let (mut cycle, created) = Cycle::create(
-        CycleId::from_key("h1-2026"),
-        CycleConfig::new("H1 2026", period).with_settings(settings),
-        kim,
-        start,
-    )?;
-    audit.push(created);
-    audit.push(cycle.set_participants([id("ann"), id("cy"), id("eve")], kim, start)?);
-    let mut ids = SequentialIds::starting_at(1);
-    let launched = launch(&mut cycle, &org, &mut ids, kim, start)?;
-    println!(
-        "launched `{}`: {} packets, {} reviews",
-        cycle.config().name,
-        launched.packets.len(),
-        launched.reviews.len()
-    );
-    let (mut packets, mut reviews) = (launched.packets, launched.reviews);
-    audit.extend(launched.events);
-
-    // Nominations: each participant nominates the other two; bo approves.
-    let t = start + Duration::days(3);
-    let kinds = cycle.config().kinds;
-    let mut nominations: Vec<Nomination> = Vec::new();
-    for (n, packet) in packets.iter_mut().enumerate() {
-        let subject = packet.subject();
-        for peer in ["ann", "cy", "eve"]
-            .map(id)
-            .into_iter()
-            .filter(|&p| p != subject)
-        {
-            let nid = NominationId::from_key(&format!("{n}-{peer}"));
-            let (mut nomination, event) = Nomination::create(
-                nid,
-                packet,
-                peer,
-                &nominations,
-                cycle.settings(),
-                subject,
-                t,
-            )?;
-            audit.push(event);
-            audit.push(nomination.decide(NominationState::Approved, None, id("bo"), t)?);
-            let (review, event) =
-                packet.assign(&kinds, ReviewKind::Peer, peer, &mut ids, Some(id("bo")), t)?;
-            reviews.push(review);
-            audit.push(event);
-            nominations.push(nomination);
-        }
-        audit.push(packet.close_nominations(kim, t)?);
-    }
-    println!("nominations approved: {}", nominations.len());
-
-    // Writing: self and peer reviews first (gating), then the manager reviews.
-    let t = start + Duration::days(10);
-    let packet_index =
-        |packets: &[Packet], r: &Review| packets.iter().position(|p| p.id() == r.packet());
-    reviews.sort_by_key(|r| r.kind() == ReviewKind::Manager);
-    for review in &mut reviews {
-        let Some(i) = packet_index(&packets, review) else {
-            continue;
-        };
-        let author = review.author();
-        audit.push(review.save_draft(&packets[i], appraise::Answers::default(), author, t)?);
-        audit.extend(review.submit(&mut packets[i], None, author, t)?);
-    }
-
-    // Finish, share, acknowledge.
-    let t = start + Duration::days(20);
-    for packet in &mut packets {
-        audit.push(packet.finish_writing(cycle.settings(), &org, kim, t)?);
-        audit.push(packet.share(id("bo"), t)?);
-        let subject = packet.subject();
-        audit.extend(packet.acknowledge(Some("thank you"), subject, t)?);
-    }
-
-    println!("\nprogress:");
-    for state in PacketState::ALL {
-        let count = packets.iter().filter(|p| p.state() == state).count();
-        println!("  {:<18} {count}", format!("{state:?}"));
-    }
-
-    // Who may read ann's peer review by cy, and why?
-    let ctx = Context::new(&grants, t)
-        .with_cycle(&cycle)
-        .with_snapshot(&org);
-    let ann_packet =
-        packets
-            .iter()
-            .find(|p| p.subject() == id("ann"))
-            .ok_or(appraise::Error::NotFound {
-                what: "packet",
-                id: "ann".into(),
-            })?;
-    let peer_review = reviews
+    let cycle = engine
+        .create_cycle(
+            hr,
+            CycleConfig::new(format!("H1 {year} performance review"), period)
+                .with_settings(settings),
+        )
+        .await?;
+    let c = cycle.id();
+    engine.add_collaborator(hr, c, partner).await?;
+    // Everyone with a manager takes part (the CEO is reviewed by the board, not here).
+    let participants: Vec<_> = people
         .iter()
-        .find(|r| r.subject() == id("ann") && r.author() == id("cy"))
-        .ok_or(appraise::Error::NotFound {
-            what: "review",
-            id: "cy → ann".into(),
-        })?;
-    println!("\nwho may read cy's peer review of ann:");
-    for n in names {
-        let e = explain(
-            &ctx,
-            id(n),
-            Action::ReadReview,
-            Target::Review(ann_packet, peer_review),
-        );
+        .filter(|p| p.manager.is_some())
+        .cloned()
+        .collect();
+    engine
+        .add_participants(partner, c, participants.iter().map(|p| p.id))
+        .await?;
+    println!(
+        "2. {} creates `{}` with {} participants; {} collaborates",
+        who(hr),
+        cycle.config().name,
+        participants.len(),
+        who(partner)
+    );
+
+    let launched = engine.launch(partner, c).await?;
+    println!(
+        "3. launched: {} packets, {} reviews assigned (self, manager, upward)",
+        launched.packets, launched.reviews
+    );
+
+    // Nominations: everyone nominates up to three teammates (same manager); managers approve.
+    let mut nominations = 0;
+    for p in &participants {
+        let packet = engine.packet_of(c, p.id).await?;
+        let mates: Vec<PersonId> = people
+            .iter()
+            .filter(|q| q.id != p.id && q.manager.is_some() && q.manager == p.manager)
+            .map(|q| q.id)
+            .take(3)
+            .collect();
+        for mate in mates {
+            let n = engine.nominate(p.id, packet.id(), mate).await?;
+            let approver = p.manager.unwrap_or(hr);
+            engine
+                .decide_nomination(approver, n.id(), true, None)
+                .await?;
+            nominations += 1;
+        }
+        // Nobody edits the assignments of their own packet: HR closes the partner's.
+        let closer = if p.id == partner { hr } else { partner };
+        engine.close_nominations(closer, packet.id()).await?;
+    }
+    println!("4. {nominations} peer nominations made and approved by managers; nominations closed");
+
+    // Writing: self, peer and upward reviews first (the manager review waits for the self
+    // review), then the managers.
+    let mut written: BTreeMap<ReviewKind, usize> = BTreeMap::new();
+    for kinds in [
+        &[ReviewKind::SelfReview, ReviewKind::Peer, ReviewKind::Upward][..],
+        &[ReviewKind::Manager],
+    ] {
+        for p in &people {
+            for r in engine.my_reviews(p.id, c).await? {
+                if !kinds.contains(&r.kind) {
+                    continue;
+                }
+                let rating = 3 + (r.id.as_uuid().as_bytes()[0] % 3);
+                let text = format!("{} review of {} by {}", r.kind, who(r.subject), who(p.id));
+                engine
+                    .save_draft(p.id, r.id, answers(format!("draft: {text}"), rating))
+                    .await?;
+                engine
+                    .submit_review(p.id, r.id, Some(answers(text, rating)))
+                    .await?;
+                *written.entry(r.kind).or_default() += 1;
+            }
+        }
+    }
+    println!("5. reviews submitted: {written:?}");
+
+    // Sharing and acknowledgement.
+    let mut shared = 0;
+    for p in &participants {
+        let packet = engine.packet_of(c, p.id).await?;
+        let sharer = p.manager.unwrap_or(hr);
+        engine.share(sharer, packet.id()).await?;
+        engine
+            .acknowledge(p.id, packet.id(), Some("thank you"))
+            .await?;
+        shared += 1;
+    }
+    println!("6. {shared} results shared by managers and acknowledged");
+
+    println!(
+        "\nprogress of `{}`:\n{}",
+        cycle.config().name,
+        engine.progress(partner, c).await?
+    );
+
+    // One explanation with its manager path: the CEO reading the manager review of someone
+    // three levels down.
+    let ceo = PersonId::from_key("e001");
+    let deep = people.iter().find(|p| {
+        p.manager
+            .and_then(|m| people.iter().find(|q| q.id == m))
+            .and_then(|m| m.manager)
+            .is_some_and(|mm| mm != ceo)
+    });
+    if let Some(deep) = deep {
+        let reviews = engine.reviews_about(ceo, c, deep.id).await?;
+        if let Some(r) = reviews.iter().find(|r| r.kind == ReviewKind::Manager) {
+            println!(
+                "may {} read the manager review of {}?\n  {}",
+                who(ceo),
+                who(deep.id),
+                engine.explain_read(ceo, r.id).await?
+            );
+        }
+        let mine = engine.reviews_about(deep.id, c, deep.id).await?;
+        let anonymous = mine
+            .iter()
+            .filter(|r| r.kind == ReviewKind::Peer && r.author.is_none())
+            .count();
         println!(
-            "  {n:<5} {:<6} {e}",
-            if e.is_allowed() { "yes" } else { "no" }
+            "  {} reads {} reviews about themselves; {anonymous} peer reviews show no author",
+            who(deep.id),
+            mine.len()
         );
     }
-    println!("\naudit events: {}", audit.len());
+
+    let mut events = 0;
+    let mut after = None;
+    loop {
+        let page = engine.audit_log(hr, c, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.seq);
+        events += page.len();
+    }
+    let report = engine.deliver_pending().await?;
+    println!("\naudit events recorded: {events}");
+    println!(
+        "notifications delivered: {} (pending retried now: {})",
+        notifier.delivered().len(),
+        report.delivered
+    );
     Ok(())
+}
+
+#[cfg(feature = "sqlite")]
+async fn open_sqlite(builder: appraise::EngineBuilder, path: &str) -> Result<Engine, Failure> {
+    let storage = appraise::sql::SqliteStorage::open(path).await?;
+    println!("storage: SQLite file `{path}`");
+    Ok(builder.storage(storage).build())
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn open_sqlite(_: appraise::EngineBuilder, _: &str) -> Result<Engine, Failure> {
+    Err("this example was built without SQLite: add `--features sqlite`".into())
 }

@@ -804,3 +804,114 @@ async fn a_submit_racing_a_lock_never_lands_after_it() {
         }
     }
 }
+
+/// Grants through the engine: only review admins manage them; each change reaches decisions at
+/// once and is audited.
+#[tokio::test]
+async fn grants_through_the_engine() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let ann_packet = run_ann(&w).await;
+    let _ = ann_packet;
+    let ann_self = e
+        .my_reviews(id("ann"), w.cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.subject == id("ann"))
+        .unwrap();
+    // fay holds no role towards ann's self review.
+    assert!(matches!(
+        e.read_review(id("fay"), ann_self.id).await,
+        Err(Error::Denied(_))
+    ));
+    refused!(
+        w,
+        e.grant_global_viewer(id("lee"), id("fay"), id("ann")),
+        Error::Denied(_)
+    );
+    e.grant_global_viewer(id("kim"), id("fay"), id("ann"))
+        .await
+        .unwrap();
+    assert_eq!(
+        e.read_review(id("fay"), ann_self.id)
+            .await
+            .unwrap()
+            .allowed_by,
+        appraise::access::Rule::Read(5)
+    );
+    e.revoke_global_viewer(id("kim"), id("fay"), id("ann"))
+        .await
+        .unwrap();
+    assert!(e.read_review(id("fay"), ann_self.id).await.is_err());
+    // A custom role with "view all reviews" for bo's subtree.
+    let role = appraise::CustomRole {
+        id: appraise::CustomRoleId::from_key("hrbp"),
+        name: "HR business partner".into(),
+        permissions: [appraise::Permission::ViewAllReviews].into_iter().collect(),
+    };
+    e.define_role(id("kim"), role.clone()).await.unwrap();
+    e.grant_role(
+        id("kim"),
+        id("fay"),
+        appraise::RoleGrant {
+            role: role.id,
+            cycles: appraise::CycleScope::All,
+            people: appraise::PeopleScope::SubtreeOf(id("bo")),
+        },
+    )
+    .await
+    .unwrap();
+    let why = e.explain_read(id("fay"), ann_self.id).await.unwrap();
+    assert_eq!(
+        why.to_string(),
+        "R-READ-4 custom role `HR business partner`: fay may read this review for ann"
+    );
+    e.revoke_role(id("kim"), id("fay"), role.id).await.unwrap();
+    // Admin grants: a second admin, then revoked.
+    e.grant_admin(
+        id("kim"),
+        id("dana"),
+        AdminGrant {
+            since: w.clock.now(),
+            past_cycles: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        e.read_review(id("dana"), ann_self.id).await.is_ok(),
+        "dana reads through the chain anyway"
+    );
+    e.revoke_admin(id("kim"), id("dana")).await.unwrap();
+    refused!(
+        w,
+        e.revoke_admin(id("kim"), id("dana")),
+        Error::NotFound { .. }
+    );
+    e.grant_past_reviews(id("kim"), id("eve"), id("ann"))
+        .await
+        .unwrap();
+    assert_eq!(
+        e.read_review(id("eve"), ann_self.id)
+            .await
+            .unwrap()
+            .allowed_by,
+        appraise::access::Rule::Read(5)
+    );
+    e.revoke_past_reviews(id("kim"), id("eve"), id("ann"))
+        .await
+        .unwrap();
+    // Bootstrapping is possible once only.
+    refused!(
+        w,
+        e.bootstrap_admin(
+            id("ann"),
+            AdminGrant {
+                since: w.clock.now(),
+                past_cycles: true
+            }
+        ),
+        Error::Invalid { .. }
+    );
+}

@@ -47,21 +47,31 @@ const PAGE: usize = 1_000;
 /// The review-cycle engine. Cheap to share behind an `Arc`; every method takes `&self`.
 ///
 /// ```
-/// use appraise::{Engine, PersonId};
+/// use appraise::memory::StaticDirectory;
+/// use appraise::{AdminGrant, CycleConfig, Engine, Period, Person, PersonId};
+/// use chrono::{Duration, NaiveDate};
 ///
-/// # tokio_test_block_on(async {
-/// let engine = Engine::new(); // in-memory storage, recording notifier, empty directory
-/// let err = engine.grant_admin(PersonId::from_key("nobody"), PersonId::from_key("x"), appraise::AdminGrant {
-///     since: engine.now(),
-///     past_cycles: false,
-/// }).await.unwrap_err();
-/// assert!(err.to_string().starts_with("denied: R-WRITE-16"));
-/// # });
-/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let waker = std::task::Waker::noop();
-/// #     let mut cx = std::task::Context::from_waker(&waker);
-/// #     let mut f = std::pin::pin!(f);
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), appraise::Error> {
+/// let (kim, bo, ann) = (PersonId::from_key("kim"), PersonId::from_key("bo"), PersonId::from_key("ann"));
+/// let directory = StaticDirectory::new(
+///     vec![Person::new(kim, "kim"), Person::new(bo, "bo"), Person::new(ann, "ann").with_manager(bo)],
+///     vec![],
+/// );
+/// // In-memory storage, a recording notifier and the system clock by default.
+/// let engine = Engine::builder().directory(directory).build();
+/// engine.bootstrap_admin(kim, AdminGrant { since: engine.now() - Duration::days(1), past_cycles: false }).await?;
+///
+/// let period = Period { start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap() };
+/// let cycle = engine.create_cycle(kim, CycleConfig::new("H1", period)).await?;
+/// engine.add_participants(kim, cycle.id(), [ann]).await?;
+/// engine.launch(kim, cycle.id()).await?;
+///
+/// // ann may not share her own results: the engine says why.
+/// let packet = engine.packet_of(cycle.id(), ann).await?;
+/// let err = engine.share(ann, packet.id()).await.unwrap_err();
+/// assert_eq!(err.to_string(), "denied: R-WRITE own packet refused: ann may not share results on their own packet");
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Debug)]
@@ -657,6 +667,41 @@ impl Engine {
     ) -> Result<()> {
         self.change_grants(actor, |g, by, at| {
             g.revoke_global_viewer(viewer, subject, by, at)
+        })
+        .await
+    }
+
+    /// Gives `viewer`, `subject`'s default additional manager, visibility of all of
+    /// `subject`'s past reviews (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn grant_past_reviews(
+        &self,
+        actor: PersonId,
+        viewer: PersonId,
+        subject: PersonId,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| {
+            g.grant_past_reviews(viewer, subject, by, at)
+        })
+        .await
+    }
+
+    /// Takes past-review visibility back (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn revoke_past_reviews(
+        &self,
+        actor: PersonId,
+        viewer: PersonId,
+        subject: PersonId,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| {
+            g.revoke_past_reviews(viewer, subject, by, at)
         })
         .await
     }
