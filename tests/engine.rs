@@ -453,43 +453,45 @@ impl<S: Storage> Storage for Racing<S> {
     }
 }
 
-/// Two submits of the same review at once: one wins, the other gets `Conflict`, and nothing is
-/// half-written (the review and packet are exactly the winner's).
-async fn race_two_submits(storage: Arc<dyn Storage>) {
+/// A launched cycle with ann alone (kim administers), and ann's self review.
+async fn one_person_cycle(
+    storage: &Arc<dyn Storage>,
+) -> (Engine, appraise::Cycle, appraise::ReviewView) {
     let setup = Engine::builder()
-        .storage(Arc::clone(&storage))
+        .storage(Arc::clone(storage))
         .directory(directory())
         .build();
     let kim = id("kim");
+    let since = setup.now() - Duration::days(1);
     setup
         .bootstrap_admin(
             kim,
             AdminGrant {
-                since: setup.now() - Duration::days(1),
+                since,
                 past_cycles: false,
             },
         )
         .await
         .unwrap();
-    let cycle = setup
-        .create_cycle(
-            kim,
-            CycleConfig::new("race", period()).with_settings(settings()),
-        )
-        .await
-        .unwrap();
+    let config = CycleConfig::new("race", period()).with_settings(settings());
+    let cycle = setup.create_cycle(kim, config).await.unwrap();
     setup
         .add_participants(kim, cycle.id(), [id("ann")])
         .await
         .unwrap();
     setup.launch(kim, cycle.id()).await.unwrap();
-    let review = setup
-        .my_reviews(id("ann"), cycle.id())
-        .await
-        .unwrap()
+    let reviews = setup.my_reviews(id("ann"), cycle.id()).await.unwrap();
+    let review = reviews
         .into_iter()
         .find(|r| r.kind == ReviewKind::SelfReview)
         .unwrap();
+    (setup, cycle, review)
+}
+
+/// Two submits of the same review at once: one wins, the other gets `Conflict`, and nothing is
+/// half-written (the review and packet are exactly the winner's).
+async fn race_two_submits(storage: Arc<dyn Storage>) {
+    let (setup, cycle, review) = one_person_cycle(&storage).await;
     let events_before = storage
         .events(cycle.id(), None, 10_000)
         .await
@@ -736,37 +738,8 @@ async fn csv_departments_get_their_top_member_as_head() {
 async fn a_submit_racing_a_lock_never_lands_after_it() {
     for _ in 0..20 {
         let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let setup = Engine::builder()
-            .storage(Arc::clone(&storage))
-            .directory(directory())
-            .build();
+        let (_, cycle, review) = one_person_cycle(&storage).await;
         let kim = id("kim");
-        setup
-            .bootstrap_admin(
-                kim,
-                AdminGrant {
-                    since: setup.now() - Duration::days(1),
-                    past_cycles: false,
-                },
-            )
-            .await
-            .unwrap();
-        let cycle = setup
-            .create_cycle(kim, CycleConfig::new("race", period()))
-            .await
-            .unwrap();
-        setup
-            .add_participants(kim, cycle.id(), [id("ann")])
-            .await
-            .unwrap();
-        setup.launch(kim, cycle.id()).await.unwrap();
-        let review = setup
-            .my_reviews(id("ann"), cycle.id())
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|r| r.kind == ReviewKind::SelfReview)
-            .unwrap();
 
         let racing = Racing {
             inner: Arc::clone(&storage),

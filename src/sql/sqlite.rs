@@ -200,6 +200,25 @@ impl SqliteStorage {
         })
     }
 
+    /// Reviews of a cycle whose `column` (`subject` or `author`) is `person`, by id.
+    async fn reviews_where(
+        &self,
+        column: &'static str,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Vec<Versioned<Review>>> {
+        let sql = format!(
+            "SELECT version, body FROM reviews WHERE cycle_id = ? AND {column} = ? ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(cycle.to_string())
+            .bind(person.to_string())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(versioned).collect()
+    }
+
     /// Closes both pools, waiting for connections to finish.
     pub async fn close(&self) {
         self.writer.close().await;
@@ -425,27 +444,11 @@ impl Storage for SqliteStorage {
         cycle: CycleId,
         subject: PersonId,
     ) -> Result<Vec<Versioned<Review>>> {
-        let rows = sqlx::query(
-            "SELECT version, body FROM reviews WHERE cycle_id = ? AND subject = ? ORDER BY id",
-        )
-        .bind(cycle.to_string())
-        .bind(subject.to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(versioned).collect()
+        self.reviews_where("subject", cycle, subject).await
     }
 
     async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>> {
-        let rows = sqlx::query(
-            "SELECT version, body FROM reviews WHERE cycle_id = ? AND author = ? ORDER BY id",
-        )
-        .bind(cycle.to_string())
-        .bind(author.to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(versioned).collect()
+        self.reviews_where("author", cycle, author).await
     }
 
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
