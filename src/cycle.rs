@@ -282,6 +282,11 @@ pub struct CycleSettings {
     pub rating_scale: RatingScale,
     /// Writing windows. Default: none (open while the cycle is active).
     pub windows: Windows,
+    /// How the consolidated rating is found. Default: the manager's choice.
+    pub consolidated: crate::score::ConsolidatedRule,
+    /// Labelled bands of the consolidated rating. Default: [`Band::defaults`](crate::score::Band::defaults)
+    /// (for the 1–5 scale).
+    pub bands: Vec<crate::score::Band>,
 }
 
 impl Default for CycleSettings {
@@ -305,6 +310,8 @@ impl Default for CycleSettings {
             calibration: false,
             rating_scale: RatingScale::default(),
             windows: Windows::default(),
+            consolidated: crate::score::ConsolidatedRule::default(),
+            bands: crate::score::Band::defaults(),
         }
     }
 }
@@ -378,6 +385,8 @@ impl CycleSettings {
                 format!("{} labels for {points} points", scale.labels.len()),
             ));
         }
+        self.consolidated.validate()?;
+        crate::score::Band::validate(&self.bands, &self.rating_scale)?;
         for kind in ReviewKind::ALL {
             if let Some(w) = self.windows.of(kind)
                 && w.opens >= w.due
@@ -427,6 +436,20 @@ impl CycleConfig {
         self
     }
 
+    /// Uses `template` for reviews of these kinds.
+    #[must_use]
+    pub fn with_template(
+        mut self,
+        template: TemplateId,
+        kinds: impl IntoIterator<Item = ReviewKind>,
+    ) -> Self {
+        for kind in kinds {
+            self.templates.retain(|(k, _)| *k != kind);
+            self.templates.push((kind, template));
+        }
+        self
+    }
+
     /// Replaces the review kinds.
     #[must_use]
     pub fn with_kinds(mut self, kinds: ReviewKinds) -> Self {
@@ -442,6 +465,14 @@ impl CycleConfig {
     pub fn validate(&self) -> Result<()> {
         if self.name.trim().is_empty() {
             return Err(Error::invalid("name", "must not be empty"));
+        }
+        for (i, (kind, _)) in self.templates.iter().enumerate() {
+            if self.templates[..i].iter().any(|(k, _)| k == kind) {
+                return Err(Error::invalid(
+                    "templates",
+                    format!("two templates for {kind} reviews"),
+                ));
+            }
         }
         if self.period.start > self.period.end {
             return Err(Error::invalid(
@@ -544,6 +575,9 @@ pub struct Cycle {
     created_at: DateTime<Utc>,
     collaborators: BTreeSet<PersonId>,
     participants: BTreeSet<PersonId>,
+    /// The templates, frozen at launch.
+    #[serde(default)]
+    templates: Vec<crate::Template>,
 }
 
 impl Cycle {
@@ -576,6 +610,7 @@ impl Cycle {
             created_at: at,
             collaborators: BTreeSet::new(),
             participants: BTreeSet::new(),
+            templates: Vec::new(),
         };
         Ok((cycle, event))
     }
@@ -643,6 +678,60 @@ impl Cycle {
 
     fn event(&self, by: PersonId, at: DateTime<Utc>, kind: EventKind) -> Event {
         Event::new(at, Some(by), Some(self.id), kind)
+    }
+
+    /// Freezes the templates the config names into the cycle (draft only; launch needs them):
+    /// from then on the cycle validates answers against these copies, whatever happens to the
+    /// template records. Checks every named template is given and valid, and that the
+    /// consolidated rule refers to questions they ask.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] once launched, for a missing, extra or invalid template, or a formula
+    /// referring to nothing.
+    pub fn freeze_templates(&mut self, templates: Vec<crate::Template>) -> Result<()> {
+        if self.state != CycleState::Draft {
+            return Err(Error::invalid("templates", "they are frozen at launch"));
+        }
+        for (kind, id) in &self.config.templates {
+            if !templates.iter().any(|t| t.id == *id) {
+                return Err(Error::invalid(
+                    "templates",
+                    format!("the {kind} template `{id}` is not given"),
+                ));
+            }
+        }
+        if let Some(extra) = templates
+            .iter()
+            .find(|t| !self.config.templates.iter().any(|(_, id)| *id == t.id))
+        {
+            return Err(Error::invalid(
+                "templates",
+                format!("template `{}` is not named by the cycle", extra.name),
+            ));
+        }
+        for t in &templates {
+            t.validate()?;
+        }
+        self.config
+            .settings
+            .consolidated
+            .check_references(&templates)?;
+        self.templates = templates;
+        Ok(())
+    }
+
+    /// The frozen template reviews of `kind` answer, if any.
+    #[must_use]
+    pub fn template_for(&self, kind: ReviewKind) -> Option<&crate::Template> {
+        let (_, id) = self.config.templates.iter().find(|(k, _)| *k == kind)?;
+        self.templates.iter().find(|t| t.id == *id)
+    }
+
+    /// The frozen templates.
+    #[must_use]
+    pub fn templates(&self) -> &[crate::Template] {
+        &self.templates
     }
 
     fn ensure_not_closed(&self) -> Result<()> {

@@ -224,6 +224,24 @@ pub enum EventKind {
         /// Whether it is now open.
         open: bool,
     },
+    /// A calibrated rating was set or changed.
+    CalibratedRatingChanged {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+        /// The calibrated rating before, if any.
+        from: Option<crate::score::Score>,
+        /// The new calibrated rating.
+        to: crate::score::Score,
+    },
+    /// A template was created or changed.
+    TemplateSaved {
+        /// The template.
+        template: crate::TemplateId,
+        /// Its name.
+        name: String,
+    },
     /// A grant was given or revoked.
     GrantChanged {
         /// What changed.

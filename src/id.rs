@@ -142,6 +142,11 @@ id_type!(
     "calibration session id"
 );
 id_type!(
+    /// A goal (OKR, project) owned by a person.
+    GoalId,
+    "goal id"
+);
+id_type!(
     /// A custom role: a named set of admin permissions.
     CustomRoleId,
     "custom role id"

@@ -22,6 +22,23 @@ pub struct Launched {
     pub events: Vec<Event>,
 }
 
+impl Launched {
+    /// Gives each packet its participant's goals that run during `period` (goals of others are
+    /// ignored), in the order given.
+    pub fn attach_goals(&mut self, goals: &[crate::Goal], period: &crate::Period) {
+        let mut by_owner: crate::id::IdMap<PersonId, Vec<&crate::Goal>> =
+            crate::id::IdMap::default();
+        for g in goals.iter().filter(|g| g.overlaps(period)) {
+            by_owner.entry(g.owner).or_default().push(g);
+        }
+        for packet in &mut self.packets {
+            if let Some(mine) = by_owner.get(&packet.subject) {
+                packet.goals = mine.iter().map(|g| (*g).clone()).collect();
+            }
+        }
+    }
+}
+
 /// Launches a draft cycle: `draft → active`, one packet per participant of the cycle's list,
 /// with the default assignments of DOMAIN.md read from `snapshot`:
 ///

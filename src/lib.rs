@@ -80,11 +80,13 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod aggregate;
 mod calibration;
 mod cycle;
 mod engine;
 mod error;
 mod event;
+mod goal;
 mod grants;
 mod id;
 mod launch;
@@ -95,8 +97,10 @@ mod org;
 mod packet;
 pub mod plugin;
 mod review;
+pub mod score;
 #[cfg(feature = "sqlite")]
 pub mod sql;
+mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod transition;
@@ -112,13 +116,14 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
+pub use goal::Goal;
 pub use grants::{
     AdminGrant, CustomRole, CycleScope, GrantChange, Grants, PeopleScope, Permission, Permissions,
     RoleGrant,
 };
 pub use id::{
-    CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, IdSource, NominationId, PacketId,
-    PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,
+    CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, GoalId, IdSource, NominationId,
+    PacketId, PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,
 };
 pub use launch::{Launched, launch};
 pub use nomination::{Nomination, NominationState};
@@ -128,7 +133,10 @@ pub use packet::{
     AssignmentRole, KindTally, MAX_CYCLE_ADDITIONAL_MANAGERS, Packet, PacketState, StepApprover,
     resolve_step,
 };
-pub use review::{Answer, Answers, MAX_TEXT_LEN, Review, ReviewState};
+pub use review::{
+    Answer, Answers, CompetencyAnswer, GoalAnswer, MAX_TEXT_LEN, Review, ReviewState,
+};
+pub use template::{AnswerCheck, Question, QuestionKind, Section, Template, Visibility};
 
 /// The README's code blocks, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

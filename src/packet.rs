@@ -244,6 +244,12 @@ pub struct Packet {
     pub(crate) approval_step: u8,
     pub(crate) approval_passed: u8,
     pub(crate) tally: [KindTally; 5],
+    /// The participant's goals in the review period, frozen at launch.
+    #[serde(default)]
+    pub(crate) goals: Vec<crate::Goal>,
+    /// The calibrated rating, once calibration sets one.
+    #[serde(default)]
+    pub(crate) calibrated: Option<crate::score::Score>,
 }
 
 impl Packet {
@@ -266,6 +272,8 @@ impl Packet {
             approval_step: 0,
             approval_passed: 0,
             tally: [KindTally::default(); 5],
+            goals: Vec::new(),
+            calibrated: None,
         }
     }
 
@@ -370,6 +378,64 @@ impl Packet {
     #[must_use]
     pub const fn approval_steps_passed(&self) -> usize {
         self.approval_passed as usize
+    }
+
+    /// The participant's goals in the review period (frozen at launch).
+    #[must_use]
+    pub fn goals(&self) -> &[crate::Goal] {
+        &self.goals
+    }
+
+    /// The calibrated rating, if calibration set one: it overrides the consolidated rating in
+    /// results, while the consolidated rating is kept.
+    #[must_use]
+    pub const fn calibrated(&self) -> Option<crate::score::Score> {
+        self.calibrated
+    }
+
+    /// Sets the calibrated rating (audited with the previous and new value). Who may is
+    /// R-WRITE-11's business; the packet must have its manager review submitted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a rating off the scale, before the manager review is submitted,
+    /// or on a withdrawn packet.
+    pub fn set_calibrated(
+        &mut self,
+        rating: crate::score::Score,
+        scale: &crate::RatingScale,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
+        if !rating.within(scale) {
+            return Err(Error::invalid(
+                "calibrated rating",
+                format!("{rating} is outside {}–{}", scale.min, scale.max),
+            ));
+        }
+        if self.state < PacketState::ManagerSubmitted {
+            return Err(Error::invalid(
+                "calibrated rating",
+                "the manager review is not submitted yet",
+            ));
+        }
+        let from = self.calibrated.replace(rating);
+        Ok(self.event(
+            Some(by),
+            at,
+            EventKind::CalibratedRatingChanged {
+                packet: self.id,
+                subject: self.subject,
+                from,
+                to: rating,
+            },
+        ))
     }
 
     /// Whether `person` is one of the additional managers (default or cycle-specific).

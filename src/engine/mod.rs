@@ -25,17 +25,20 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 
 use crate::access::{Action, Context, Rule, Target, decide, explain};
+use crate::aggregate::{AggregatedView, aggregate};
 use crate::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use crate::notification::{Notification, NotificationKind};
 use crate::plugin::{
     Clock, Directory, Expect, Notifier, Record, RecordKey, Storage, StorageExt, StoredEvent,
     SystemClock, Versioned,
 };
+use crate::score::{ScoreBreakdown, ScoreInput, consolidate};
+use crate::template::{AnswerCheck, Template, Visibility};
 use crate::{
     AdminGrant, Answers, CalibrationSession, CustomRole, CustomRoleId, Cycle, CycleConfig, CycleId,
     CycleState, Error, Event, Explanation, Grants, Nomination, NominationId, NominationState,
     OrgSnapshot, Packet, PacketId, PacketState, PersonId, RandomIds, Result, Review, ReviewId,
-    ReviewKind, ReviewState, RoleGrant, StepApprover, resolve_step,
+    ReviewKind, ReviewState, RoleGrant, StepApprover, TemplateId, resolve_step,
 };
 use tx::Tx;
 
@@ -363,6 +366,8 @@ impl Engine {
         let now = self.clock.now();
         let ctx = Context::new(&grants, now);
         authorize(&ctx, actor, Action::CreateCycle, Target::Cycle)?;
+        config.validate()?;
+        self.templates_of(&config).await?;
         let (cycle, event) = Cycle::create(CycleId::random(), config, actor, now)?;
         let mut tx = Tx::new();
         tx.read(RecordKey::Grants, grants_expect);
@@ -384,6 +389,8 @@ impl Engine {
         cycle: CycleId,
         config: CycleConfig,
     ) -> Result<Cycle> {
+        config.validate()?;
+        self.templates_of(&config).await?;
         self.cycle_command(actor, cycle, Action::EditCycle, |c, by, at| {
             c.edit(config, by, at)
         })
@@ -1011,7 +1018,13 @@ impl Engine {
             Action::WriteReview,
             Target::Review(&packet.record, &review.record),
         )?;
-        answers.validate(&scope.cycle.record.settings().rating_scale)?;
+        check_answers(
+            &scope.cycle.record,
+            &packet.record,
+            review.record.kind(),
+            &answers,
+            false,
+        )?;
         let mut r = review.record.clone();
         let event = r.save_draft(&packet.record, answers, actor, scope.now)?;
         let mut tx = Tx::new();
@@ -1047,9 +1060,15 @@ impl Engine {
             Action::WriteReview,
             Target::Review(&packet.record, &review.record),
         )?;
-        if let Some(a) = &answers {
-            a.validate(&scope.cycle.record.settings().rating_scale)?;
-        }
+        let kind = review.record.kind();
+        let final_answers = answers.as_ref().unwrap_or(review.record.answers());
+        check_answers(
+            &scope.cycle.record,
+            &packet.record,
+            kind,
+            final_answers,
+            true,
+        )?;
         let mut r = review.record.clone();
         let mut p = packet.record.clone();
         let events = r.submit(&mut p, answers, actor, scope.now)?;
@@ -1322,7 +1341,7 @@ impl Engine {
                     Target::Review(&packet.record, &r.record),
                 );
                 d.is_allowed()
-                    .then(|| ReviewView::new(&r.record, d.author_hidden(), d.rule()))
+                    .then(|| view(&scope.cycle.record, actor, &r.record, d))
             })
             .collect())
     }
@@ -1416,4 +1435,320 @@ impl Engine {
         authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
         self.storage.events(cycle, after, limit).await
     }
+
+    // ---------------------------------------------------------------- templates
+
+    /// The templates a config names, loaded (so a missing one is [`Error::NotFound`]), with
+    /// the consolidated rule's references checked against them.
+    async fn templates_of(&self, config: &CycleConfig) -> Result<Vec<Template>> {
+        let mut templates: Vec<Template> = Vec::new();
+        for (_, id) in &config.templates {
+            if !templates.iter().any(|t| t.id == *id) {
+                templates.push(self.storage.template(*id).await?.record);
+            }
+        }
+        config.settings.consolidated.check_references(&templates)?;
+        Ok(templates)
+    }
+
+    /// Creates a question template (R-WRITE-1: admins, not collaborators).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`] naming the question, [`Error::Conflict`] when the
+    /// id is taken.
+    pub async fn create_template(&self, actor: PersonId, template: Template) -> Result<Template> {
+        self.save_template(actor, template, true).await
+    }
+
+    /// Replaces a template (R-WRITE-1). Cycles launched with it keep the copy they froze.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`], [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn update_template(&self, actor: PersonId, template: Template) -> Result<Template> {
+        self.save_template(actor, template, false).await
+    }
+
+    async fn save_template(
+        &self,
+        actor: PersonId,
+        template: Template,
+        create: bool,
+    ) -> Result<Template> {
+        let (grants_expect, grants) = self.storage.grants().await?;
+        let now = self.clock.now();
+        authorize(
+            &Context::new(&grants, now),
+            actor,
+            Action::ManageTemplates,
+            Target::Cycle,
+        )?;
+        template.validate()?;
+        let expect = if create {
+            Expect::Absent
+        } else {
+            Expect::Version(self.storage.template(template.id).await?.version)
+        };
+        let mut tx = Tx::new();
+        tx.read(RecordKey::Grants, grants_expect);
+        tx.event(Event::new(
+            now,
+            Some(actor),
+            None,
+            crate::EventKind::TemplateSaved {
+                template: template.id,
+                name: template.name.clone(),
+            },
+        ));
+        tx.put(Record::Template(template.clone()), expect);
+        self.finish(tx).await?;
+        Ok(template)
+    }
+
+    /// A template (templates hold no personal data: anyone may read them).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn template(&self, id: TemplateId) -> Result<Template> {
+        Ok(self.storage.template(id).await?.record)
+    }
+
+    // ---------------------------------------------------------------- results
+
+    /// The participant's score breakdown: consolidated rating (manager's choice or formula),
+    /// calibrated rating, result and band. Whoever may read the packet's manager review may see
+    /// it (the subject once results are shared); without a manager review, whoever may view the
+    /// participant's progress.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`].
+    pub async fn score(&self, actor: PersonId, packet: PacketId) -> Result<ScoreBreakdown> {
+        let (scope, packet) = self.packet_scope(packet).await?;
+        let p = &packet.record;
+        let reviews = self.storage.reviews_about(p.cycle(), p.subject()).await?;
+        let ctx = scope.ctx();
+        let manager_review = reviews.iter().find(|r| {
+            r.record.kind() == ReviewKind::Manager && r.record.state() != ReviewState::Cancelled
+        });
+        match manager_review {
+            Some(r) => authorize(
+                &ctx,
+                actor,
+                Action::ReadReview,
+                Target::Review(p, &r.record),
+            )?,
+            None => authorize(&ctx, actor, Action::ViewProgress, Target::Packet(p))?,
+        }
+        let all: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
+        Ok(breakdown(&scope.cycle.record, p, &all))
+    }
+
+    /// "View all peer responses": the participant's peer or upward reviews aggregated per
+    /// question, built only from reviews `actor` may read, with authors only where R-READ
+    /// shows them (see [`aggregate`](crate::aggregate)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for another kind or a cycle without a template for it,
+    /// [`Error::NotFound`].
+    pub async fn aggregated_responses(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        kind: ReviewKind,
+    ) -> Result<AggregatedView> {
+        if !kind.is_feedback() {
+            return Err(Error::invalid(
+                "kind",
+                format!("only peer and upward responses are aggregated, not {kind}"),
+            ));
+        }
+        let (scope, packet) = self.packet_scope(packet).await?;
+        let cycle = &scope.cycle.record;
+        let template = cycle.template_for(kind).ok_or_else(|| {
+            Error::invalid(
+                "kind",
+                format!("the cycle has no template for {kind} reviews"),
+            )
+        })?;
+        let reviews: Vec<Review> = self
+            .storage
+            .reviews_about(packet.record.cycle(), packet.record.subject())
+            .await?
+            .into_iter()
+            .map(|r| r.record)
+            .collect();
+        Ok(aggregate(
+            &scope.ctx(),
+            actor,
+            &packet.record,
+            &reviews,
+            kind,
+            template,
+            &cycle.settings().rating_scale,
+        ))
+    }
+
+    /// Writes the cycle's results as CSV: one row per participant whose progress `actor` may
+    /// view (admins and collaborators: everyone; managers: their teams), with each kind's
+    /// rating, the consolidated and calibrated ratings, the result and its band, computed only
+    /// from reviews `actor` may read. Returns the number of rows.
+    ///
+    /// Columns: `participant_id,name,state,self,manager,additional_manager,peer,upward,consolidated,calibrated,result,band`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for the cycle; [`Error::Backend`] when writing fails.
+    pub async fn export_results_csv(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        writer: impl std::io::Write + Send,
+    ) -> Result<usize> {
+        let scope = self.scope(cycle).await?;
+        let ctx = scope.ctx();
+        let c = &scope.cycle.record;
+        let snapshot = scope.snapshot()?;
+        let mut out = csv::Writer::from_writer(writer);
+        let io = |e: csv::Error| Error::Backend {
+            source: Box::new(e),
+        };
+        out.write_record([
+            "participant_id",
+            "name",
+            "state",
+            "self",
+            "manager",
+            "additional_manager",
+            "peer",
+            "upward",
+            "consolidated",
+            "calibrated",
+            "result",
+            "band",
+        ])
+        .map_err(io)?;
+        let mut rows = 0;
+        let mut after = None;
+        loop {
+            let page = self.storage.packets(cycle, after, PAGE).await?;
+            for p in &page {
+                let p = &p.record;
+                if !decide(&ctx, actor, Action::ViewProgress, Target::Packet(p)).is_allowed() {
+                    continue;
+                }
+                let reviews = self.storage.reviews_about(cycle, p.subject()).await?;
+                let readable: Vec<&Review> = reviews
+                    .iter()
+                    .map(|r| &r.record)
+                    .filter(|r| {
+                        decide(&ctx, actor, Action::ReadReview, Target::Review(p, r)).is_allowed()
+                    })
+                    .collect();
+                let score = breakdown(c, p, &readable);
+                let rating = |kind| {
+                    let input = ScoreInput::Kind(kind);
+                    crate::score::input_mean(&input, &readable, &|k| c.template_for(k), p.goals())
+                        .map_or_else(String::new, |v| format!("{v:.2}"))
+                };
+                let show =
+                    |s: Option<crate::score::Score>| s.map_or_else(String::new, |s| s.to_string());
+                let state = if p.is_withdrawn() {
+                    "withdrawn"
+                } else {
+                    crate::transition::State::name(p.state())
+                };
+                out.write_record([
+                    p.subject().to_string(),
+                    snapshot.name(p.subject()).unwrap_or_default().to_owned(),
+                    state.to_owned(),
+                    rating(ReviewKind::SelfReview),
+                    rating(ReviewKind::Manager),
+                    rating(ReviewKind::AdditionalManager),
+                    rating(ReviewKind::Peer),
+                    rating(ReviewKind::Upward),
+                    show(score.consolidated),
+                    show(score.calibrated),
+                    show(score.result),
+                    score.band.unwrap_or_default(),
+                ])
+                .map_err(io)?;
+                rows += 1;
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                _ => break,
+            }
+        }
+        out.flush().map_err(|e| Error::Backend {
+            source: Box::new(e),
+        })?;
+        Ok(rows)
+    }
+}
+
+/// Checks answers against the cycle's frozen template for `kind`, or, without one, against the
+/// scale alone.
+fn check_answers(
+    cycle: &Cycle,
+    packet: &Packet,
+    kind: ReviewKind,
+    answers: &Answers,
+    submitting: bool,
+) -> Result<()> {
+    let scale = &cycle.settings().rating_scale;
+    match cycle.template_for(kind) {
+        Some(t) => t.validate_answers(
+            answers,
+            &AnswerCheck {
+                kind,
+                scale,
+                goals: packet.goals(),
+                submitting,
+            },
+        ),
+        None => answers.validate(scale),
+    }
+}
+
+/// A review as `viewer` may see it: author hidden per the decision; the subject never sees
+/// answers to private questions.
+fn view(
+    cycle: &Cycle,
+    viewer: PersonId,
+    review: &Review,
+    decision: crate::access::Decision,
+) -> ReviewView {
+    let mut v = ReviewView::new(review, decision.author_hidden(), decision.rule());
+    if viewer == review.subject()
+        && let Some(t) = cycle.template_for(review.kind())
+    {
+        let private: Vec<_> = t
+            .questions()
+            .filter(|q| q.visibility == Visibility::Private)
+            .map(crate::Question::id)
+            .collect();
+        v.answers = Answers::from_iter(
+            v.answers
+                .iter()
+                .filter(|(q, _)| !private.contains(q))
+                .map(|(q, a)| (q, a.clone())),
+        );
+    }
+    v
+}
+
+fn breakdown(cycle: &Cycle, packet: &Packet, reviews: &[&Review]) -> ScoreBreakdown {
+    let settings = cycle.settings();
+    consolidate(
+        &settings.consolidated,
+        &settings.bands,
+        reviews,
+        &|k| cycle.template_for(k),
+        packet.goals(),
+        packet.calibrated(),
+    )
 }

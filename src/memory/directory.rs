@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use crate::plugin::Directory;
-use crate::{Department, DepartmentId, Error, Person, PersonId, Result};
+use crate::{Department, DepartmentId, Error, Goal, GoalId, Period, Person, PersonId, Result};
 
 /// A directory from a fixed list of people and departments, built in code or read from CSV.
 ///
@@ -23,10 +23,29 @@ use crate::{Department, DepartmentId, Error, Person, PersonId, Result};
 /// - `active`: `true`/`false`, `yes`/`no` or `1`/`0`; empty means active.
 ///
 /// Malformed lines are refused with [`Error::Invalid`] naming the line.
+///
+/// # Goals
+///
+/// Goals come from code ([`with_goals`](Self::with_goals)) or a second CSV
+/// ([`with_goals_csv_str`](Self::with_goals_csv_str)): `id,owner_id,title,progress,weight,start,end`
+/// with ids as above, progress 0–100, a weight (empty: 1) and ISO dates.
 #[derive(Debug, Clone, Default)]
 pub struct StaticDirectory {
     people: Vec<Person>,
     departments: Vec<Department>,
+    goals: Vec<Goal>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GoalRow {
+    id: String,
+    owner_id: String,
+    title: String,
+    progress: u8,
+    #[serde(default)]
+    weight: Option<u8>,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,7 +78,77 @@ impl StaticDirectory {
         Self {
             people,
             departments,
+            goals: Vec::new(),
         }
+    }
+
+    /// Replaces the goals.
+    #[must_use]
+    pub fn with_goals(mut self, goals: Vec<Goal>) -> Self {
+        self.goals = goals;
+        self
+    }
+
+    /// Replaces the goals with those of a goals CSV (see the type docs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the line of a malformed row.
+    pub fn with_goals_csv_str(mut self, text: &str) -> Result<Self> {
+        let mut csv = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let bad = |e: &csv::Error| {
+            let line = e.position().map_or(0, csv::Position::line);
+            Error::invalid(format!("goals line {line}"), csv_reason(e))
+        };
+        let headers = csv.headers().map_err(|e| bad(&e))?.clone();
+        let mut record = csv::StringRecord::new();
+        let mut goals = Vec::new();
+        while csv.read_record(&mut record).map_err(|e| bad(&e))? {
+            let line = record.position().map_or(0, csv::Position::line);
+            let row: GoalRow = record
+                .deserialize(Some(&headers))
+                .map_err(|e| Error::invalid(format!("goals line {line}"), csv_reason(&e)))?;
+            if row.progress > 100 {
+                return Err(Error::invalid(
+                    format!("goals line {line}"),
+                    format!("`progress` is {}, above 100", row.progress),
+                ));
+            }
+            if row.start > row.end {
+                return Err(Error::invalid(
+                    format!("goals line {line}"),
+                    "`start` is after `end`",
+                ));
+            }
+            goals.push(Goal {
+                id: row
+                    .id
+                    .parse::<uuid::Uuid>()
+                    .map_or_else(|_| GoalId::from_key(&row.id), GoalId::from_uuid),
+                owner: person_id(&row.owner_id),
+                title: row.title,
+                progress: row.progress,
+                weight: row.weight.unwrap_or(1),
+                start: row.start,
+                end: row.end,
+            });
+        }
+        self.goals = goals;
+        Ok(self)
+    }
+
+    /// Replaces the goals with those of a goals CSV file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the file cannot be read; [`Error::Invalid`] naming a bad line.
+    pub fn with_goals_csv_path(self, path: impl AsRef<Path>) -> Result<Self> {
+        let text = std::fs::read_to_string(path.as_ref()).map_err(|e| Error::Backend {
+            source: Box::new(e),
+        })?;
+        self.with_goals_csv_str(&text)
     }
 
     /// Replaces the departments (to set heads explicitly).
@@ -159,6 +248,7 @@ impl StaticDirectory {
         Ok(Self {
             people,
             departments,
+            goals: Vec::new(),
         })
     }
 }
@@ -208,5 +298,14 @@ impl Directory for StaticDirectory {
 
     async fn departments(&self) -> Result<Vec<Department>> {
         Ok(self.departments.clone())
+    }
+
+    async fn goals(&self, period: Period) -> Result<Vec<Goal>> {
+        Ok(self
+            .goals
+            .iter()
+            .filter(|g| g.overlaps(&period))
+            .cloned()
+            .collect())
     }
 }

@@ -99,7 +99,10 @@ impl Inner {
             Record::Calibration(c) => {
                 self.calibrations_by_cycle.insert((c.cycle(), c.id()));
             }
-            Record::Cycle(_) | Record::Snapshot { .. } | Record::Grants(_) => {}
+            Record::Cycle(_)
+            | Record::Snapshot { .. }
+            | Record::Template(_)
+            | Record::Grants(_) => {}
         }
     }
 
@@ -120,7 +123,10 @@ impl Inner {
             Record::Calibration(c) => {
                 self.calibrations_by_cycle.remove(&(c.cycle(), c.id()));
             }
-            Record::Cycle(_) | Record::Snapshot { .. } | Record::Grants(_) => {}
+            Record::Cycle(_)
+            | Record::Snapshot { .. }
+            | Record::Template(_)
+            | Record::Grants(_) => {}
         }
     }
 

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{Department, Person, Result};
+use crate::{Department, Goal, Period, Person, Result};
 
 /// The host's source of people: who exists, who manages whom, departments and their heads.
 ///
@@ -23,6 +23,14 @@ pub trait Directory: Send + Sync + Debug + 'static {
     async fn people(&self) -> Result<Vec<Person>>;
     /// Every department, with its head.
     async fn departments(&self) -> Result<Vec<Department>>;
+
+    /// The goals (OKRs, projects) that run at some point of `period`, of anyone: the engine
+    /// freezes each participant's into their packet at launch, for the goals section. The
+    /// default has none, for hosts without a goal system.
+    async fn goals(&self, period: Period) -> Result<Vec<Goal>> {
+        let _ = period;
+        Ok(Vec::new())
+    }
 }
 
 #[async_trait]
@@ -33,6 +41,9 @@ impl<T: Directory + ?Sized> Directory for Arc<T> {
     async fn departments(&self) -> Result<Vec<Department>> {
         (**self).departments().await
     }
+    async fn goals(&self, period: Period) -> Result<Vec<Goal>> {
+        (**self).goals(period).await
+    }
 }
 
 #[async_trait]
@@ -42,5 +53,8 @@ impl<T: Directory + ?Sized> Directory for Box<T> {
     }
     async fn departments(&self) -> Result<Vec<Department>> {
         (**self).departments().await
+    }
+    async fn goals(&self, period: Period) -> Result<Vec<Goal>> {
+        (**self).goals(period).await
     }
 }

@@ -8,7 +8,8 @@ use crate::event::Event;
 use crate::notification::Notification;
 use crate::{
     CalibrationSession, CalibrationSessionId, Cycle, CycleId, Error, Grants, Nomination,
-    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result, Review, ReviewId,
+    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result, Review, ReviewId, Template,
+    TemplateId,
 };
 
 /// Names one stored record.
@@ -27,6 +28,8 @@ pub enum RecordKey {
     Nomination(NominationId),
     /// A calibration session.
     Calibration(CalibrationSessionId),
+    /// A question template.
+    Template(TemplateId),
     /// The grants (one record for the whole store).
     Grants,
 }
@@ -42,6 +45,7 @@ impl RecordKey {
             Self::Review(_) => "review",
             Self::Nomination(_) => "nomination",
             Self::Calibration(_) => "calibration session",
+            Self::Template(_) => "template",
             Self::Grants => "grants",
         }
     }
@@ -55,6 +59,7 @@ impl RecordKey {
             Self::Review(id) => id.to_string(),
             Self::Nomination(id) => id.to_string(),
             Self::Calibration(id) => id.to_string(),
+            Self::Template(id) => id.to_string(),
             Self::Grants => "grants".to_owned(),
         }
     }
@@ -105,6 +110,8 @@ pub enum Record {
     Nomination(Nomination),
     /// A calibration session.
     Calibration(CalibrationSession),
+    /// A question template.
+    Template(Template),
     /// The grants.
     Grants(Grants),
 }
@@ -120,6 +127,7 @@ impl Record {
             Self::Review(r) => RecordKey::Review(r.id()),
             Self::Nomination(n) => RecordKey::Nomination(n.id()),
             Self::Calibration(c) => RecordKey::Calibration(c.id()),
+            Self::Template(t) => RecordKey::Template(t.id),
             Self::Grants(_) => RecordKey::Grants,
         }
     }
@@ -403,6 +411,15 @@ pub trait StorageExt: Storage {
         let key = RecordKey::Nomination(id);
         unpack(key, self.get(key).await?, |r| match r {
             Record::Nomination(n) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// The template, or [`Error::NotFound`].
+    async fn template(&self, id: TemplateId) -> Result<Versioned<Template>> {
+        let key = RecordKey::Template(id);
+        unpack(key, self.get(key).await?, |r| match r {
+            Record::Template(t) => Some(t),
             _ => None,
         })
     }

@@ -69,6 +69,7 @@ fn locate(key: &RecordKey) -> (&'static str, &'static str, String) {
         RecordKey::Review(_) => ("reviews", "id", id),
         RecordKey::Nomination(_) => ("nominations", "id", id),
         RecordKey::Calibration(_) => ("calibrations", "id", id),
+        RecordKey::Template(_) => ("templates", "id", id),
         RecordKey::Grants => ("grants", "id", id),
     }
 }
@@ -112,6 +113,11 @@ fn row_of(record: &Record) -> Result<(&'static str, &'static [&'static str], Vec
             &["id", "cycle_id", "body"],
             vec![c.id().to_string(), c.cycle().to_string(), to_json(c)?],
         ),
+        Record::Template(t) => (
+            "templates",
+            &["id", "body"],
+            vec![t.id.to_string(), to_json(t)?],
+        ),
         Record::Grants(g) => (
             "grants",
             &["id", "body"],
@@ -131,6 +137,7 @@ fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
         RecordKey::Review(_) => Record::Review(from_json(body)?),
         RecordKey::Nomination(_) => Record::Nomination(from_json(body)?),
         RecordKey::Calibration(_) => Record::Calibration(from_json(body)?),
+        RecordKey::Template(_) => Record::Template(from_json(body)?),
         RecordKey::Grants => Record::Grants(from_json(body)?),
     })
 }

@@ -87,6 +87,7 @@ struct Fixture {
     reviews: Vec<Review>,
     nomination: Nomination,
     calibration: CalibrationSession,
+    template: crate::Template,
     people: [PersonId; 3],
 }
 
@@ -143,6 +144,13 @@ fn fixture() -> Fixture {
         reviews: launched.reviews,
         nomination,
         calibration,
+        template: crate::Template::new(crate::TemplateId::random(), "testkit").section(
+            crate::Section::new("s", "Section").question(crate::Question::new(
+                "q",
+                "How did it go?",
+                crate::QuestionKind::FreeText { max_len: None },
+            )),
+        ),
         people,
     }
 }
@@ -156,6 +164,7 @@ fn records(f: &Fixture) -> Vec<Record> {
         },
         Record::Nomination(f.nomination.clone()),
         Record::Calibration(f.calibration.clone()),
+        Record::Template(f.template.clone()),
     ];
     out.extend(f.packets.iter().cloned().map(Record::Packet));
     out.extend(f.reviews.iter().cloned().map(Record::Review));
