@@ -1,6 +1,8 @@
 //! One integration test binary (keeps link time low); modules by topic.
 
 mod alloc;
+mod content;
+mod content_props;
 mod engine;
 mod invariants;
 mod machines;
