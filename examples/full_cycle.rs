@@ -16,18 +16,141 @@ use std::sync::Arc;
 
 use appraise::memory::{RecordingNotifier, StaticDirectory};
 use appraise::plugin::Directory;
+use appraise::score::{ConsolidatedRule, ScoreInput, WeightedInput};
 use appraise::{
-    AdminGrant, Answer, Answers, CycleConfig, CycleSettings, Engine, Error, Period, PersonId,
-    QuestionId, ReviewKind,
+    AdminGrant, Answer, Answers, CompetencyAnswer, CycleConfig, CycleSettings, Engine, Error,
+    GoalAnswer, Period, PersonId, Question, QuestionId, QuestionKind, ReviewKind, Section,
+    Template, TemplateId,
 };
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 
 type Failure = Box<dyn std::error::Error>;
 
-fn answers(summary: String, rating: u8) -> Answers {
-    Answers::new()
-        .with(QuestionId::from_key("summary"), Answer::Text(summary))
-        .with(QuestionId::from_key("overall"), Answer::Rating(rating))
+use ReviewKind::{Manager, Peer, SelfReview, Upward};
+
+/// The cycle's template: goals (self and manager), competencies, an overall rating and
+/// strengths (everyone), a private note for managers (peers), and the manager's consolidated
+/// rating and recommendation.
+fn template() -> Template {
+    let competencies = ["delivery", "collaboration", "craft"]
+        .map(String::from)
+        .to_vec();
+    Template::new(TemplateId::from_key("h1-template"), "H1 performance review")
+        .section(
+            Section::new("goals", "Goals").question(
+                Question::new("goals", "Review the goals of the half", QuestionKind::Goals)
+                    .answered_by([SelfReview, Manager])
+                    .required(),
+            ),
+        )
+        .section(
+            Section::new("craft", "How it went")
+                .question(
+                    Question::new(
+                        "competencies",
+                        "Competencies",
+                        QuestionKind::Competency { competencies },
+                    )
+                    .answered_by([SelfReview, Manager, Peer]),
+                )
+                .question(
+                    Question::new("overall", "Overall rating", QuestionKind::Rating).required(),
+                )
+                .question(
+                    Question::new(
+                        "strengths",
+                        "What should they keep doing?",
+                        QuestionKind::FreeText {
+                            max_len: Some(2000),
+                        },
+                    )
+                    .required(),
+                )
+                .question(
+                    Question::new(
+                        "note",
+                        "Anything only the manager should know?",
+                        QuestionKind::FreeText { max_len: None },
+                    )
+                    .answered_by([Peer, Upward])
+                    .private(),
+                ),
+        )
+        .section(
+            Section::new("summary", "Consolidated rating and recommendation")
+                .question(
+                    Question::new(
+                        "consolidated",
+                        "Consolidated rating",
+                        QuestionKind::ConsolidatedRating,
+                    )
+                    .answered_by([Manager]),
+                )
+                .question(
+                    Question::new(
+                        "recommendation",
+                        "Recommendation",
+                        QuestionKind::Recommendation {
+                            options: ["promote", "keep growing", "support plan"]
+                                .map(String::from)
+                                .to_vec(),
+                        },
+                    )
+                    .answered_by([Manager])
+                    .required(),
+                ),
+        )
+}
+
+fn q(key: &str) -> QuestionId {
+    QuestionId::from_key(key)
+}
+
+/// Answers for a review of `kind`, varied by `seed`.
+fn answers(kind: ReviewKind, text: String, seed: u8, goals: &[appraise::Goal]) -> Answers {
+    let rating = 3 + seed % 3;
+    let mut a = Answers::new()
+        .with(q("overall"), Answer::Rating(rating))
+        .with(q("strengths"), Answer::Text(text));
+    if matches!(kind, SelfReview | Manager) {
+        let blocks = goals
+            .iter()
+            .map(|g| {
+                (
+                    g.id,
+                    GoalAnswer {
+                        went_well: "delivered the core of it".into(),
+                        could_be_better: "earlier demos".into(),
+                        key_feedback: "keep the pace, share sooner".into(),
+                        rating: Some(3 + seed.wrapping_add(1) % 3),
+                    },
+                )
+            })
+            .collect();
+        a = a.with(q("goals"), Answer::Goals(blocks));
+    }
+    if matches!(kind, SelfReview | Manager | Peer) {
+        let c = CompetencyAnswer {
+            rating: Some(rating),
+            comment: String::new(),
+        };
+        a = a.with(
+            q("competencies"),
+            Answer::Competencies([("delivery".to_owned(), c)].into()),
+        );
+    }
+    if matches!(kind, Peer | Upward) {
+        a = a.with(
+            q("note"),
+            Answer::Text("private: could use support on planning".into()),
+        );
+    }
+    if kind == Manager {
+        a = a
+            .with(q("consolidated"), Answer::Rating(rating))
+            .with(q("recommendation"), Answer::Choice("keep growing".into()));
+    }
+    a
 }
 
 #[tokio::main]
@@ -40,7 +163,8 @@ async fn main() -> Result<(), Failure> {
     };
 
     let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/org.csv");
-    let directory = StaticDirectory::from_csv_path(csv)?;
+    let goals = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/goals.csv");
+    let directory = StaticDirectory::from_csv_path(csv)?.with_goals_csv_path(goals)?;
     let people = directory.people().await?;
     let name: BTreeMap<PersonId, String> = people.iter().map(|p| (p.id, p.name.clone())).collect();
     let who = |id: PersonId| name.get(&id).cloned().unwrap_or_else(|| id.to_string());
@@ -79,19 +203,43 @@ async fn main() -> Result<(), Failure> {
         start: NaiveDate::from_ymd_opt(year, 1, 1).ok_or("date")?,
         end: NaiveDate::from_ymd_opt(year, 6, 30).ok_or("date")?,
     };
+    // A weighted formula: manager 50%, goals (as the manager rated them) 20%, peers 20%,
+    // self 10%; missing inputs re-normalise the rest.
+    let formula = ConsolidatedRule::Formula(vec![
+        WeightedInput {
+            input: ScoreInput::Kind(Manager),
+            weight: 50,
+        },
+        WeightedInput {
+            input: ScoreInput::Goals(Manager),
+            weight: 20,
+        },
+        WeightedInput {
+            input: ScoreInput::Kind(Peer),
+            weight: 20,
+        },
+        WeightedInput {
+            input: ScoreInput::Kind(SelfReview),
+            weight: 10,
+        },
+    ]);
     let settings = CycleSettings {
         share_peer_with_subject: true,
         share_upward_with_subject: true,
         anonymity_threshold: 2,
+        consolidated: formula,
         ..CycleSettings::default()
     };
-    let cycle = engine
-        .create_cycle(
-            hr,
-            CycleConfig::new(format!("H1 {year} performance review"), period)
-                .with_settings(settings),
-        )
-        .await?;
+    let template = template();
+    match engine.create_template(hr, template.clone()).await {
+        Ok(_) => {}
+        Err(Error::Conflict { .. }) => {} // a second run: the template is there already
+        Err(e) => return Err(e.into()),
+    }
+    let config = CycleConfig::new(format!("H1 {year} performance review"), period)
+        .with_settings(settings)
+        .with_template(template.id, ReviewKind::ALL);
+    let cycle = engine.create_cycle(hr, config).await?;
     let c = cycle.id();
     engine.add_collaborator(hr, c, partner).await?;
     // Everyone with a manager takes part (the CEO is reviewed by the board, not here).
@@ -144,22 +292,32 @@ async fn main() -> Result<(), Failure> {
     // Writing: self, peer and upward reviews first (the manager review waits for the self
     // review), then the managers.
     let mut written: BTreeMap<ReviewKind, usize> = BTreeMap::new();
-    for kinds in [
-        &[ReviewKind::SelfReview, ReviewKind::Peer, ReviewKind::Upward][..],
-        &[ReviewKind::Manager],
-    ] {
+    for kinds in [&[SelfReview, Peer, Upward][..], &[Manager]] {
         for p in &people {
             for r in engine.my_reviews(p.id, c).await? {
                 if !kinds.contains(&r.kind) {
                     continue;
                 }
-                let rating = 3 + (r.id.as_uuid().as_bytes()[0] % 3);
-                let text = format!("{} review of {} by {}", r.kind, who(r.subject), who(p.id));
+                let seed = r.id.as_uuid().as_bytes()[0];
+                let goals = engine.packet_of(c, r.subject).await?.goals().to_vec();
+                let phrases = [
+                    "clear communicator",
+                    "ships reliably",
+                    "a generous mentor",
+                    "calm under pressure",
+                    "asks the sharp questions",
+                ];
+                let text = format!(
+                    "{} is {}",
+                    who(r.subject),
+                    phrases[usize::from(seed) % phrases.len()]
+                );
+                let draft =
+                    Answers::new().with(q("strengths"), Answer::Text(format!("draft: {text}")));
+                engine.save_draft(p.id, r.id, draft).await?;
+                let final_answers = answers(r.kind, text, seed, &goals);
                 engine
-                    .save_draft(p.id, r.id, answers(format!("draft: {text}"), rating))
-                    .await?;
-                engine
-                    .submit_review(p.id, r.id, Some(answers(text, rating)))
+                    .submit_review(p.id, r.id, Some(final_answers))
                     .await?;
                 *written.entry(r.kind).or_default() += 1;
             }
@@ -215,6 +373,37 @@ async fn main() -> Result<(), Failure> {
             who(deep.id),
             mine.len()
         );
+
+        let packet = engine.packet_of(c, deep.id).await?;
+        println!(
+            "\nscore of {}:\n{}",
+            who(deep.id),
+            engine.score(ceo, packet.id()).await?
+        );
+        let manager = deep.manager.unwrap_or(hr);
+        let for_manager = engine
+            .aggregated_responses(manager, packet.id(), Peer)
+            .await?;
+        println!(
+            "peer responses about {} as {} (their manager) sees them:\n{for_manager}",
+            who(deep.id),
+            who(manager)
+        );
+        let for_subject = engine
+            .aggregated_responses(deep.id, packet.id(), Peer)
+            .await?;
+        println!(
+            "... and as {} sees them (anonymous, no private notes):\n{for_subject}",
+            who(deep.id)
+        );
+    }
+
+    let mut csv_out = Vec::new();
+    let rows = engine.export_results_csv(hr, c, &mut csv_out).await?;
+    let text = String::from_utf8_lossy(&csv_out);
+    println!("results export: {rows} rows; first lines:");
+    for line in text.lines().take(3) {
+        println!("  {line}");
     }
 
     let mut events = 0;

@@ -4,6 +4,7 @@ mod alloc;
 mod content;
 mod content_props;
 mod engine;
+mod engine_content;
 mod invariants;
 mod machines;
 mod oracle;

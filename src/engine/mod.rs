@@ -539,17 +539,23 @@ impl Engine {
     pub async fn launch(&self, actor: PersonId, cycle: CycleId) -> Result<LaunchReport> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::Launch, Target::Cycle)?;
+        // The transition first: launching twice is refused as such, before any other check.
+        crate::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
         let people = self.directory.people().await?;
         let departments = self.directory.departments().await?;
         let snapshot = OrgSnapshot::build(people, departments)?;
         let mut launched_cycle = scope.cycle.record.clone();
-        let launched = crate::launch(
+        launched_cycle.freeze_templates(self.templates_of(launched_cycle.config()).await?)?;
+        let period = launched_cycle.config().period;
+        let goals = self.directory.goals(period).await?;
+        let mut launched = crate::launch(
             &mut launched_cycle,
             &snapshot,
             &mut RandomIds,
             actor,
             scope.now,
         )?;
+        launched.attach_goals(&goals, &period);
         let report = LaunchReport {
             packets: launched.packets.len(),
             reviews: launched.reviews.len(),
@@ -1295,7 +1301,7 @@ impl Engine {
                 target,
             ))));
         }
-        Ok(ReviewView::new(&review.record, d.author_hidden(), d.rule()))
+        Ok(view(&scope.cycle.record, actor, &review.record, d))
     }
 
     /// Why `actor` may or may not read a review.
