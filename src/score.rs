@@ -9,6 +9,8 @@
 //!   goals);
 //! - [`ScoreInput::Question`]: the mean of the answers to that rating question, over every
 //!   submitted review that answered it;
+//! - [`ScoreInput::Section`]: the mean, over every submitted review that answered any of them,
+//!   of each review's mean answer to that section's rating questions;
 //! - [`ScoreInput::Goals`]: the mean of the goal ratings in reviews of that kind, each goal
 //!   weighted by its weight (0 counts as 1);
 //! - [`ScoreInput::Competencies`]: the mean of the competency ratings in reviews of that kind.
@@ -96,6 +98,8 @@ pub enum ScoreInput {
     Kind(ReviewKind),
     /// One rating question, by key.
     Question(String),
+    /// The rating questions of one section, by key.
+    Section(String),
     /// Goal ratings in reviews of a kind.
     Goals(ReviewKind),
     /// Competency ratings in reviews of a kind.
@@ -107,6 +111,7 @@ impl fmt::Display for ScoreInput {
         match self {
             Self::Kind(k) => write!(f, "{k} reviews"),
             Self::Question(q) => write!(f, "question `{q}`"),
+            Self::Section(s) => write!(f, "section `{s}`"),
             Self::Goals(k) => write!(f, "goals ({k})"),
             Self::Competencies(k) => write!(f, "competencies ({k})"),
         }
@@ -198,6 +203,11 @@ impl ConsolidatedRule {
                 ScoreInput::Question(key) => {
                     has(&|q| q.key == *key && q.kind == QuestionKind::Rating)
                 }
+                ScoreInput::Section(key) => templates.iter().any(|t| {
+                    t.sections.iter().any(|s| {
+                        s.key == *key && s.questions.iter().any(|q| q.kind == QuestionKind::Rating)
+                    })
+                }),
                 ScoreInput::Goals(k) => has(&|q| q.kind == QuestionKind::Goals && q.is_for(*k)),
                 ScoreInput::Competencies(k) => {
                     has(&|q| matches!(q.kind, QuestionKind::Competency { .. }) && q.is_for(*k))
@@ -395,6 +405,27 @@ fn input_value<'t>(
                     .is_some_and(|q| q.kind == QuestionKind::Rating);
                 if let (true, Some(Answer::Rating(v))) = (is_rating, r.answers().get(id)) {
                     per_review.push(f64::from(v.to_owned()));
+                }
+            }
+        }
+        ScoreInput::Section(key) => {
+            for r in counted(reviews) {
+                let Some(section) =
+                    template_for(r.kind()).and_then(|t| t.sections.iter().find(|s| s.key == *key))
+                else {
+                    continue;
+                };
+                let values: Vec<f64> = section
+                    .questions
+                    .iter()
+                    .filter(|q| q.kind == QuestionKind::Rating && q.is_for(r.kind()))
+                    .filter_map(|q| match r.answers().get(q.id()) {
+                        Some(Answer::Rating(v)) => Some(f64::from(*v)),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(m) = mean(&values) {
+                    per_review.push(m);
                 }
             }
         }

@@ -868,3 +868,51 @@ fn aggregated_view_as_manager_and_as_subject() {
         format!("as the manager (bo):\n{for_manager}\nas the subject (ann):\n{for_subject}")
     );
 }
+
+#[test]
+fn a_section_input_averages_its_rating_questions() {
+    let rule = ConsolidatedRule::Formula(vec![WeightedInput {
+        input: ScoreInput::Section("craft".into()),
+        weight: 100,
+    }]);
+    rule.check_references(&[review_template()]).unwrap();
+    let missing = ConsolidatedRule::Formula(vec![WeightedInput {
+        input: ScoreInput::Section("nope".into()),
+        weight: 100,
+    }]);
+    assert_eq!(
+        missing
+            .check_references(&[review_template()])
+            .unwrap_err()
+            .to_string(),
+        "invalid formula: section `nope` refers to no question of the cycle's templates"
+    );
+    let no_ratings = ConsolidatedRule::Formula(vec![WeightedInput {
+        input: ScoreInput::Section("summary".into()),
+        weight: 100,
+    }]);
+    assert!(
+        no_ratings.check_references(&[review_template()]).is_err(),
+        "a section without rating questions cannot be an input"
+    );
+    // `craft` has one rating question (`overall`): self 3, peers 3, 4, 5, manager 4 → 3.8.
+    let s = Scenario::complete(
+        3,
+        CycleSettings {
+            consolidated: rule,
+            ..shared_settings()
+        },
+    );
+    let refs: Vec<&Review> = s.reviews.iter().collect();
+    let cycle = &s.cycle;
+    let b = consolidate(
+        &cycle.settings().consolidated,
+        &cycle.settings().bands,
+        &refs,
+        &|k| cycle.template_for(k),
+        s.packet.goals(),
+        None,
+    );
+    assert_eq!(b.inputs[0].responses, 5);
+    assert_eq!(b.consolidated.map(|s| s.hundredths()), Some(380));
+}
