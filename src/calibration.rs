@@ -175,3 +175,185 @@ impl CalibrationSession {
         self.go(CalibrationState::Closed, "close", by, at)
     }
 }
+
+/// A third of the scale, for the 9-box grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// The lowest third.
+    Low,
+    /// The middle third.
+    Medium,
+    /// The highest third.
+    High,
+}
+
+impl Level {
+    /// The third of `scale` that `value` falls in.
+    #[must_use]
+    pub fn of(value: f64, scale: &crate::RatingScale) -> Self {
+        let (min, max) = (f64::from(scale.min), f64::from(scale.max));
+        let third = (max - min) / 3.0;
+        if value < min + third {
+            Self::Low
+        } else if value >= min + 2.0 * third {
+            Self::High
+        } else {
+            Self::Medium
+        }
+    }
+}
+
+/// How many calibrated participants sit at one scale point, against the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointShare {
+    /// The scale point (results are rounded half up to a point).
+    pub point: u8,
+    /// How many participants.
+    pub count: usize,
+    /// Their share of the rated participants, in percent.
+    pub share: f64,
+    /// The target share, when the cycle sets one.
+    pub target: Option<u8>,
+    /// Whether the share is further from the target than the tolerance.
+    pub off_target: bool,
+}
+
+/// One cell of the 9-box grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NineBoxCell {
+    /// Performance third (the result rating).
+    pub performance: Level,
+    /// Potential third (the manager's potential rating).
+    pub potential: Level,
+    /// Who sits there.
+    pub people: Vec<crate::PersonId>,
+}
+
+/// One participant's input to a calibration report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CalibrationEntry {
+    /// The participant.
+    pub person: crate::PersonId,
+    /// Their result rating (calibrated, else consolidated), if any.
+    pub result: Option<crate::score::Score>,
+    /// Their potential rating, if the template asks for one and it was given.
+    pub potential: Option<u8>,
+}
+
+/// A session's distribution and 9-box grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    /// Per scale point, lowest first.
+    pub distribution: Vec<PointShare>,
+    /// Whether any point is off target.
+    pub off_target: bool,
+    /// The nine cells, low-low first (only when potential ratings exist).
+    pub nine_box: Vec<NineBoxCell>,
+    /// Participants without a result rating yet.
+    pub unrated: Vec<crate::PersonId>,
+}
+
+/// The distribution of results per scale point, against `target` (percent per point) with
+/// `tolerance` (percentage points), and the 9-box grid of performance × potential.
+#[must_use]
+pub fn calibration_report(
+    entries: &[CalibrationEntry],
+    scale: &crate::RatingScale,
+    target: &[(u8, u8)],
+    tolerance: u8,
+) -> CalibrationReport {
+    let rated: Vec<&CalibrationEntry> = entries.iter().filter(|e| e.result.is_some()).collect();
+    let point_of = |e: &CalibrationEntry| e.result.map(|s| ((s.hundredths() + 50) / 100) as u8);
+    let total = rated.len().max(1) as f64;
+    let distribution: Vec<PointShare> = (scale.min..=scale.max)
+        .map(|point| {
+            let count = rated.iter().filter(|e| point_of(e) == Some(point)).count();
+            let share = count as f64 * 100.0 / total;
+            let target = target.iter().find(|(p, _)| *p == point).map(|(_, t)| *t);
+            let off_target = !rated.is_empty()
+                && target.is_some_and(|t| (share - f64::from(t)).abs() > f64::from(tolerance));
+            PointShare {
+                point,
+                count,
+                share,
+                target,
+                off_target,
+            }
+        })
+        .collect();
+    let mut nine_box = Vec::new();
+    if rated.iter().any(|e| e.potential.is_some()) {
+        for potential in [Level::Low, Level::Medium, Level::High] {
+            for performance in [Level::Low, Level::Medium, Level::High] {
+                let people = rated
+                    .iter()
+                    .filter(|e| {
+                        e.result
+                            .is_some_and(|r| Level::of(r.value(), scale) == performance)
+                            && e.potential
+                                .is_some_and(|p| Level::of(f64::from(p), scale) == potential)
+                    })
+                    .map(|e| e.person)
+                    .collect();
+                nine_box.push(NineBoxCell {
+                    performance,
+                    potential,
+                    people,
+                });
+            }
+        }
+    }
+    CalibrationReport {
+        off_target: distribution.iter().any(|p| p.off_target),
+        distribution,
+        nine_box,
+        unrated: entries
+            .iter()
+            .filter(|e| e.result.is_none())
+            .map(|e| e.person)
+            .collect(),
+    }
+}
+
+impl std::fmt::Display for CalibrationReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{:>5} {:>6} {:>7} {:>7}",
+            "point", "people", "share", "target"
+        )?;
+        for p in &self.distribution {
+            let target = p.target.map_or_else(|| "—".to_owned(), |t| format!("{t}%"));
+            let flag = if p.off_target { "  off target" } else { "" };
+            writeln!(
+                f,
+                "{:>5} {:>6} {:>6.1}% {:>7}{flag}",
+                p.point, p.count, p.share, target
+            )?;
+        }
+        if !self.nine_box.is_empty() {
+            writeln!(
+                f,
+                "9-box (potential ↓ high first, performance → low to high):"
+            )?;
+            for potential in [Level::High, Level::Medium, Level::Low] {
+                let row: Vec<String> = [Level::Low, Level::Medium, Level::High]
+                    .iter()
+                    .map(|perf| {
+                        self.nine_box
+                            .iter()
+                            .find(|c| c.potential == potential && c.performance == *perf)
+                            .map_or(0, |c| c.people.len())
+                            .to_string()
+                    })
+                    .collect();
+                writeln!(f, "  {:<6} {}", format!("{potential:?}"), row.join(" | "))?;
+            }
+        }
+        if !self.unrated.is_empty() {
+            writeln!(f, "{} participants have no rating yet", self.unrated.len())?;
+        }
+        Ok(())
+    }
+}

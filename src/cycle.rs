@@ -284,6 +284,21 @@ pub struct CycleSettings {
     pub windows: Windows,
     /// How the consolidated rating is found. Default: the manager's choice.
     pub consolidated: crate::score::ConsolidatedRule,
+    /// When nominations close: pending nominations are approved then by the engine's tick when
+    /// [`auto_approve_nominations`](Self::auto_approve_nominations) is on. Default: none.
+    pub nomination_deadline: Option<DateTime<Utc>>,
+    /// Remind authors this many days before a review is due. Default: `Some(3)`.
+    pub remind_days_before: Option<u16>,
+    /// Remind authors once a review is overdue. Default: `true`.
+    pub remind_overdue: bool,
+    /// Target share of participants per scale point in calibration, in percent (points not
+    /// listed: no target). Default: none.
+    pub calibration_target: Vec<(u8, u8)>,
+    /// How far a share may be from its target, in percentage points. Default: `5`.
+    pub calibration_tolerance: u8,
+    /// The key of the rating question asking the manager for potential (for the 9-box grid).
+    /// Default: none.
+    pub potential_question: Option<String>,
     /// Labelled bands of the consolidated rating. Default: [`Band::defaults`](crate::score::Band::defaults)
     /// (for the 1–5 scale).
     pub bands: Vec<crate::score::Band>,
@@ -310,6 +325,12 @@ impl Default for CycleSettings {
             calibration: false,
             rating_scale: RatingScale::default(),
             windows: Windows::default(),
+            nomination_deadline: None,
+            remind_days_before: Some(3),
+            remind_overdue: true,
+            calibration_target: Vec::new(),
+            calibration_tolerance: 5,
+            potential_question: None,
             consolidated: crate::score::ConsolidatedRule::default(),
             bands: crate::score::Band::defaults(),
         }
@@ -386,6 +407,27 @@ impl CycleSettings {
             ));
         }
         self.consolidated.validate()?;
+        if let Some((p, _)) = self
+            .calibration_target
+            .iter()
+            .find(|(p, _)| !(self.rating_scale.min..=self.rating_scale.max).contains(p))
+        {
+            return Err(Error::invalid(
+                "calibration_target",
+                format!("point {p} is off the scale"),
+            ));
+        }
+        let target: u32 = self
+            .calibration_target
+            .iter()
+            .map(|(_, pct)| u32::from(*pct))
+            .sum();
+        if target > 100 {
+            return Err(Error::invalid(
+                "calibration_target",
+                format!("shares sum to {target}%"),
+            ));
+        }
         crate::score::Band::validate(&self.bands, &self.rating_scale)?;
         for kind in ReviewKind::ALL {
             if let Some(w) = self.windows.of(kind)
@@ -398,6 +440,72 @@ impl CycleSettings {
             }
         }
         Ok(())
+    }
+}
+
+/// Who takes part, beyond the explicit list: rules evaluated against the directory at launch.
+///
+/// The participants are the explicit list, plus everyone matching **all** the rules that are
+/// set (a department among `departments`, hired before `hired_before`), minus `exclusions`,
+/// minus inactive people when `active_only` (the default). With no rule set, only the explicit
+/// list counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Eligibility {
+    /// People of these departments. Empty: no department rule.
+    pub departments: Vec<crate::DepartmentId>,
+    /// People hired before this day (people without a hire date do not match). `None`: no rule.
+    pub hired_before: Option<NaiveDate>,
+    /// Leave inactive people out. Default: `true`.
+    pub active_only: bool,
+    /// Never these people.
+    pub exclusions: BTreeSet<PersonId>,
+}
+
+impl Default for Eligibility {
+    fn default() -> Self {
+        Self {
+            departments: Vec::new(),
+            hired_before: None,
+            active_only: true,
+            exclusions: BTreeSet::new(),
+        }
+    }
+}
+
+impl Eligibility {
+    /// Whether any rule (department, hire date) is set.
+    #[must_use]
+    pub fn has_rules(&self) -> bool {
+        !self.departments.is_empty() || self.hired_before.is_some()
+    }
+
+    /// The participants: `explicit` plus the people matching the rules, minus exclusions and
+    /// (when `active_only`) inactive people. Explicit ids unknown to `people` are kept, so
+    /// launch can refuse them by name.
+    #[must_use]
+    pub fn evaluate(
+        &self,
+        explicit: &BTreeSet<PersonId>,
+        people: &[crate::Person],
+    ) -> BTreeSet<PersonId> {
+        let matches = |p: &crate::Person| {
+            self.has_rules()
+                && (self.departments.is_empty()
+                    || p.department.is_some_and(|d| self.departments.contains(&d)))
+                && self
+                    .hired_before
+                    .is_none_or(|cutoff| p.hired.is_some_and(|h| h < cutoff))
+        };
+        let inactive: BTreeSet<PersonId> =
+            people.iter().filter(|p| !p.active).map(|p| p.id).collect();
+        explicit
+            .iter()
+            .copied()
+            .chain(people.iter().filter(|p| matches(p)).map(|p| p.id))
+            .filter(|p| !self.exclusions.contains(p))
+            .filter(|p| !(self.active_only && inactive.contains(p)))
+            .collect()
     }
 }
 
@@ -414,6 +522,9 @@ pub struct CycleConfig {
     pub templates: Vec<(ReviewKind, TemplateId)>,
     /// Settings.
     pub settings: CycleSettings,
+    /// Eligibility rules, evaluated at launch (with the explicit participant list).
+    #[serde(default)]
+    pub eligibility: Eligibility,
 }
 
 impl CycleConfig {
@@ -426,7 +537,15 @@ impl CycleConfig {
             kinds: ReviewKinds::default(),
             templates: Vec::new(),
             settings: CycleSettings::default(),
+            eligibility: Eligibility::default(),
         }
+    }
+
+    /// Replaces the eligibility rules.
+    #[must_use]
+    pub fn with_eligibility(mut self, eligibility: Eligibility) -> Self {
+        self.eligibility = eligibility;
+        self
     }
 
     /// Replaces the settings.
@@ -795,6 +914,28 @@ impl Cycle {
             });
         }
         Ok(self.event(by, at, EventKind::CollaboratorRemoved { person }))
+    }
+
+    /// Resolves the participant list from the explicit list and the eligibility rules against
+    /// `people` (draft only; the engine does this at launch).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] once launched.
+    pub fn resolve_participants(&mut self, people: &[crate::Person]) -> Result<()> {
+        if self.state != CycleState::Draft {
+            return Err(Error::invalid(
+                "participants",
+                "they are resolved at launch",
+            ));
+        }
+        self.participants = self.config.eligibility.evaluate(&self.participants, people);
+        Ok(())
+    }
+
+    /// Adds a participant to a launched cycle (the engine creates their packet alongside).
+    pub(crate) fn admit(&mut self, person: PersonId) -> bool {
+        self.participants.insert(person)
     }
 
     /// Replaces the explicit participant list (draft only).

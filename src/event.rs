@@ -235,6 +235,41 @@ pub enum EventKind {
         /// The new calibrated rating.
         to: crate::score::Score,
     },
+    /// The final meeting was recorded.
+    MeetingRecorded {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+    },
+    /// A time-driven reminder was sent to a review's author.
+    ReminderSent {
+        /// The review.
+        review: ReviewId,
+        /// Its author.
+        author: PersonId,
+        /// Which reminder.
+        kind: crate::review::ReminderKind,
+    },
+    /// A manually sent reminder.
+    ReminderRequested {
+        /// The review.
+        review: ReviewId,
+        /// Its author.
+        author: PersonId,
+    },
+    /// A participant was added after launch.
+    ParticipantAdded {
+        /// The packet made for them.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+    },
+    /// A person left the company: their packet is withdrawn and their open reviews cancelled.
+    PersonLeft {
+        /// Who.
+        person: PersonId,
+    },
     /// A template was created or changed.
     TemplateSaved {
         /// The template.

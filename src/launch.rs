@@ -11,6 +11,77 @@ use crate::review::Review;
 use crate::transition;
 use crate::{Cycle, Error, PacketId, PersonId, Result, ReviewKind};
 
+/// One participant's packet with the default assignments of DOMAIN.md (see [`launch`]), its
+/// reviews and events: what launch makes for everyone, and what adding a participant after
+/// launch makes for them.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when the person is not in the snapshot.
+pub fn packet_for(
+    cycle: &Cycle,
+    snapshot: &OrgSnapshot,
+    subject: PersonId,
+    ids: &mut dyn IdSource,
+    by: PersonId,
+    at: DateTime<Utc>,
+) -> Result<(Packet, Vec<Review>, Vec<Event>)> {
+    if !snapshot.contains(subject) {
+        return Err(Error::invalid(
+            "participants",
+            format!("`{subject}` is not in the org snapshot"),
+        ));
+    }
+    let kinds = cycle.config().kinds;
+    let first_state = if kinds.peer {
+        PacketState::Nominating
+    } else {
+        PacketState::Writing
+    };
+    let mut packet = Packet::new(
+        PacketId::from_uuid(ids.next_uuid()),
+        cycle.id(),
+        subject,
+        first_state,
+    );
+    let mut reviews = Vec::new();
+    let mut events = vec![Event::new(
+        at,
+        Some(by),
+        Some(cycle.id()),
+        EventKind::PacketCreated {
+            packet: packet.id(),
+            subject,
+        },
+    )];
+    packet.manager = snapshot.manager_of(subject);
+    packet.default_additional_manager = snapshot
+        .person(subject)
+        .and_then(|p| p.additional_manager)
+        .filter(|&a| a != subject);
+    let mut assign = |packet: &mut Packet, kind: ReviewKind, author: PersonId| -> Result<()> {
+        let (review, event) = packet.assign(&kinds, kind, author, ids, Some(by), at)?;
+        reviews.push(review);
+        events.push(event);
+        Ok(())
+    };
+    if kinds.self_review {
+        assign(&mut packet, ReviewKind::SelfReview, subject)?;
+    }
+    if let (true, Some(m)) = (kinds.manager, packet.manager) {
+        assign(&mut packet, ReviewKind::Manager, m)?;
+    }
+    if let (true, Some(a)) = (kinds.additional_manager, packet.default_additional_manager) {
+        assign(&mut packet, ReviewKind::AdditionalManager, a)?;
+    }
+    if kinds.upward {
+        for report in snapshot.direct_reports(subject) {
+            assign(&mut packet, ReviewKind::Upward, report)?;
+        }
+    }
+    Ok((packet, reviews, events))
+}
+
 /// What a launch produces: the packets, their reviews and the events, to be stored together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launched {
@@ -79,58 +150,15 @@ pub fn launch(
             format!("`{missing}` is not in the org snapshot"),
         ));
     }
-    let kinds = cycle.config().kinds;
-    let first_state = if kinds.peer {
-        PacketState::Nominating
-    } else {
-        PacketState::Writing
-    };
     let n = cycle.participants().len();
     let mut packets = Vec::with_capacity(n);
     let mut reviews = Vec::with_capacity(n * 4);
     let mut events = Vec::with_capacity(n * 5 + 1);
     for &subject in cycle.participants() {
-        let mut packet = Packet::new(
-            PacketId::from_uuid(ids.next_uuid()),
-            cycle.id(),
-            subject,
-            first_state,
-        );
-        events.push(Event::new(
-            at,
-            Some(by),
-            Some(cycle.id()),
-            EventKind::PacketCreated {
-                packet: packet.id(),
-                subject,
-            },
-        ));
-        packet.manager = snapshot.manager_of(subject);
-        packet.default_additional_manager = snapshot
-            .person(subject)
-            .and_then(|p| p.additional_manager)
-            .filter(|&a| a != subject);
-        let mut assign = |packet: &mut Packet, kind: ReviewKind, author: PersonId| -> Result<()> {
-            let (review, event) = packet.assign(&kinds, kind, author, ids, Some(by), at)?;
-            reviews.push(review);
-            events.push(event);
-            Ok(())
-        };
-        if kinds.self_review {
-            assign(&mut packet, ReviewKind::SelfReview, subject)?;
-        }
-        if let (true, Some(m)) = (kinds.manager, packet.manager) {
-            assign(&mut packet, ReviewKind::Manager, m)?;
-        }
-        if let (true, Some(a)) = (kinds.additional_manager, packet.default_additional_manager) {
-            assign(&mut packet, ReviewKind::AdditionalManager, a)?;
-        }
-        if kinds.upward {
-            for report in snapshot.direct_reports(subject) {
-                assign(&mut packet, ReviewKind::Upward, report)?;
-            }
-        }
+        let (packet, mut made, mut said) = packet_for(cycle, snapshot, subject, ids, by, at)?;
         packets.push(packet);
+        reviews.append(&mut made);
+        events.append(&mut said);
     }
     events.push(cycle.activate(by, at, packets.len())?);
     Ok(Launched {

@@ -106,10 +106,13 @@ pub mod testkit;
 pub mod transition;
 
 pub use access::Explanation;
-pub use calibration::{CalibrationSession, CalibrationState};
+pub use calibration::{
+    CalibrationEntry, CalibrationReport, CalibrationSession, CalibrationState, Level, NineBoxCell,
+    PointShare, calibration_report,
+};
 pub use cycle::{
-    ApprovalStep, Cycle, CycleConfig, CycleSettings, CycleState, Gating, LockState, Period,
-    RatingScale, ReviewKind, ReviewKinds, Window, Windows,
+    ApprovalStep, Cycle, CycleConfig, CycleSettings, CycleState, Eligibility, Gating, LockState,
+    Period, RatingScale, ReviewKind, ReviewKinds, Window, Windows,
 };
 pub use engine::{
     Delivery, Engine, EngineBuilder, KindProgress, LaunchReport, Progress, ReviewView,
@@ -125,7 +128,7 @@ pub use id::{
     CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, GoalId, IdSource, NominationId,
     PacketId, PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,
 };
-pub use launch::{Launched, launch};
+pub use launch::{Launched, launch, packet_for};
 pub use nomination::{Nomination, NominationState};
 pub use notification::{Notification, NotificationKind};
 pub use org::{Department, OrgError, OrgSnapshot, Person};
@@ -134,7 +137,7 @@ pub use packet::{
     resolve_step,
 };
 pub use review::{
-    Answer, Answers, CompetencyAnswer, GoalAnswer, MAX_TEXT_LEN, Review, ReviewState,
+    Answer, Answers, CompetencyAnswer, GoalAnswer, MAX_TEXT_LEN, ReminderKind, Review, ReviewState,
 };
 pub use template::{AnswerCheck, Question, QuestionKind, Section, Template, Visibility};
 

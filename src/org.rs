@@ -35,6 +35,9 @@ pub struct Person {
     /// Where notifications reach them, if the host has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// When they were hired, if the host has it (eligibility rules read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hired: Option<chrono::NaiveDate>,
 }
 
 impl Person {
@@ -49,7 +52,15 @@ impl Person {
             department: None,
             additional_manager: None,
             email: None,
+            hired: None,
         }
+    }
+
+    /// Sets the hire date.
+    #[must_use]
+    pub fn with_hired(mut self, hired: chrono::NaiveDate) -> Self {
+        self.hired = Some(hired);
+        self
     }
 
     /// Sets the email address.

@@ -160,9 +160,18 @@ pub struct KindTally {
     pub submitted: u16,
     /// Of the submitted, removed from what the subject sees.
     pub removed: u16,
+    /// Not submitted, but a draft is saved.
+    #[serde(default)]
+    pub draft: u16,
 }
 
 impl KindTally {
+    /// Assigned, with nothing saved yet.
+    #[must_use]
+    pub const fn not_started(&self) -> u16 {
+        self.assigned - self.submitted - self.draft
+    }
+
     /// Submitted and not removed: what the anonymity threshold counts.
     #[must_use]
     pub const fn visible(&self) -> u16 {
@@ -250,6 +259,9 @@ pub struct Packet {
     /// The calibrated rating, once calibration sets one.
     #[serde(default)]
     pub(crate) calibrated: Option<crate::score::Score>,
+    /// When the manager recorded the final meeting.
+    #[serde(default)]
+    pub(crate) meeting_at: Option<DateTime<Utc>>,
 }
 
 impl Packet {
@@ -274,7 +286,37 @@ impl Packet {
             tally: [KindTally::default(); 5],
             goals: Vec::new(),
             calibrated: None,
+            meeting_at: None,
         }
+    }
+
+    /// When the final meeting was recorded.
+    #[must_use]
+    pub const fn meeting_at(&self) -> Option<DateTime<Utc>> {
+        self.meeting_at
+    }
+
+    /// Records the final meeting (results must be shared first).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] before results are shared or on a withdrawn packet.
+    pub fn record_meeting(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        if self.withdrawn || !self.state.is_shared() {
+            return Err(Error::invalid(
+                "meeting",
+                "results must be shared before the final meeting",
+            ));
+        }
+        self.meeting_at = Some(at);
+        Ok(self.event(
+            Some(by),
+            at,
+            EventKind::MeetingRecorded {
+                packet: self.id,
+                subject: self.subject,
+            },
+        ))
     }
 
     /// The id.
@@ -584,6 +626,7 @@ impl Packet {
             removed: false,
             updated_at: at,
             answers: crate::review::Answers::default(),
+            reminders: std::collections::BTreeSet::new(),
         };
         let event = self.event(
             by,

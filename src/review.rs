@@ -260,6 +260,19 @@ pub struct Review {
     pub(crate) updated_at: DateTime<Utc>,
     #[serde(default)]
     pub(crate) answers: Answers,
+    /// Reminders already sent for this review (each kind once).
+    #[serde(default)]
+    pub(crate) reminders: std::collections::BTreeSet<ReminderKind>,
+}
+
+/// A reminder to a review's author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReminderKind {
+    /// The review is due soon.
+    BeforeDue,
+    /// The review is overdue.
+    Overdue,
 }
 
 impl Review {
@@ -311,6 +324,38 @@ impl Review {
         self.removed
     }
 
+    /// Whether this reminder was already sent.
+    #[must_use]
+    pub fn reminded(&self, kind: ReminderKind) -> bool {
+        self.reminders.contains(&kind)
+    }
+
+    /// Marks a time-driven reminder sent: each kind at most once per review. The mark is stored
+    /// with the review, in the same commit as the notification, so a reminder is never sent
+    /// twice even when ticks race.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when already sent, or for a submitted or cancelled review.
+    pub fn mark_reminded(&mut self, kind: ReminderKind, at: DateTime<Utc>) -> Result<Event> {
+        if matches!(self.state, ReviewState::Submitted | ReviewState::Cancelled) {
+            return Err(Error::invalid("reminder", "the review needs no reminder"));
+        }
+        if !self.reminders.insert(kind) {
+            return Err(Error::invalid("reminder", "already sent"));
+        }
+        Ok(Event::new(
+            at,
+            None,
+            Some(self.cycle),
+            EventKind::ReminderSent {
+                review: self.id,
+                author: self.author,
+                kind,
+            },
+        ))
+    }
+
     /// Its answers (draft or submitted).
     #[must_use]
     pub const fn answers(&self) -> &Answers {
@@ -350,8 +395,9 @@ impl Review {
         Ok(())
     }
 
-    /// Saves a draft with these answers: `assigned → draft`, or stays `draft`. Validate the
-    /// answers first ([`Answers::validate`]); the engine does.
+    /// Saves a draft with these answers: `assigned → draft` (counted in the packet's tally), or
+    /// stays `draft`. Validate the answers first ([`Answers::validate`] or
+    /// [`Template::validate_answers`](crate::Template::validate_answers)); the engine does.
     ///
     /// # Errors
     ///
@@ -359,7 +405,7 @@ impl Review {
     /// packet is not this review's or is withdrawn.
     pub fn save_draft(
         &mut self,
-        packet: &Packet,
+        packet: &mut Packet,
         answers: Answers,
         by: PersonId,
         at: DateTime<Utc>,
@@ -367,6 +413,7 @@ impl Review {
         self.ensure_packet(packet)?;
         if self.state != ReviewState::Draft {
             self.go(ReviewState::Draft, "save draft", at)?;
+            packet.tally[self.kind.index()].draft += 1;
         }
         self.answers = answers;
         self.updated_at = at;
@@ -389,6 +436,7 @@ impl Review {
     ) -> Result<Vec<Event>> {
         self.ensure_packet(packet)?;
         transition::check(self.state, ReviewState::Submitted, "submit")?;
+        let was_draft = self.state == ReviewState::Draft;
         let mut events = Vec::with_capacity(2);
         if self.kind == ReviewKind::Manager {
             events.push(packet.go(
@@ -404,6 +452,9 @@ impl Review {
         }
         let tally = &mut packet.tally[self.kind.index()];
         tally.submitted += 1;
+        if was_draft {
+            tally.draft -= 1;
+        }
         if self.removed {
             tally.removed += 1;
         }
@@ -452,6 +503,7 @@ impl Review {
         self.updated_at = at;
         let tally = &mut packet.tally[self.kind.index()];
         tally.submitted -= 1;
+        tally.draft += 1;
         if self.removed {
             tally.removed -= 1;
         }
@@ -474,8 +526,13 @@ impl Review {
                 format!("review `{}` belongs to packet `{}`", self.id, self.packet),
             ));
         }
+        let was_draft = self.state == ReviewState::Draft;
         self.go(ReviewState::Cancelled, "cancel", at)?;
-        packet.tally[self.kind.index()].assigned -= 1;
+        let tally = &mut packet.tally[self.kind.index()];
+        tally.assigned -= 1;
+        if was_draft {
+            tally.draft -= 1;
+        }
         Ok(self.event(by, at, EventKind::ReviewCancelled { review: self.id }))
     }
 

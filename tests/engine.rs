@@ -403,6 +403,13 @@ impl<S: Storage> Storage for Racing<S> {
         self.gate.wait().await;
         self.inner.commit(commit).await
     }
+    async fn cycles(
+        &self,
+        a: Option<CycleId>,
+        l: usize,
+    ) -> appraise::Result<Vec<Versioned<appraise::Cycle>>> {
+        self.inner.cycles(a, l).await
+    }
     async fn packets(
         &self,
         c: CycleId,

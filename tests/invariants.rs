@@ -207,6 +207,7 @@ proptest! {
                 prop_assert_eq!(usize::from(t.assigned), mine().filter(|r| r.state() != ReviewState::Cancelled).count());
                 prop_assert_eq!(usize::from(t.submitted), mine().filter(|r| r.state() == ReviewState::Submitted).count());
                 prop_assert_eq!(usize::from(t.removed), mine().filter(|r| r.state() == ReviewState::Submitted && r.is_removed()).count());
+                prop_assert_eq!(usize::from(t.draft), mine().filter(|r| r.state() == ReviewState::Draft).count());
             }
         }
     }

@@ -218,7 +218,7 @@ fn review_commands_follow_the_table_in_every_state() {
             match state {
                 ReviewState::Assigned => {}
                 ReviewState::Draft => {
-                    r.save_draft(&s.packet, appraise::Answers::default(), s.ann, at())
+                    r.save_draft(&mut s.packet, appraise::Answers::default(), s.ann, at())
                         .unwrap();
                 }
                 ReviewState::Submitted => {
@@ -231,7 +231,7 @@ fn review_commands_follow_the_table_in_every_state() {
             let before = (r.clone(), s.packet.clone());
             let ok = match command {
                 "save draft" => r
-                    .save_draft(&s.packet, appraise::Answers::default(), s.ann, at())
+                    .save_draft(&mut s.packet, appraise::Answers::default(), s.ann, at())
                     .is_ok(),
                 "submit" => r.submit(&mut s.packet, None, s.ann, at()).is_ok(),
                 "reopen" => r.reopen(&mut s.packet, s.boss, at()).is_ok(),

@@ -174,7 +174,7 @@ fn fixture() -> Fixture {
             r.submit(&mut packets[i], None, r.author(), t()).unwrap();
         } else if drafts.iter().any(key) {
             let author = r.author();
-            r.save_draft(&packets[i], appraise::Answers::default(), author, t())
+            r.save_draft(&mut packets[i], appraise::Answers::default(), author, t())
                 .unwrap();
         }
     }

@@ -1032,13 +1032,16 @@ impl Engine {
             false,
         )?;
         let mut r = review.record.clone();
-        let event = r.save_draft(&packet.record, answers, actor, scope.now)?;
+        let mut p = packet.record.clone();
+        let event = r.save_draft(&mut p, answers, actor, scope.now)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
-        tx.read(
-            RecordKey::Packet(packet.record.id()),
-            Expect::Version(packet.version),
-        );
+        // The first draft changes the packet's draft count; later ones only rely on it.
+        if p == packet.record {
+            tx.read(RecordKey::Packet(p.id()), Expect::Version(packet.version));
+        } else {
+            tx.put(Record::Packet(p), Expect::Version(packet.version));
+        }
         tx.put(Record::Review(r.clone()), Expect::Version(review.version));
         tx.event(event);
         self.finish(tx).await?;

@@ -21,6 +21,7 @@ use crate::{Department, DepartmentId, Error, Goal, GoalId, Period, Person, Perso
 ///   the department (or who has none); when there are several such members it has no head
 ///   ([`with_departments`](Self::with_departments) sets heads explicitly).
 /// - `active`: `true`/`false`, `yes`/`no` or `1`/`0`; empty means active.
+/// - an optional `hired` column holds ISO hire dates (eligibility rules read them).
 ///
 /// Malformed lines are refused with [`Error::Invalid`] naming the line.
 ///
@@ -60,6 +61,8 @@ struct Row {
     department: Option<String>,
     #[serde(default)]
     active: Option<String>,
+    #[serde(default)]
+    hired: Option<chrono::NaiveDate>,
 }
 
 fn person_id(text: &str) -> PersonId {
@@ -241,6 +244,9 @@ impl StaticDirectory {
             }
             if let Some(e) = non_empty(row.email) {
                 person = person.with_email(e);
+            }
+            if let Some(h) = row.hired {
+                person = person.with_hired(h);
             }
             people.push(person);
         }

@@ -20,6 +20,7 @@ pub struct MemoryStorage {
 #[derive(Debug, Default)]
 struct Inner {
     records: HashMap<RecordKey, (u64, Record)>,
+    cycles: BTreeSet<CycleId>,
     packets_by_cycle: BTreeSet<(CycleId, PacketId)>,
     reviews_by_subject: BTreeSet<(CycleId, PersonId, ReviewId)>,
     reviews_by_author: BTreeSet<(CycleId, PersonId, ReviewId)>,
@@ -99,10 +100,10 @@ impl Inner {
             Record::Calibration(c) => {
                 self.calibrations_by_cycle.insert((c.cycle(), c.id()));
             }
-            Record::Cycle(_)
-            | Record::Snapshot { .. }
-            | Record::Template(_)
-            | Record::Grants(_) => {}
+            Record::Cycle(c) => {
+                self.cycles.insert(c.id());
+            }
+            Record::Snapshot { .. } | Record::Template(_) | Record::Grants(_) => {}
         }
     }
 
@@ -123,10 +124,10 @@ impl Inner {
             Record::Calibration(c) => {
                 self.calibrations_by_cycle.remove(&(c.cycle(), c.id()));
             }
-            Record::Cycle(_)
-            | Record::Snapshot { .. }
-            | Record::Template(_)
-            | Record::Grants(_) => {}
+            Record::Cycle(c) => {
+                self.cycles.remove(&c.id());
+            }
+            Record::Snapshot { .. } | Record::Template(_) | Record::Grants(_) => {}
         }
     }
 
@@ -228,6 +229,29 @@ impl Storage for MemoryStorage {
                 .insert(seq, (OutboxEntry { seq, notification }, false));
         }
         Ok(())
+    }
+
+    async fn cycles(
+        &self,
+        after: Option<CycleId>,
+        limit: usize,
+    ) -> Result<Vec<Versioned<crate::Cycle>>> {
+        let inner = self.lock();
+        let start = match after {
+            Some(c) => std::ops::Bound::Excluded(c),
+            None => std::ops::Bound::Unbounded,
+        };
+        Ok(inner
+            .cycles
+            .range((start, std::ops::Bound::Unbounded))
+            .take(limit)
+            .filter_map(|id| {
+                inner.typed(RecordKey::Cycle(*id), |r| match r {
+                    Record::Cycle(c) => Some(c),
+                    _ => None,
+                })
+            })
+            .collect())
     }
 
     async fn packets(

@@ -243,8 +243,8 @@ pub struct OutboxEntry {
 /// - **Not found** is `Ok(None)` from `get` and empty lists from the listing methods, never an
 ///   error.
 /// - **Order.** Events and outbox entries get sequence numbers increasing in commit order (and
-///   in order within a commit). `events` pages by `after` (exclusive) in that order; `packets`
-///   pages by packet id.
+///   in order within a commit). `events` pages by `after` (exclusive) in that order; `cycles`
+///   and `packets` page by id.
 /// - **Outbox.** `pending_outbox` lists entries not yet marked delivered, oldest first;
 ///   `mark_delivered` is idempotent and unknown keys are ignored.
 /// - **Errors** of the backend itself are [`Error::Backend`] with the original as source.
@@ -258,6 +258,9 @@ pub trait Storage: Send + Sync + Debug + 'static {
 
     /// Applies a commit atomically (see the contract).
     async fn commit(&self, commit: Commit) -> Result<()>;
+
+    /// Cycles ordered by id, those after `after`, at most `limit`.
+    async fn cycles(&self, after: Option<CycleId>, limit: usize) -> Result<Vec<Versioned<Cycle>>>;
 
     /// Packets of a cycle ordered by id, those after `after`, at most `limit`.
     async fn packets(
@@ -307,6 +310,13 @@ macro_rules! forward_storage {
             }
             async fn commit(&self, commit: Commit) -> Result<()> {
                 (**self).commit(commit).await
+            }
+            async fn cycles(
+                &self,
+                after: Option<CycleId>,
+                limit: usize,
+            ) -> Result<Vec<Versioned<Cycle>>> {
+                (**self).cycles(after, limit).await
             }
             async fn packets(
                 &self,

@@ -428,6 +428,20 @@ impl Storage for SqliteStorage {
         tx.commit().await.map_err(backend)
     }
 
+    async fn cycles(
+        &self,
+        after: Option<CycleId>,
+        n: usize,
+    ) -> Result<Vec<Versioned<crate::Cycle>>> {
+        let rows = sqlx::query("SELECT version, body FROM cycles WHERE id > ? ORDER BY id LIMIT ?")
+            .bind(after.map(|c| c.to_string()).unwrap_or_default())
+            .bind(limit(n))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(versioned).collect()
+    }
+
     async fn packets(
         &self,
         cycle: CycleId,

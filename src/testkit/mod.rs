@@ -589,6 +589,28 @@ pub async fn listings(storage: &dyn Storage) {
             .is_empty(),
         "another cycle has no packets"
     );
+    // Cycles page by id; the fixture's is among them, once.
+    let mut cycles = Vec::new();
+    let mut after = None;
+    loop {
+        let page = storage
+            .cycles(after, 3)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(page.len() <= 3, "a page holds at most `limit` cycles");
+        let Some(last) = page.last() else { break };
+        after = Some(last.record.id());
+        cycles.extend(page.into_iter().map(|c| c.record.id()));
+    }
+    assert!(
+        cycles.windows(2).all(|w| w[0] < w[1]),
+        "cycles page in id order"
+    );
+    assert_eq!(
+        cycles.iter().filter(|c| **c == cycle).count(),
+        1,
+        "the stored cycle is listed once"
+    );
     for person in f.people {
         let mut about: Vec<_> = f
             .reviews
