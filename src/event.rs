@@ -235,6 +235,17 @@ pub enum EventKind {
         /// The new calibrated rating.
         to: crate::score::Score,
     },
+        /// Calibration changed a rating: the consolidated rating it started from (the audit trail's
+    /// "original"); the following `calibrated_rating_changed` event has the previous and new
+    /// calibrated values.
+    CalibrationChange {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+        /// The consolidated rating at the time, if any.
+        consolidated: Option<crate::score::Score>,
+    },
     /// The final meeting was recorded.
     MeetingRecorded {
         /// The packet.

@@ -19,8 +19,12 @@ pub enum NotificationKind {
     PeerAssigned,
     /// Results were shared (to the participant).
     ResultsShared,
-    /// A packet waits for this approver.
+        /// A packet waits for this approver.
     ApprovalNeeded,
+    /// A review is due soon (to its author).
+    ReminderBeforeDue,
+    /// A review is overdue (to its author).
+    ReminderOverdue,
 }
 
 /// One message to one person, with the idempotency key that makes redelivery harmless.

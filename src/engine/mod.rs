@@ -16,8 +16,11 @@
 
 mod tx;
 mod views;
+mod workflow;
 
-pub use views::{Delivery, KindProgress, LaunchReport, Progress, ReviewView};
+pub use views::{
+    Delivery, KindProgress, LaunchReport, Progress, ReviewView, TeamProgress, TickReport,
+};
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -543,8 +546,9 @@ impl Engine {
         crate::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
         let people = self.directory.people().await?;
         let departments = self.directory.departments().await?;
-        let snapshot = OrgSnapshot::build(people, departments)?;
         let mut launched_cycle = scope.cycle.record.clone();
+        launched_cycle.resolve_participants(&people)?;
+        let snapshot = OrgSnapshot::build(people, departments)?;
         launched_cycle.freeze_templates(self.templates_of(launched_cycle.config()).await?)?;
         let period = launched_cycle.config().period;
         let goals = self.directory.goals(period).await?;
@@ -1407,19 +1411,7 @@ impl Engine {
         loop {
             let page = self.storage.packets(cycle, after, PAGE).await?;
             for p in &page {
-                let p = &p.record;
-                if p.is_withdrawn() {
-                    progress.withdrawn += 1;
-                    continue;
-                }
-                progress.packets += 1;
-                *progress.by_state.entry(p.state()).or_default() += 1;
-                for kind in ReviewKind::ALL {
-                    let t = p.tally(kind);
-                    let k = progress.by_kind.entry(kind).or_default();
-                    k.assigned += usize::from(t.assigned);
-                    k.submitted += usize::from(t.submitted);
-                }
+                progress.count(&p.record, |k| overdue(&scope.cycle.record, k, scope.now));
             }
             match page.last() {
                 Some(last) if page.len() == PAGE => after = Some(last.record.id()),
@@ -1760,4 +1752,9 @@ fn breakdown(cycle: &Cycle, packet: &Packet, reviews: &[&Review]) -> ScoreBreakd
         packet.goals(),
         packet.calibrated(),
     )
+}
+
+/// Whether reviews of `kind` are past their window's due time at `now`.
+fn overdue(cycle: &Cycle, kind: ReviewKind, now: DateTime<Utc>) -> bool {
+    cycle.settings().windows.of(kind).is_some_and(|w| now > w.due)
 }

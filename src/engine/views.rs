@@ -74,6 +74,12 @@ pub struct KindProgress {
     pub assigned: usize,
     /// Submitted.
     pub submitted: usize,
+    /// A draft saved, not submitted.
+    pub draft: usize,
+    /// Nothing saved yet.
+    pub not_started: usize,
+    /// Not submitted although the kind's window is past due.
+    pub overdue: usize,
 }
 
 /// A cycle's progress: packets per state and reviews per kind (withdrawn packets excluded).
@@ -100,19 +106,73 @@ impl fmt::Display for Progress {
         writeln!(f)?;
         writeln!(
             f,
-            "{:<20} {:>9} {:>9}",
-            "review kind", "submitted", "assigned"
+            "{:<20} {:>9} {:>8} {:>11} {:>8} {:>9}",
+            "review kind", "submitted", "in draft", "not started", "overdue", "assigned"
         )?;
         for kind in ReviewKind::ALL {
             let k = self.by_kind.get(&kind).copied().unwrap_or_default();
             writeln!(
                 f,
-                "{:<20} {:>9} {:>9}",
+                "{:<20} {:>9} {:>8} {:>11} {:>8} {:>9}",
                 kind.name(),
                 k.submitted,
+                k.draft,
+                k.not_started,
+                k.overdue,
                 k.assigned
             )?;
         }
         Ok(())
     }
+}
+
+impl Progress {
+    /// Counts one packet (withdrawn packets only as withdrawn), with `overdue(kind)` saying
+    /// whether that kind's window is past due.
+    pub(crate) fn count(&mut self, p: &crate::Packet, overdue: impl Fn(ReviewKind) -> bool) {
+        if p.is_withdrawn() {
+            self.withdrawn += 1;
+            return;
+        }
+        self.packets += 1;
+        *self.by_state.entry(p.state()).or_default() += 1;
+        for kind in ReviewKind::ALL {
+            let t = p.tally(kind);
+            let k = self.by_kind.entry(kind).or_default();
+            k.assigned += usize::from(t.assigned);
+            k.submitted += usize::from(t.submitted);
+            k.draft += usize::from(t.draft);
+            k.not_started += usize::from(t.not_started());
+            if overdue(kind) {
+                k.overdue += usize::from(t.assigned - t.submitted);
+            }
+        }
+    }
+}
+
+/// A manager's team progress: direct reports and the whole extended team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamProgress {
+    /// Participants reporting directly to the manager.
+    pub direct: Progress,
+    /// Every participant below the manager, direct reports included.
+    pub extended: Progress,
+}
+
+impl fmt::Display for TeamProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "direct team ({} packets)\n{}", self.direct.packets, self.direct)?;
+        write!(f, "extended team ({} packets)\n{}", self.extended.packets, self.extended)
+    }
+}
+
+/// What one [`tick`](crate::Engine::tick) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickReport {
+    /// Nominations approved at their deadline.
+    pub auto_approved: usize,
+    /// Reminders sent.
+    pub reminders: usize,
+    /// Packets skipped because someone else changed them meanwhile (the next tick retries).
+    pub conflicts: usize,
 }
