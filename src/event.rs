@@ -235,7 +235,7 @@ pub enum EventKind {
         /// The new calibrated rating.
         to: crate::score::Score,
     },
-        /// Calibration changed a rating: the consolidated rating it started from (the audit trail's
+    /// Calibration changed a rating: the consolidated rating it started from (the audit trail's
     /// "original"); the following `calibrated_rating_changed` event has the previous and new
     /// calibrated values.
     CalibrationChange {

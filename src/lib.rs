@@ -115,8 +115,8 @@ pub use cycle::{
     Period, RatingScale, ReviewKind, ReviewKinds, Window, Windows,
 };
 pub use engine::{
-    Delivery, Engine, EngineBuilder, KindProgress, LaunchReport, Progress, ReviewView, TeamProgress,
-    TickReport,
+    Delivery, Engine, EngineBuilder, KindProgress, LaunchReport, Progress, ReviewView,
+    TeamProgress, TickReport,
 };
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};

@@ -7,7 +7,7 @@ use crate::event::Event;
 use crate::{CycleId, PersonId};
 
 /// What a notification tells its recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NotificationKind {
@@ -19,7 +19,7 @@ pub enum NotificationKind {
     PeerAssigned,
     /// Results were shared (to the participant).
     ResultsShared,
-        /// A packet waits for this approver.
+    /// A packet waits for this approver.
     ApprovalNeeded,
     /// A review is due soon (to its author).
     ReminderBeforeDue,

@@ -14,5 +14,6 @@ mod snapshots;
 #[cfg(feature = "testkit")]
 mod storage;
 mod units;
+mod workflow;
 mod world;
 mod write_rules;

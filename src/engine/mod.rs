@@ -1756,5 +1756,9 @@ fn breakdown(cycle: &Cycle, packet: &Packet, reviews: &[&Review]) -> ScoreBreakd
 
 /// Whether reviews of `kind` are past their window's due time at `now`.
 fn overdue(cycle: &Cycle, kind: ReviewKind, now: DateTime<Utc>) -> bool {
-    cycle.settings().windows.of(kind).is_some_and(|w| now > w.due)
+    cycle
+        .settings()
+        .windows
+        .of(kind)
+        .is_some_and(|w| now > w.due)
 }

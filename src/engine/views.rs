@@ -161,8 +161,16 @@ pub struct TeamProgress {
 
 impl fmt::Display for TeamProgress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "direct team ({} packets)\n{}", self.direct.packets, self.direct)?;
-        write!(f, "extended team ({} packets)\n{}", self.extended.packets, self.extended)
+        writeln!(
+            f,
+            "direct team ({} packets)\n{}",
+            self.direct.packets, self.direct
+        )?;
+        write!(
+            f,
+            "extended team ({} packets)\n{}",
+            self.extended.packets, self.extended
+        )
     }
 }
 

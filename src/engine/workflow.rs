@@ -8,7 +8,9 @@ use super::tx::Tx;
 use super::views::{Progress, TeamProgress, TickReport};
 use super::{Engine, PAGE, Scope, authorize, breakdown, overdue};
 use crate::access::{Action, Target, decide};
-use crate::calibration::{CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report};
+use crate::calibration::{
+    CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report,
+};
 use crate::event::{Event, EventKind};
 use crate::notification::NotificationKind;
 use crate::packet::AssignmentRole;
@@ -30,18 +32,35 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (not launched, already a
     /// participant, not in the snapshot), [`Error::Conflict`].
-    pub async fn add_participant(&self, actor: PersonId, cycle: CycleId, person: PersonId) -> Result<Packet> {
+    pub async fn add_participant(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Packet> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
         if scope.cycle.record.state() != CycleState::Active {
-            return Err(Error::invalid("participants", "add participants to a draft cycle's list; a closed cycle takes none"));
+            return Err(Error::invalid(
+                "participants",
+                "add participants to a draft cycle's list; a closed cycle takes none",
+            ));
         }
         let mut c = scope.cycle.record.clone();
         if !c.admit(person) {
-            return Err(Error::invalid("participants", format!("`{person}` already takes part")));
+            return Err(Error::invalid(
+                "participants",
+                format!("`{person}` already takes part"),
+            ));
         }
-        let (mut packet, reviews, events) =
-            crate::packet_for(&c, scope.snapshot()?, person, &mut RandomIds, actor, scope.now)?;
+        let (mut packet, reviews, events) = crate::packet_for(
+            &c,
+            scope.snapshot()?,
+            person,
+            &mut RandomIds,
+            actor,
+            scope.now,
+        )?;
         let period = c.config().period;
         packet.goals = self
             .directory
@@ -52,7 +71,15 @@ impl Engine {
             .collect();
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
-        tx.event(Event::new(scope.now, Some(actor), Some(cycle), EventKind::ParticipantAdded { packet: packet.id(), subject: person }));
+        tx.event(Event::new(
+            scope.now,
+            Some(actor),
+            Some(cycle),
+            EventKind::ParticipantAdded {
+                packet: packet.id(),
+                subject: person,
+            },
+        ));
         tx.events(events);
         for r in reviews {
             tx.put(Record::Review(r), Expect::Absent);
@@ -70,7 +97,12 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::NotFound`], [`Error::Invalid`] when
     /// already withdrawn, [`Error::Conflict`].
-    pub async fn remove_participant(&self, actor: PersonId, cycle: CycleId, person: PersonId) -> Result<Packet> {
+    pub async fn remove_participant(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Packet> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
         let packet = self.versioned_packet_of(cycle, person).await?;
@@ -84,7 +116,11 @@ impl Engine {
         Ok(p)
     }
 
-    async fn versioned_packet_of(&self, cycle: CycleId, subject: PersonId) -> Result<Versioned<Packet>> {
+    async fn versioned_packet_of(
+        &self,
+        cycle: CycleId,
+        subject: PersonId,
+    ) -> Result<Versioned<Packet>> {
         let packet = self.packet_of(cycle, subject).await?;
         self.storage.packet(packet.id()).await
     }
@@ -95,12 +131,22 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Conflict`].
-    pub async fn person_left(&self, actor: PersonId, cycle: CycleId, person: PersonId) -> Result<()> {
+    pub async fn person_left(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<()> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
-        tx.event(Event::new(scope.now, Some(actor), Some(cycle), EventKind::PersonLeft { person }));
+        tx.event(Event::new(
+            scope.now,
+            Some(actor),
+            Some(cycle),
+            EventKind::PersonLeft { person },
+        ));
         let mut packets: Vec<Versioned<Packet>> = Vec::new();
         if let Ok(own) = self.versioned_packet_of(cycle, person).await
             && !own.record.is_withdrawn()
@@ -119,12 +165,20 @@ impl Engine {
                 packets.push(self.storage.packet(r.record.packet()).await?);
             }
         }
-        let mut changed: Vec<(Packet, u64)> = packets.iter().map(|p| (p.record.clone(), p.version)).collect();
+        let mut changed: Vec<(Packet, u64)> = packets
+            .iter()
+            .map(|p| (p.record.clone(), p.version))
+            .collect();
         if let Some((p, _)) = changed.iter_mut().find(|(p, _)| p.subject() == person) {
             tx.event(p.withdraw(actor, scope.now)?);
         }
         for mut r in open {
-            let Some((p, _)) = changed.iter_mut().find(|(p, _)| p.id() == r.record.packet()) else { continue };
+            let Some((p, _)) = changed
+                .iter_mut()
+                .find(|(p, _)| p.id() == r.record.packet())
+            else {
+                continue;
+            };
             if p.is_withdrawn() && p.subject() != person {
                 continue; // another withdrawn packet: read-only
             }
@@ -147,22 +201,39 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Org`] when the change
     /// would make a manager loop, [`Error::Conflict`].
-    pub async fn change_manager(&self, actor: PersonId, packet: PacketId, new_manager: Option<PersonId>) -> Result<Packet> {
+    pub async fn change_manager(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        new_manager: Option<PersonId>,
+    ) -> Result<Packet> {
         let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(&scope.ctx(), actor, Action::EditAssignments, Target::Packet(&packet.record))?;
-        let snapshot = scope.snapshot.as_ref().ok_or_else(|| Error::invalid("cycle", "not launched"))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::EditAssignments,
+            Target::Packet(&packet.record),
+        )?;
+        let snapshot = scope
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| Error::invalid("cycle", "not launched"))?;
         if let Some(m) = new_manager
             && !snapshot.record.contains(m)
         {
-            return Err(Error::invalid("manager", format!("`{m}` is not in the cycle's org snapshot")));
+            return Err(Error::invalid(
+                "manager",
+                format!("`{m}` is not in the cycle's org snapshot"),
+            ));
         }
-        let moved = snapshot.record.with_manager_changed(packet.record.subject(), new_manager)?;
         let live = self
             .storage
             .reviews_about(packet.record.cycle(), packet.record.subject())
             .await?
             .into_iter()
-            .find(|r| r.record.kind() == ReviewKind::Manager && r.record.state() != ReviewState::Cancelled);
+            .find(|r| {
+                r.record.kind() == ReviewKind::Manager && r.record.state() != ReviewState::Cancelled
+            });
         let mut p = packet.record.clone();
         let mut old = live.clone();
         let kinds = scope.cycle.record.config().kinds;
@@ -174,6 +245,10 @@ impl Engine {
             actor,
             scope.now,
         )?;
+        // The packet's own checks first (not the subject, not the same manager), then the org.
+        let moved = snapshot
+            .record
+            .with_manager_changed(packet.record.subject(), new_manager)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.events(events);
@@ -187,7 +262,10 @@ impl Engine {
         }
         tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
         tx.put(
-            Record::Snapshot { cycle: p.cycle(), snapshot: moved },
+            Record::Snapshot {
+                cycle: p.cycle(),
+                snapshot: moved,
+            },
             Expect::Version(snapshot.version),
         );
         self.finish(tx).await?;
@@ -201,9 +279,19 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
-    pub async fn add_viewer(&self, actor: PersonId, packet: PacketId, person: PersonId) -> Result<Packet> {
+    pub async fn add_viewer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        person: PersonId,
+    ) -> Result<Packet> {
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
-            Ok(vec![p.add_role(AssignmentRole::Viewer, person, actor, scope.now)?])
+            Ok(vec![p.add_role(
+                AssignmentRole::Viewer,
+                person,
+                actor,
+                scope.now,
+            )?])
         })
         .await
     }
@@ -213,9 +301,19 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
-    pub async fn add_sharer(&self, actor: PersonId, packet: PacketId, person: PersonId) -> Result<Packet> {
+    pub async fn add_sharer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        person: PersonId,
+    ) -> Result<Packet> {
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
-            Ok(vec![p.add_role(AssignmentRole::Sharer, person, actor, scope.now)?])
+            Ok(vec![p.add_role(
+                AssignmentRole::Sharer,
+                person,
+                actor,
+                scope.now,
+            )?])
         })
         .await
     }
@@ -227,19 +325,43 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (limits, duplicates, self),
     /// [`Error::Conflict`].
-    pub async fn assign_reviewer(&self, actor: PersonId, packet: PacketId, kind: ReviewKind, person: PersonId) -> Result<Review> {
-        if !matches!(kind, ReviewKind::AdditionalManager | ReviewKind::Upward | ReviewKind::Peer) {
-            return Err(Error::invalid("kind", format!("{kind} reviews are assigned by the cycle, not by hand")));
+    pub async fn assign_reviewer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        kind: ReviewKind,
+        person: PersonId,
+    ) -> Result<Review> {
+        if !matches!(
+            kind,
+            ReviewKind::AdditionalManager | ReviewKind::Upward | ReviewKind::Peer
+        ) {
+            return Err(Error::invalid(
+                "kind",
+                format!("{kind} reviews are assigned by the cycle, not by hand"),
+            ));
         }
         let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(&scope.ctx(), actor, Action::EditAssignments, Target::Packet(&packet.record))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::EditAssignments,
+            Target::Packet(&packet.record),
+        )?;
         let mut p = packet.record.clone();
         let kinds = scope.cycle.record.config().kinds;
-        let (review, event) = p.assign(&kinds, kind, person, &mut RandomIds, Some(actor), scope.now)?;
+        let (review, event) =
+            p.assign(&kinds, kind, person, &mut RandomIds, Some(actor), scope.now)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         if kind == ReviewKind::Peer {
-            tx.notify(person, NotificationKind::PeerAssigned, Some(p.cycle()), Some(p.subject()), &event);
+            tx.notify(
+                person,
+                NotificationKind::PeerAssigned,
+                Some(p.cycle()),
+                Some(p.subject()),
+                &event,
+            );
         }
         tx.event(event);
         tx.put(Record::Review(review.clone()), Expect::Absent);
@@ -269,7 +391,10 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn reopen_review(&self, actor: PersonId, review: ReviewId) -> Result<Review> {
-        self.review_command(actor, review, Action::ReopenReview, |r, p, at| r.reopen(p, actor, at)).await
+        self.review_command(actor, review, Action::ReopenReview, |r, p, at| {
+            r.reopen(p, actor, at)
+        })
+        .await
     }
 
     /// Removes a peer or upward review's feedback from what the subject sees (R-WRITE-10;
@@ -279,8 +404,10 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
     pub async fn remove_feedback(&self, actor: PersonId, review: ReviewId) -> Result<Review> {
-        self.review_command(actor, review, Action::RemoveFeedback, |r, p, at| Ok(vec![r.remove_feedback(p, actor, at)?]))
-            .await
+        self.review_command(actor, review, Action::RemoveFeedback, |r, p, at| {
+            Ok(vec![r.remove_feedback(p, actor, at)?])
+        })
+        .await
     }
 
     async fn review_command(
@@ -288,10 +415,20 @@ impl Engine {
         actor: PersonId,
         review: ReviewId,
         action: Action,
-        change: impl FnOnce(&mut Review, &mut Packet, chrono::DateTime<chrono::Utc>) -> Result<Vec<Event>> + Send,
+        change: impl FnOnce(
+            &mut Review,
+            &mut Packet,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Result<Vec<Event>>
+        + Send,
     ) -> Result<Review> {
         let (scope, packet, review) = self.review_scope(review).await?;
-        authorize(&scope.ctx(), actor, action, Target::Review(&packet.record, &review.record))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            action,
+            Target::Review(&packet.record, &review.record),
+        )?;
         let (mut r, mut p) = (review.record.clone(), packet.record.clone());
         let events = change(&mut r, &mut p, scope.now)?;
         let mut tx = Tx::new();
@@ -327,12 +464,25 @@ impl Engine {
     /// review, [`Error::Conflict`].
     pub async fn send_reminder(&self, actor: PersonId, review: ReviewId) -> Result<()> {
         let (scope, packet, review) = self.review_scope(review).await?;
-        authorize(&scope.ctx(), actor, Action::SendReminder, Target::Review(&packet.record, &review.record))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::SendReminder,
+            Target::Review(&packet.record, &review.record),
+        )?;
         let r = &review.record;
         if !matches!(r.state(), ReviewState::Assigned | ReviewState::Draft) {
             return Err(Error::invalid("reminder", "the review needs no reminder"));
         }
-        let event = Event::new(scope.now, Some(actor), Some(r.cycle()), EventKind::ReminderRequested { review: r.id(), author: r.author() });
+        let event = Event::new(
+            scope.now,
+            Some(actor),
+            Some(r.cycle()),
+            EventKind::ReminderRequested {
+                review: r.id(),
+                author: r.author(),
+            },
+        );
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.read(RecordKey::Review(r.id()), Expect::Version(review.version));
@@ -385,7 +535,13 @@ impl Engine {
                 if packet.record.is_withdrawn() {
                     continue;
                 }
-                let outcome = self.tick_packet(&scope, packet, deadline_passed && settings.auto_approve_nominations).await;
+                let outcome = self
+                    .tick_packet(
+                        &scope,
+                        packet,
+                        deadline_passed && settings.auto_approve_nominations,
+                    )
+                    .await;
                 match outcome {
                     Ok((approved, reminded)) => {
                         report.auto_approved += approved;
@@ -403,7 +559,12 @@ impl Engine {
     }
 
     /// One packet's due work, in one commit: `(auto-approved, reminders)`.
-    async fn tick_packet(&self, scope: &Scope, packet: &Versioned<Packet>, approve: bool) -> Result<(usize, usize)> {
+    async fn tick_packet(
+        &self,
+        scope: &Scope,
+        packet: &Versioned<Packet>,
+        approve: bool,
+    ) -> Result<(usize, usize)> {
         let settings = scope.cycle.record.settings();
         let now = scope.now;
         let mut tx = Tx::new();
@@ -416,12 +577,30 @@ impl Engine {
                     continue;
                 }
                 let mut nomination = n.record.clone();
-                let mut event = nomination.decide(NominationState::Approved, Some("approved at the nomination deadline"), scope.cycle.record.created_by(), now)?;
+                let mut event = nomination.decide(
+                    NominationState::Approved,
+                    Some("approved at the nomination deadline"),
+                    scope.cycle.record.created_by(),
+                    now,
+                )?;
                 event.by = None;
                 tx.event(event);
-                let (review, mut assigned) = p.assign(&scope.cycle.record.config().kinds, ReviewKind::Peer, nomination.nominee(), &mut RandomIds, None, now)?;
+                let (review, mut assigned) = p.assign(
+                    &scope.cycle.record.config().kinds,
+                    ReviewKind::Peer,
+                    nomination.nominee(),
+                    &mut RandomIds,
+                    None,
+                    now,
+                )?;
                 assigned.by = None;
-                tx.notify(nomination.nominee(), NotificationKind::PeerAssigned, Some(p.cycle()), Some(p.subject()), &assigned);
+                tx.notify(
+                    nomination.nominee(),
+                    NotificationKind::PeerAssigned,
+                    Some(p.cycle()),
+                    Some(p.subject()),
+                    &assigned,
+                );
                 tx.event(assigned);
                 tx.put(Record::Review(review), Expect::Absent);
                 tx.put(Record::Nomination(nomination), Expect::Version(n.version));
@@ -432,13 +611,17 @@ impl Engine {
         let windows = &settings.windows;
         if ReviewKind::ALL.iter().any(|k| windows.of(*k).is_some()) {
             for r in self.storage.reviews_about(p.cycle(), p.subject()).await? {
-                let Some(window) = windows.of(r.record.kind()) else { continue };
+                let Some(window) = windows.of(r.record.kind()) else {
+                    continue;
+                };
                 if !matches!(r.record.state(), ReviewState::Assigned | ReviewState::Draft) {
                     continue;
                 }
-                let due_soon = settings
-                    .remind_days_before
-                    .is_some_and(|d| now >= window.due - Duration::days(i64::from(d)) && now <= window.due && now >= window.opens);
+                let due_soon = settings.remind_days_before.is_some_and(|d| {
+                    now >= window.due - Duration::days(i64::from(d))
+                        && now <= window.due
+                        && now >= window.opens
+                });
                 let kind = if settings.remind_overdue && now > window.due {
                     ReminderKind::Overdue
                 } else if due_soon {
@@ -455,7 +638,13 @@ impl Engine {
                     ReminderKind::BeforeDue => NotificationKind::ReminderBeforeDue,
                     ReminderKind::Overdue => NotificationKind::ReminderOverdue,
                 };
-                tx.notify(review.author(), note, Some(review.cycle()), Some(review.subject()), &event);
+                tx.notify(
+                    review.author(),
+                    note,
+                    Some(review.cycle()),
+                    Some(review.subject()),
+                    &event,
+                );
                 tx.event(event);
                 tx.put(Record::Review(review), Expect::Version(r.version));
                 reminded += 1;
@@ -491,17 +680,36 @@ impl Engine {
         contributors: impl IntoIterator<Item = PersonId> + Send,
     ) -> Result<CalibrationSession> {
         let scope = self.scope(cycle).await?;
-        authorize(&scope.ctx(), actor, Action::ManageCalibration, Target::Cycle)?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ManageCalibration,
+            Target::Cycle,
+        )?;
         if !scope.cycle.record.settings().calibration {
-            return Err(Error::invalid("calibration", "the cycle does not calibrate"));
+            return Err(Error::invalid(
+                "calibration",
+                "the cycle does not calibrate",
+            ));
         }
         let participants: Vec<PersonId> = participants.into_iter().collect();
         for p in &participants {
             if !scope.cycle.record.participants().contains(p) {
-                return Err(Error::invalid("calibration", format!("`{p}` is not a participant of the cycle")));
+                return Err(Error::invalid(
+                    "calibration",
+                    format!("`{p}` is not a participant of the cycle"),
+                ));
             }
         }
-        let (session, event) = CalibrationSession::create(CalibrationSessionId::random(), cycle, name, participants, contributors, actor, scope.now);
+        let (session, event) = CalibrationSession::create(
+            CalibrationSessionId::random(),
+            cycle,
+            name,
+            participants,
+            contributors,
+            actor,
+            scope.now,
+        );
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.event(event);
@@ -513,7 +721,10 @@ impl Engine {
     async fn session(&self, id: CalibrationSessionId) -> Result<Versioned<CalibrationSession>> {
         let key = RecordKey::Calibration(id);
         match self.storage.get(key).await? {
-            Some(Versioned { version, record: Record::Calibration(s) }) => Ok(Versioned { version, record: s }),
+            Some(Versioned {
+                version,
+                record: Record::Calibration(s),
+            }) => Ok(Versioned { version, record: s }),
             _ => Err(key.not_found()),
         }
     }
@@ -523,16 +734,28 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
-    pub async fn open_calibration(&self, actor: PersonId, session: CalibrationSessionId) -> Result<CalibrationSession> {
+    pub async fn open_calibration(
+        &self,
+        actor: PersonId,
+        session: CalibrationSessionId,
+    ) -> Result<CalibrationSession> {
         let session = self.session(session).await?;
         let scope = self.scope(session.record.cycle()).await?;
-        authorize(&scope.ctx(), actor, Action::ManageCalibration, Target::Calibration(&session.record))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ManageCalibration,
+            Target::Calibration(&session.record),
+        )?;
         let mut s = session.record.clone();
         let event = s.open(actor, scope.now)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.event(event);
-        tx.put(Record::Calibration(s.clone()), Expect::Version(session.version));
+        tx.put(
+            Record::Calibration(s.clone()),
+            Expect::Version(session.version),
+        );
         self.finish(tx).await?;
         Ok(s)
     }
@@ -543,10 +766,19 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
-    pub async fn close_calibration(&self, actor: PersonId, session: CalibrationSessionId) -> Result<CalibrationSession> {
+    pub async fn close_calibration(
+        &self,
+        actor: PersonId,
+        session: CalibrationSessionId,
+    ) -> Result<CalibrationSession> {
         let session = self.session(session).await?;
         let scope = self.scope(session.record.cycle()).await?;
-        authorize(&scope.ctx(), actor, Action::ManageCalibration, Target::Calibration(&session.record))?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ManageCalibration,
+            Target::Calibration(&session.record),
+        )?;
         let mut s = session.record.clone();
         let event = s.close(actor, scope.now)?;
         let mut tx = Tx::new();
@@ -554,7 +786,9 @@ impl Engine {
         tx.event(event);
         let settings = scope.cycle.record.settings().clone();
         for person in s.participants() {
-            let Ok(packet) = self.versioned_packet_of(s.cycle(), *person).await else { continue };
+            let Ok(packet) = self.versioned_packet_of(s.cycle(), *person).await else {
+                continue;
+            };
             if packet.record.state() != PacketState::Calibrating || packet.record.is_withdrawn() {
                 continue;
             }
@@ -564,7 +798,10 @@ impl Engine {
             tx.event(moved);
             tx.put(Record::Packet(p), Expect::Version(packet.version));
         }
-        tx.put(Record::Calibration(s.clone()), Expect::Version(session.version));
+        tx.put(
+            Record::Calibration(s.clone()),
+            Expect::Version(session.version),
+        );
         self.finish(tx).await?;
         Ok(s)
     }
@@ -577,21 +814,43 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] off the scale or before the
     /// manager review, [`Error::Conflict`].
-    pub async fn set_calibrated_rating(&self, actor: PersonId, packet: PacketId, rating: Score) -> Result<Packet> {
+    pub async fn set_calibrated_rating(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        rating: Score,
+    ) -> Result<Packet> {
         let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(&scope.ctx(), actor, Action::ChangeCalibratedRating, Target::Packet(&packet.record))?;
-        let reviews = self.storage.reviews_about(packet.record.cycle(), packet.record.subject()).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ChangeCalibratedRating,
+            Target::Packet(&packet.record),
+        )?;
+        let reviews = self
+            .storage
+            .reviews_about(packet.record.cycle(), packet.record.subject())
+            .await?;
         let refs: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
         let original = breakdown(&scope.cycle.record, &packet.record, &refs).consolidated;
         let mut p = packet.record.clone();
-        let event = p.set_calibrated(rating, &scope.cycle.record.settings().rating_scale, actor, scope.now)?;
+        let event = p.set_calibrated(
+            rating,
+            &scope.cycle.record.settings().rating_scale,
+            actor,
+            scope.now,
+        )?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.event(Event::new(
             scope.now,
             Some(actor),
             Some(p.cycle()),
-            EventKind::CalibrationChange { packet: p.id(), subject: p.subject(), consolidated: original },
+            EventKind::CalibrationChange {
+                packet: p.id(),
+                subject: p.subject(),
+                consolidated: original,
+            },
         ));
         tx.event(event);
         tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
@@ -606,32 +865,57 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`].
-    pub async fn calibration_report(&self, actor: PersonId, session: CalibrationSessionId) -> Result<CalibrationReport> {
+    pub async fn calibration_report(
+        &self,
+        actor: PersonId,
+        session: CalibrationSessionId,
+    ) -> Result<CalibrationReport> {
         let session = self.session(session).await?;
         let scope = self.scope(session.record.cycle()).await?;
         let ctx = scope.ctx();
         if !session.record.contributors().contains(&actor) {
-            authorize(&ctx, actor, Action::ManageCalibration, Target::Calibration(&session.record))?;
+            authorize(
+                &ctx,
+                actor,
+                Action::ManageCalibration,
+                Target::Calibration(&session.record),
+            )?;
         }
         let cycle = &scope.cycle.record;
         let settings = cycle.settings();
-        let potential_id = settings.potential_question.as_deref().map(crate::QuestionId::from_key);
+        let potential_id = settings
+            .potential_question
+            .as_deref()
+            .map(crate::QuestionId::from_key);
         let mut entries = Vec::new();
         for person in session.record.participants() {
-            let Ok(packet) = self.packet_of(cycle.id(), *person).await else { continue };
+            let Ok(packet) = self.packet_of(cycle.id(), *person).await else {
+                continue;
+            };
             let reviews = self.storage.reviews_about(cycle.id(), *person).await?;
             let refs: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
             let potential = potential_id.and_then(|q| {
                 refs.iter()
-                    .filter(|r| r.kind() == ReviewKind::Manager && r.state() == ReviewState::Submitted)
+                    .filter(|r| {
+                        r.kind() == ReviewKind::Manager && r.state() == ReviewState::Submitted
+                    })
                     .find_map(|r| match r.answers().get(q) {
                         Some(Answer::Rating(v)) => Some(*v),
                         _ => None,
                     })
             });
-            entries.push(CalibrationEntry { person: *person, result: breakdown(cycle, &packet, &refs).result, potential });
+            entries.push(CalibrationEntry {
+                person: *person,
+                result: breakdown(cycle, &packet, &refs).result,
+                potential,
+            });
         }
-        Ok(calibration_report(&entries, &settings.rating_scale, &settings.calibration_target, settings.calibration_tolerance))
+        Ok(calibration_report(
+            &entries,
+            &settings.rating_scale,
+            &settings.calibration_target,
+            settings.calibration_tolerance,
+        ))
     }
 
     // ------------------------------------------------------------ team progress
@@ -643,14 +927,22 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`].
-    pub async fn team_progress(&self, actor: PersonId, cycle: CycleId, manager: PersonId) -> Result<TeamProgress> {
+    pub async fn team_progress(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        manager: PersonId,
+    ) -> Result<TeamProgress> {
         let scope = self.scope(cycle).await?;
         let ctx = scope.ctx();
         if actor != manager {
             authorize(&ctx, actor, Action::ViewProgress, Target::Cycle)?;
         }
         let snapshot = scope.snapshot()?;
-        let mut team = TeamProgress { direct: Progress::default(), extended: Progress::default() };
+        let mut team = TeamProgress {
+            direct: Progress::default(),
+            extended: Progress::default(),
+        };
         let mut after = None;
         loop {
             let page = self.storage.packets(cycle, after, PAGE).await?;
