@@ -15,5 +15,6 @@ mod snapshots;
 mod storage;
 mod units;
 mod workflow;
+mod workflow_props;
 mod world;
 mod write_rules;
