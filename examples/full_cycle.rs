@@ -16,11 +16,12 @@ use std::sync::Arc;
 
 use appraise::memory::{RecordingNotifier, StaticDirectory};
 use appraise::plugin::Directory;
+use appraise::score::Score;
 use appraise::score::{ConsolidatedRule, ScoreInput, WeightedInput};
 use appraise::{
-    AdminGrant, Answer, Answers, CompetencyAnswer, CycleConfig, CycleSettings, Engine, Error,
-    GoalAnswer, Period, PersonId, Question, QuestionId, QuestionKind, ReviewKind, Section,
-    Template, TemplateId,
+    AdminGrant, Answer, Answers, ApprovalStep, CompetencyAnswer, CycleConfig, CycleSettings,
+    Engine, Error, GoalAnswer, NotificationKind, PacketState, Period, PersonId, Question,
+    QuestionId, QuestionKind, ReviewKind, Section, Template, TemplateId,
 };
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 
@@ -55,6 +56,15 @@ fn template() -> Template {
                 )
                 .question(
                     Question::new("overall", "Overall rating", QuestionKind::Rating).required(),
+                )
+                .question(
+                    Question::new(
+                        "potential",
+                        "Potential (for calibration)",
+                        QuestionKind::Rating,
+                    )
+                    .answered_by([Manager])
+                    .private(),
                 )
                 .question(
                     Question::new(
@@ -148,6 +158,7 @@ fn answers(kind: ReviewKind, text: String, seed: u8, goals: &[appraise::Goal]) -
     if kind == Manager {
         a = a
             .with(q("consolidated"), Answer::Rating(rating))
+            .with(q("potential"), Answer::Rating(2 + seed % 4))
             .with(q("recommendation"), Answer::Choice("keep growing".into()));
     }
     a
@@ -198,6 +209,20 @@ async fn main() -> Result<(), Failure> {
         Err(e) => return Err(e.into()),
     }
 
+    // The CEO is a review admin too: someone must approve HR's own results.
+    let ceo = PersonId::from_key("e001");
+    let since = engine.now() - Duration::days(1);
+    engine
+        .grant_admin(
+            hr,
+            ceo,
+            AdminGrant {
+                since,
+                past_cycles: true,
+            },
+        )
+        .await?;
+
     let year = Utc::now().year();
     let period = Period {
         start: NaiveDate::from_ymd_opt(year, 1, 1).ok_or("date")?,
@@ -228,6 +253,14 @@ async fn main() -> Result<(), Failure> {
         share_upward_with_subject: true,
         anonymity_threshold: 2,
         consolidated: formula,
+        // Calibration, then one approval step: the manager's manager (or the admins when
+        // there is none).
+        calibration: true,
+        calibration_target: vec![(3, 40), (4, 40), (5, 20)],
+        calibration_tolerance: 10,
+        potential_question: Some("potential".into()),
+        approval_required: true,
+        approval_chain: vec![ApprovalStep::ManagersManager],
         ..CycleSettings::default()
     };
     let template = template();
@@ -289,20 +322,46 @@ async fn main() -> Result<(), Failure> {
     }
     println!("4. {nominations} peer nominations made and approved by managers; nominations closed");
 
+    // A manager change mid-cycle: someone moves to another team before manager reviews are
+    // written; their old manager's unsubmitted review is cancelled and the new one gets one.
+    let by_id = |id: PersonId| people.iter().find(|p| p.id == id);
+    let mover = participants.iter().find_map(|p| {
+        let m = p.manager?;
+        let grand = by_id(m)?.manager?;
+        let other = people.iter().find(|q| {
+            q.id != m && q.manager == Some(grand) && people.iter().any(|r| r.manager == Some(q.id))
+        })?;
+        Some((p.id, m, other.id))
+    });
+    if let Some((mover, old, new)) = mover {
+        let packet = engine.packet_of(c, mover).await?;
+        engine
+            .change_manager(partner, packet.id(), Some(new))
+            .await?;
+        println!(
+            "   manager change: {} moves from {} to {}; {}'s open manager review is cancelled, {} gets one",
+            who(mover),
+            who(old),
+            who(new),
+            who(old),
+            who(new)
+        );
+    }
+
     // Writing: self, peer and upward reviews first (the manager review waits for the self
     // review), then the managers.
     let mut written: BTreeMap<ReviewKind, usize> = BTreeMap::new();
     for kinds in [&[SelfReview, Peer, Upward][..], &[Manager]] {
         for p in &people {
             for r in engine.my_reviews(p.id, c).await? {
-                if !kinds.contains(&r.kind) {
+                if !kinds.contains(&r.kind) || r.state == appraise::ReviewState::Cancelled {
                     continue;
                 }
                 let seed = r.id.as_uuid().as_bytes()[0];
                 let goals = engine.packet_of(c, r.subject).await?.goals().to_vec();
                 let phrases = [
-                    "clear communicator",
-                    "ships reliably",
+                    "a clear communicator",
+                    "reliable at shipping",
                     "a generous mentor",
                     "calm under pressure",
                     "asks the sharp questions",
@@ -325,18 +384,74 @@ async fn main() -> Result<(), Failure> {
     }
     println!("5. reviews submitted: {written:?}");
 
+    // Calibration: the department heads calibrate everyone in one session.
+    let heads: Vec<PersonId> = ["e002", "e003", "e004"].map(PersonId::from_key).to_vec();
+    let session = engine
+        .create_calibration(
+            hr,
+            c,
+            "H1 calibration",
+            participants.iter().map(|p| p.id),
+            heads.clone(),
+        )
+        .await?;
+    engine.open_calibration(hr, session.id()).await?;
+    let calibrated = participants
+        .iter()
+        .find(|p| p.manager.is_some_and(|m| m != heads[0]) && !heads.contains(&p.id));
+    if let Some(p) = calibrated {
+        let packet = engine.packet_of(c, p.id).await?;
+        engine
+            .set_calibrated_rating(heads[0], packet.id(), Score::from_hundredths(450))
+            .await?;
+        println!(
+            "6. calibration: {} sets {}'s rating to 4.50 (the original is kept and audited)",
+            who(heads[0]),
+            who(p.id)
+        );
+    }
+    println!(
+        "   distribution and 9-box of the session:\n{}",
+        engine.calibration_report(hr, session.id()).await?
+    );
+    engine.close_calibration(hr, session.id()).await?;
+
+    // Approval: each packet waits for its approver, who was notified; they approve.
+    let mut approvals = 0;
+    for p in &participants {
+        let packet = engine.packet_of(c, p.id).await?;
+        if packet.state() != PacketState::PendingApproval {
+            continue;
+        }
+        let approver = notifier
+            .delivered()
+            .into_iter()
+            .rev()
+            .find(|n| n.kind == NotificationKind::ApprovalNeeded && n.subject == Some(p.id))
+            .map_or(hr, |n| n.recipient);
+        engine.approve(approver, packet.id()).await?;
+        approvals += 1;
+    }
+    println!("7. {approvals} packets approved by their managers' managers (or HR)");
+
     // Sharing and acknowledgement.
     let mut shared = 0;
     for p in &participants {
         let packet = engine.packet_of(c, p.id).await?;
-        let sharer = p.manager.unwrap_or(hr);
+        let sharer = packet.manager().unwrap_or(hr);
         engine.share(sharer, packet.id()).await?;
         engine
             .acknowledge(p.id, packet.id(), Some("thank you"))
             .await?;
         shared += 1;
     }
-    println!("6. {shared} results shared by managers and acknowledged");
+    println!("8. {shared} results shared by managers and acknowledged");
+    let bo = PersonId::from_key("e002");
+    println!(
+        "\n{}'s team:\n{}",
+        who(bo),
+        engine.team_progress(bo, c, bo).await?
+    );
 
     println!(
         "\nprogress of `{}`:\n{}",
@@ -346,7 +461,6 @@ async fn main() -> Result<(), Failure> {
 
     // One explanation with its manager path: the CEO reading the manager review of someone
     // three levels down.
-    let ceo = PersonId::from_key("e001");
     let deep = people.iter().find(|p| {
         p.manager
             .and_then(|m| people.iter().find(|q| q.id == m))
