@@ -1,6 +1,7 @@
 //! One integration test binary (keeps link time low); modules by topic.
 
 mod alloc;
+mod cedar;
 mod content;
 mod content_props;
 mod engine;
