@@ -256,8 +256,6 @@ pub struct OrgSnapshot {
     depth: Vec<u32>,
     /// People in pre-order: a subtree is a contiguous range.
     order: Vec<u32>,
-    child_start: Vec<u32>,
-    children: Vec<u32>,
 }
 
 impl fmt::Debug for OrgSnapshot {
@@ -435,30 +433,112 @@ impl OrgSnapshot {
             size,
             depth,
             order,
-            child_start,
-            children,
         })
     }
 
-    /// A copy of this snapshot with `person`'s manager changed (or removed with `None`).
+    /// A copy of this snapshot with `person`'s manager changed (see
+    /// [`set_manager`](Self::set_manager)).
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`](crate::Error::NotFound) when `person` is not in the snapshot, and
-    /// [`Error::Org`](crate::Error::Org) when the change would create a loop or names an
-    /// unknown manager.
+    /// As [`set_manager`](Self::set_manager).
     pub fn with_manager_changed(
         &self,
         person: PersonId,
         manager: Option<PersonId>,
     ) -> crate::Result<Self> {
-        let i = self.idx(person).ok_or_else(|| crate::Error::NotFound {
+        let mut copy = self.clone();
+        copy.set_manager(person, manager)?;
+        Ok(copy)
+    }
+
+    /// Changes `person`'s manager in place (or makes them a root with `None`), without a
+    /// rebuild: their subtree is one contiguous block of the pre-order, so the block moves to
+    /// just after the new manager with a rotation; pre-order numbers are renumbered over the
+    /// moved range only, subtree sizes along the two ancestor paths, depths inside the block.
+    /// The cost is array work proportional to the distance moved, not a walk of the org.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`](crate::Error::NotFound) when `person` is not in the snapshot;
+    /// [`Error::Org`](crate::Error::Org) for an unknown manager or a loop (the new manager in
+    /// the person's own team); nothing changes then.
+    pub fn set_manager(
+        &mut self,
+        person: PersonId,
+        manager: Option<PersonId>,
+    ) -> crate::Result<()> {
+        let x = self.idx(person).ok_or_else(|| crate::Error::NotFound {
             what: "person",
             id: person.to_string(),
         })?;
-        let mut people = self.people.clone();
-        people[i as usize].manager = manager;
-        Self::build(people, self.departments.clone())
+        let y = match manager {
+            None => None,
+            Some(m) => Some(self.idx(m).ok_or_else(|| OrgError::UnknownManager {
+                person,
+                name: self.people[x as usize].name.clone(),
+                manager: m,
+            })?),
+        };
+        if let Some(y) = y
+            && (y == x || self.is_ancestor_idx(x, y))
+        {
+            // The new manager reports (directly or not) to the person: name the loop.
+            let mut ids = vec![person];
+            let mut names = vec![self.people[x as usize].name.clone()];
+            let mut k = y;
+            loop {
+                ids.push(self.people[k as usize].id);
+                names.push(self.people[k as usize].name.clone());
+                if k == x {
+                    break;
+                }
+                k = self.parent[k as usize];
+            }
+            return Err(OrgError::ManagerLoop { people: ids, names }.into());
+        }
+        let (xu, s) = (x as usize, self.size[x as usize]);
+        self.people[xu].manager = manager;
+        if self.parent[xu] == y.unwrap_or(NONE) {
+            return Ok(());
+        }
+        // Sizes: the old ancestors lose the subtree.
+        let mut p = self.parent[xu];
+        while p != NONE {
+            self.size[p as usize] -= s;
+            p = self.parent[p as usize];
+        }
+        // Move the block [a, a + s) to just after the new manager (or to the end for a root).
+        let (a, su) = (self.pre[xu] as usize, s as usize);
+        let t = y.map_or(self.order.len(), |y| self.pre[y as usize] as usize + 1);
+        // `t` is never inside the block (the new manager is not in the person's team).
+        let (range, block_start) = if t < a {
+            self.order[t..a + su].rotate_right(su);
+            (t..a + su, t)
+        } else if t > a {
+            self.order[a..t].rotate_left(su);
+            (a..t, t - su)
+        } else {
+            (a..a, a) // already right after the new manager
+        };
+        for i in range {
+            self.pre[self.order[i] as usize] = i as u32;
+        }
+        // Depths inside the block follow the new manager's.
+        let new_depth = y.map_or(0, |y| self.depth[y as usize] + 1);
+        let old_depth = self.depth[xu];
+        for i in block_start..block_start + su {
+            let node = self.order[i] as usize;
+            self.depth[node] = self.depth[node] - old_depth + new_depth;
+        }
+        // The new ancestors gain the subtree.
+        self.parent[xu] = y.unwrap_or(NONE);
+        let mut p = self.parent[xu];
+        while p != NONE {
+            self.size[p as usize] += s;
+            p = self.parent[p as usize];
+        }
+        Ok(())
     }
 
     /// Number of people.
@@ -569,16 +649,22 @@ impl OrgSnapshot {
         Some(path)
     }
 
-    /// The person's direct reports, in input order.
+    /// The person's direct reports (in pre-order: input order for a freshly built snapshot).
+    /// Scans the person's subtree, so it costs the size of their extended team.
     pub fn direct_reports(&self, id: PersonId) -> impl Iterator<Item = PersonId> + '_ {
-        let range = match self.idx(id) {
+        let (range, below) = match self.idx(id) {
             Some(i) => {
-                self.child_start[i as usize] as usize..self.child_start[i as usize + 1] as usize
+                let start = self.pre[i as usize] as usize;
+                (
+                    start + 1..start + self.size[i as usize] as usize,
+                    self.depth[i as usize] + 1,
+                )
             }
-            None => 0..0,
+            None => (0..0, 0),
         };
-        self.children[range]
+        self.order[range]
             .iter()
+            .filter(move |&&c| self.depth[c as usize] == below)
             .map(|&c| self.people[c as usize].id)
     }
 

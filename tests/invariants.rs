@@ -231,6 +231,64 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    /// Re-parenting in place gives the same org as building it again from the changed people:
+    /// the same ancestry, depths, teams and direct reports; a move that would make a loop is
+    /// refused and changes nothing.
+    #[test]
+    fn snapshot_reparenting_matches_a_rebuild(
+        w in worlds(),
+        moves in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), prop::bool::weighted(0.1)), 1..16),
+    ) {
+        let mut snap = w.org.clone();
+        let mut people = w.people.clone();
+        let n = people.len();
+        for (a, b, to_root) in moves {
+            let x = people[a.index(n)].id;
+            let y = (!to_root).then(|| people[b.index(n)].id);
+            let mut changed = people.clone();
+            let pos = changed.iter().position(|p| p.id == x).unwrap();
+            changed[pos].manager = y;
+            let before = snap.clone();
+            let got = snap.set_manager(x, y);
+            match appraise::OrgSnapshot::build(changed.clone(), w.departments.clone()) {
+                Ok(rebuilt) => {
+                    prop_assert!(got.is_ok(), "{:?}", got);
+                    people = changed;
+                    prop_assert_eq!(&snap, &rebuilt);
+                    let mut rng = Rng::new(w.seed ^ n as u64);
+                    for _ in 0..60 {
+                        let p = people[rng.below(n)].id;
+                        let q = people[rng.below(n)].id;
+                        prop_assert_eq!(snap.is_ancestor(p, q), rebuilt.is_ancestor(p, q));
+                        prop_assert_eq!(snap.depth(p), rebuilt.depth(p));
+                        prop_assert_eq!(snap.manager_of(p), rebuilt.manager_of(p));
+                        let mut t1: Vec<_> = snap.extended_team(p).collect();
+                        let mut t2: Vec<_> = rebuilt.extended_team(p).collect();
+                        t1.sort();
+                        t2.sort();
+                        prop_assert_eq!(t1, t2);
+                        let mut d1: Vec<_> = snap.direct_reports(p).collect();
+                        let mut d2: Vec<_> = rebuilt.direct_reports(p).collect();
+                        d1.sort();
+                        d2.sort();
+                        prop_assert_eq!(d1, d2);
+                    }
+                }
+                Err(_) => {
+                    prop_assert!(got.is_err(), "a loop was accepted");
+                    prop_assert_eq!(&snap, &before);
+                    for p in people.iter().take(50) {
+                        prop_assert_eq!(snap.depth(p.id), before.depth(p.id));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Names used in explanations are zero-padded (`p007`), so no name is part of another; keep it so.
 #[test]
 fn generated_names_are_not_substrings_of_each_other() {

@@ -1,0 +1,463 @@
+//! Performance at company scale, one line per figure of the performance issue: name, size,
+//! median, target, and `ok` or `MISS`. For `decide` it also prints Cedar's median on the same
+//! requests and the ratio. SQLite figures need `--features sqlite`.
+//!
+//! ```sh
+//! cargo run --release --example scale --features sqlite
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::{Duration, Instant};
+
+use appraise::access::{Action, Context, Target, decide, explain};
+use appraise::memory::{MemoryStorage, StaticDirectory};
+use appraise::plugin::Storage;
+use appraise::{AdminGrant, CycleConfig, CycleId, Engine, OrgSnapshot, PersonId, ReviewKind};
+
+#[path = "../benches/support/cedar.rs"]
+mod cedar;
+#[path = "../benches/support/org.rs"]
+mod org;
+#[path = "../benches/support/world.rs"]
+mod world;
+
+/// Counts bytes currently allocated, for bytes per participant.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: same contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+type Failure = Box<dyn std::error::Error>;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn show(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns < 10_000 {
+        format!("{ns} ns")
+    } else if ns < 10_000_000 {
+        format!("{:.1} µs", ns as f64 / 1e3)
+    } else if ns < 10_000_000_000 {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.2} s", ns as f64 / 1e9)
+    }
+}
+
+struct Report {
+    misses: usize,
+}
+
+impl Report {
+    fn line(
+        &mut self,
+        name: &str,
+        size: &str,
+        value: String,
+        target: &str,
+        ok: Option<bool>,
+        extra: &str,
+    ) {
+        let verdict = match ok {
+            Some(true) => "ok",
+            Some(false) => {
+                self.misses += 1;
+                "MISS"
+            }
+            None => "",
+        };
+        println!("{name:<28} {size:>8} {value:>12} {target:>12}  {extra}{verdict}");
+    }
+}
+
+/// Median time per call of `f` over `batches` batches of `per` calls.
+fn per_call(batches: usize, per: usize, mut f: impl FnMut(usize)) -> Duration {
+    let mut times = Vec::new();
+    let mut k = 0;
+    for _ in 0..batches {
+        let start = Instant::now();
+        for _ in 0..per {
+            f(k);
+            k += 1;
+        }
+        times.push(start.elapsed() / per as u32);
+    }
+    median(times)
+}
+
+async fn engine_with(
+    n: usize,
+    storage: Arc<dyn Storage>,
+) -> Result<(Engine, CycleId, PersonId), Failure> {
+    let people = org::people(n, n as u64);
+    let admin = people[0].id;
+    let engine = Engine::builder()
+        .storage(storage)
+        .directory(StaticDirectory::new(people.clone(), vec![]))
+        .build();
+    let since = engine.now() - chrono::Duration::days(1);
+    engine
+        .bootstrap_admin(
+            admin,
+            AdminGrant {
+                since,
+                past_cycles: true,
+            },
+        )
+        .await?;
+    let cycle = engine
+        .create_cycle(admin, CycleConfig::new("scale", world::period()))
+        .await?;
+    engine
+        .add_participants(admin, cycle.id(), people.iter().map(|p| p.id))
+        .await?;
+    Ok((engine, cycle.id(), admin))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Failure> {
+    let started = Instant::now();
+    let mut r = Report { misses: 0 };
+    println!(
+        "{:<28} {:>8} {:>12} {:>12}  result",
+        "figure", "size", "median", "target"
+    );
+
+    // decide, explain, Cedar.
+    let mut decide_100k = Duration::ZERO;
+    for n in [1_000, 10_000, 100_000] {
+        let w = world::world(n);
+        let ctx = Context::new(&w.grants, world::at())
+            .with_cycle(&w.cycle)
+            .with_snapshot(&w.org);
+        let ask = |k: usize| {
+            let (actor, p, i) = w.requests[k % w.requests.len()];
+            std::hint::black_box(decide(
+                &ctx,
+                actor,
+                Action::ReadReview,
+                Target::Review(&w.packets[p], &w.reviews[i]),
+            ));
+        };
+        let t = per_call(31, 20_000, ask);
+        let target = (n == 100_000).then_some(t <= Duration::from_nanos(100));
+        r.line(
+            "decide",
+            &n.to_string(),
+            show(t),
+            if n == 100_000 { "≤ 100 ns" } else { "" },
+            target,
+            "",
+        );
+        if n == 100_000 {
+            decide_100k = t;
+            let e = per_call(11, 5_000, |k| {
+                let (actor, p, i) = w.requests[k % w.requests.len()];
+                std::hint::black_box(explain(
+                    &ctx,
+                    actor,
+                    Action::ReadReview,
+                    Target::Review(&w.packets[p], &w.reviews[i]),
+                ));
+            });
+            r.line("explain", &n.to_string(), show(e), "", None, "");
+        }
+        if n == 10_000 {
+            let src = cedar::Source {
+                org: &w.org,
+                cycle: &w.cycle,
+                grants: &w.grants,
+                calibrations: &[],
+                packets: &w.packets,
+                reviews: &w.reviews,
+            };
+            let c = cedar::CedarWorld::build(&src, false);
+            let theirs = per_call(11, 2_000, |k| {
+                let (actor, _, i) = w.requests[k % w.requests.len()];
+                std::hint::black_box(c.is_allowed(actor, &w.reviews[i]));
+            });
+            let ratio = theirs.as_nanos() as f64 / t.as_nanos().max(1) as f64;
+            r.line(
+                "decide vs cedar",
+                &n.to_string(),
+                show(t),
+                "≥ 100×",
+                Some(ratio >= 100.0),
+                &format!("cedar {} ({ratio:.0}×) ", show(theirs)),
+            );
+        }
+    }
+    let _ = decide_100k;
+
+    // Snapshot build and one manager change.
+    for n in [10_000, 100_000] {
+        let people = org::people(n, n as u64);
+        let mut times = Vec::new();
+        let mut snapshot = None;
+        for _ in 0..5 {
+            let input = people.clone();
+            let start = Instant::now();
+            snapshot = Some(OrgSnapshot::build(input, vec![])?);
+            times.push(start.elapsed());
+        }
+        let t = median(times);
+        let target = (n == 100_000).then_some(t <= Duration::from_millis(100));
+        r.line(
+            "snapshot build",
+            &n.to_string(),
+            show(t),
+            if n == 100_000 { "≤ 100 ms" } else { "" },
+            target,
+            "",
+        );
+        if n == 100_000
+            && let Some(mut snapshot) = snapshot
+        {
+            // Re-parent a mid-level manager (with a team) under another branch, and back.
+            let mover = people[n / 50].id;
+            let (a, b) = (people[1].id, people[2].id);
+            let mut times = Vec::new();
+            for i in 0..11 {
+                let to = if i % 2 == 0 { a } else { b };
+                let start = Instant::now();
+                snapshot.set_manager(mover, Some(to))?;
+                times.push(start.elapsed());
+            }
+            let t = median(times);
+            r.line(
+                "manager change",
+                &n.to_string(),
+                show(t),
+                "≤ 1 ms",
+                Some(t <= Duration::from_millis(1)),
+                "",
+            );
+        }
+    }
+
+    // Launch, submit, progress, memory: memory storage.
+    let mut launch_times = std::collections::BTreeMap::new();
+    let mut progress_times = std::collections::BTreeMap::new();
+    for n in [1_000, 10_000, 100_000] {
+        let runs = if n == 100_000 { 3 } else { 5 };
+        let mut times = Vec::new();
+        let mut last = None;
+        for _ in 0..runs {
+            let storage = Arc::new(MemoryStorage::new());
+            let (engine, cycle, admin) = engine_with(n, storage.clone()).await?;
+            let before = LIVE.load(Ordering::Relaxed);
+            let start = Instant::now();
+            engine.launch(admin, cycle).await?;
+            times.push(start.elapsed());
+            let bytes = LIVE.load(Ordering::Relaxed) - before;
+            last = Some((engine, cycle, admin, bytes));
+        }
+        let t = median(times);
+        launch_times.insert(n, t);
+        let target = (n == 100_000).then_some(t <= Duration::from_secs(1));
+        r.line(
+            "launch (memory)",
+            &n.to_string(),
+            show(t),
+            if n == 100_000 { "≤ 1 s" } else { "" },
+            target,
+            "",
+        );
+        let Some((engine, cycle, admin, bytes)) = last else {
+            continue;
+        };
+        if n >= 10_000 {
+            let mut times = Vec::new();
+            for _ in 0..7 {
+                let start = Instant::now();
+                std::hint::black_box(engine.progress(admin, cycle).await?);
+                times.push(start.elapsed());
+            }
+            let t = median(times);
+            progress_times.insert(n, t);
+            let target = (n == 100_000).then_some(t <= Duration::from_millis(50));
+            r.line(
+                "progress",
+                &n.to_string(),
+                show(t),
+                if n == 100_000 { "≤ 50 ms" } else { "" },
+                target,
+                "",
+            );
+        }
+        if n == 100_000 {
+            let per = bytes as f64 / n as f64;
+            r.line(
+                "memory per participant",
+                &n.to_string(),
+                format!("{per:.0} B"),
+                "≤ 2 KiB",
+                Some(per <= 2048.0),
+                "",
+            );
+            let t = submit_round_trips(&engine, cycle, 40).await?;
+            r.line("submit (memory)", &n.to_string(), show(t), "", None, "");
+        }
+    }
+    let growth = |m: &std::collections::BTreeMap<usize, Duration>| {
+        m[&100_000].as_secs_f64() / m[&10_000].as_secs_f64()
+    };
+    let g = growth(&launch_times);
+    r.line(
+        "growth 10k → 100k: launch",
+        "",
+        format!("{g:.1}×"),
+        "≤ 12×",
+        Some(g <= 12.0),
+        "",
+    );
+    let g = growth(&progress_times);
+    r.line(
+        "growth 10k → 100k: progress",
+        "",
+        format!("{g:.1}×"),
+        "≤ 12×",
+        Some(g <= 12.0),
+        "",
+    );
+
+    sqlite(&mut r).await?;
+    println!(
+        "\n{} misses; the whole report took {}",
+        r.misses,
+        show(started.elapsed())
+    );
+    Ok(())
+}
+
+/// Median of `count` self-review submissions (each a different participant's).
+async fn submit_round_trips(
+    engine: &Engine,
+    cycle: CycleId,
+    count: usize,
+) -> Result<Duration, Failure> {
+    let mut times = Vec::new();
+    let mut after = None;
+    let mut done = 0;
+    while done < count {
+        let page = engine.storage().packets(cycle, after, 100).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.record.id());
+        for p in page {
+            if done == count {
+                break;
+            }
+            let subject = p.record.subject();
+            let Some(own) = engine
+                .my_reviews(subject, cycle)
+                .await?
+                .into_iter()
+                .find(|r| r.kind == ReviewKind::SelfReview)
+            else {
+                continue;
+            };
+            engine
+                .close_nominations(engine_admin(engine, cycle).await?, p.record.id())
+                .await?;
+            let start = Instant::now();
+            engine.submit_review(subject, own.id, None).await?;
+            times.push(start.elapsed());
+            done += 1;
+        }
+    }
+    Ok(median(times))
+}
+
+async fn engine_admin(engine: &Engine, cycle: CycleId) -> Result<PersonId, Failure> {
+    use appraise::plugin::StorageExt;
+    Ok(engine.storage().cycle(cycle).await?.record.created_by())
+}
+
+#[cfg(feature = "sqlite")]
+async fn sqlite(r: &mut Report) -> Result<(), Failure> {
+    use appraise::sql::SqliteStorage;
+    let dir = std::env::temp_dir().join(format!("appraise-scale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    for n in [1_000, 10_000, 100_000] {
+        let storage = Arc::new(SqliteStorage::open(dir.join(format!("scale-{n}.db"))).await?);
+        let (engine, cycle, admin) = engine_with(n, storage.clone()).await?;
+        let start = Instant::now();
+        engine.launch(admin, cycle).await?;
+        let t = start.elapsed();
+        let target = (n == 100_000).then_some(t <= Duration::from_secs(10));
+        r.line(
+            "launch (sqlite)",
+            &n.to_string(),
+            show(t),
+            if n == 100_000 { "≤ 10 s" } else { "" },
+            target,
+            "",
+        );
+        if n == 100_000 {
+            let t = submit_round_trips(&engine, cycle, 30).await?;
+            r.line(
+                "submit (sqlite)",
+                &n.to_string(),
+                show(t),
+                "≤ 2 ms",
+                Some(t <= Duration::from_millis(2)),
+                "",
+            );
+        }
+        storage.close().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn sqlite(r: &mut Report) -> Result<(), Failure> {
+    for n in ["1000", "10000", "100000"] {
+        r.line(
+            "launch (sqlite)",
+            n,
+            "skipped".into(),
+            "",
+            None,
+            "build with --features sqlite",
+        );
+    }
+    r.line(
+        "submit (sqlite)",
+        "100000",
+        "skipped".into(),
+        "≤ 2 ms",
+        None,
+        "build with --features sqlite",
+    );
+    Ok(())
+}
