@@ -87,6 +87,15 @@ pub struct Engine {
     directory: Arc<dyn Directory>,
     clock: Arc<dyn Clock>,
     deliveries: Mutex<Deliveries>,
+    /// Large records shared between commands while their version stays the same.
+    cache: Mutex<std::collections::HashMap<CycleId, Cached>>,
+}
+
+/// A cycle and its org snapshot as last loaded, with their versions.
+#[derive(Debug, Clone)]
+struct Cached {
+    cycle: Versioned<Arc<Cycle>>,
+    snapshot: Option<Versioned<Arc<OrgSnapshot>>>,
 }
 
 #[derive(Debug, Default)]
@@ -146,14 +155,15 @@ impl EngineBuilder {
                 .unwrap_or_else(|| Arc::new(StaticDirectory::default())),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             deliveries: Mutex::new(Deliveries::default()),
+            cache: Mutex::new(std::collections::HashMap::new()),
         }
     }
 }
 
 /// What a cycle-level command loaded, and the versions it relies on.
 struct Scope {
-    cycle: Versioned<Cycle>,
-    snapshot: Option<Versioned<OrgSnapshot>>,
+    cycle: Versioned<Arc<Cycle>>,
+    snapshot: Option<Versioned<Arc<OrgSnapshot>>>,
     grants: Grants,
     grants_expect: Expect,
     calibrations: Vec<CalibrationSession>,
@@ -172,7 +182,7 @@ impl Scope {
     }
 
     fn snapshot(&self) -> Result<&OrgSnapshot> {
-        self.snapshot.as_ref().map(|s| &s.record).ok_or_else(|| {
+        self.snapshot.as_ref().map(|s| &*s.record).ok_or_else(|| {
             Error::invalid(
                 "cycle",
                 format!("`{}` is not launched", self.cycle.record.config().name),
@@ -242,13 +252,61 @@ impl Engine {
         self.clock.now()
     }
 
-    async fn scope(&self, cycle: CycleId) -> Result<Scope> {
-        let cycle = self.storage.cycle(cycle).await?;
+    /// The cycle and its snapshot: the cached copies when their stored versions are the ones
+    /// cached (a cheap probe), else freshly loaded. Commits check those versions anyway.
+    async fn cached(&self, id: CycleId) -> Result<Cached> {
+        let cycle_key = RecordKey::Cycle(id);
+        let version = self
+            .storage
+            .version(cycle_key)
+            .await?
+            .ok_or_else(|| cycle_key.not_found())?;
+        let known = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned();
+        let cycle = match &known {
+            Some(k) if k.cycle.version == version => k.cycle.clone(),
+            _ => {
+                let v = self.storage.cycle(id).await?;
+                Versioned {
+                    version: v.version,
+                    record: Arc::new(v.record),
+                }
+            }
+        };
         let snapshot = if cycle.record.state() == CycleState::Draft {
             None
         } else {
-            Some(self.storage.snapshot(cycle.record.id()).await?)
+            let key = RecordKey::Snapshot(id);
+            let version = self
+                .storage
+                .version(key)
+                .await?
+                .ok_or_else(|| key.not_found())?;
+            match known.as_ref().and_then(|k| k.snapshot.as_ref()) {
+                Some(s) if s.version == version => Some(s.clone()),
+                _ => {
+                    let v = self.storage.snapshot(id).await?;
+                    Some(Versioned {
+                        version: v.version,
+                        record: Arc::new(v.record),
+                    })
+                }
+            }
         };
+        let cached = Cached { cycle, snapshot };
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, cached.clone());
+        Ok(cached)
+    }
+
+    async fn scope(&self, cycle: CycleId) -> Result<Scope> {
+        let Cached { cycle, snapshot } = self.cached(cycle).await?;
         let (grants_expect, grants) = self.storage.grants().await?;
         let calibrations = self
             .storage
@@ -409,7 +467,7 @@ impl Engine {
     pub async fn delete_cycle(&self, actor: PersonId, cycle: CycleId) -> Result<()> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::DeleteCycle, Target::Cycle)?;
-        let mut deleted = scope.cycle.record.clone();
+        let mut deleted = Cycle::clone(&scope.cycle.record);
         let event = deleted.delete(actor, scope.now)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
@@ -518,7 +576,7 @@ impl Engine {
                 cycle: scope.cycle.record.config().name.clone(),
             });
         }
-        let mut changed = scope.cycle.record.clone();
+        let mut changed = Cycle::clone(&scope.cycle.record);
         let event = change(&mut changed, actor, scope.now)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
@@ -546,7 +604,7 @@ impl Engine {
         crate::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
         let people = self.directory.people().await?;
         let departments = self.directory.departments().await?;
-        let mut launched_cycle = scope.cycle.record.clone();
+        let mut launched_cycle = Cycle::clone(&scope.cycle.record);
         launched_cycle.resolve_participants(&people)?;
         let snapshot = OrgSnapshot::build(people, departments)?;
         launched_cycle.freeze_templates(self.templates_of(launched_cycle.config()).await?)?;

@@ -46,7 +46,7 @@ impl Engine {
                 "add participants to a draft cycle's list; a closed cycle takes none",
             ));
         }
-        let mut c = scope.cycle.record.clone();
+        let mut c = crate::Cycle::clone(&scope.cycle.record);
         if !c.admit(person) {
             return Err(Error::invalid(
                 "participants",

@@ -179,6 +179,10 @@ impl Storage for MemoryStorage {
             }))
     }
 
+    async fn version(&self, key: RecordKey) -> Result<Option<u64>> {
+        Ok(self.lock().version(&key))
+    }
+
     async fn commit(&self, commit: Commit) -> Result<()> {
         let mut inner = self.lock();
         check_shape(&commit, |k| inner.outbox_keys.contains_key(k))?;

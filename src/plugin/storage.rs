@@ -260,6 +260,14 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// The record with this key and its version.
     async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>>;
 
+    /// Just the record's current version (`None`: absent). Provided through
+    /// [`get`](Self::get); backends override it with a cheap lookup, because the engine asks it
+    /// on every command to reuse its cached copies of large records (the cycle, the org
+    /// snapshot) for as long as they do not change.
+    async fn version(&self, key: RecordKey) -> Result<Option<u64>> {
+        Ok(self.get(key).await?.map(|v| v.version))
+    }
+
     /// Applies a commit atomically (see the contract).
     async fn commit(&self, commit: Commit) -> Result<()>;
 
@@ -311,6 +319,9 @@ macro_rules! forward_storage {
         impl<T: Storage + ?Sized> Storage for $ty {
             async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>> {
                 (**self).get(key).await
+            }
+            async fn version(&self, key: RecordKey) -> Result<Option<u64>> {
+                (**self).version(key).await
             }
             async fn commit(&self, commit: Commit) -> Result<()> {
                 (**self).commit(commit).await

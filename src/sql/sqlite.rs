@@ -420,6 +420,23 @@ impl Storage for SqliteStorage {
         }))
     }
 
+    async fn version(&self, key: RecordKey) -> Result<Option<u64>> {
+        let (table, column, id) = locate(&key);
+        let sql = format!("SELECT version FROM {table} WHERE {column} = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?;
+        match row {
+            Some(row) => {
+                let v: i64 = row.try_get(0).map_err(backend)?;
+                Ok(Some(u64::try_from(v).unwrap_or_default()))
+            }
+            None => Ok(None),
+        }
+    }
+
     async fn commit(&self, commit: Commit) -> Result<()> {
         check_shape(&commit, |_| false)?;
         let mut tx = self.writer.begin().await.map_err(backend)?;

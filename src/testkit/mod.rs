@@ -213,6 +213,11 @@ pub async fn round_trips(storage: &dyn Storage) {
             .unwrap_or_else(|e| panic!("update {key}: {e}"));
         let got = storage.get(key).await.ok().flatten().map(|v| v.version);
         assert_eq!(got, Some(2), "{key}: an update stores the next version");
+        let probed = storage
+            .version(key)
+            .await
+            .unwrap_or_else(|e| panic!("version {key}: {e}"));
+        assert_eq!(probed, Some(2), "{key}: `version` agrees with `get`");
     }
     // Grants, a singleton: created once, then updated.
     let (expect, mut grants) = storage
