@@ -920,19 +920,34 @@ async fn progress_per_cycle_and_per_manager_with_a_text_table() {
 #[tokio::test]
 async fn cached_records_never_go_stale_across_engines() {
     let w = launched(CycleSettings::default(), &["ann"]).await;
-    let other = Engine::builder().storage(Arc::clone(&w.storage)).directory(org()).build();
+    let other = Engine::builder()
+        .storage(Arc::clone(&w.storage))
+        .directory(org())
+        .build();
     let ann = w.packet("ann").await;
-    w.engine.close_nominations(id("kim"), ann.id()).await.unwrap();
+    w.engine
+        .close_nominations(id("kim"), ann.id())
+        .await
+        .unwrap();
     w.submit("ann", "ann", ReviewKind::SelfReview, None).await;
     let own = w.review("ann", "ann", ReviewKind::SelfReview).await;
     // bo reads through his relation (this engine caches the snapshot now).
     assert!(w.engine.read_review(id("bo"), own.id).await.is_ok());
-    other.change_manager(id("kim"), ann.id(), Some(id("hal"))).await.unwrap();
+    other
+        .change_manager(id("kim"), ann.id(), Some(id("hal")))
+        .await
+        .unwrap();
     // bo no longer manages ann: the next read is denied; hal's is allowed.
-    assert!(matches!(w.engine.read_review(id("bo"), own.id).await, Err(Error::Denied(_))));
+    assert!(matches!(
+        w.engine.read_review(id("bo"), own.id).await,
+        Err(Error::Denied(_))
+    ));
     assert!(w.engine.read_review(id("hal"), own.id).await.is_ok());
     // And a lock by the other engine is seen at once.
     other.lock(id("kim"), w.cycle).await.unwrap();
     let p = w.packet("ann").await;
-    assert!(matches!(w.engine.open_manager_review(id("lee"), p.id()).await, Err(Error::Locked { .. })));
+    assert!(matches!(
+        w.engine.open_manager_review(id("lee"), p.id()).await,
+        Err(Error::Locked { .. })
+    ));
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::id::IdMap;
+
 use uuid::Uuid;
 
 use crate::event::Event;
@@ -14,7 +16,9 @@ use crate::{CycleId, PersonId};
 pub(crate) struct Tx {
     id: Uuid,
     reads: BTreeMap<RecordKey, Expect>,
-    writes: BTreeMap<RecordKey, Write>,
+    writes: Vec<Write>,
+    /// Position of each key's write in `writes` (a launch puts hundreds of thousands).
+    written: IdMap<RecordKey, usize>,
     events: Vec<Event>,
     outbox: Vec<Notification>,
 }
@@ -24,7 +28,8 @@ impl Tx {
         Self {
             id: Uuid::new_v4(),
             reads: BTreeMap::new(),
-            writes: BTreeMap::new(),
+            writes: Vec::new(),
+            written: IdMap::default(),
             events: Vec::new(),
             outbox: Vec::new(),
         }
@@ -40,11 +45,22 @@ impl Tx {
     pub(crate) fn put(&mut self, record: Record, expect: Expect) {
         let key = record.key();
         let expect = self.reads.get(&key).copied().unwrap_or(expect);
-        self.writes.insert(key, Write::Put { record, expect });
+        self.write(key, Write::Put { record, expect });
     }
 
     pub(crate) fn delete(&mut self, key: RecordKey, version: u64) {
-        self.writes.insert(key, Write::Delete { key, version });
+        self.write(key, Write::Delete { key, version });
+    }
+
+    /// One write per key: a later write of the same key replaces the earlier one.
+    fn write(&mut self, key: RecordKey, write: Write) {
+        match self.written.get(&key) {
+            Some(&i) => self.writes[i] = write,
+            None => {
+                self.written.insert(key, self.writes.len());
+                self.writes.push(write);
+            }
+        }
     }
 
     pub(crate) fn event(&mut self, event: Event) {
@@ -79,14 +95,14 @@ impl Tx {
     pub(crate) fn into_commit(self) -> Commit {
         let mut writes: Vec<Write> = Vec::with_capacity(self.writes.len() + self.reads.len());
         for (key, expect) in &self.reads {
-            if !self.writes.contains_key(key) {
+            if !self.written.contains_key(key) {
                 writes.push(Write::Check {
                     key: *key,
                     expect: *expect,
                 });
             }
         }
-        writes.extend(self.writes.into_values());
+        writes.extend(self.writes);
         Commit {
             writes,
             events: self.events,

@@ -145,7 +145,8 @@ impl Inner {
 
 /// Checks a commit's shape: one write per key, outbox keys unused.
 pub(crate) fn check_shape(commit: &Commit, key_used: impl Fn(&str) -> bool) -> Result<()> {
-    let mut seen = BTreeSet::new();
+    let mut seen: crate::id::IdSet<RecordKey> =
+        crate::id::IdSet::with_capacity_and_hasher(commit.writes.len(), Default::default());
     for w in &commit.writes {
         if !seen.insert(w.key()) {
             return Err(Error::invalid(
@@ -186,6 +187,8 @@ impl Storage for MemoryStorage {
     async fn commit(&self, commit: Commit) -> Result<()> {
         let mut inner = self.lock();
         check_shape(&commit, |k| inner.outbox_keys.contains_key(k))?;
+        inner.records.reserve(commit.writes.len());
+        inner.events.reserve(commit.events.len());
         for w in &commit.writes {
             let ok = match w {
                 Write::Put { record, expect } => inner.holds(&record.key(), *expect),

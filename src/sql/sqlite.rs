@@ -59,6 +59,20 @@ fn version_i64(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::invalid("version", format!("`{v}` is out of range")))
 }
 
+/// The table of a record kind.
+const fn table_of(key: &RecordKey) -> &'static str {
+    match key {
+        RecordKey::Cycle(_) => "cycles",
+        RecordKey::Snapshot(_) => "snapshots",
+        RecordKey::Packet(_) => "packets",
+        RecordKey::Review(_) => "reviews",
+        RecordKey::Nomination(_) => "nominations",
+        RecordKey::Calibration(_) => "calibrations",
+        RecordKey::Template(_) => "templates",
+        RecordKey::Grants => "grants",
+    }
+}
+
 /// The table, its key column and the key text of a record.
 fn locate(key: &RecordKey) -> (&'static str, &'static str, String) {
     let id = key.id_string();
@@ -358,8 +372,8 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> 
         }
     }
     // Creates, grouped by table, in batches.
-    creates.sort_by_key(|r| locate(&r.key()).0);
-    for group in creates.chunk_by(|a, b| locate(&a.key()).0 == locate(&b.key()).0) {
+    creates.sort_by_key(|r| table_of(&r.key()));
+    for group in creates.chunk_by(|a, b| table_of(&a.key()) == table_of(&b.key())) {
         for batch in group.chunks(BATCH) {
             insert_batch(tx, batch).await?;
         }
@@ -373,25 +387,33 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> 
         .and_then(|row| row.try_get(0))
         .map_err(backend)?;
     let mut seq = next;
-    for event in &commit.events {
-        sqlx::query("INSERT INTO events (seq, cycle_id, body) VALUES (?, ?, ?)")
-            .bind(seq)
-            .bind(event.cycle.map(|c| c.to_string()))
-            .bind(to_json(event)?)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
-        seq += 1;
+    // Many rows a statement: a launch appends hundreds of thousands of events.
+    for batch in commit.events.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO events (seq, cycle_id, body) VALUES {}",
+            vec!["(?, ?, ?)"; batch.len()].join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for event in batch {
+            query = query
+                .bind(seq)
+                .bind(event.cycle.map(|c| c.to_string()))
+                .bind(to_json(event)?);
+            seq += 1;
+        }
+        query.execute(&mut **tx).await.map_err(backend)?;
     }
-    for n in &commit.outbox {
-        sqlx::query("INSERT INTO outbox (seq, key, body) VALUES (?, ?, ?)")
-            .bind(seq)
-            .bind(&n.key)
-            .bind(to_json(n)?)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
-        seq += 1;
+    for batch in commit.outbox.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO outbox (seq, key, body) VALUES {}",
+            vec!["(?, ?, ?)"; batch.len()].join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for n in batch {
+            query = query.bind(seq).bind(&n.key).bind(to_json(n)?);
+            seq += 1;
+        }
+        query.execute(&mut **tx).await.map_err(backend)?;
     }
     sqlx::query("UPDATE sequence SET next = ? WHERE id = 1")
         .bind(seq)
