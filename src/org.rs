@@ -221,6 +221,14 @@ impl fmt::Display for Names<'_> {
     }
 }
 
+/// A person's place in the pre-order: their number and the size of their subtree (themselves
+/// included), so their team is `pre + 1 .. pre + size`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    pre: u32,
+    size: u32,
+}
+
 /// The serialized form of a snapshot: just its people and departments. Indices are rebuilt
 /// (and the data re-validated) when it is read back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -251,8 +259,8 @@ pub struct OrgSnapshot {
     index: IdMap<PersonId, u32>,
     department_index: IdMap<DepartmentId, u32>,
     parent: Vec<u32>,
-    pre: Vec<u32>,
-    size: Vec<u32>,
+    /// Pre-order number and subtree size, side by side: one cache line for an ancestor test.
+    span: Vec<Span>,
     depth: Vec<u32>,
     /// People in pre-order: a subtree is a contiguous range.
     order: Vec<u32>,
@@ -429,8 +437,11 @@ impl OrgSnapshot {
             index,
             department_index,
             parent,
-            pre,
-            size,
+            span: pre
+                .iter()
+                .zip(&size)
+                .map(|(&pre, &size)| Span { pre, size })
+                .collect(),
             depth,
             order,
         })
@@ -497,7 +508,7 @@ impl OrgSnapshot {
             }
             return Err(OrgError::ManagerLoop { people: ids, names }.into());
         }
-        let (xu, s) = (x as usize, self.size[x as usize]);
+        let (xu, s) = (x as usize, self.span[x as usize].size);
         self.people[xu].manager = manager;
         if self.parent[xu] == y.unwrap_or(NONE) {
             return Ok(());
@@ -505,12 +516,12 @@ impl OrgSnapshot {
         // Sizes: the old ancestors lose the subtree.
         let mut p = self.parent[xu];
         while p != NONE {
-            self.size[p as usize] -= s;
+            self.span[p as usize].size -= s;
             p = self.parent[p as usize];
         }
         // Move the block [a, a + s) to just after the new manager (or to the end for a root).
-        let (a, su) = (self.pre[xu] as usize, s as usize);
-        let t = y.map_or(self.order.len(), |y| self.pre[y as usize] as usize + 1);
+        let (a, su) = (self.span[xu].pre as usize, s as usize);
+        let t = y.map_or(self.order.len(), |y| self.span[y as usize].pre as usize + 1);
         // `t` is never inside the block (the new manager is not in the person's team).
         let (range, block_start) = if t < a {
             self.order[t..a + su].rotate_right(su);
@@ -522,7 +533,7 @@ impl OrgSnapshot {
             (a..a, a) // already right after the new manager
         };
         for i in range {
-            self.pre[self.order[i] as usize] = i as u32;
+            self.span[self.order[i] as usize].pre = i as u32;
         }
         // Depths inside the block follow the new manager's.
         let new_depth = y.map_or(0, |y| self.depth[y as usize] + 1);
@@ -535,7 +546,7 @@ impl OrgSnapshot {
         self.parent[xu] = y.unwrap_or(NONE);
         let mut p = self.parent[xu];
         while p != NONE {
-            self.size[p as usize] += s;
+            self.span[p as usize].size += s;
             p = self.parent[p as usize];
         }
         Ok(())
@@ -628,8 +639,8 @@ impl OrgSnapshot {
 
     #[inline]
     pub(crate) fn is_ancestor_idx(&self, a: u32, p: u32) -> bool {
-        let (pa, pp) = (self.pre[a as usize], self.pre[p as usize]);
-        pa < pp && pp < pa + self.size[a as usize]
+        let (pa, pp) = (self.span[a as usize].pre, self.span[p as usize].pre);
+        pa < pp && pp < pa + self.span[a as usize].size
     }
 
     /// The managers from `ancestor` down to `person`, both included, when `ancestor` is a strict
@@ -654,9 +665,9 @@ impl OrgSnapshot {
     pub fn direct_reports(&self, id: PersonId) -> impl Iterator<Item = PersonId> + '_ {
         let (range, below) = match self.idx(id) {
             Some(i) => {
-                let start = self.pre[i as usize] as usize;
+                let start = self.span[i as usize].pre as usize;
                 (
-                    start + 1..start + self.size[i as usize] as usize,
+                    start + 1..start + self.span[i as usize].size as usize,
                     self.depth[i as usize] + 1,
                 )
             }
@@ -672,8 +683,8 @@ impl OrgSnapshot {
     pub fn extended_team(&self, id: PersonId) -> impl Iterator<Item = PersonId> + '_ {
         let range = match self.idx(id) {
             Some(i) => {
-                let start = self.pre[i as usize] as usize;
-                start + 1..start + self.size[i as usize] as usize
+                let start = self.span[i as usize].pre as usize;
+                start + 1..start + self.span[i as usize].size as usize
             }
             None => 0..0,
         };

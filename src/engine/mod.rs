@@ -1465,15 +1465,20 @@ impl Engine {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
         let mut progress = Progress::default();
+        let mut tally = views::Tally::default();
+        let late = |k| overdue(&scope.cycle.record, k, scope.now);
         let mut after = None;
         loop {
             let page = self.storage.packets(cycle, after, PAGE).await?;
             for p in &page {
-                progress.count(&p.record, |k| overdue(&scope.cycle.record, k, scope.now));
+                tally.count(&p.record, &late);
             }
             match page.last() {
                 Some(last) if page.len() == PAGE => after = Some(last.record.id()),
-                _ => return Ok(progress),
+                _ => {
+                    tally.add_to(&mut progress);
+                    return Ok(progress);
+                }
             }
         }
     }

@@ -130,15 +130,34 @@ impl Progress {
     /// Counts one packet (withdrawn packets only as withdrawn), with `overdue(kind)` saying
     /// whether that kind's window is past due.
     pub(crate) fn count(&mut self, p: &crate::Packet, overdue: impl Fn(ReviewKind) -> bool) {
+        let mut tally = Tally::default();
+        tally.count(p, &overdue);
+        tally.add_to(self);
+    }
+}
+
+/// Progress counted in fixed arrays (no map lookups per packet), added to a [`Progress`] once.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Tally {
+    packets: usize,
+    withdrawn: usize,
+    by_state: [usize; 8],
+    by_kind: [KindProgress; 5],
+}
+
+impl Tally {
+    pub(crate) fn count(&mut self, p: &crate::Packet, overdue: &impl Fn(ReviewKind) -> bool) {
         if p.is_withdrawn() {
             self.withdrawn += 1;
             return;
         }
         self.packets += 1;
-        *self.by_state.entry(p.state()).or_default() += 1;
+        if let Some(i) = PacketState::ALL.iter().position(|s| *s == p.state()) {
+            self.by_state[i] += 1;
+        }
         for kind in ReviewKind::ALL {
             let t = p.tally(kind);
-            let k = self.by_kind.entry(kind).or_default();
+            let k = &mut self.by_kind[kind.index()];
             k.assigned += usize::from(t.assigned);
             k.submitted += usize::from(t.submitted);
             k.draft += usize::from(t.draft);
@@ -146,6 +165,25 @@ impl Progress {
             if overdue(kind) {
                 k.overdue += usize::from(t.assigned - t.submitted);
             }
+        }
+    }
+
+    pub(crate) fn add_to(&self, progress: &mut Progress) {
+        progress.packets += self.packets;
+        progress.withdrawn += self.withdrawn;
+        for (state, n) in PacketState::ALL.iter().zip(self.by_state) {
+            if n > 0 {
+                *progress.by_state.entry(*state).or_default() += n;
+            }
+        }
+        for kind in ReviewKind::ALL {
+            let t = self.by_kind[kind.index()];
+            let k = progress.by_kind.entry(kind).or_default();
+            k.assigned += t.assigned;
+            k.submitted += t.submitted;
+            k.draft += t.draft;
+            k.not_started += t.not_started;
+            k.overdue += t.overdue;
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::{
 };
 
 /// Rows per multi-row `INSERT` when a commit creates many records (a launch).
-const BATCH: usize = 400;
+const BATCH: usize = 1_000;
 
 /// Storage in SQLite, through sqlx: a file (WAL mode) or `:memory:`.
 ///
