@@ -11,6 +11,46 @@ use crate::{
     PacketId, PersonId, Result, Review, ReviewId,
 };
 
+/// A record as kept in memory: reviews (the most numerous) inline, the rest boxed, so each
+/// stored review costs its own size rather than the size of the largest record kind.
+#[derive(Debug, Clone, PartialEq)]
+enum Stored {
+    Review(Review),
+    Other(Box<Record>),
+}
+
+impl From<Record> for Stored {
+    fn from(record: Record) -> Self {
+        match record {
+            Record::Review(r) => Self::Review(r),
+            other => Self::Other(Box::new(other)),
+        }
+    }
+}
+
+impl Stored {
+    fn to_record(&self) -> Record {
+        match self {
+            Self::Review(r) => Record::Review(r.clone()),
+            Self::Other(r) => (**r).clone(),
+        }
+    }
+
+    fn as_review(&self) -> Option<&Review> {
+        match self {
+            Self::Review(r) => Some(r),
+            Self::Other(_) => None,
+        }
+    }
+
+    fn as_other(&self) -> Option<&Record> {
+        match self {
+            Self::Review(_) => None,
+            Self::Other(r) => Some(r),
+        }
+    }
+}
+
 /// Storage in memory: the embedded default. One mutex; commits are serial.
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
@@ -19,7 +59,7 @@ pub struct MemoryStorage {
 
 #[derive(Debug, Default)]
 struct Inner {
-    records: HashMap<RecordKey, (u64, Record)>,
+    records: HashMap<RecordKey, (u64, Stored)>,
     cycles: BTreeSet<CycleId>,
     packets_by_cycle: BTreeSet<(CycleId, PacketId)>,
     reviews_by_subject: BTreeSet<(CycleId, PersonId, ReviewId)>,
@@ -63,7 +103,11 @@ impl MemoryStorage {
     pub fn dump(&self) -> MemoryDump {
         let inner = self.lock();
         MemoryDump {
-            records: inner.records.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            records: inner
+                .records
+                .iter()
+                .map(|(k, (v, r))| (*k, (*v, r.to_record())))
+                .collect(),
             events: inner.events.clone(),
             outbox: inner.outbox.values().cloned().collect(),
         }
@@ -135,8 +179,16 @@ impl Inner {
     where
         T: Clone,
     {
-        let (version, record) = self.records.get(&key)?;
-        pick(record).map(|r| Versioned {
+        let (version, stored) = self.records.get(&key)?;
+        pick(stored.as_other()?).map(|r| Versioned {
+            version: *version,
+            record: r.clone(),
+        })
+    }
+
+    fn review(&self, id: ReviewId) -> Option<Versioned<Review>> {
+        let (version, stored) = self.records.get(&RecordKey::Review(id))?;
+        stored.as_review().map(|r| Versioned {
             version: *version,
             record: r.clone(),
         })
@@ -174,9 +226,9 @@ impl Storage for MemoryStorage {
             .lock()
             .records
             .get(&key)
-            .map(|(version, record)| Versioned {
+            .map(|(version, stored)| Versioned {
                 version: *version,
-                record: record.clone(),
+                record: stored.to_record(),
             }))
     }
 
@@ -208,11 +260,13 @@ impl Storage for MemoryStorage {
                         Expect::Version(v) => v + 1,
                     };
                     inner.index(&record);
-                    inner.records.insert(record.key(), (version, record));
+                    inner
+                        .records
+                        .insert(record.key(), (version, Stored::from(record)));
                 }
                 Write::Delete { key, .. } => {
                     if let Some((_, old)) = inner.records.remove(&key) {
-                        inner.unindex(&old);
+                        inner.unindex(&old.to_record());
                     }
                 }
                 Write::Check { .. } => {}
@@ -388,11 +442,6 @@ fn reviews_in(
     index
         .range((cycle, person, nil)..)
         .take_while(|(c, p, _)| *c == cycle && *p == person)
-        .filter_map(|(_, _, id)| {
-            inner.typed(RecordKey::Review(*id), |r| match r {
-                Record::Review(r) => Some(r),
-                _ => None,
-            })
-        })
+        .filter_map(|(_, _, id)| inner.review(*id))
         .collect()
 }
