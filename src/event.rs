@@ -81,12 +81,16 @@ pub enum EventKind {
         /// Who.
         person: PersonId,
     },
-    /// A packet was created for a participant.
+    /// A packet was created for a participant, with the reviews assigned with it (one event
+    /// per packet keeps a launch's audit log proportional to its participants).
     PacketCreated {
         /// The packet.
         packet: PacketId,
         /// The participant.
         subject: PersonId,
+        /// The reviews assigned at creation: review, kind, author.
+        #[serde(default)]
+        assigned: Vec<(ReviewId, ReviewKind, PersonId)>,
     },
     /// A packet changed state.
     PacketMoved {

@@ -45,24 +45,15 @@ pub fn packet_for(
         first_state,
     );
     let mut reviews = Vec::new();
-    let mut events = vec![Event::new(
-        at,
-        Some(by),
-        Some(cycle.id()),
-        EventKind::PacketCreated {
-            packet: packet.id(),
-            subject,
-        },
-    )];
     packet.manager = snapshot.manager_of(subject);
     packet.default_additional_manager = snapshot
         .person(subject)
         .and_then(|p| p.additional_manager)
         .filter(|&a| a != subject);
     let mut assign = |packet: &mut Packet, kind: ReviewKind, author: PersonId| -> Result<()> {
-        let (review, event) = packet.assign(&kinds, kind, author, ids, Some(by), at)?;
+        // The assignment is recorded in the packet's one creation event below.
+        let (review, _) = packet.assign(&kinds, kind, author, ids, Some(by), at)?;
         reviews.push(review);
-        events.push(event);
         Ok(())
     };
     if kinds.self_review {
@@ -79,7 +70,20 @@ pub fn packet_for(
             assign(&mut packet, ReviewKind::Upward, report)?;
         }
     }
-    Ok((packet, reviews, events))
+    let event = Event::new(
+        at,
+        Some(by),
+        Some(cycle.id()),
+        EventKind::PacketCreated {
+            packet: packet.id(),
+            subject,
+            assigned: reviews
+                .iter()
+                .map(|r| (r.id(), r.kind(), r.author()))
+                .collect(),
+        },
+    );
+    Ok((packet, reviews, vec![event]))
 }
 
 /// What a launch produces: the packets, their reviews and the events, to be stored together.
@@ -89,7 +93,8 @@ pub struct Launched {
     pub packets: Vec<Packet>,
     /// Every review assigned at launch.
     pub reviews: Vec<Review>,
-    /// The audit events, the cycle's `cycle_launched` last.
+    /// The audit events: one `packet_created` per packet (with its assignments), the
+    /// cycle's `cycle_launched` last.
     pub events: Vec<Event>,
 }
 

@@ -457,3 +457,33 @@ fn edges_are_taken_only_by_their_own_command() {
     packet.approve(&settings, &org, boss, at()).unwrap();
     assert_eq!(packet.state(), PacketState::ReadyToShare);
 }
+
+/// A launch records one `packet_created` event per packet, naming every review it assigned.
+#[test]
+fn launch_records_every_assignment_in_one_event_per_packet() {
+    let (_, l, _, _) = launched();
+    let created: Vec<_> = l
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            appraise::EventKind::PacketCreated {
+                packet, assigned, ..
+            } => Some((*packet, assigned.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created.len(), l.packets.len());
+    let mut recorded: Vec<_> = created.into_iter().flat_map(|(_, a)| a).collect();
+    let mut assigned: Vec<_> = l
+        .reviews
+        .iter()
+        .map(|r| (r.id(), r.kind(), r.author()))
+        .collect();
+    recorded.sort();
+    assigned.sort();
+    assert_eq!(recorded, assigned);
+    assert!(matches!(
+        l.events.last().map(|e| &e.kind),
+        Some(appraise::EventKind::CycleLaunched { .. })
+    ));
+}
