@@ -377,6 +377,10 @@ async fn submit_round_trips(
                 break;
             }
             let subject = p.record.subject();
+            let admin = engine_admin(engine, cycle).await?;
+            if subject == admin {
+                continue; // nobody closes their own packet's nominations
+            }
             let Some(own) = engine
                 .my_reviews(subject, cycle)
                 .await?
