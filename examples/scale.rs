@@ -161,7 +161,7 @@ async fn main() -> Result<(), Failure> {
             .with_snapshot(&w.org);
         let ask = |k: usize| {
             let (actor, p, i) = w.requests[k % w.requests.len()];
-            std::hint::black_box(decide(
+            let _ = std::hint::black_box(decide(
                 &ctx,
                 actor,
                 Action::ReadReview,
