@@ -8,50 +8,25 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use appraise::memory::{MemoryStorage, StaticDirectory};
+use appraise::memory::MemoryStorage;
 use appraise::plugin::Storage;
-use appraise::{AdminGrant, CycleConfig, CycleId, Engine, OrgSnapshot, PersonId, ReviewKind};
+use appraise::{CycleId, Engine, OrgSnapshot, PersonId, ReviewKind};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
+#[path = "support/engine.rs"]
+mod engine;
 #[path = "support/org.rs"]
 mod org;
 #[path = "support/world.rs"]
 mod world;
+
+use engine::ready;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-async fn ready(n: usize, storage: Arc<dyn Storage>) -> (Engine, CycleId, PersonId) {
-    let people = org::people(n, n as u64);
-    let admin = people[0].id;
-    let engine = Engine::builder()
-        .storage(storage)
-        .directory(StaticDirectory::new(people.clone(), vec![]))
-        .build();
-    let since = engine.now() - chrono::Duration::days(1);
-    engine
-        .bootstrap_admin(
-            admin,
-            AdminGrant {
-                since,
-                past_cycles: true,
-            },
-        )
-        .await
-        .expect("admin");
-    let cycle = engine
-        .create_cycle(admin, CycleConfig::new("bench", world::period()))
-        .await
-        .expect("cycle");
-    engine
-        .add_participants(admin, cycle.id(), people.iter().map(|p| p.id))
-        .await
-        .expect("participants");
-    (engine, cycle.id(), admin)
 }
 
 fn snapshot(c: &mut Criterion) {

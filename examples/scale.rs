@@ -12,12 +12,14 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use appraise::access::{Action, Context, Target, decide, explain};
-use appraise::memory::{MemoryStorage, StaticDirectory};
+use appraise::memory::MemoryStorage;
 use appraise::plugin::Storage;
-use appraise::{AdminGrant, CycleConfig, CycleId, Engine, OrgSnapshot, PersonId, ReviewKind};
+use appraise::{CycleId, Engine, OrgSnapshot, PersonId, ReviewKind};
 
 #[path = "../benches/support/cedar.rs"]
 mod cedar;
+#[path = "../benches/support/engine.rs"]
+mod engine;
 #[path = "../benches/support/org.rs"]
 mod org;
 #[path = "../benches/support/world.rs"]
@@ -118,29 +120,7 @@ async fn engine_with(
     n: usize,
     storage: Arc<dyn Storage>,
 ) -> Result<(Engine, CycleId, PersonId), Failure> {
-    let people = org::people(n, n as u64);
-    let admin = people[0].id;
-    let engine = Engine::builder()
-        .storage(storage)
-        .directory(StaticDirectory::new(people.clone(), vec![]))
-        .build();
-    let since = engine.now() - chrono::Duration::days(1);
-    engine
-        .bootstrap_admin(
-            admin,
-            AdminGrant {
-                since,
-                past_cycles: true,
-            },
-        )
-        .await?;
-    let cycle = engine
-        .create_cycle(admin, CycleConfig::new("scale", world::period()))
-        .await?;
-    engine
-        .add_participants(admin, cycle.id(), people.iter().map(|p| p.id))
-        .await?;
-    Ok((engine, cycle.id(), admin))
+    Ok(engine::ready(n, storage).await)
 }
 
 #[tokio::main(flavor = "current_thread")]

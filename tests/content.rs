@@ -252,6 +252,21 @@ impl Scenario {
             .unwrap();
     }
 
+    /// The participant's score breakdown under the cycle's rule.
+    pub fn score(&self) -> appraise::score::ScoreBreakdown {
+        let refs: Vec<&Review> = self.reviews.iter().collect();
+        let cycle = &self.cycle;
+        let settings = cycle.settings();
+        consolidate(
+            &settings.consolidated,
+            &settings.bands,
+            &refs,
+            &|k| cycle.template_for(k),
+            self.packet.goals(),
+            self.packet.calibrated(),
+        )
+    }
+
     pub fn peer_answers(rating: u8, strengths: &str) -> Answers {
         Answers::new()
             .with(q("overall"), Answer::Rating(rating))
@@ -626,16 +641,7 @@ fn score_breakdown_with_formula_bands_and_calibration() {
         ..shared_settings()
     };
     let mut s = Scenario::complete(3, settings);
-    let refs: Vec<&Review> = s.reviews.iter().collect();
-    let cycle = &s.cycle;
-    let b = consolidate(
-        &cycle.settings().consolidated,
-        &cycle.settings().bands,
-        &refs,
-        &|k| cycle.template_for(k),
-        s.packet.goals(),
-        s.packet.calibrated(),
-    );
+    let b = s.score();
     // manager 4 (60%), peers mean of 3,4,5 = 4 (20%), self 3 (20%) → 3.80 "meets".
     assert_eq!(b.consolidated.map(|s| s.hundredths()), Some(380));
     assert_eq!(b.band.as_deref(), Some("meets"));
@@ -650,16 +656,7 @@ fn score_breakdown_with_formula_bands_and_calibration() {
             at(),
         )
         .unwrap();
-    let refs: Vec<&Review> = s.reviews.iter().collect();
-    let cycle = &s.cycle;
-    let b = consolidate(
-        &cycle.settings().consolidated,
-        &cycle.settings().bands,
-        &refs,
-        &|k| cycle.template_for(k),
-        s.packet.goals(),
-        s.packet.calibrated(),
-    );
+    let b = s.score();
     assert_eq!(b.consolidated.map(|s| s.hundredths()), Some(380));
     assert_eq!(b.result.map(|s| s.hundredths()), Some(450));
     assert_eq!(b.band.as_deref(), Some("exceptional"));
@@ -689,16 +686,7 @@ fn missing_inputs_renormalise_the_remaining_weights() {
     s.submit(SelfReview, id("ann"), self_answers);
     let manager_answers = s.manager_answers(5, 5);
     s.submit(Manager, id("bo"), manager_answers);
-    let refs: Vec<&Review> = s.reviews.iter().collect();
-    let cycle = &s.cycle;
-    let b = consolidate(
-        &cycle.settings().consolidated,
-        &cycle.settings().bands,
-        &refs,
-        &|k| cycle.template_for(k),
-        s.packet.goals(),
-        None,
-    );
+    let b = s.score();
     // No peer review: manager 60/80 = 75%, self 25%: 5 × 0.75 + 2 × 0.25 = 4.25.
     assert_eq!(b.consolidated.map(|s| s.hundredths()), Some(425));
     let peer = b
@@ -724,16 +712,7 @@ fn missing_inputs_renormalise_the_remaining_weights() {
         },
         0,
     );
-    let refs: Vec<&Review> = none.reviews.iter().collect();
-    let cycle = &none.cycle;
-    let b = consolidate(
-        &cycle.settings().consolidated,
-        &cycle.settings().bands,
-        &refs,
-        &|k| cycle.template_for(k),
-        none.packet.goals(),
-        None,
-    );
+    let b = none.score();
     assert_eq!((b.raw, b.consolidated, b.band), (None, None, None));
 }
 
@@ -760,16 +739,7 @@ fn goals_and_competency_inputs() {
             ..shared_settings()
         },
     );
-    let refs: Vec<&Review> = s.reviews.iter().collect();
-    let cycle = &s.cycle;
-    let b = consolidate(
-        &cycle.settings().consolidated,
-        &cycle.settings().bands,
-        &refs,
-        &|k| cycle.template_for(k),
-        s.packet.goals(),
-        None,
-    );
+    let b = s.score();
     // Goals: ratings 4 (weight 2) and 5 (weight 4) → 28/6 = 4.6667.
     let goals = b.inputs[0].value.unwrap();
     assert!((goals - 28.0 / 6.0).abs() < 1e-9, "{goals}");
@@ -903,16 +873,7 @@ fn a_section_input_averages_its_rating_questions() {
             ..shared_settings()
         },
     );
-    let refs: Vec<&Review> = s.reviews.iter().collect();
-    let cycle = &s.cycle;
-    let b = consolidate(
-        &cycle.settings().consolidated,
-        &cycle.settings().bands,
-        &refs,
-        &|k| cycle.template_for(k),
-        s.packet.goals(),
-        None,
-    );
+    let b = s.score();
     assert_eq!(b.inputs[0].responses, 5);
     assert_eq!(b.consolidated.map(|s| s.hundredths()), Some(380));
 }
