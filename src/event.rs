@@ -234,21 +234,12 @@ pub enum EventKind {
         packet: PacketId,
         /// The participant.
         subject: PersonId,
+        /// The manager's original (consolidated) rating at the time, if any.
+        original: Option<crate::score::Score>,
         /// The calibrated rating before, if any.
         from: Option<crate::score::Score>,
         /// The new calibrated rating.
         to: crate::score::Score,
-    },
-    /// Calibration changed a rating: the consolidated rating it started from (the audit trail's
-    /// "original"); the following `calibrated_rating_changed` event has the previous and new
-    /// calibrated values.
-    CalibrationChange {
-        /// The packet.
-        packet: PacketId,
-        /// The participant.
-        subject: PersonId,
-        /// The consolidated rating at the time, if any.
-        consolidated: Option<crate::score::Score>,
     },
     /// The final meeting was recorded.
     MeetingRecorded {

@@ -435,7 +435,8 @@ impl Packet {
         self.calibrated
     }
 
-    /// Sets the calibrated rating (audited with the previous and new value). Who may is
+    /// Sets the calibrated rating; the one audit event keeps `original` (the manager's
+    /// consolidated rating), the previous and the new value, who and when. Who may is
     /// R-WRITE-11's business; the packet must have its manager review submitted.
     ///
     /// # Errors
@@ -445,6 +446,7 @@ impl Packet {
     pub fn set_calibrated(
         &mut self,
         rating: crate::score::Score,
+        original: Option<crate::score::Score>,
         scale: &crate::RatingScale,
         by: PersonId,
         at: DateTime<Utc>,
@@ -474,6 +476,7 @@ impl Packet {
             EventKind::CalibratedRatingChanged {
                 packet: self.id,
                 subject: self.subject,
+                original,
                 from,
                 to: rating,
             },

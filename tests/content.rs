@@ -651,6 +651,7 @@ fn score_breakdown_with_formula_bands_and_calibration() {
     s.packet
         .set_calibrated(
             appraise::score::Score::from_hundredths(450),
+            b.consolidated,
             &scale,
             id("dana"),
             at(),
@@ -667,6 +668,7 @@ fn score_breakdown_with_formula_bands_and_calibration() {
         s.packet
             .set_calibrated(
                 appraise::score::Score::from_hundredths(520),
+                None,
                 &scale,
                 id("dana"),
                 at()

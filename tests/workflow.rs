@@ -518,33 +518,28 @@ async fn calibration_sessions_ratings_distribution_and_nine_box() {
         .unwrap();
     // The audit log keeps the original, previous and new values, who and when.
     let log = e.audit_log(id("kim"), w.cycle, None, 10_000).await.unwrap();
+    // One event per change: the original (consolidated) rating, previous and new, who.
     let changes: Vec<_> = log
         .iter()
         .filter_map(|s| match &s.event.kind {
-            EventKind::CalibratedRatingChanged { from, to, .. } => Some((*from, *to, s.event.by)),
+            EventKind::CalibratedRatingChanged {
+                original, from, to, ..
+            } => Some((*original, *from, *to, s.event.by)),
             _ => None,
         })
         .collect();
+    // Without a consolidated-rating question the manager's choice gives no original.
     assert_eq!(
         changes,
         vec![
-            (None, Score::from_points(5), Some(id("hal"))),
+            (None, None, Score::from_points(5), Some(id("hal"))),
             (
+                None,
                 Some(Score::from_points(5)),
                 Score::from_hundredths(450),
                 Some(id("hal"))
-            )
+            ),
         ]
-    );
-    assert!(
-        log.iter().any(|s| matches!(
-            s.event.kind,
-            EventKind::CalibrationChange {
-                consolidated: None,
-                ..
-            }
-        )),
-        "manager's choice without a consolidated question: none"
     );
     // The report: ann at 5 (rounded from 4.50), cy and eve unrated (no consolidated question).
     let report = e.calibration_report(id("hal"), session.id()).await.unwrap();
@@ -728,6 +723,24 @@ async fn corrections_reopen_remove_feedback_manager_change_and_leavers() {
     let eve = w.review("eve", "ann", ReviewKind::Peer).await;
     refused!(w, e.remove_feedback(id("fay"), eve.id), Error::Denied(_));
     e.remove_feedback(id("bo"), eve.id).await.unwrap();
+    // Both corrections are audited, with who did them.
+    let log = e
+        .audit_log(id("kim"), w.cycle, None, 100_000)
+        .await
+        .unwrap();
+    let by = |pred: &dyn Fn(&EventKind) -> bool| {
+        log.iter()
+            .find(|s| pred(&s.event.kind))
+            .and_then(|s| s.event.by)
+    };
+    assert_eq!(
+        by(&|k| matches!(k, EventKind::ReviewReopened { review } if *review == own.id)),
+        Some(id("lee"))
+    );
+    assert_eq!(
+        by(&|k| matches!(k, EventKind::FeedbackRemoved { review } if *review == eve.id)),
+        Some(id("bo"))
+    );
     // Manager change: bo's unsubmitted review is cancelled, dana gets a new one; the snapshot
     // follows (dana is now ann's manager) and it is all audited.
     refused!(

@@ -26,7 +26,7 @@ use std::str::FromStr;
 
 use appraise::{
     CalibrationSession, Cycle, Grants, OrgSnapshot, Packet, PacketState, Permission, PersonId,
-    Review, ReviewKind, ReviewState, StepApprover, resolve_step,
+    Review, ReviewState, StepApprover, resolve_step,
 };
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
@@ -220,6 +220,18 @@ impl CedarWorld {
         );
         let packets: HashMap<_, &Packet> = src.packets.iter().map(|p| (p.id(), p)).collect();
         let settings = cycle.settings();
+        // Everyone a grant may name, and those holding custom roles: computed once per world;
+        // the relations they give are computed once per subject.
+        let mut named: Vec<PersonId> = org.people().iter().map(|p| p.id).collect();
+        named.extend(admins.iter().copied());
+        named.sort();
+        named.dedup();
+        let role_candidates: Vec<PersonId> = named
+            .iter()
+            .copied()
+            .filter(|p| !src.grants.roles_of(*p).is_empty())
+            .collect();
+        let mut per_subject: HashMap<PersonId, (Vec<PersonId>, Vec<PersonId>)> = HashMap::new();
         for r in src.reviews {
             let packet = packets[&r.packet()];
             let s = packet.subject();
@@ -229,23 +241,31 @@ impl CedarWorld {
             managers.extend(packet.former_managers());
             managers.extend(packet.default_additional_manager());
             managers.extend(packet.additional_managers());
+            let (grant_viewers, role_viewers) = per_subject
+                .entry(s)
+                .or_insert_with(|| {
+                    // Global and past-review viewers: whoever the grants name for this subject.
+                    let viewers = named
+                        .iter()
+                        .copied()
+                        .filter(|c| {
+                            src.grants.is_global_viewer(*c, s)
+                                || src.grants.sees_past_reviews(*c, s)
+                        })
+                        .collect();
+                    let roles = role_holders(src, &role_candidates, s, Permission::ViewAllReviews);
+                    (viewers, roles)
+                })
+                .clone();
             let mut viewers: Vec<PersonId> = packet.viewers().to_vec();
-            let role_viewers: Vec<PersonId> = role_holders(src, s, Permission::ViewAllReviews);
-            let mut candidates: HashSet<PersonId> = org.people().iter().map(|p| p.id).collect();
-            candidates.extend(admins.iter().copied());
-            // Global and past-review viewers: whoever the grants name for this subject.
-            for c in candidates.iter().copied() {
-                if src.grants.is_global_viewer(c, s) || src.grants.sees_past_reviews(c, s) {
-                    viewers.push(c);
-                }
-            }
+            viewers.extend(grant_viewers);
             let contributors: Vec<PersonId> = src
                 .calibrations
                 .iter()
                 .filter(|c| c.cycle() == cycle.id() && c.is_open() && c.participants().contains(&s))
                 .flat_map(|c| c.contributors().iter().copied())
                 .collect();
-            let approvers = approvers(src, packet, &admins);
+            let approvers = approvers(src, packet, &admins, &role_candidates);
             for p in managers
                 .iter()
                 .chain(&viewers)
@@ -343,13 +363,15 @@ impl CedarWorld {
 
 /// People holding a custom role with `permission` whose cycle and people scopes reach the
 /// cycle and `subject`.
-fn role_holders(src: &Source<'_>, subject: PersonId, permission: Permission) -> Vec<PersonId> {
-    let mut holders: Vec<PersonId> = src.org.people().iter().map(|p| p.id).collect();
-    holders.extend(src.grants.admins().map(|(p, _)| p));
-    holders.sort();
-    holders.dedup();
-    holders
-        .into_iter()
+fn role_holders(
+    src: &Source<'_>,
+    candidates: &[PersonId],
+    subject: PersonId,
+    permission: Permission,
+) -> Vec<PersonId> {
+    candidates
+        .iter()
+        .copied()
         .filter(|p| {
             src.grants.roles_of(*p).iter().any(|g| {
                 src.grants
@@ -363,7 +385,12 @@ fn role_holders(src: &Source<'_>, subject: PersonId, permission: Permission) -> 
 }
 
 /// Approvers of the current (while pending) and every passed step of the packet's chain.
-fn approvers(src: &Source<'_>, packet: &Packet, admins: &[PersonId]) -> Vec<PersonId> {
+fn approvers(
+    src: &Source<'_>,
+    packet: &Packet,
+    admins: &[PersonId],
+    role_candidates: &[PersonId],
+) -> Vec<PersonId> {
     let settings = src.cycle.settings();
     if !settings.approval_required {
         return Vec::new();
@@ -380,6 +407,7 @@ fn approvers(src: &Source<'_>, packet: &Packet, admins: &[PersonId]) -> Vec<Pers
                 out.extend(admins.iter().copied());
                 out.extend(role_holders(
                     src,
+                    role_candidates,
                     packet.subject(),
                     Permission::ApproveResults,
                 ));
@@ -388,9 +416,4 @@ fn approvers(src: &Source<'_>, packet: &Packet, admins: &[PersonId]) -> Vec<Pers
         }
     }
     out
-}
-
-/// Kind names as the policies spell them.
-pub fn kind_name(kind: ReviewKind) -> &'static str {
-    kind.name()
 }

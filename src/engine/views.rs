@@ -126,16 +126,6 @@ impl fmt::Display for Progress {
     }
 }
 
-impl Progress {
-    /// Counts one packet (withdrawn packets only as withdrawn), with `overdue(kind)` saying
-    /// whether that kind's window is past due.
-    pub(crate) fn count(&mut self, p: &crate::Packet, overdue: impl Fn(ReviewKind) -> bool) {
-        let mut tally = Tally::default();
-        tally.count(p, &overdue);
-        tally.add_to(self);
-    }
-}
-
 /// Progress counted in fixed arrays (no map lookups per packet), added to a [`Progress`] once.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Tally {

@@ -5,7 +5,7 @@
 use chrono::Duration;
 
 use super::tx::Tx;
-use super::views::{Progress, TeamProgress, TickReport};
+use super::views::{Tally, TeamProgress, TickReport};
 use super::{Engine, PAGE, Scope, authorize, breakdown, overdue};
 use crate::access::{Action, Target, decide};
 use crate::calibration::{
@@ -836,22 +836,13 @@ impl Engine {
         let mut p = packet.record.clone();
         let event = p.set_calibrated(
             rating,
+            original,
             &scope.cycle.record.settings().rating_scale,
             actor,
             scope.now,
         )?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
-        tx.event(Event::new(
-            scope.now,
-            Some(actor),
-            Some(p.cycle()),
-            EventKind::CalibrationChange {
-                packet: p.id(),
-                subject: p.subject(),
-                consolidated: original,
-            },
-        ));
         tx.event(event);
         tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
@@ -939,10 +930,8 @@ impl Engine {
             authorize(&ctx, actor, Action::ViewProgress, Target::Cycle)?;
         }
         let snapshot = scope.snapshot()?;
-        let mut team = TeamProgress {
-            direct: Progress::default(),
-            extended: Progress::default(),
-        };
+        let (mut direct, mut extended) = (Tally::default(), Tally::default());
+        let late = |k| overdue(&scope.cycle.record, k, scope.now);
         let mut after = None;
         loop {
             let page = self.storage.packets(cycle, after, PAGE).await?;
@@ -955,15 +944,19 @@ impl Engine {
                 if !decide(&ctx, actor, Action::ViewProgress, Target::Packet(p)).is_allowed() {
                     continue;
                 }
-                let late = |k| overdue(&scope.cycle.record, k, scope.now);
-                team.extended.count(p, late);
+                extended.count(p, &late);
                 if snapshot.manager_of(subject) == Some(manager) {
-                    team.direct.count(p, late);
+                    direct.count(p, &late);
                 }
             }
             match page.last() {
                 Some(last) if page.len() == PAGE => after = Some(last.record.id()),
-                _ => return Ok(team),
+                _ => {
+                    let mut team = TeamProgress::default();
+                    direct.add_to(&mut team.direct);
+                    extended.add_to(&mut team.extended);
+                    return Ok(team);
+                }
             }
         }
     }
