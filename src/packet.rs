@@ -629,7 +629,7 @@ impl Packet {
             removed: false,
             updated_at: at,
             answers: crate::review::Answers::default(),
-            reminders: std::collections::BTreeSet::new(),
+            reminders: crate::review::Reminders::default(),
         };
         let event = self.event(
             by,

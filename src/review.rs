@@ -262,7 +262,60 @@ pub struct Review {
     pub(crate) answers: Answers,
     /// Reminders already sent for this review (each kind once).
     #[serde(default)]
-    pub(crate) reminders: std::collections::BTreeSet<ReminderKind>,
+    pub(crate) reminders: Reminders,
+}
+
+/// The reminders sent for a review: a set of [`ReminderKind`] in one byte (reviews are the most
+/// numerous record). Serialised as a list of kinds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Reminders(u8);
+
+impl Reminders {
+    const fn bit(kind: ReminderKind) -> u8 {
+        match kind {
+            ReminderKind::BeforeDue => 1,
+            ReminderKind::Overdue => 2,
+        }
+    }
+
+    pub(crate) const fn contains(self, kind: ReminderKind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+
+    /// Adds `kind`; false when it was already there.
+    pub(crate) const fn insert(&mut self, kind: ReminderKind) -> bool {
+        let had = self.contains(kind);
+        self.0 |= Self::bit(kind);
+        !had
+    }
+
+    fn iter(self) -> impl Iterator<Item = ReminderKind> {
+        ReminderKind::ALL
+            .into_iter()
+            .filter(move |k| self.contains(*k))
+    }
+}
+
+impl Serialize for Reminders {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Reminders {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let kinds = Vec::<ReminderKind>::deserialize(deserializer)?;
+        let mut set = Self::default();
+        for kind in kinds {
+            set.insert(kind);
+        }
+        Ok(set)
+    }
 }
 
 /// A reminder to a review's author.
@@ -273,6 +326,11 @@ pub enum ReminderKind {
     BeforeDue,
     /// The review is overdue.
     Overdue,
+}
+
+impl ReminderKind {
+    /// Every kind, in order.
+    pub const ALL: [Self; 2] = [Self::BeforeDue, Self::Overdue];
 }
 
 impl Review {
@@ -327,7 +385,7 @@ impl Review {
     /// Whether this reminder was already sent.
     #[must_use]
     pub fn reminded(&self, kind: ReminderKind) -> bool {
-        self.reminders.contains(&kind)
+        self.reminders.contains(kind)
     }
 
     /// Marks a time-driven reminder sent: each kind at most once per review. The mark is stored
@@ -574,5 +632,32 @@ impl Review {
         self.updated_at = at;
         packet.tally[self.kind.index()].removed += 1;
         Ok(self.event(by, at, EventKind::FeedbackRemoved { review: self.id }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ReminderKind, Reminders};
+
+    #[test]
+    fn reminders_are_a_set_serialised_as_a_list() {
+        let mut set = Reminders::default();
+        assert!(!set.contains(ReminderKind::Overdue));
+        assert!(set.insert(ReminderKind::Overdue));
+        assert!(
+            !set.insert(ReminderKind::Overdue),
+            "inserting twice reports it"
+        );
+        assert!(set.contains(ReminderKind::Overdue));
+        assert!(!set.contains(ReminderKind::BeforeDue));
+        let json = serde_json::to_string(&set).unwrap_or_default();
+        assert_eq!(json, r#"["overdue"]"#);
+        let back: Reminders =
+            serde_json::from_str(r#"["before_due","overdue","overdue"]"#).unwrap_or_default();
+        assert!(back.contains(ReminderKind::BeforeDue) && back.contains(ReminderKind::Overdue));
+        assert_eq!(
+            serde_json::to_string(&back).unwrap_or_default(),
+            r#"["before_due","overdue"]"#
+        );
     }
 }

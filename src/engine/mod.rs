@@ -432,7 +432,7 @@ impl Engine {
         let (cycle, event) = Cycle::create(CycleId::random(), config, actor, now)?;
         let mut tx = Tx::new();
         tx.read(RecordKey::Grants, grants_expect);
-        tx.put(Record::Cycle(cycle.clone()), Expect::Absent);
+        tx.put(Record::from(cycle.clone()), Expect::Absent);
         tx.event(event);
         self.finish(tx).await?;
         Ok(cycle)
@@ -581,7 +581,7 @@ impl Engine {
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.put(
-            Record::Cycle(changed.clone()),
+            Record::from(changed.clone()),
             Expect::Version(scope.cycle.version),
         );
         tx.event(event);
@@ -626,12 +626,18 @@ impl Engine {
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.put(
-            Record::Cycle(launched_cycle),
+            Record::from(launched_cycle),
             Expect::Version(scope.cycle.version),
         );
-        tx.put(Record::Snapshot { cycle, snapshot }, Expect::Absent);
+        tx.put(
+            Record::Snapshot {
+                cycle,
+                snapshot: Box::new(snapshot),
+            },
+            Expect::Absent,
+        );
         for p in launched.packets {
-            tx.put(Record::Packet(p), Expect::Absent);
+            tx.put(Record::from(p), Expect::Absent);
         }
         for r in launched.reviews {
             tx.put(Record::Review(r), Expect::Absent);
@@ -658,7 +664,7 @@ impl Engine {
         )?;
         let event = change(&mut grants, actor, now)?;
         let mut tx = Tx::new();
-        tx.put(Record::Grants(grants), expect);
+        tx.put(Record::from(grants), expect);
         tx.event(event);
         self.finish(tx).await
     }
@@ -697,7 +703,7 @@ impl Engine {
         }
         let event = grants.grant_admin(person, grant, person, self.clock.now());
         let mut tx = Tx::new();
-        tx.put(Record::Grants(grants), expect);
+        tx.put(Record::from(grants), expect);
         tx.event(event);
         self.finish(tx).await
     }
@@ -892,7 +898,7 @@ impl Engine {
             tx.event(nomination.decide(NominationState::Approved, None, actor, scope.now)?);
             let mut p = packet.record.clone();
             self.assign_peer(&scope, &mut tx, &mut p, nominee, actor)?;
-            tx.put(Record::Packet(p), Expect::Version(packet.version));
+            tx.put(Record::from(p), Expect::Version(packet.version));
         }
         tx.put(Record::Nomination(nomination.clone()), Expect::Absent);
         self.finish(tx).await?;
@@ -963,7 +969,7 @@ impl Engine {
         if approve {
             let mut p = packet.record.clone();
             self.assign_peer(&scope, &mut tx, &mut p, n.nominee(), actor)?;
-            tx.put(Record::Packet(p), Expect::Version(packet.version));
+            tx.put(Record::from(p), Expect::Version(packet.version));
         } else {
             tx.read(
                 RecordKey::Packet(packet.record.id()),
@@ -1022,7 +1028,7 @@ impl Engine {
                 tx.event(r.record.cancel(&mut p, actor, scope.now)?);
                 tx.put(Record::Review(r.record), Expect::Version(r.version));
             }
-            tx.put(Record::Packet(p), Expect::Version(packet.version));
+            tx.put(Record::from(p), Expect::Version(packet.version));
         }
         tx.put(
             Record::Nomination(n.clone()),
@@ -1059,7 +1065,7 @@ impl Engine {
         let event = p.close_nominations(actor, scope.now)?;
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
-        tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         tx.event(event);
         self.finish(tx).await?;
         Ok(p)
@@ -1102,7 +1108,7 @@ impl Engine {
         if p == packet.record {
             tx.read(RecordKey::Packet(p.id()), Expect::Version(packet.version));
         } else {
-            tx.put(Record::Packet(p), Expect::Version(packet.version));
+            tx.put(Record::from(p), Expect::Version(packet.version));
         }
         tx.put(Record::Review(r.clone()), Expect::Version(review.version));
         tx.event(event);
@@ -1165,7 +1171,7 @@ impl Engine {
             tx.event(moved);
         }
         tx.put(Record::Review(r.clone()), Expect::Version(review.version));
-        tx.put(Record::Packet(p), Expect::Version(packet.version));
+        tx.put(Record::from(p), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(r)
     }
@@ -1271,7 +1277,7 @@ impl Engine {
         scope.relied_on(&mut tx);
         tx.events(events);
         tx.put(Record::Review(r), Expect::Version(manager_review.version));
-        tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(p)
     }
@@ -1340,7 +1346,7 @@ impl Engine {
         scope.relied_on(&mut tx);
         let events = change(self, &scope, &mut tx, &mut p)?;
         tx.events(events);
-        tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(p)
     }

@@ -84,8 +84,8 @@ impl Engine {
         for r in reviews {
             tx.put(Record::Review(r), Expect::Absent);
         }
-        tx.put(Record::Packet(packet.clone()), Expect::Absent);
-        tx.put(Record::Cycle(c), Expect::Version(scope.cycle.version));
+        tx.put(Record::from(packet.clone()), Expect::Absent);
+        tx.put(Record::from(c), Expect::Version(scope.cycle.version));
         self.finish(tx).await?;
         Ok(packet)
     }
@@ -111,7 +111,7 @@ impl Engine {
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.event(event);
-        tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(p)
     }
@@ -186,7 +186,7 @@ impl Engine {
             tx.put(Record::Review(r.record), Expect::Version(r.version));
         }
         for (p, version) in changed {
-            tx.put(Record::Packet(p), Expect::Version(version));
+            tx.put(Record::from(p), Expect::Version(version));
         }
         self.finish(tx).await
     }
@@ -260,11 +260,11 @@ impl Engine {
         if let Some(r) = new_review {
             tx.put(Record::Review(r), Expect::Absent);
         }
-        tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         tx.put(
             Record::Snapshot {
                 cycle: p.cycle(),
-                snapshot: moved,
+                snapshot: Box::new(moved),
             },
             Expect::Version(snapshot.version),
         );
@@ -365,7 +365,7 @@ impl Engine {
         }
         tx.event(event);
         tx.put(Record::Review(review.clone()), Expect::Absent);
-        tx.put(Record::Packet(p), Expect::Version(packet.version));
+        tx.put(Record::from(p), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(review)
     }
@@ -435,7 +435,7 @@ impl Engine {
         scope.relied_on(&mut tx);
         tx.events(events);
         tx.put(Record::Review(r.clone()), Expect::Version(review.version));
-        tx.put(Record::Packet(p), Expect::Version(packet.version));
+        tx.put(Record::from(p), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(r)
     }
@@ -654,7 +654,7 @@ impl Engine {
             return Ok((0, 0));
         }
         if p != packet.record {
-            tx.put(Record::Packet(p), Expect::Version(packet.version));
+            tx.put(Record::from(p), Expect::Version(packet.version));
         } else {
             tx.read(RecordKey::Packet(p.id()), Expect::Version(packet.version));
         }
@@ -796,7 +796,7 @@ impl Engine {
             let moved = p.close_calibration(&settings, scope.snapshot()?, actor, scope.now)?;
             self.notify_approvers(&scope, &mut tx, &p, &moved)?;
             tx.event(moved);
-            tx.put(Record::Packet(p), Expect::Version(packet.version));
+            tx.put(Record::from(p), Expect::Version(packet.version));
         }
         tx.put(
             Record::Calibration(s.clone()),
@@ -844,7 +844,7 @@ impl Engine {
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.event(event);
-        tx.put(Record::Packet(p.clone()), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(p)
     }

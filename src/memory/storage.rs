@@ -308,7 +308,7 @@ impl Storage for MemoryStorage {
             .take(limit)
             .filter_map(|id| {
                 inner.typed(RecordKey::Cycle(*id), |r| match r {
-                    Record::Cycle(c) => Some(c),
+                    Record::Cycle(c) => Some(&**c),
                     _ => None,
                 })
             })
@@ -333,7 +333,7 @@ impl Storage for MemoryStorage {
             .take(limit)
             .filter_map(|(_, id)| {
                 inner.typed(RecordKey::Packet(*id), |r| match r {
-                    Record::Packet(p) => Some(p),
+                    Record::Packet(p) => Some(&**p),
                     _ => None,
                 })
             })

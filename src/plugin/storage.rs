@@ -92,22 +92,18 @@ impl fmt::Display for RecordKey {
 /// A stored record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "record")]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "records are built once per command and moved into a commit, never in hot loops"
-)]
 pub enum Record {
     /// A cycle.
-    Cycle(Cycle),
+    Cycle(Box<Cycle>),
     /// A cycle's org snapshot.
     Snapshot {
         /// The cycle.
         cycle: CycleId,
         /// The snapshot.
-        snapshot: OrgSnapshot,
+        snapshot: Box<OrgSnapshot>,
     },
     /// A packet.
-    Packet(Packet),
+    Packet(Box<Packet>),
     /// A review.
     Review(Review),
     /// A nomination.
@@ -117,8 +113,28 @@ pub enum Record {
     /// A question template.
     Template(Template),
     /// The grants.
-    Grants(Grants),
+    Grants(Box<Grants>),
 }
+
+macro_rules! record_from {
+    ($($variant:ident($ty:ty)),* $(,)?) => {$(
+        impl From<$ty> for Record {
+            fn from(value: $ty) -> Self {
+                Self::$variant(value.into())
+            }
+        }
+    )*};
+}
+
+record_from!(
+    Cycle(Cycle),
+    Packet(Packet),
+    Review(Review),
+    Nomination(Nomination),
+    Calibration(CalibrationSession),
+    Template(Template),
+    Grants(Grants),
+);
 
 impl Record {
     /// The record's key.
@@ -159,10 +175,6 @@ pub enum Expect {
 /// One part of a [`Commit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "writes are built once per command and consumed by the commit"
-)]
 pub enum Write {
     /// Store the record (create with `Absent`, update with `Version`).
     Put {
@@ -408,7 +420,7 @@ pub trait StorageExt: Storage {
     async fn cycle(&self, id: CycleId) -> Result<Versioned<Cycle>> {
         let key = RecordKey::Cycle(id);
         unpack(key, self.get(key).await?, |r| match r {
-            Record::Cycle(c) => Some(c),
+            Record::Cycle(c) => Some(*c),
             _ => None,
         })
     }
@@ -417,7 +429,7 @@ pub trait StorageExt: Storage {
     async fn packet(&self, id: PacketId) -> Result<Versioned<Packet>> {
         let key = RecordKey::Packet(id);
         unpack(key, self.get(key).await?, |r| match r {
-            Record::Packet(p) => Some(p),
+            Record::Packet(p) => Some(*p),
             _ => None,
         })
     }
@@ -453,7 +465,7 @@ pub trait StorageExt: Storage {
     async fn snapshot(&self, cycle: CycleId) -> Result<Versioned<OrgSnapshot>> {
         let key = RecordKey::Snapshot(cycle);
         unpack(key, self.get(key).await?, |r| match r {
-            Record::Snapshot { snapshot, .. } => Some(snapshot),
+            Record::Snapshot { snapshot, .. } => Some(*snapshot),
             _ => None,
         })
     }
@@ -465,7 +477,7 @@ pub trait StorageExt: Storage {
             Some(Versioned {
                 version,
                 record: Record::Grants(grants),
-            }) => Ok((Expect::Version(version), grants)),
+            }) => Ok((Expect::Version(version), *grants)),
             Some(_) => Err(Error::Backend {
                 source: "the grants key holds another kind of record".into(),
             }),

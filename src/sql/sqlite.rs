@@ -145,7 +145,7 @@ fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
         RecordKey::Cycle(_) => Record::Cycle(from_json(body)?),
         RecordKey::Snapshot(cycle) => Record::Snapshot {
             cycle: *cycle,
-            snapshot: from_json::<OrgSnapshot>(body)?,
+            snapshot: from_json::<Box<OrgSnapshot>>(body)?,
         },
         RecordKey::Packet(_) => Record::Packet(from_json(body)?),
         RecordKey::Review(_) => Record::Review(from_json(body)?),

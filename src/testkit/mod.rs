@@ -157,16 +157,16 @@ fn fixture() -> Fixture {
 
 fn records(f: &Fixture) -> Vec<Record> {
     let mut out = vec![
-        Record::Cycle(f.cycle.clone()),
+        Record::from(f.cycle.clone()),
         Record::Snapshot {
             cycle: f.cycle.id(),
-            snapshot: f.snapshot.clone(),
+            snapshot: Box::new(f.snapshot.clone()),
         },
         Record::Nomination(f.nomination.clone()),
         Record::Calibration(f.calibration.clone()),
         Record::Template(f.template.clone()),
     ];
-    out.extend(f.packets.iter().cloned().map(Record::Packet));
+    out.extend(f.packets.iter().cloned().map(Record::from));
     out.extend(f.reviews.iter().cloned().map(Record::Review));
     out
 }
@@ -234,7 +234,7 @@ pub async fn round_trips(storage: &dyn Storage) {
         at(),
     );
     storage
-        .commit(put(Record::Grants(grants.clone()), expect))
+        .commit(put(Record::from(grants.clone()), expect))
         .await
         .unwrap_or_else(|e| panic!("storing grants: {e}"));
     let (_, back) = storage
@@ -285,30 +285,30 @@ pub async fn version_conflicts(storage: &dyn Storage) {
     let cycle = cycle_named("conflicts");
     let key = RecordKey::Cycle(cycle.id());
     storage
-        .commit(put(Record::Cycle(cycle.clone()), Expect::Absent))
+        .commit(put(Record::from(cycle.clone()), Expect::Absent))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_conflict(
         storage
-            .commit(put(Record::Cycle(cycle.clone()), Expect::Absent))
+            .commit(put(Record::from(cycle.clone()), Expect::Absent))
             .await,
         key,
         "create over an existing record",
     );
     storage
-        .commit(put(Record::Cycle(cycle.clone()), Expect::Version(1)))
+        .commit(put(Record::from(cycle.clone()), Expect::Version(1)))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_conflict(
         storage
-            .commit(put(Record::Cycle(cycle.clone()), Expect::Version(1)))
+            .commit(put(Record::from(cycle.clone()), Expect::Version(1)))
             .await,
         key,
         "update at a stale version",
     );
     assert_conflict(
         storage
-            .commit(put(Record::Cycle(cycle.clone()), Expect::Version(9)))
+            .commit(put(Record::from(cycle.clone()), Expect::Version(9)))
             .await,
         key,
         "update at a future version",
@@ -316,7 +316,7 @@ pub async fn version_conflicts(storage: &dyn Storage) {
     let missing = cycle_named("missing");
     assert_conflict(
         storage
-            .commit(put(Record::Cycle(missing.clone()), Expect::Version(1)))
+            .commit(put(Record::from(missing.clone()), Expect::Version(1)))
             .await,
         RecordKey::Cycle(missing.id()),
         "update of a missing record",
@@ -361,7 +361,7 @@ pub async fn atomicity(storage: &dyn Storage) {
     let existing = cycle_named("atomic-existing");
     let key = RecordKey::Cycle(existing.id());
     storage
-        .commit(put(Record::Cycle(existing.clone()), Expect::Absent))
+        .commit(put(Record::from(existing.clone()), Expect::Absent))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let fresh = cycle_named("atomic-fresh");
@@ -369,11 +369,11 @@ pub async fn atomicity(storage: &dyn Storage) {
     let commit = Commit {
         writes: vec![
             Write::Put {
-                record: Record::Cycle(fresh.clone()),
+                record: Record::from(fresh.clone()),
                 expect: Expect::Absent,
             },
             Write::Put {
-                record: Record::Cycle(existing.clone()),
+                record: Record::from(existing.clone()),
                 expect: Expect::Version(7),
             },
         ],
@@ -416,7 +416,7 @@ pub async fn atomicity(storage: &dyn Storage) {
     let twice = Commit {
         writes: vec![
             Write::Put {
-                record: Record::Cycle(fresh.clone()),
+                record: Record::from(fresh.clone()),
                 expect: Expect::Absent,
             },
             Write::Check {
@@ -679,7 +679,7 @@ pub async fn concurrency(storage: Arc<dyn Storage>) {
     let cycles: Vec<Cycle> = (0..RECORDS).map(|_| cycle_named("0")).collect();
     for c in &cycles {
         storage
-            .commit(put(Record::Cycle(c.clone()), Expect::Absent))
+            .commit(put(Record::from(c.clone()), Expect::Absent))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
@@ -706,7 +706,7 @@ pub async fn concurrency(storage: Arc<dyn Storage>) {
                 let marker = format!("task {task} attempt {attempt}");
                 let commit = Commit {
                     writes: vec![Write::Put {
-                        record: Record::Cycle(next),
+                        record: Record::from(next),
                         expect: Expect::Version(current.version),
                     }],
                     events: vec![event(id, &marker)],
