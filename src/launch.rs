@@ -26,6 +26,36 @@ pub fn packet_for(
     by: PersonId,
     at: DateTime<Utc>,
 ) -> Result<(Packet, Vec<Review>, Vec<Event>)> {
+    let (mut reviews, mut events) = (Vec::new(), Vec::new());
+    let packet = packet_into(
+        cycle,
+        snapshot,
+        subject,
+        ids,
+        by,
+        at,
+        &mut reviews,
+        &mut events,
+    )?;
+    Ok((packet, reviews, events))
+}
+
+/// [`packet_for`], appending the reviews and the event to the caller's lists: a launch makes
+/// one list of each for everyone. On error, nothing was appended.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "packet_for's arguments and the two lists it fills"
+)]
+fn packet_into(
+    cycle: &Cycle,
+    snapshot: &OrgSnapshot,
+    subject: PersonId,
+    ids: &mut dyn IdSource,
+    by: PersonId,
+    at: DateTime<Utc>,
+    reviews: &mut Vec<Review>,
+    events: &mut Vec<Event>,
+) -> Result<Packet> {
     if !snapshot.contains(subject) {
         return Err(Error::invalid(
             "participants",
@@ -44,7 +74,7 @@ pub fn packet_for(
         subject,
         first_state,
     );
-    let mut reviews = Vec::new();
+    let first = reviews.len();
     packet.manager = snapshot.manager_of(subject);
     packet.default_additional_manager = snapshot
         .person(subject)
@@ -56,34 +86,42 @@ pub fn packet_for(
         reviews.push(review);
         Ok(())
     };
-    if kinds.self_review {
-        assign(&mut packet, ReviewKind::SelfReview, subject)?;
-    }
-    if let (true, Some(m)) = (kinds.manager, packet.manager) {
-        assign(&mut packet, ReviewKind::Manager, m)?;
-    }
-    if let (true, Some(a)) = (kinds.additional_manager, packet.default_additional_manager) {
-        assign(&mut packet, ReviewKind::AdditionalManager, a)?;
-    }
-    if kinds.upward {
-        for report in snapshot.direct_reports(subject) {
-            assign(&mut packet, ReviewKind::Upward, report)?;
+    let assigned = (|| {
+        if kinds.self_review {
+            assign(&mut packet, ReviewKind::SelfReview, subject)?;
         }
+        if let (true, Some(m)) = (kinds.manager, packet.manager) {
+            assign(&mut packet, ReviewKind::Manager, m)?;
+        }
+        if let (true, Some(a)) = (kinds.additional_manager, packet.default_additional_manager) {
+            assign(&mut packet, ReviewKind::AdditionalManager, a)?;
+        }
+        if kinds.upward {
+            for report in snapshot.direct_reports(subject) {
+                assign(&mut packet, ReviewKind::Upward, report)?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = assigned {
+        reviews.truncate(first);
+        return Err(e);
     }
-    let event = Event::new(
+    let made = reviews.get(first..).unwrap_or_default();
+    events.push(Event::new(
         at,
         Some(by),
         Some(cycle.id()),
         EventKind::PacketCreated {
             packet: packet.id(),
             subject,
-            assigned: reviews
+            assigned: made
                 .iter()
                 .map(|r| (r.id(), r.kind(), r.author()))
                 .collect(),
         },
-    );
-    Ok((packet, reviews, vec![event]))
+    ));
+    Ok(packet)
 }
 
 /// What a launch produces: the packets, their reviews and the events, to be stored together.
@@ -102,15 +140,30 @@ impl Launched {
     /// Gives each packet its participant's goals that run during `period` (goals of others are
     /// ignored), in the order given.
     pub fn attach_goals(&mut self, goals: &[crate::Goal], period: &crate::Period) {
+        let by_owner = GoalsByOwner::new(goals, period);
+        for packet in &mut self.packets {
+            by_owner.attach(packet);
+        }
+    }
+}
+
+/// The goals that run during a period, by owner.
+pub(crate) struct GoalsByOwner<'a>(crate::id::IdMap<PersonId, Vec<&'a crate::Goal>>);
+
+impl<'a> GoalsByOwner<'a> {
+    pub(crate) fn new(goals: &'a [crate::Goal], period: &crate::Period) -> Self {
         let mut by_owner: crate::id::IdMap<PersonId, Vec<&crate::Goal>> =
             crate::id::IdMap::default();
         for g in goals.iter().filter(|g| g.overlaps(period)) {
             by_owner.entry(g.owner).or_default().push(g);
         }
-        for packet in &mut self.packets {
-            if let Some(mine) = by_owner.get(&packet.subject) {
-                packet.goals = mine.iter().map(|g| (*g).clone()).collect();
-            }
+        Self(by_owner)
+    }
+
+    /// Gives the packet its subject's goals, in the order given.
+    pub(crate) fn attach(&self, packet: &mut Packet) {
+        if let Some(mine) = self.0.get(&packet.subject) {
+            packet.goals = mine.iter().map(|g| (*g).clone()).collect();
         }
     }
 }
@@ -138,6 +191,35 @@ pub fn launch(
     by: PersonId,
     at: DateTime<Utc>,
 ) -> Result<Launched> {
+    let n = cycle.participants().len();
+    let mut packets = Vec::with_capacity(n);
+    let mut reviews = Vec::with_capacity(n * 4);
+    let mut events = Vec::with_capacity(n + 1);
+    let launched = launch_each(cycle, snapshot, ids, by, at, |packet, made, said| {
+        packets.push(packet);
+        reviews.append(made);
+        events.append(said);
+    })?;
+    events.push(launched);
+    Ok(Launched {
+        packets,
+        reviews,
+        events,
+    })
+}
+
+/// [`launch`], handing each packet to `emit` as it is made, with its reviews and events (which
+/// `emit` takes out of the lists): the engine streams them into its commit without holding
+/// the whole launch twice. Returns the cycle's `cycle_launched` event. On error the cycle is
+/// unchanged, but `emit` may have been called: the caller drops what it was given.
+pub(crate) fn launch_each(
+    cycle: &mut Cycle,
+    snapshot: &OrgSnapshot,
+    ids: &mut dyn IdSource,
+    by: PersonId,
+    at: DateTime<Utc>,
+    mut emit: impl FnMut(Packet, &mut Vec<Review>, &mut Vec<Event>),
+) -> Result<Event> {
     transition::check(cycle.state(), CycleState::Active, "launch")?;
     if cycle.participants().is_empty() {
         return Err(Error::invalid(
@@ -155,20 +237,23 @@ pub fn launch(
             format!("`{missing}` is not in the org snapshot"),
         ));
     }
-    let n = cycle.participants().len();
-    let mut packets = Vec::with_capacity(n);
-    let mut reviews = Vec::with_capacity(n * 4);
-    let mut events = Vec::with_capacity(n * 5 + 1);
+    let (mut reviews, mut events) = (Vec::new(), Vec::new());
+    let mut packets = 0;
     for &subject in cycle.participants() {
-        let (packet, mut made, mut said) = packet_for(cycle, snapshot, subject, ids, by, at)?;
-        packets.push(packet);
-        reviews.append(&mut made);
-        events.append(&mut said);
+        let packet = packet_into(
+            cycle,
+            snapshot,
+            subject,
+            ids,
+            by,
+            at,
+            &mut reviews,
+            &mut events,
+        )?;
+        emit(packet, &mut reviews, &mut events);
+        reviews.clear();
+        events.clear();
+        packets += 1;
     }
-    events.push(cycle.activate(by, at, packets.len())?);
-    Ok(Launched {
-        packets,
-        reviews,
-        events,
-    })
+    cycle.activate(by, at, packets)
 }

@@ -661,22 +661,19 @@ impl OrgSnapshot {
     }
 
     /// The person's direct reports (in pre-order: input order for a freshly built snapshot).
-    /// Scans the person's subtree, so it costs the size of their extended team.
+    /// Costs the number of reports: in pre-order, each report's team follows them, so the next
+    /// report is one team size further on.
     pub fn direct_reports(&self, id: PersonId) -> impl Iterator<Item = PersonId> + '_ {
-        let (range, below) = match self.idx(id) {
-            Some(i) => {
-                let start = self.span[i as usize].pre as usize;
-                (
-                    start + 1..start + self.span[i as usize].size as usize,
-                    self.depth[i as usize] + 1,
-                )
-            }
-            None => (0..0, 0),
+        let (first, end) = match self.idx(id).and_then(|i| self.span.get(i as usize)) {
+            Some(s) => (s.pre as usize + 1, s.pre as usize + s.size as usize),
+            None => (0, 0),
         };
-        self.order[range]
-            .iter()
-            .filter(move |&&c| self.depth[c as usize] == below)
-            .map(|&c| self.people[c as usize].id)
+        let at = move |pos: usize| (pos < end).then(|| self.order.get(pos).copied()).flatten();
+        std::iter::successors(at(first).map(|c| (first, c)), move |&(pos, c)| {
+            let next = pos + self.span.get(c as usize).map_or(end, |s| s.size as usize);
+            at(next).map(|n| (next, n))
+        })
+        .filter_map(|(_, c)| self.people.get(c as usize).map(|p| p.id))
     }
 
     /// The person's extended team: everyone below them, at any depth (not the person).

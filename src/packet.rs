@@ -169,7 +169,9 @@ impl KindTally {
     /// Assigned, with nothing saved yet.
     #[must_use]
     pub const fn not_started(&self) -> u16 {
-        self.assigned - self.submitted - self.draft
+        self.assigned
+            .saturating_sub(self.submitted)
+            .saturating_sub(self.draft)
     }
 
     /// Submitted and not removed: what the anonymity threshold counts.

@@ -274,6 +274,14 @@ proptest! {
                         let mut d2: Vec<_> = rebuilt.direct_reports(p).collect();
                         d1.sort();
                         d2.sort();
+                        // Against the parent links, which the pre-order jumps do not use.
+                        let mut d3: Vec<_> = people
+                            .iter()
+                            .map(|q| q.id)
+                            .filter(|&q| snap.manager_of(q) == Some(p))
+                            .collect();
+                        d3.sort();
+                        prop_assert_eq!(&d1, &d3);
                         prop_assert_eq!(d1, d2);
                     }
                 }

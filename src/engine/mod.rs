@@ -15,7 +15,7 @@
 //! the decision says so, [`Engine::reviews_about`] lists only what the reader may read.
 
 mod tx;
-mod views;
+pub(crate) mod views;
 mod workflow;
 
 pub use views::{
@@ -610,20 +610,35 @@ impl Engine {
         launched_cycle.freeze_templates(self.templates_of(launched_cycle.config()).await?)?;
         let period = launched_cycle.config().period;
         let goals = self.directory.goals(period).await?;
-        let mut launched = crate::launch(
+        let goals = crate::launch::GoalsByOwner::new(&goals, &period);
+        let mut report = LaunchReport {
+            packets: 0,
+            reviews: 0,
+            people: snapshot.len(),
+        };
+        // Records go straight into the commit as they are made, with room for a few reviews
+        // each (so the list is not copied as it grows; untouched capacity is address space,
+        // not memory, with the usual allocators).
+        let n = launched_cycle.participants().len();
+        let mut tx = Tx::with_capacity(n * 6 + 2, n + 1);
+        let launched = crate::launch::launch_each(
             &mut launched_cycle,
             &snapshot,
             &mut RandomIds,
             actor,
             scope.now,
+            |mut packet, reviews, events| {
+                goals.attach(&mut packet);
+                report.packets += 1;
+                report.reviews += reviews.len();
+                tx.put_fresh(Record::from(packet));
+                for r in reviews.drain(..) {
+                    tx.put_fresh(Record::from(r));
+                }
+                tx.events(events.drain(..));
+            },
         )?;
-        launched.attach_goals(&goals, &period);
-        let report = LaunchReport {
-            packets: launched.packets.len(),
-            reviews: launched.reviews.len(),
-            people: snapshot.len(),
-        };
-        let mut tx = Tx::new();
+        tx.event(launched);
         scope.relied_on(&mut tx);
         tx.put(
             Record::from(launched_cycle),
@@ -636,13 +651,6 @@ impl Engine {
             },
             Expect::Absent,
         );
-        for p in launched.packets {
-            tx.put(Record::from(p), Expect::Absent);
-        }
-        for r in launched.reviews {
-            tx.put(Record::Review(r), Expect::Absent);
-        }
-        tx.events(launched.events);
         self.finish(tx).await?;
         Ok(report)
     }
@@ -900,7 +908,7 @@ impl Engine {
             self.assign_peer(&scope, &mut tx, &mut p, nominee, actor)?;
             tx.put(Record::from(p), Expect::Version(packet.version));
         }
-        tx.put(Record::Nomination(nomination.clone()), Expect::Absent);
+        tx.put(Record::from(nomination.clone()), Expect::Absent);
         self.finish(tx).await?;
         Ok(nomination)
     }
@@ -930,7 +938,7 @@ impl Engine {
             &event,
         );
         tx.event(event);
-        tx.put(Record::Review(review), Expect::Absent);
+        tx.put(Record::from(review), Expect::Absent);
         Ok(())
     }
 
@@ -976,10 +984,7 @@ impl Engine {
                 Expect::Version(packet.version),
             );
         }
-        tx.put(
-            Record::Nomination(n.clone()),
-            Expect::Version(nomination.version),
-        );
+        tx.put(Record::from(n.clone()), Expect::Version(nomination.version));
         self.finish(tx).await?;
         Ok(n)
     }
@@ -1026,14 +1031,11 @@ impl Engine {
                     ));
                 }
                 tx.event(r.record.cancel(&mut p, actor, scope.now)?);
-                tx.put(Record::Review(r.record), Expect::Version(r.version));
+                tx.put(Record::from(r.record), Expect::Version(r.version));
             }
             tx.put(Record::from(p), Expect::Version(packet.version));
         }
-        tx.put(
-            Record::Nomination(n.clone()),
-            Expect::Version(nomination.version),
-        );
+        tx.put(Record::from(n.clone()), Expect::Version(nomination.version));
         self.finish(tx).await?;
         Ok(n)
     }
@@ -1110,7 +1112,7 @@ impl Engine {
         } else {
             tx.put(Record::from(p), Expect::Version(packet.version));
         }
-        tx.put(Record::Review(r.clone()), Expect::Version(review.version));
+        tx.put(Record::from(r.clone()), Expect::Version(review.version));
         tx.event(event);
         self.finish(tx).await?;
         Ok(r)
@@ -1170,7 +1172,7 @@ impl Engine {
             self.notify_approvers(&scope, &mut tx, &p, &moved)?;
             tx.event(moved);
         }
-        tx.put(Record::Review(r.clone()), Expect::Version(review.version));
+        tx.put(Record::from(r.clone()), Expect::Version(review.version));
         tx.put(Record::from(p), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(r)
@@ -1276,7 +1278,7 @@ impl Engine {
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.events(events);
-        tx.put(Record::Review(r), Expect::Version(manager_review.version));
+        tx.put(Record::from(r), Expect::Version(manager_review.version));
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(p)
@@ -1470,23 +1472,15 @@ impl Engine {
     pub async fn progress(&self, actor: PersonId, cycle: CycleId) -> Result<Progress> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
-        let mut progress = Progress::default();
-        let mut tally = views::Tally::default();
-        let late = |k| overdue(&scope.cycle.record, k, scope.now);
-        let mut after = None;
-        loop {
-            let page = self.storage.packets(cycle, after, PAGE).await?;
-            for p in &page {
-                tally.count(&p.record, &late);
-            }
-            match page.last() {
-                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
-                _ => {
-                    tally.add_to(&mut progress);
-                    return Ok(progress);
-                }
-            }
+        let mut progress = self.storage.progress(cycle).await?;
+        for (kind, k) in &mut progress.by_kind {
+            k.overdue = if overdue(&scope.cycle.record, *kind, scope.now) {
+                k.assigned.saturating_sub(k.submitted)
+            } else {
+                0
+            };
         }
+        Ok(progress)
     }
 
     /// The cycle's audit log after `after` (R-WRITE-15 readers: admins and collaborators).
@@ -1571,7 +1565,7 @@ impl Engine {
                 name: template.name.clone(),
             },
         ));
-        tx.put(Record::Template(template.clone()), expect);
+        tx.put(Record::from(template.clone()), expect);
         self.finish(tx).await?;
         Ok(template)
     }

@@ -25,12 +25,17 @@ pub(crate) struct Tx {
 
 impl Tx {
     pub(crate) fn new() -> Self {
+        Self::with_capacity(0, 0)
+    }
+
+    /// A transaction with room for `writes` writes and `events` events (for a launch).
+    pub(crate) fn with_capacity(writes: usize, events: usize) -> Self {
         Self {
             id: Uuid::new_v4(),
             reads: BTreeMap::new(),
-            writes: Vec::new(),
+            writes: Vec::with_capacity(writes),
             written: IdMap::default(),
-            events: Vec::new(),
+            events: Vec::with_capacity(events),
             outbox: Vec::new(),
         }
     }
@@ -46,6 +51,17 @@ impl Tx {
         let key = record.key();
         let expect = self.reads.get(&key).copied().unwrap_or(expect);
         self.write(key, Write::Put { record, expect });
+    }
+
+    /// Stores a record this command created under a fresh id (never read, never written
+    /// before in this transaction): no index entry, which matters at a launch's hundreds of
+    /// thousands of records. Were the id not fresh after all, the storage would refuse the
+    /// commit for writing one key twice.
+    pub(crate) fn put_fresh(&mut self, record: Record) {
+        self.writes.push(Write::Put {
+            record,
+            expect: Expect::Absent,
+        });
     }
 
     pub(crate) fn delete(&mut self, key: RecordKey, version: u64) {
@@ -92,8 +108,10 @@ impl Tx {
         });
     }
 
+    /// The commit: the writes in the order made, then a check of each key read and not
+    /// written (appended, so that a launch's hundreds of thousands of writes are not moved).
     pub(crate) fn into_commit(self) -> Commit {
-        let mut writes: Vec<Write> = Vec::with_capacity(self.writes.len() + self.reads.len());
+        let mut writes = self.writes;
         for (key, expect) in &self.reads {
             if !self.written.contains_key(key) {
                 writes.push(Write::Check {
@@ -102,7 +120,6 @@ impl Tx {
                 });
             }
         }
-        writes.extend(self.writes);
         Commit {
             writes,
             events: self.events,

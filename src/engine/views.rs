@@ -153,9 +153,38 @@ impl Tally {
             k.draft += usize::from(t.draft);
             k.not_started += usize::from(t.not_started());
             if overdue(kind) {
-                k.overdue += usize::from(t.assigned - t.submitted);
+                k.overdue += usize::from(t.assigned.saturating_sub(t.submitted));
             }
         }
+    }
+
+    /// Adds one packet, `overdue` aside: the counts a storage backend keeps per cycle.
+    pub(crate) fn add_packet(&mut self, p: &crate::Packet) {
+        self.count(p, &|_| false);
+    }
+
+    /// Takes away what [`add_packet`](Self::add_packet) added for this packet.
+    pub(crate) fn remove_packet(&mut self, p: &crate::Packet) {
+        let mut one = Self::default();
+        one.add_packet(p);
+        self.packets = self.packets.saturating_sub(one.packets);
+        self.withdrawn = self.withdrawn.saturating_sub(one.withdrawn);
+        for (n, m) in self.by_state.iter_mut().zip(one.by_state) {
+            *n = n.saturating_sub(m);
+        }
+        for (k, m) in self.by_kind.iter_mut().zip(one.by_kind) {
+            k.assigned = k.assigned.saturating_sub(m.assigned);
+            k.submitted = k.submitted.saturating_sub(m.submitted);
+            k.draft = k.draft.saturating_sub(m.draft);
+            k.not_started = k.not_started.saturating_sub(m.not_started);
+        }
+    }
+
+    /// The counts as a [`Progress`].
+    pub(crate) fn progress(&self) -> Progress {
+        let mut progress = Progress::default();
+        self.add_to(&mut progress);
+        progress
     }
 
     pub(crate) fn add_to(&self, progress: &mut Progress) {

@@ -82,7 +82,7 @@ impl Engine {
         ));
         tx.events(events);
         for r in reviews {
-            tx.put(Record::Review(r), Expect::Absent);
+            tx.put(Record::from(r), Expect::Absent);
         }
         tx.put(Record::from(packet.clone()), Expect::Absent);
         tx.put(Record::from(c), Expect::Version(scope.cycle.version));
@@ -183,7 +183,7 @@ impl Engine {
                 continue; // another withdrawn packet: read-only
             }
             tx.event(r.record.cancel(p, actor, scope.now)?);
-            tx.put(Record::Review(r.record), Expect::Version(r.version));
+            tx.put(Record::from(r.record), Expect::Version(r.version));
         }
         for (p, version) in changed {
             tx.put(Record::from(p), Expect::Version(version));
@@ -255,10 +255,10 @@ impl Engine {
         if let Some(old) = old
             && Some(&old) != live.as_ref()
         {
-            tx.put(Record::Review(old.record), Expect::Version(old.version));
+            tx.put(Record::from(old.record), Expect::Version(old.version));
         }
         if let Some(r) = new_review {
-            tx.put(Record::Review(r), Expect::Absent);
+            tx.put(Record::from(r), Expect::Absent);
         }
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         tx.put(
@@ -364,7 +364,7 @@ impl Engine {
             );
         }
         tx.event(event);
-        tx.put(Record::Review(review.clone()), Expect::Absent);
+        tx.put(Record::from(review.clone()), Expect::Absent);
         tx.put(Record::from(p), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(review)
@@ -434,7 +434,7 @@ impl Engine {
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.events(events);
-        tx.put(Record::Review(r.clone()), Expect::Version(review.version));
+        tx.put(Record::from(r.clone()), Expect::Version(review.version));
         tx.put(Record::from(p), Expect::Version(packet.version));
         self.finish(tx).await?;
         Ok(r)
@@ -602,8 +602,8 @@ impl Engine {
                     &assigned,
                 );
                 tx.event(assigned);
-                tx.put(Record::Review(review), Expect::Absent);
-                tx.put(Record::Nomination(nomination), Expect::Version(n.version));
+                tx.put(Record::from(review), Expect::Absent);
+                tx.put(Record::from(nomination), Expect::Version(n.version));
                 approved += 1;
             }
         }
@@ -646,7 +646,7 @@ impl Engine {
                     &event,
                 );
                 tx.event(event);
-                tx.put(Record::Review(review), Expect::Version(r.version));
+                tx.put(Record::from(review), Expect::Version(r.version));
                 reminded += 1;
             }
         }
@@ -713,7 +713,7 @@ impl Engine {
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.event(event);
-        tx.put(Record::Calibration(session.clone()), Expect::Absent);
+        tx.put(Record::from(session.clone()), Expect::Absent);
         self.finish(tx).await?;
         Ok(session)
     }
@@ -724,7 +724,10 @@ impl Engine {
             Some(Versioned {
                 version,
                 record: Record::Calibration(s),
-            }) => Ok(Versioned { version, record: s }),
+            }) => Ok(Versioned {
+                version,
+                record: *s,
+            }),
             _ => Err(key.not_found()),
         }
     }
@@ -752,10 +755,7 @@ impl Engine {
         let mut tx = Tx::new();
         scope.relied_on(&mut tx);
         tx.event(event);
-        tx.put(
-            Record::Calibration(s.clone()),
-            Expect::Version(session.version),
-        );
+        tx.put(Record::from(s.clone()), Expect::Version(session.version));
         self.finish(tx).await?;
         Ok(s)
     }
@@ -798,10 +798,7 @@ impl Engine {
             tx.event(moved);
             tx.put(Record::from(p), Expect::Version(packet.version));
         }
-        tx.put(
-            Record::Calibration(s.clone()),
-            Expect::Version(session.version),
-        );
+        tx.put(Record::from(s.clone()), Expect::Version(session.version));
         self.finish(tx).await?;
         Ok(s)
     }

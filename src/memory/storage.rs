@@ -1,52 +1,174 @@
+//! Storage in memory, laid out for a 100,000-person cycle: packets and reviews (the numerous
+//! records) in dense slot tables, per-cycle indexes holding 4-byte slots, and the progress
+//! counts of each cycle kept up to date by the commits.
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::Hash;
+use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use smallvec::SmallVec;
 
+use crate::engine::views::Tally;
+use crate::id::IdMap;
 use crate::plugin::{
     Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
 };
 use crate::{
     CalibrationSession, CalibrationSessionId, CycleId, Error, Nomination, NominationId, Packet,
-    PacketId, PersonId, Result, Review, ReviewId,
+    PacketId, PersonId, Progress, Result, Review, ReviewId,
 };
 
-/// A record as kept in memory: reviews (the most numerous) inline, the rest boxed, so each
-/// stored review costs its own size rather than the size of the largest record kind.
-#[derive(Debug, Clone, PartialEq)]
-enum Stored {
-    Review(Review),
-    Other(Box<Record>),
+/// Records of one kind in a dense vector, found by id through a hash index. A freed slot is
+/// reused by a later insertion, so a slot names the same record for as long as it lives: the
+/// secondary indexes keep slots (4 bytes) rather than ids (16 bytes).
+#[derive(Debug)]
+struct Slab<K, T> {
+    slots: Vec<Option<(u64, T)>>,
+    free: Vec<u32>,
+    index: IdMap<K, u32>,
 }
 
-impl From<Record> for Stored {
-    fn from(record: Record) -> Self {
-        match record {
-            Record::Review(r) => Self::Review(r),
-            other => Self::Other(Box::new(other)),
+impl<K, T> Default for Slab<K, T> {
+    fn default() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: IdMap::default(),
         }
     }
 }
 
-impl Stored {
-    fn to_record(&self) -> Record {
-        match self {
-            Self::Review(r) => Record::Review(r.clone()),
-            Self::Other(r) => (**r).clone(),
+impl<K: Hash + Eq + Copy, T> Slab<K, T> {
+    /// Whether `additional` more records fit in 32-bit slots.
+    fn has_room(&self, additional: usize) -> bool {
+        let needed = self.index.len().saturating_add(additional);
+        u32::try_from(needed).is_ok()
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.slots
+            .reserve(additional.saturating_sub(self.free.len()));
+        self.index.reserve(additional);
+    }
+
+    fn at(&self, slot: u32) -> Option<&(u64, T)> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
+    fn get(&self, id: &K) -> Option<&(u64, T)> {
+        self.at(*self.index.get(id)?)
+    }
+
+    fn version(&self, id: &K) -> Option<u64> {
+        self.get(id).map(|(v, _)| *v)
+    }
+
+    /// Stores `value` at `version`, in the record's own slot when it exists. Returns the slot
+    /// and the value replaced. The caller checked [`has_room`](Self::has_room).
+    fn put(&mut self, id: K, version: u64, value: T) -> (u32, Option<T>) {
+        if let Some(&slot) = self.index.get(&id)
+            && let Some(entry) = self.slots.get_mut(slot as usize)
+        {
+            let old = entry.replace((version, value));
+            return (slot, old.map(|(_, old)| old));
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                if let Some(entry) = self.slots.get_mut(slot as usize) {
+                    *entry = Some((version, value));
+                }
+                slot
+            }
+            None => {
+                // In range: `has_room` bounds the number of records, and without free slots
+                // there are as many slots as records.
+                let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                self.slots.push(Some((version, value)));
+                slot
+            }
+        };
+        self.index.insert(id, slot);
+        (slot, None)
+    }
+
+    fn remove(&mut self, id: &K) -> Option<(u32, T)> {
+        let slot = self.index.remove(id)?;
+        let (_, value) = self.slots.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        Some((slot, value))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(u64, T)> {
+        self.slots.iter().flatten()
+    }
+}
+
+/// Review slots of one person: most people have a handful, kept inline.
+type Slots = SmallVec<[u32; 4]>;
+
+/// A cycle's packets with their slots, sorted by id when paged (`packets` pages by id). A
+/// launch appends a hundred thousand packets at once: they are sorted once, at the next read,
+/// rather than inserted one by one into an ordered tree.
+#[derive(Debug, Default)]
+struct PacketList {
+    entries: Vec<(PacketId, u32)>,
+    sorted: bool,
+}
+
+impl PacketList {
+    fn insert(&mut self, id: PacketId, slot: u32) {
+        if self.entries.last().is_some_and(|(last, _)| *last > id) {
+            self.sorted = false;
+        }
+        if self.entries.is_empty() {
+            self.sorted = true;
+        }
+        self.entries.push((id, slot));
+    }
+
+    fn remove(&mut self, id: PacketId) {
+        if self.sorted {
+            if let Ok(i) = self.entries.binary_search_by_key(&id, |(p, _)| *p) {
+                self.entries.remove(i);
+            }
+        } else if let Some(i) = self.entries.iter().position(|(p, _)| *p == id) {
+            self.entries.swap_remove(i);
         }
     }
 
-    fn as_review(&self) -> Option<&Review> {
-        match self {
-            Self::Review(r) => Some(r),
-            Self::Other(_) => None,
+    /// The entries in id order.
+    fn sorted(&mut self) -> &[(PacketId, u32)] {
+        if !self.sorted {
+            self.entries.sort_unstable_by_key(|(p, _)| *p);
+            self.sorted = true;
         }
+        &self.entries
     }
+}
 
-    fn as_other(&self) -> Option<&Record> {
-        match self {
-            Self::Review(_) => None,
-            Self::Other(r) => Some(r),
+/// What the storage knows about one cycle, besides its records.
+#[derive(Debug, Default)]
+struct CycleIndex {
+    /// The cycle's packets with their slots.
+    packets: PacketList,
+    /// Review slots by subject.
+    about: IdMap<PersonId, Slots>,
+    /// Review slots by author.
+    by: IdMap<PersonId, Slots>,
+    calibrations: BTreeSet<CalibrationSessionId>,
+    /// Positions of the cycle's events in the log.
+    events: Vec<usize>,
+    /// Progress counts over the packets (`Storage::progress`), kept by every packet write.
+    tally: Tally,
+}
+
+fn unlist(map: &mut IdMap<PersonId, Slots>, person: PersonId, slot: u32) {
+    if let Some(slots) = map.get_mut(&person) {
+        slots.retain(|s| *s != slot);
+        if slots.is_empty() {
+            map.remove(&person);
         }
     }
 }
@@ -59,15 +181,16 @@ pub struct MemoryStorage {
 
 #[derive(Debug, Default)]
 struct Inner {
-    records: HashMap<RecordKey, (u64, Stored)>,
+    /// Boxed as they arrive in records: a commit moves a pointer, not the packet.
+    packets: Slab<PacketId, Box<Packet>>,
+    reviews: Slab<ReviewId, Box<Review>>,
+    /// Every other record: cycles, snapshots, nominations, calibration sessions, templates and
+    /// the grants.
+    others: IdMap<RecordKey, (u64, Record)>,
     cycles: BTreeSet<CycleId>,
-    packets_by_cycle: BTreeSet<(CycleId, PacketId)>,
-    reviews_by_subject: BTreeSet<(CycleId, PersonId, ReviewId)>,
-    reviews_by_author: BTreeSet<(CycleId, PersonId, ReviewId)>,
+    by_cycle: IdMap<CycleId, CycleIndex>,
     nominations_by_packet: BTreeSet<(PacketId, NominationId)>,
-    calibrations_by_cycle: BTreeSet<(CycleId, CalibrationSessionId)>,
     events: Vec<StoredEvent>,
-    events_by_cycle: HashMap<CycleId, Vec<usize>>,
     outbox: BTreeMap<u64, (OutboxEntry, bool)>,
     outbox_keys: HashMap<String, u64>,
     next_seq: u64,
@@ -102,12 +225,17 @@ impl MemoryStorage {
     #[must_use]
     pub fn dump(&self) -> MemoryDump {
         let inner = self.lock();
+        let packets = inner
+            .packets
+            .iter()
+            .map(|(v, p)| (RecordKey::Packet(p.id()), (*v, Record::Packet(p.clone()))));
+        let reviews = inner
+            .reviews
+            .iter()
+            .map(|(v, r)| (RecordKey::Review(r.id()), (*v, Record::Review(r.clone()))));
+        let others = inner.others.iter().map(|(k, (v, r))| (*k, (*v, r.clone())));
         MemoryDump {
-            records: inner
-                .records
-                .iter()
-                .map(|(k, (v, r))| (*k, (*v, r.to_record())))
-                .collect(),
+            records: packets.chain(reviews).chain(others).collect(),
             events: inner.events.clone(),
             outbox: inner.outbox.values().cloned().collect(),
         }
@@ -116,7 +244,26 @@ impl MemoryStorage {
 
 impl Inner {
     fn version(&self, key: &RecordKey) -> Option<u64> {
-        self.records.get(key).map(|(v, _)| *v)
+        match key {
+            RecordKey::Packet(id) => self.packets.version(id),
+            RecordKey::Review(id) => self.reviews.version(id),
+            other => self.others.get(other).map(|(v, _)| *v),
+        }
+    }
+
+    fn get(&self, key: &RecordKey) -> Option<Versioned<Record>> {
+        let (version, record) = match key {
+            RecordKey::Packet(id) => self
+                .packets
+                .get(id)
+                .map(|(v, p)| (*v, Record::Packet(p.clone())))?,
+            RecordKey::Review(id) => self
+                .reviews
+                .get(id)
+                .map(|(v, r)| (*v, Record::Review(r.clone())))?,
+            other => self.others.get(other).map(|(v, r)| (*v, r.clone()))?,
+        };
+        Some(Versioned { version, record })
     }
 
     fn holds(&self, key: &RecordKey, expect: Expect) -> bool {
@@ -127,71 +274,154 @@ impl Inner {
         }
     }
 
-    fn index(&mut self, record: &Record) {
+    fn put(&mut self, record: Record, version: u64) {
         match record {
-            Record::Packet(p) => {
-                self.packets_by_cycle.insert((p.cycle(), p.id()));
+            Record::Packet(p) => self.put_packet(p, version),
+            Record::Review(r) => self.put_review(r, version),
+            other => {
+                let key = other.key();
+                if let Some((_, old)) = self.others.remove(&key) {
+                    self.unindex_other(&old);
+                }
+                self.index_other(&other);
+                self.others.insert(key, (version, other));
             }
-            Record::Review(r) => {
-                self.reviews_by_subject
-                    .insert((r.cycle(), r.subject(), r.id()));
-                self.reviews_by_author
-                    .insert((r.cycle(), r.author(), r.id()));
+        }
+    }
+
+    fn delete(&mut self, key: &RecordKey) {
+        match key {
+            RecordKey::Packet(id) => {
+                if let Some((_, old)) = self.packets.remove(id) {
+                    let ix = self.by_cycle.entry(old.cycle()).or_default();
+                    ix.tally.remove_packet(&old);
+                    ix.packets.remove(*id);
+                }
             }
+            RecordKey::Review(id) => {
+                if let Some((slot, old)) = self.reviews.remove(id) {
+                    let ix = self.by_cycle.entry(old.cycle()).or_default();
+                    unlist(&mut ix.about, old.subject(), slot);
+                    unlist(&mut ix.by, old.author(), slot);
+                }
+            }
+            other => {
+                if let Some((_, old)) = self.others.remove(other) {
+                    self.unindex_other(&old);
+                }
+            }
+        }
+    }
+
+    fn put_packet(&mut self, packet: Box<Packet>, version: u64) {
+        let (id, cycle) = (packet.id(), packet.cycle());
+        let (slot, old) = self.packets.put(id, version, packet);
+        let moved = match &old {
+            Some(old) => {
+                let ix = self.by_cycle.entry(old.cycle()).or_default();
+                ix.tally.remove_packet(old);
+                if old.cycle() != cycle {
+                    ix.packets.remove(id);
+                }
+                old.cycle() != cycle
+            }
+            None => true,
+        };
+        let ix = self.by_cycle.entry(cycle).or_default();
+        if moved {
+            ix.packets.insert(id, slot);
+        }
+        if let Some((_, packet)) = self.packets.at(slot) {
+            ix.tally.add_packet(packet);
+        }
+    }
+
+    fn put_review(&mut self, review: Box<Review>, version: u64) {
+        let keys = (review.cycle(), review.subject(), review.author());
+        let (slot, old) = self.reviews.put(review.id(), version, review);
+        if let Some(old) = &old {
+            if (old.cycle(), old.subject(), old.author()) == keys {
+                return;
+            }
+            let ix = self.by_cycle.entry(old.cycle()).or_default();
+            unlist(&mut ix.about, old.subject(), slot);
+            unlist(&mut ix.by, old.author(), slot);
+        }
+        let (cycle, subject, author) = keys;
+        let ix = self.by_cycle.entry(cycle).or_default();
+        ix.about.entry(subject).or_default().push(slot);
+        ix.by.entry(author).or_default().push(slot);
+    }
+
+    fn index_other(&mut self, record: &Record) {
+        match record {
             Record::Nomination(n) => {
                 self.nominations_by_packet.insert((n.packet(), n.id()));
             }
             Record::Calibration(c) => {
-                self.calibrations_by_cycle.insert((c.cycle(), c.id()));
+                self.by_cycle
+                    .entry(c.cycle())
+                    .or_default()
+                    .calibrations
+                    .insert(c.id());
             }
             Record::Cycle(c) => {
                 self.cycles.insert(c.id());
             }
-            Record::Snapshot { .. } | Record::Template(_) | Record::Grants(_) => {}
+            Record::Packet(_)
+            | Record::Review(_)
+            | Record::Snapshot { .. }
+            | Record::Template(_)
+            | Record::Grants(_) => {}
         }
     }
 
-    fn unindex(&mut self, record: &Record) {
+    fn unindex_other(&mut self, record: &Record) {
         match record {
-            Record::Packet(p) => {
-                self.packets_by_cycle.remove(&(p.cycle(), p.id()));
-            }
-            Record::Review(r) => {
-                self.reviews_by_subject
-                    .remove(&(r.cycle(), r.subject(), r.id()));
-                self.reviews_by_author
-                    .remove(&(r.cycle(), r.author(), r.id()));
-            }
             Record::Nomination(n) => {
                 self.nominations_by_packet.remove(&(n.packet(), n.id()));
             }
             Record::Calibration(c) => {
-                self.calibrations_by_cycle.remove(&(c.cycle(), c.id()));
+                if let Some(ix) = self.by_cycle.get_mut(&c.cycle()) {
+                    ix.calibrations.remove(&c.id());
+                }
             }
             Record::Cycle(c) => {
                 self.cycles.remove(&c.id());
             }
-            Record::Snapshot { .. } | Record::Template(_) | Record::Grants(_) => {}
+            Record::Packet(_)
+            | Record::Review(_)
+            | Record::Snapshot { .. }
+            | Record::Template(_)
+            | Record::Grants(_) => {}
         }
     }
 
-    fn typed<T>(&self, key: RecordKey, pick: impl Fn(&Record) -> Option<&T>) -> Option<Versioned<T>>
-    where
-        T: Clone,
-    {
-        let (version, stored) = self.records.get(&key)?;
-        pick(stored.as_other()?).map(|r| Versioned {
+    fn typed<T: Clone>(
+        &self,
+        key: RecordKey,
+        pick: impl Fn(&Record) -> Option<&T>,
+    ) -> Option<Versioned<T>> {
+        let (version, record) = self.others.get(&key)?;
+        pick(record).map(|r| Versioned {
             version: *version,
             record: r.clone(),
         })
     }
 
-    fn review(&self, id: ReviewId) -> Option<Versioned<Review>> {
-        let (version, stored) = self.records.get(&RecordKey::Review(id))?;
-        stored.as_review().map(|r| Versioned {
-            version: *version,
-            record: r.clone(),
-        })
+    /// The reviews in these slots, ordered by id.
+    fn reviews_at(&self, slots: Option<&Slots>) -> Vec<Versioned<Review>> {
+        let mut out: Vec<Versioned<Review>> = slots
+            .into_iter()
+            .flatten()
+            .filter_map(|slot| self.reviews.at(*slot))
+            .map(|(version, review)| Versioned {
+                version: *version,
+                record: Review::clone(review),
+            })
+            .collect();
+        out.sort_unstable_by_key(|r| r.record.id());
+        out
     }
 }
 
@@ -222,14 +452,7 @@ pub(crate) fn check_shape(commit: &Commit, key_used: impl Fn(&str) -> bool) -> R
 #[async_trait]
 impl Storage for MemoryStorage {
     async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>> {
-        Ok(self
-            .lock()
-            .records
-            .get(&key)
-            .map(|(version, stored)| Versioned {
-                version: *version,
-                record: stored.to_record(),
-            }))
+        Ok(self.lock().get(&key))
     }
 
     async fn version(&self, key: RecordKey) -> Result<Option<u64>> {
@@ -239,11 +462,17 @@ impl Storage for MemoryStorage {
     async fn commit(&self, commit: Commit) -> Result<()> {
         let mut inner = self.lock();
         check_shape(&commit, |k| inner.outbox_keys.contains_key(k))?;
-        inner.records.reserve(commit.writes.len());
-        inner.events.reserve(commit.events.len());
+        let (mut packets, mut reviews, mut others) = (0, 0, 0);
         for w in &commit.writes {
             let ok = match w {
-                Write::Put { record, expect } => inner.holds(&record.key(), *expect),
+                Write::Put { record, expect } => {
+                    match record {
+                        Record::Packet(_) => packets += 1,
+                        Record::Review(_) => reviews += 1,
+                        _ => others += 1,
+                    }
+                    inner.holds(&record.key(), *expect)
+                }
                 Write::Delete { key, version } => inner.holds(key, Expect::Version(*version)),
                 Write::Check { key, expect } => inner.holds(key, *expect),
             };
@@ -251,7 +480,16 @@ impl Storage for MemoryStorage {
                 return Err(w.key().conflict());
             }
         }
+        if !inner.packets.has_room(packets) || !inner.reviews.has_room(reviews) {
+            return Err(Error::Backend {
+                source: "the memory storage holds at most 2^32 packets and 2^32 reviews".into(),
+            });
+        }
         // Everything holds: apply.
+        inner.packets.reserve(packets);
+        inner.reviews.reserve(reviews);
+        inner.others.reserve(others);
+        inner.events.reserve(commit.events.len());
         for w in commit.writes {
             match w {
                 Write::Put { record, expect } => {
@@ -259,16 +497,9 @@ impl Storage for MemoryStorage {
                         Expect::Absent => 1,
                         Expect::Version(v) => v + 1,
                     };
-                    inner.index(&record);
-                    inner
-                        .records
-                        .insert(record.key(), (version, Stored::from(record)));
+                    inner.put(record, version);
                 }
-                Write::Delete { key, .. } => {
-                    if let Some((_, old)) = inner.records.remove(&key) {
-                        inner.unindex(&old.to_record());
-                    }
-                }
+                Write::Delete { key, .. } => inner.delete(&key),
                 Write::Check { .. } => {}
             }
         }
@@ -277,7 +508,7 @@ impl Storage for MemoryStorage {
             let seq = inner.next_seq;
             let at = inner.events.len();
             if let Some(cycle) = event.cycle {
-                inner.events_by_cycle.entry(cycle).or_default().push(at);
+                inner.by_cycle.entry(cycle).or_default().events.push(at);
             }
             inner.events.push(StoredEvent { seq, event });
         }
@@ -298,13 +529,10 @@ impl Storage for MemoryStorage {
         limit: usize,
     ) -> Result<Vec<Versioned<crate::Cycle>>> {
         let inner = self.lock();
-        let start = match after {
-            Some(c) => std::ops::Bound::Excluded(c),
-            None => std::ops::Bound::Unbounded,
-        };
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         Ok(inner
             .cycles
-            .range((start, std::ops::Bound::Unbounded))
+            .range((start, Bound::Unbounded))
             .take(limit)
             .filter_map(|id| {
                 inner.typed(RecordKey::Cycle(*id), |r| match r {
@@ -321,23 +549,30 @@ impl Storage for MemoryStorage {
         after: Option<PacketId>,
         limit: usize,
     ) -> Result<Vec<Versioned<Packet>>> {
-        let inner = self.lock();
-        let start = match after {
-            Some(p) => std::ops::Bound::Excluded((cycle, p)),
-            None => std::ops::Bound::Included((cycle, PacketId::from_uuid(uuid::Uuid::nil()))),
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let Some(ix) = inner.by_cycle.get_mut(&cycle) else {
+            return Ok(Vec::new());
         };
-        Ok(inner
-            .packets_by_cycle
-            .range((start, std::ops::Bound::Unbounded))
-            .take_while(|(c, _)| *c == cycle)
+        let entries = ix.packets.sorted();
+        let start = after.map_or(0, |a| entries.partition_point(|(p, _)| *p <= a));
+        Ok(entries[start..]
+            .iter()
             .take(limit)
-            .filter_map(|(_, id)| {
-                inner.typed(RecordKey::Packet(*id), |r| match r {
-                    Record::Packet(p) => Some(&**p),
-                    _ => None,
-                })
+            .filter_map(|(_, slot)| inner.packets.at(*slot))
+            .map(|(version, packet)| Versioned {
+                version: *version,
+                record: Packet::clone(packet),
             })
             .collect())
+    }
+
+    async fn progress(&self, cycle: CycleId) -> Result<Progress> {
+        let inner = self.lock();
+        Ok(inner
+            .by_cycle
+            .get(&cycle)
+            .map_or_else(|| Tally::default().progress(), |ix| ix.tally.progress()))
     }
 
     async fn reviews_about(
@@ -346,17 +581,17 @@ impl Storage for MemoryStorage {
         subject: PersonId,
     ) -> Result<Vec<Versioned<Review>>> {
         let inner = self.lock();
-        Ok(reviews_in(
-            &inner,
-            &inner.reviews_by_subject,
-            cycle,
-            subject,
-        ))
+        let slots = inner
+            .by_cycle
+            .get(&cycle)
+            .and_then(|ix| ix.about.get(&subject));
+        Ok(inner.reviews_at(slots))
     }
 
     async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>> {
         let inner = self.lock();
-        Ok(reviews_in(&inner, &inner.reviews_by_author, cycle, author))
+        let slots = inner.by_cycle.get(&cycle).and_then(|ix| ix.by.get(&author));
+        Ok(inner.reviews_at(slots))
     }
 
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
@@ -368,7 +603,7 @@ impl Storage for MemoryStorage {
             .take_while(|(p, _)| *p == packet)
             .filter_map(|(_, id)| {
                 inner.typed(RecordKey::Nomination(*id), |r| match r {
-                    Record::Nomination(n) => Some(n),
+                    Record::Nomination(n) => Some(&**n),
                     _ => None,
                 })
             })
@@ -377,14 +612,15 @@ impl Storage for MemoryStorage {
 
     async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>> {
         let inner = self.lock();
-        let nil = CalibrationSessionId::from_uuid(uuid::Uuid::nil());
-        Ok(inner
-            .calibrations_by_cycle
-            .range((cycle, nil)..)
-            .take_while(|(c, _)| *c == cycle)
-            .filter_map(|(_, id)| {
+        let Some(ix) = inner.by_cycle.get(&cycle) else {
+            return Ok(Vec::new());
+        };
+        Ok(ix
+            .calibrations
+            .iter()
+            .filter_map(|id| {
                 inner.typed(RecordKey::Calibration(*id), |r| match r {
-                    Record::Calibration(c) => Some(c),
+                    Record::Calibration(c) => Some(&**c),
                     _ => None,
                 })
             })
@@ -398,15 +634,17 @@ impl Storage for MemoryStorage {
         limit: usize,
     ) -> Result<Vec<StoredEvent>> {
         let inner = self.lock();
-        let Some(positions) = inner.events_by_cycle.get(&cycle) else {
+        let Some(ix) = inner.by_cycle.get(&cycle) else {
             return Ok(Vec::new());
         };
         let after = after.unwrap_or(0);
-        let start = positions.partition_point(|&i| inner.events[i].seq <= after);
-        Ok(positions[start..]
+        let start = ix
+            .events
+            .partition_point(|&i| inner.events.get(i).is_some_and(|e| e.seq <= after));
+        Ok(ix.events[start..]
             .iter()
             .take(limit)
-            .map(|&i| inner.events[i].clone())
+            .filter_map(|&i| inner.events.get(i).cloned())
             .collect())
     }
 
@@ -430,18 +668,4 @@ impl Storage for MemoryStorage {
         }
         Ok(())
     }
-}
-
-fn reviews_in(
-    inner: &Inner,
-    index: &BTreeSet<(CycleId, PersonId, ReviewId)>,
-    cycle: CycleId,
-    person: PersonId,
-) -> Vec<Versioned<Review>> {
-    let nil = ReviewId::from_uuid(uuid::Uuid::nil());
-    index
-        .range((cycle, person, nil)..)
-        .take_while(|(c, p, _)| *c == cycle && *p == person)
-        .filter_map(|(_, _, id)| inner.review(*id))
-        .collect()
 }

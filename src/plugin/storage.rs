@@ -4,12 +4,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::views::Tally;
 use crate::event::Event;
 use crate::notification::Notification;
 use crate::{
     CalibrationSession, CalibrationSessionId, Cycle, CycleId, Error, Grants, Nomination,
-    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result, Review, ReviewId, Template,
-    TemplateId,
+    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Progress, Result, Review, ReviewId,
+    Template, TemplateId,
 };
 
 /// Names one stored record.
@@ -90,6 +91,10 @@ impl fmt::Display for RecordKey {
 }
 
 /// A stored record.
+///
+/// Each kind is boxed, so a record is two words whatever its kind: a launch's commit lists
+/// hundreds of thousands of them. Build one with `Record::from(packet)` (every record type
+/// converts); the boxes are invisible in serialised form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "record")]
 pub enum Record {
@@ -105,13 +110,13 @@ pub enum Record {
     /// A packet.
     Packet(Box<Packet>),
     /// A review.
-    Review(Review),
+    Review(Box<Review>),
     /// A nomination.
-    Nomination(Nomination),
+    Nomination(Box<Nomination>),
     /// A calibration session.
-    Calibration(CalibrationSession),
+    Calibration(Box<CalibrationSession>),
     /// A question template.
-    Template(Template),
+    Template(Box<Template>),
     /// The grants.
     Grants(Box<Grants>),
 }
@@ -294,6 +299,32 @@ pub trait Storage: Send + Sync + Debug + 'static {
         limit: usize,
     ) -> Result<Vec<Versioned<Packet>>>;
 
+    /// Counts over a cycle's packets, for progress reports: packets per state and their
+    /// reviews per kind, withdrawn packets counted apart. `overdue` is left at zero: it
+    /// depends on the clock, and the engine fills it in.
+    ///
+    /// Provided: pages through [`packets`](Self::packets), so it costs a read of every packet.
+    /// A backend may instead keep the counts up to date as it commits, as [`MemoryStorage`]
+    /// does, making a progress report O(1); the [`testkit`](crate::testkit) checks the counts
+    /// against the packets.
+    ///
+    /// [`MemoryStorage`]: crate::memory::MemoryStorage
+    async fn progress(&self, cycle: CycleId) -> Result<Progress> {
+        const PAGE: usize = 1_000;
+        let mut tally = Tally::default();
+        let mut after = None;
+        loop {
+            let page = self.packets(cycle, after, PAGE).await?;
+            for p in &page {
+                tally.add_packet(&p.record);
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                _ => return Ok(tally.progress()),
+            }
+        }
+    }
+
     /// Reviews about `subject` in `cycle`, ordered by id.
     async fn reviews_about(
         &self,
@@ -367,6 +398,9 @@ macro_rules! forward_storage {
             ) -> Result<Vec<Versioned<Review>>> {
                 (**self).reviews_by(cycle, author).await
             }
+            async fn progress(&self, cycle: CycleId) -> Result<Progress> {
+                (**self).progress(cycle).await
+            }
             async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
                 (**self).nominations(packet).await
             }
@@ -438,7 +472,7 @@ pub trait StorageExt: Storage {
     async fn review(&self, id: ReviewId) -> Result<Versioned<Review>> {
         let key = RecordKey::Review(id);
         unpack(key, self.get(key).await?, |r| match r {
-            Record::Review(r) => Some(r),
+            Record::Review(r) => Some(*r),
             _ => None,
         })
     }
@@ -447,7 +481,7 @@ pub trait StorageExt: Storage {
     async fn nomination(&self, id: NominationId) -> Result<Versioned<Nomination>> {
         let key = RecordKey::Nomination(id);
         unpack(key, self.get(key).await?, |r| match r {
-            Record::Nomination(n) => Some(n),
+            Record::Nomination(n) => Some(*n),
             _ => None,
         })
     }
@@ -456,7 +490,7 @@ pub trait StorageExt: Storage {
     async fn template(&self, id: TemplateId) -> Result<Versioned<Template>> {
         let key = RecordKey::Template(id);
         unpack(key, self.get(key).await?, |r| match r {
-            Record::Template(t) => Some(t),
+            Record::Template(t) => Some(*t),
             _ => None,
         })
     }

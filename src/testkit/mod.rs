@@ -26,8 +26,8 @@ use crate::notification::{Notification, NotificationKind};
 use crate::plugin::{Commit, Expect, Record, RecordKey, Storage, StorageExt, Versioned, Write};
 use crate::{
     AdminGrant, CalibrationSession, CalibrationSessionId, Cycle, CycleConfig, CycleId, Error,
-    Nomination, NominationId, OrgSnapshot, Packet, Period, Person, PersonId, RandomIds, Review,
-    launch,
+    KindProgress, Nomination, NominationId, OrgSnapshot, Packet, Period, Person, PersonId,
+    Progress, RandomIds, Review, ReviewKind, launch,
 };
 
 fn at() -> DateTime<Utc> {
@@ -162,12 +162,12 @@ fn records(f: &Fixture) -> Vec<Record> {
             cycle: f.cycle.id(),
             snapshot: Box::new(f.snapshot.clone()),
         },
-        Record::Nomination(f.nomination.clone()),
-        Record::Calibration(f.calibration.clone()),
-        Record::Template(f.template.clone()),
+        Record::from(f.nomination.clone()),
+        Record::from(f.calibration.clone()),
+        Record::from(f.template.clone()),
     ];
     out.extend(f.packets.iter().cloned().map(Record::from));
-    out.extend(f.reviews.iter().cloned().map(Record::Review));
+    out.extend(f.reviews.iter().cloned().map(Record::from));
     out
 }
 
@@ -764,6 +764,162 @@ pub async fn concurrency(storage: Arc<dyn Storage>) {
     }
 }
 
+/// The progress a cycle's packets imply, counted naively from each packet.
+fn recount(packets: &[Packet]) -> Progress {
+    let mut expected = Progress::default();
+    for kind in ReviewKind::ALL {
+        expected.by_kind.insert(kind, KindProgress::default());
+    }
+    for p in packets {
+        if p.is_withdrawn() {
+            expected.withdrawn += 1;
+            continue;
+        }
+        expected.packets += 1;
+        *expected.by_state.entry(p.state()).or_default() += 1;
+        for kind in ReviewKind::ALL {
+            let t = p.tally(kind);
+            let k = expected.by_kind.entry(kind).or_default();
+            k.assigned += usize::from(t.assigned);
+            k.submitted += usize::from(t.submitted);
+            k.draft += usize::from(t.draft);
+            k.not_started += usize::from(t.not_started());
+        }
+    }
+    expected
+}
+
+/// Pages through a cycle's packets (`limit` 7), asserting id order.
+async fn all_packets(storage: &dyn Storage, cycle: CycleId) -> Vec<Versioned<Packet>> {
+    let mut all: Vec<Versioned<Packet>> = Vec::new();
+    let mut after = None;
+    loop {
+        let page = storage
+            .packets(cycle, after, 7)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let Some(last) = page.last() else { break };
+        after = Some(last.record.id());
+        all.extend(page);
+    }
+    assert!(
+        all.windows(2).all(|w| w[0].record.id() < w[1].record.id()),
+        "packets page in id order, each once"
+    );
+    all
+}
+
+/// `progress` equals a recount of the cycle's packets (per state, withdrawn apart; reviews per
+/// kind; `overdue` zero) through creations arriving out of id order, submissions,
+/// withdrawals and deletions, read between every step; and `packets` pages in id order
+/// throughout.
+pub async fn progress_counts(storage: &dyn Storage) {
+    let boss = PersonId::random();
+    let mut people = vec![Person::new(boss, "boss")];
+    people.extend(
+        (0..24).map(|i| Person::new(PersonId::random(), format!("p{i}")).with_manager(boss)),
+    );
+    let snapshot = match OrgSnapshot::build(people.clone(), vec![]) {
+        Ok(s) => s,
+        Err(e) => panic!("testkit fixture: {e}"),
+    };
+    let mut cycle = cycle_named("progress");
+    let launched = cycle
+        .set_participants(people.iter().map(|p| p.id), boss, at())
+        .and_then(|_| launch(&mut cycle, &snapshot, &mut RandomIds, boss, at()));
+    let Ok(launched) = launched else {
+        panic!("testkit fixture: launch failed");
+    };
+    let id = cycle.id();
+    let empty = storage.progress(id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        empty,
+        recount(&[]),
+        "a cycle without packets counts nothing"
+    );
+    // Three commits, each with packets in descending id order, checked after each.
+    let mut packets = launched.packets.clone();
+    packets.sort_by_key(|p| std::cmp::Reverse(p.id()));
+    for chunk in packets.chunks(9) {
+        let commit = Commit {
+            writes: chunk
+                .iter()
+                .map(|p| Write::Put {
+                    record: Record::from(p.clone()),
+                    expect: Expect::Absent,
+                })
+                .collect(),
+            ..Commit::default()
+        };
+        storage
+            .commit(commit)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stored = all_packets(storage, id).await;
+        let records: Vec<Packet> = stored.into_iter().map(|p| p.record).collect();
+        assert_eq!(
+            storage.progress(id).await.unwrap_or_else(|e| panic!("{e}")),
+            recount(&records),
+            "progress after storing packets"
+        );
+    }
+    // Changes, one commit each: submit a review, withdraw, delete; checked after each.
+    for (step, review) in launched.reviews.iter().enumerate().take(12) {
+        let stored = all_packets(storage, id).await;
+        let Some(current) = stored.iter().find(|p| p.record.id() == review.packet()) else {
+            continue;
+        };
+        let mut packet = current.record.clone();
+        let write = match step % 4 {
+            0 | 1 => {
+                let mut r = review.clone();
+                if r.submit(&mut packet, None, r.author(), at()).is_err() {
+                    continue;
+                }
+                Write::Put {
+                    record: Record::from(packet),
+                    expect: Expect::Version(current.version),
+                }
+            }
+            2 => {
+                if packet.withdraw(boss, at()).is_err() {
+                    continue;
+                }
+                Write::Put {
+                    record: Record::from(packet),
+                    expect: Expect::Version(current.version),
+                }
+            }
+            _ => Write::Delete {
+                key: RecordKey::Packet(packet.id()),
+                version: current.version,
+            },
+        };
+        storage
+            .commit(Commit {
+                writes: vec![write],
+                ..Commit::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let records: Vec<Packet> = all_packets(storage, id)
+            .await
+            .into_iter()
+            .map(|p| p.record)
+            .collect();
+        assert_eq!(
+            storage.progress(id).await.unwrap_or_else(|e| panic!("{e}")),
+            recount(&records),
+            "progress after a change to a packet (step {step})"
+        );
+    }
+    let remaining = all_packets(storage, id).await.len();
+    assert!(
+        remaining < packets.len() && remaining > 0,
+        "the checks deleted some packets and kept others"
+    );
+}
+
 /// Every check, in turn.
 pub async fn run_all(storage: Arc<dyn Storage>) {
     round_trips(&*storage).await;
@@ -772,5 +928,6 @@ pub async fn run_all(storage: Arc<dyn Storage>) {
     outbox_lifecycle(&*storage).await;
     event_paging(&*storage).await;
     listings(&*storage).await;
+    progress_counts(&*storage).await;
     concurrency(storage).await;
 }
