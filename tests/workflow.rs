@@ -927,9 +927,9 @@ async fn progress_per_cycle_and_per_manager_with_a_text_table() {
     insta::assert_snapshot!("team_progress", bo.to_string());
 }
 
-/// The engine caches the cycle and its org snapshot between commands, but never serves a stale
-/// copy: another engine on the same storage changes ann's manager, and this one's very next
-/// read decides on the new org.
+/// The engine caches the cycle, its org snapshot and the grants between commands, but never
+/// serves a stale copy: another engine on the same storage changes ann's manager, grants and
+/// revokes an admin, and this one's very next read decides on the change.
 #[tokio::test]
 async fn cached_records_never_go_stale_across_engines() {
     let w = launched(CycleSettings::default(), &["ann"]).await;
@@ -956,6 +956,22 @@ async fn cached_records_never_go_stale_across_engines() {
         Err(Error::Denied(_))
     ));
     assert!(w.engine.read_review(id("hal"), own.id).await.is_ok());
+    // cy, a peer of ann, reads nothing of hers until the other engine makes her an admin.
+    assert!(matches!(
+        w.engine.read_review(id("cy"), own.id).await,
+        Err(Error::Denied(_))
+    ));
+    let grant = appraise::AdminGrant {
+        since: w.engine.now() - chrono::Duration::days(30),
+        past_cycles: true,
+    };
+    other.grant_admin(id("kim"), id("cy"), grant).await.unwrap();
+    assert!(w.engine.read_review(id("cy"), own.id).await.is_ok());
+    other.revoke_admin(id("kim"), id("cy")).await.unwrap();
+    assert!(matches!(
+        w.engine.read_review(id("cy"), own.id).await,
+        Err(Error::Denied(_))
+    ));
     // And a lock by the other engine is seen at once.
     other.lock(id("kim"), w.cycle).await.unwrap();
     let p = w.packet("ann").await;

@@ -88,7 +88,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     deliveries: Mutex<Deliveries>,
     /// Large records shared between commands while their version stays the same.
-    cache: Mutex<std::collections::HashMap<CycleId, Cached>>,
+    cache: Mutex<Cache>,
 }
 
 /// A cycle and its org snapshot as last loaded, with their versions.
@@ -96,6 +96,13 @@ pub struct Engine {
 struct Cached {
     cycle: Versioned<Arc<Cycle>>,
     snapshot: Option<Versioned<Arc<OrgSnapshot>>>,
+}
+
+/// Large records kept between commands, each valid while its stored version is the one kept.
+#[derive(Debug, Default)]
+struct Cache {
+    cycles: std::collections::HashMap<CycleId, Cached>,
+    grants: Option<Versioned<Arc<Grants>>>,
 }
 
 #[derive(Debug, Default)]
@@ -155,7 +162,7 @@ impl EngineBuilder {
                 .unwrap_or_else(|| Arc::new(StaticDirectory::default())),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             deliveries: Mutex::new(Deliveries::default()),
-            cache: Mutex::new(std::collections::HashMap::new()),
+            cache: Mutex::new(Cache::default()),
         }
     }
 }
@@ -164,7 +171,7 @@ impl EngineBuilder {
 struct Scope {
     cycle: Versioned<Arc<Cycle>>,
     snapshot: Option<Versioned<Arc<OrgSnapshot>>>,
-    grants: Grants,
+    grants: Arc<Grants>,
     grants_expect: Expect,
     calibrations: Vec<CalibrationSession>,
     now: DateTime<Utc>,
@@ -252,21 +259,27 @@ impl Engine {
         self.clock.now()
     }
 
-    /// The cycle and its snapshot: the cached copies when their stored versions are the ones
-    /// cached (a cheap probe), else freshly loaded. Commits check those versions anyway.
-    async fn cached(&self, id: CycleId) -> Result<Cached> {
+    /// The cycle, its snapshot and the grants: the cached copies when their stored versions
+    /// are the ones cached (one cheap probe for all three), else freshly loaded. Commits check
+    /// those versions anyway.
+    async fn cached(&self, id: CycleId) -> Result<(Cached, Expect, Arc<Grants>)> {
         let cycle_key = RecordKey::Cycle(id);
-        let version = self
+        let snapshot_key = RecordKey::Snapshot(id);
+        let versions = self
             .storage
-            .version(cycle_key)
-            .await?
-            .ok_or_else(|| cycle_key.not_found())?;
-        let known = self
-            .cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&id)
-            .cloned();
+            .versions(&[cycle_key, snapshot_key, RecordKey::Grants])
+            .await?;
+        let (Some(version), snapshot_version, grants_version) = (
+            versions.first().copied().flatten(),
+            versions.get(1).copied().flatten(),
+            versions.get(2).copied().flatten(),
+        ) else {
+            return Err(cycle_key.not_found());
+        };
+        let (known, known_grants) = {
+            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            (cache.cycles.get(&id).cloned(), cache.grants.clone())
+        };
         let cycle = match &known {
             Some(k) if k.cycle.version == version => k.cycle.clone(),
             _ => {
@@ -280,12 +293,7 @@ impl Engine {
         let snapshot = if cycle.record.state() == CycleState::Draft {
             None
         } else {
-            let key = RecordKey::Snapshot(id);
-            let version = self
-                .storage
-                .version(key)
-                .await?
-                .ok_or_else(|| key.not_found())?;
+            let version = snapshot_version.ok_or_else(|| snapshot_key.not_found())?;
             match known.as_ref().and_then(|k| k.snapshot.as_ref()) {
                 Some(s) if s.version == version => Some(s.clone()),
                 _ => {
@@ -297,17 +305,30 @@ impl Engine {
                 }
             }
         };
+        let grants = match (grants_version, known_grants) {
+            (None, _) => (Expect::Absent, Arc::new(Grants::new())),
+            (Some(v), Some(g)) if g.version == v => (Expect::Version(v), g.record),
+            (Some(_), _) => {
+                let (expect, grants) = self.storage.grants().await?;
+                (expect, Arc::new(grants))
+            }
+        };
         let cached = Cached { cycle, snapshot };
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, cached.clone());
-        Ok(cached)
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            cache.cycles.insert(id, cached.clone());
+            if let Expect::Version(version) = grants.0 {
+                cache.grants = Some(Versioned {
+                    version,
+                    record: grants.1.clone(),
+                });
+            }
+        }
+        Ok((cached, grants.0, grants.1))
     }
 
     async fn scope(&self, cycle: CycleId) -> Result<Scope> {
-        let Cached { cycle, snapshot } = self.cached(cycle).await?;
-        let (grants_expect, grants) = self.storage.grants().await?;
+        let (Cached { cycle, snapshot }, grants_expect, grants) = self.cached(cycle).await?;
         let calibrations = self
             .storage
             .calibrations(cycle.record.id())

@@ -459,6 +459,11 @@ impl Storage for MemoryStorage {
         Ok(self.lock().version(&key))
     }
 
+    async fn versions(&self, keys: &[RecordKey]) -> Result<Vec<Option<u64>>> {
+        let inner = self.lock();
+        Ok(keys.iter().map(|k| inner.version(k)).collect())
+    }
+
     async fn commit(&self, commit: Commit) -> Result<()> {
         let mut inner = self.lock();
         check_shape(&commit, |k| inner.outbox_keys.contains_key(k))?;

@@ -285,6 +285,18 @@ pub trait Storage: Send + Sync + Debug + 'static {
         Ok(self.get(key).await?.map(|v| v.version))
     }
 
+    /// The current versions of several records (`None`: absent), in the order asked.
+    /// Provided through [`version`](Self::version), one key at a time; backends that pay a
+    /// round trip per call answer in one, because the engine asks for three (the cycle, its
+    /// snapshot and the grants) at the start of every command.
+    async fn versions(&self, keys: &[RecordKey]) -> Result<Vec<Option<u64>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.version(*key).await?);
+        }
+        Ok(out)
+    }
+
     /// Applies a commit atomically (see the contract).
     async fn commit(&self, commit: Commit) -> Result<()>;
 
@@ -365,6 +377,9 @@ macro_rules! forward_storage {
             }
             async fn version(&self, key: RecordKey) -> Result<Option<u64>> {
                 (**self).version(key).await
+            }
+            async fn versions(&self, keys: &[RecordKey]) -> Result<Vec<Option<u64>>> {
+                (**self).versions(keys).await
             }
             async fn commit(&self, commit: Commit) -> Result<()> {
                 (**self).commit(commit).await

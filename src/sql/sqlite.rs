@@ -264,12 +264,43 @@ async fn current_version(tx: &mut Transaction<'_, Sqlite>, key: &RecordKey) -> R
     }
 }
 
-async fn holds(tx: &mut Transaction<'_, Sqlite>, key: &RecordKey, expect: Expect) -> Result<bool> {
-    let have = current_version(tx, key).await?;
-    Ok(match expect {
+/// Keys per statement when reading many versions at once.
+const VERSIONS_PER_STATEMENT: usize = 200;
+
+/// The versions of `keys` (`None`: absent), in one statement per
+/// [`VERSIONS_PER_STATEMENT`] keys: `SELECT (SELECT version FROM .. WHERE ..), ...`.
+async fn versions_in(
+    conn: &mut sqlx::SqliteConnection,
+    keys: &[RecordKey],
+) -> Result<Vec<Option<u64>>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(VERSIONS_PER_STATEMENT) {
+        let columns: Vec<String> = chunk
+            .iter()
+            .map(|key| {
+                let (table, column, _) = locate(key);
+                format!("(SELECT version FROM {table} WHERE {column} = ?)")
+            })
+            .collect();
+        let sql = format!("SELECT {}", columns.join(", "));
+        let mut query = sqlx::query(&sql);
+        for key in chunk {
+            query = query.bind(locate(key).2);
+        }
+        let row = query.fetch_one(&mut *conn).await.map_err(backend)?;
+        for i in 0..chunk.len() {
+            let v: Option<i64> = row.try_get(i).map_err(backend)?;
+            out.push(v.map(|v| u64::try_from(v).unwrap_or_default()));
+        }
+    }
+    Ok(out)
+}
+
+fn holds(have: Option<u64>, expect: Expect) -> bool {
+    match expect {
         Expect::Absent => have.is_none(),
         Expect::Version(v) => have == Some(v),
-    })
+    }
 }
 
 /// Inserts new records of one table, many rows a statement; a unique violation means one of
@@ -309,17 +340,40 @@ async fn insert_batch(tx: &mut Transaction<'_, Sqlite>, records: &[&Record]) -> 
 
 async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> {
     // Outbox keys first: a used key makes the commit invalid, not conflicting.
-    for n in &commit.outbox {
-        let used = sqlx::query("SELECT 1 FROM outbox WHERE key = ?")
-            .bind(&n.key)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(backend)?;
-        if used.is_some() {
+    for chunk in commit.outbox.chunks(BATCH) {
+        let sql = format!(
+            "SELECT key FROM outbox WHERE key IN ({}) LIMIT 1",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for n in chunk {
+            query = query.bind(&n.key);
+        }
+        let used = query.fetch_optional(&mut **tx).await.map_err(backend)?;
+        if let Some(row) = used {
+            let key: String = row.try_get(0).map_err(backend)?;
             return Err(Error::invalid(
                 "commit",
-                format!("outbox key `{}` is already used", n.key),
+                format!("outbox key `{key}` is already used"),
             ));
+        }
+    }
+    // Records read and relied on, all in one statement.
+    let checks: Vec<(RecordKey, Expect)> = commit
+        .writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Check { key, expect } => Some((*key, *expect)),
+            _ => None,
+        })
+        .collect();
+    if !checks.is_empty() {
+        let keys: Vec<RecordKey> = checks.iter().map(|(k, _)| *k).collect();
+        let have = versions_in(&mut **tx, &keys).await?;
+        for ((key, expect), have) in checks.iter().zip(have) {
+            if !holds(have, *expect) {
+                return Err(key.conflict());
+            }
         }
     }
     let mut creates: Vec<&Record> = Vec::new();
@@ -364,11 +418,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> 
                     return Err(key.conflict());
                 }
             }
-            Write::Check { key, expect } => {
-                if !holds(tx, key, *expect).await? {
-                    return Err(key.conflict());
-                }
-            }
+            Write::Check { .. } => {}
         }
     }
     // Creates, grouped by table, in batches.
@@ -381,12 +431,15 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> 
     if commit.events.is_empty() && commit.outbox.is_empty() {
         return Ok(());
     }
-    let next: i64 = sqlx::query("SELECT next FROM sequence WHERE id = 1")
+    // Claim the sequence numbers and learn where they start, in one statement.
+    let count = i64::try_from(commit.events.len() + commit.outbox.len()).unwrap_or(i64::MAX);
+    let after: i64 = sqlx::query("UPDATE sequence SET next = next + ? WHERE id = 1 RETURNING next")
+        .bind(count)
         .fetch_one(&mut **tx)
         .await
         .and_then(|row| row.try_get(0))
         .map_err(backend)?;
-    let mut seq = next;
+    let mut seq = after - count;
     // Many rows a statement: a launch appends hundreds of thousands of events.
     for batch in commit.events.chunks(BATCH) {
         let sql = format!(
@@ -415,11 +468,6 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> 
         }
         query.execute(&mut **tx).await.map_err(backend)?;
     }
-    sqlx::query("UPDATE sequence SET next = ? WHERE id = 1")
-        .bind(seq)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
     Ok(())
 }
 
@@ -457,6 +505,11 @@ impl Storage for SqliteStorage {
             }
             None => Ok(None),
         }
+    }
+
+    async fn versions(&self, keys: &[RecordKey]) -> Result<Vec<Option<u64>>> {
+        let mut conn = self.reader.acquire().await.map_err(backend)?;
+        versions_in(&mut conn, keys).await
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {

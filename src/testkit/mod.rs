@@ -219,6 +219,24 @@ pub async fn round_trips(storage: &dyn Storage) {
             .unwrap_or_else(|e| panic!("version {key}: {e}"));
         assert_eq!(probed, Some(2), "{key}: `version` agrees with `get`");
     }
+    // `versions` answers like `version`, key by key, in order: stored and absent keys mixed,
+    // and more of them than a backend might put in one statement.
+    let mut keys: Vec<RecordKey> = records(&f).iter().map(Record::key).collect();
+    keys.push(RecordKey::Cycle(CycleId::random()));
+    keys.push(RecordKey::Snapshot(CycleId::random()));
+    let keys: Vec<RecordKey> = keys.iter().copied().cycle().take(keys.len() * 40).collect();
+    let many = storage
+        .versions(&keys)
+        .await
+        .unwrap_or_else(|e| panic!("versions: {e}"));
+    assert_eq!(many.len(), keys.len(), "`versions` answers every key");
+    for (key, got) in keys.iter().zip(&many) {
+        let one = storage
+            .version(*key)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(*got, one, "{key}: `versions` agrees with `version`");
+    }
     // Grants, a singleton: created once, then updated.
     let (expect, mut grants) = storage
         .grants()
