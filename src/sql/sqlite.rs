@@ -179,8 +179,11 @@ impl SqliteStorage {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
+        // Connections are local files: no liveness ping before each use (it would double the
+        // round trips of every read).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(backend)?;
@@ -190,6 +193,7 @@ impl SqliteStorage {
             .map_err(backend)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await
             .map_err(backend)?;
@@ -206,6 +210,7 @@ impl SqliteStorage {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(options)
@@ -296,6 +301,24 @@ async fn versions_in(
     Ok(out)
 }
 
+/// The error for an outbox insert that hit a used key: names the key.
+async fn used_outbox_key(tx: &mut Transaction<'_, Sqlite>, batch: &[Notification]) -> Error {
+    let sql = format!(
+        "SELECT key FROM outbox WHERE key IN ({}) LIMIT 1",
+        vec!["?"; batch.len()].join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for n in batch {
+        query = query.bind(&n.key);
+    }
+    let key = match query.fetch_optional(&mut **tx).await {
+        Ok(Some(row)) => row.try_get::<String, _>(0).unwrap_or_default(),
+        Ok(None) => String::new(),
+        Err(e) => return backend(e),
+    };
+    Error::invalid("commit", format!("outbox key `{key}` is already used"))
+}
+
 fn holds(have: Option<u64>, expect: Expect) -> bool {
     match expect {
         Expect::Absent => have.is_none(),
@@ -339,25 +362,6 @@ async fn insert_batch(tx: &mut Transaction<'_, Sqlite>, records: &[&Record]) -> 
 }
 
 async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> {
-    // Outbox keys first: a used key makes the commit invalid, not conflicting.
-    for chunk in commit.outbox.chunks(BATCH) {
-        let sql = format!(
-            "SELECT key FROM outbox WHERE key IN ({}) LIMIT 1",
-            vec!["?"; chunk.len()].join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for n in chunk {
-            query = query.bind(&n.key);
-        }
-        let used = query.fetch_optional(&mut **tx).await.map_err(backend)?;
-        if let Some(row) = used {
-            let key: String = row.try_get(0).map_err(backend)?;
-            return Err(Error::invalid(
-                "commit",
-                format!("outbox key `{key}` is already used"),
-            ));
-        }
-    }
     // Records read and relied on, all in one statement.
     let checks: Vec<(RecordKey, Expect)> = commit
         .writes
@@ -466,7 +470,14 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> 
             query = query.bind(seq).bind(&n.key).bind(to_json(n)?);
             seq += 1;
         }
-        query.execute(&mut **tx).await.map_err(backend)?;
+        match query.execute(&mut **tx).await {
+            Ok(_) => {}
+            // The sequence numbers are fresh: the key is what was used before.
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                return Err(used_outbox_key(tx, batch).await);
+            }
+            Err(e) => return Err(backend(e)),
+        }
     }
     Ok(())
 }
