@@ -26,6 +26,9 @@ pub fn packet_for(
     by: PersonId,
     at: DateTime<Utc>,
 ) -> Result<(Packet, Vec<Review>, Vec<Event>)> {
+    let Some(subject) = snapshot.idx(subject) else {
+        return Err(not_in_snapshot(subject));
+    };
     let (mut reviews, mut events) = (Vec::new(), Vec::new());
     let packet = packet_into(
         cycle,
@@ -40,8 +43,17 @@ pub fn packet_for(
     Ok((packet, reviews, events))
 }
 
-/// [`packet_for`], appending the reviews and the event to the caller's lists: a launch makes
-/// one list of each for everyone. On error, nothing was appended.
+fn not_in_snapshot(person: PersonId) -> Error {
+    Error::invalid(
+        "participants",
+        format!("`{person}` is not in the org snapshot"),
+    )
+}
+
+/// [`packet_for`] for the person at index `subject` of the snapshot, appending the reviews and
+/// the event to the caller's lists: a launch makes one list of each for everyone, and reads
+/// the org by index (managers and reports are array lookups, not hash lookups). On error,
+/// nothing was appended.
 #[expect(
     clippy::too_many_arguments,
     reason = "packet_for's arguments and the two lists it fills"
@@ -49,19 +61,21 @@ pub fn packet_for(
 fn packet_into(
     cycle: &Cycle,
     snapshot: &OrgSnapshot,
-    subject: PersonId,
+    subject_idx: u32,
     ids: &mut dyn IdSource,
     by: PersonId,
     at: DateTime<Utc>,
     reviews: &mut Vec<Review>,
     events: &mut Vec<Event>,
 ) -> Result<Packet> {
-    if !snapshot.contains(subject) {
+    let (Some(subject), Some(person)) =
+        (snapshot.id_at(subject_idx), snapshot.person_at(subject_idx))
+    else {
         return Err(Error::invalid(
             "participants",
-            format!("`{subject}` is not in the org snapshot"),
+            format!("no person at index {subject_idx} of the org snapshot"),
         ));
-    }
+    };
     let kinds = cycle.config().kinds;
     let first_state = if kinds.peer {
         PacketState::Nominating
@@ -75,11 +89,10 @@ fn packet_into(
         first_state,
     );
     let first = reviews.len();
-    packet.manager = snapshot.manager_of(subject);
-    packet.default_additional_manager = snapshot
-        .person(subject)
-        .and_then(|p| p.additional_manager)
-        .filter(|&a| a != subject);
+    packet.manager = snapshot
+        .manager_idx(subject_idx)
+        .and_then(|m| snapshot.id_at(m));
+    packet.default_additional_manager = person.additional_manager.filter(|&a| a != subject);
     let mut assign = |packet: &mut Packet, kind: ReviewKind, author: PersonId| -> Result<()> {
         // The assignment is recorded in the packet's one creation event below.
         let (review, _) = packet.assign(&kinds, kind, author, ids, Some(by), at)?;
@@ -97,8 +110,10 @@ fn packet_into(
             assign(&mut packet, ReviewKind::AdditionalManager, a)?;
         }
         if kinds.upward {
-            for report in snapshot.direct_reports(subject) {
-                assign(&mut packet, ReviewKind::Upward, report)?;
+            for report in snapshot.direct_reports_idx(Some(subject_idx)) {
+                if let Some(report) = snapshot.id_at(report) {
+                    assign(&mut packet, ReviewKind::Upward, report)?;
+                }
             }
         }
         Ok(())
@@ -227,19 +242,13 @@ pub(crate) fn launch_each(
             "a cycle needs at least one participant",
         ));
     }
-    if let Some(missing) = cycle
-        .participants()
-        .iter()
-        .find(|p| !snapshot.contains(**p))
-    {
-        return Err(Error::invalid(
-            "participants",
-            format!("`{missing}` is not in the org snapshot"),
-        ));
+    let mut subjects = Vec::with_capacity(cycle.participants().len());
+    for &p in cycle.participants() {
+        subjects.push(snapshot.idx(p).ok_or_else(|| not_in_snapshot(p))?);
     }
     let (mut reviews, mut events) = (Vec::new(), Vec::new());
     let mut packets = 0;
-    for &subject in cycle.participants() {
+    for subject in subjects {
         let packet = packet_into(
             cycle,
             snapshot,

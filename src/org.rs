@@ -255,6 +255,9 @@ struct OrgData {
 #[serde(try_from = "OrgData", into = "OrgData")]
 pub struct OrgSnapshot {
     people: Vec<Person>,
+    /// `people[i].id`, densely: walks over managers and reports read ids from 16-byte entries
+    /// rather than whole people.
+    ids: Vec<PersonId>,
     departments: Vec<Department>,
     index: IdMap<PersonId, u32>,
     department_index: IdMap<DepartmentId, u32>,
@@ -432,6 +435,7 @@ impl OrgSnapshot {
         }
 
         Ok(Self {
+            ids: people.iter().map(|p| p.id).collect(),
             people,
             departments,
             index,
@@ -584,7 +588,25 @@ impl OrgSnapshot {
     /// The person with this id.
     #[must_use]
     pub fn person(&self, id: PersonId) -> Option<&Person> {
-        self.idx(id).map(|i| &self.people[i as usize])
+        self.idx(id).and_then(|i| self.person_at(i))
+    }
+
+    /// The person at index `i` (as [`idx`](Self::idx) returns).
+    #[inline]
+    pub(crate) fn person_at(&self, i: u32) -> Option<&Person> {
+        self.people.get(i as usize)
+    }
+
+    /// The id of the person at index `i`.
+    #[inline]
+    pub(crate) fn id_at(&self, i: u32) -> Option<PersonId> {
+        self.ids.get(i as usize).copied()
+    }
+
+    /// The index of the direct manager of the person at index `i`.
+    #[inline]
+    pub(crate) fn manager_idx(&self, i: u32) -> Option<u32> {
+        self.parent.get(i as usize).copied().filter(|&p| p != NONE)
     }
 
     /// Whether the person is in the snapshot.
@@ -602,9 +624,7 @@ impl OrgSnapshot {
     /// The person's direct manager.
     #[must_use]
     pub fn manager_of(&self, id: PersonId) -> Option<PersonId> {
-        let i = self.idx(id)?;
-        let p = self.parent[i as usize];
-        (p != NONE).then(|| self.people[p as usize].id)
+        self.id_at(self.manager_idx(self.idx(id)?)?)
     }
 
     /// The manager `n` levels up (`1` is the direct manager, `2` the manager's manager).
@@ -664,7 +684,13 @@ impl OrgSnapshot {
     /// Costs the number of reports: in pre-order, each report's team follows them, so the next
     /// report is one team size further on.
     pub fn direct_reports(&self, id: PersonId) -> impl Iterator<Item = PersonId> + '_ {
-        let (first, end) = match self.idx(id).and_then(|i| self.span.get(i as usize)) {
+        self.direct_reports_idx(self.idx(id))
+            .filter_map(|c| self.id_at(c))
+    }
+
+    /// [`direct_reports`](Self::direct_reports) of the person at index `i`, as indexes.
+    pub(crate) fn direct_reports_idx(&self, i: Option<u32>) -> impl Iterator<Item = u32> + '_ {
+        let (first, end) = match i.and_then(|i| self.span.get(i as usize)) {
             Some(s) => (s.pre as usize + 1, s.pre as usize + s.size as usize),
             None => (0, 0),
         };
@@ -673,7 +699,7 @@ impl OrgSnapshot {
             let next = pos + self.span.get(c as usize).map_or(end, |s| s.size as usize);
             at(next).map(|n| (next, n))
         })
-        .filter_map(|(_, c)| self.people.get(c as usize).map(|p| p.id))
+        .map(|(_, c)| c)
     }
 
     /// The person's extended team: everyone below them, at any depth (not the person).

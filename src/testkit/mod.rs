@@ -938,6 +938,194 @@ pub async fn progress_counts(storage: &dyn Storage) {
     );
 }
 
+/// Commits creating packets and reviews (what a launch writes) are refused whole, leaving no
+/// trace, when one of them exists already, one is written twice, or another write is stale;
+/// the same creations then succeed, and records deleted since free their room for new ones.
+pub async fn refused_creations(storage: &dyn Storage) {
+    let f = fixture();
+    let id = f.cycle.id();
+    let creations = |extra: Vec<Write>| Commit {
+        writes: f
+            .packets
+            .iter()
+            .cloned()
+            .map(Record::from)
+            .chain(f.reviews.iter().cloned().map(Record::from))
+            .map(|record| Write::Put {
+                record,
+                expect: Expect::Absent,
+            })
+            .chain(extra)
+            .collect(),
+        ..Commit::default()
+    };
+    let f = &f;
+    let nothing_stored = |why: &'static str| async move {
+        for record in records(f) {
+            let key = record.key();
+            let found = storage.get(key).await.unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                found.is_none() || !matches!(key, RecordKey::Packet(_) | RecordKey::Review(_)),
+                "{why}: {key} was stored"
+            );
+        }
+        assert!(
+            all_packets(storage, id).await.is_empty(),
+            "{why}: packets are listed"
+        );
+        assert_eq!(
+            storage.progress(id).await.unwrap_or_else(|e| panic!("{e}")),
+            recount(&[]),
+            "{why}: progress counts them"
+        );
+    };
+    // A stale write elsewhere in the commit.
+    let stale = RecordKey::Cycle(id);
+    let result = storage
+        .commit(creations(vec![Write::Check {
+            key: stale,
+            expect: Expect::Version(3),
+        }]))
+        .await;
+    assert_conflict(result, stale, "creations with a stale check");
+    nothing_stored("a stale check").await;
+    // A review created twice.
+    let Some(review) = f.reviews.first() else {
+        panic!("testkit fixture: no review");
+    };
+    let twice = Write::Put {
+        record: Record::from(review.clone()),
+        expect: Expect::Absent,
+    };
+    assert!(
+        matches!(
+            storage.commit(creations(vec![twice])).await,
+            Err(Error::Invalid { .. })
+        ),
+        "a review created twice in one commit is invalid"
+    );
+    nothing_stored("a review created twice").await;
+    // A review created and checked in one commit.
+    let checked = Write::Check {
+        key: RecordKey::Review(review.id()),
+        expect: Expect::Absent,
+    };
+    assert!(
+        matches!(
+            storage.commit(creations(vec![checked])).await,
+            Err(Error::Invalid { .. })
+        ),
+        "a review created and checked in one commit is invalid"
+    );
+    nothing_stored("a review created and checked").await;
+    // One of the packets exists already.
+    let Some(first) = f.packets.first() else {
+        panic!("testkit fixture: no packet");
+    };
+    storage
+        .commit(put(Record::from(first.clone()), Expect::Absent))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_conflict(
+        storage.commit(creations(vec![])).await,
+        RecordKey::Packet(first.id()),
+        "creating an existing packet",
+    );
+    for r in &f.reviews {
+        let found = storage
+            .get(RecordKey::Review(r.id()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(found.is_none(), "a refused commit stored a review");
+    }
+    storage
+        .commit(Commit {
+            writes: vec![Write::Delete {
+                key: RecordKey::Packet(first.id()),
+                version: 1,
+            }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Now the creations succeed, and read back whole.
+    storage
+        .commit(creations(vec![]))
+        .await
+        .unwrap_or_else(|e| panic!("creations after refusals: {e}"));
+    for record in f
+        .packets
+        .iter()
+        .cloned()
+        .map(Record::from)
+        .chain(f.reviews.iter().cloned().map(Record::from))
+    {
+        let key = record.key();
+        assert_eq!(
+            storage.get(key).await.unwrap_or_else(|e| panic!("{e}")),
+            Some(Versioned { version: 1, record }),
+            "{key} after refusals"
+        );
+    }
+    assert_eq!(
+        storage.progress(id).await.unwrap_or_else(|e| panic!("{e}")),
+        recount(&f.packets),
+        "progress after refusals"
+    );
+    // Deleting the reviews frees their room: a second set, under new ids, reads back.
+    let deletes = f
+        .reviews
+        .iter()
+        .map(|r| Write::Delete {
+            key: RecordKey::Review(r.id()),
+            version: 1,
+        })
+        .collect();
+    storage
+        .commit(Commit {
+            writes: deletes,
+            ..Commit::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let again: Vec<Review> = f
+        .reviews
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.id = crate::ReviewId::random();
+            r
+        })
+        .collect();
+    storage
+        .commit(Commit {
+            writes: again
+                .iter()
+                .map(|r| Write::Put {
+                    record: Record::from(r.clone()),
+                    expect: Expect::Absent,
+                })
+                .collect(),
+            ..Commit::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for r in &again {
+        let got = storage
+            .review(r.id())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&got.record, r, "a review stored in freed room reads back");
+    }
+    for r in &f.reviews {
+        let gone = storage
+            .get(RecordKey::Review(r.id()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(gone.is_none(), "a deleted review stays deleted");
+    }
+}
+
 /// Every check, in turn.
 pub async fn run_all(storage: Arc<dyn Storage>) {
     round_trips(&*storage).await;
@@ -947,5 +1135,6 @@ pub async fn run_all(storage: Arc<dyn Storage>) {
     event_paging(&*storage).await;
     listings(&*storage).await;
     progress_counts(&*storage).await;
+    refused_creations(&*storage).await;
     concurrency(storage).await;
 }
