@@ -373,7 +373,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> 
         .collect();
     if !checks.is_empty() {
         let keys: Vec<RecordKey> = checks.iter().map(|(k, _)| *k).collect();
-        let have = versions_in(&mut **tx, &keys).await?;
+        let have = versions_in(tx, &keys).await?;
         for ((key, expect), have) in checks.iter().zip(have) {
             if !holds(have, *expect) {
                 return Err(key.conflict());
