@@ -2,6 +2,7 @@
 //! records) in dense slot tables, per-cycle indexes holding 4-byte slots, and the progress
 //! counts of each cycle kept up to date by the commits.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 use std::ops::Bound;
@@ -68,12 +69,19 @@ impl<K: Hash + Eq + Copy, T> Slab<K, T> {
     /// Stores `value` at `version`, in the record's own slot when it exists. Returns the slot
     /// and the value replaced. The caller checked [`has_room`](Self::has_room).
     fn put(&mut self, id: K, version: u64, value: T) -> (u32, Option<T>) {
-        if let Some(&slot) = self.index.get(&id)
-            && let Some(entry) = self.slots.get_mut(slot as usize)
-        {
-            let old = entry.replace((version, value));
-            return (slot, old.map(|(_, old)| old));
-        }
+        // One probe of the index, whether the record exists or not.
+        let vacant = match self.index.entry(id) {
+            Entry::Occupied(e) => {
+                let slot = *e.get();
+                // Index entries always name a live slot.
+                if let Some(entry) = self.slots.get_mut(slot as usize) {
+                    let old = entry.replace((version, value));
+                    return (slot, old.map(|(_, old)| old));
+                }
+                return (slot, None);
+            }
+            Entry::Vacant(v) => v,
+        };
         let slot = match self.free.pop() {
             Some(slot) => {
                 if let Some(entry) = self.slots.get_mut(slot as usize) {
@@ -89,7 +97,7 @@ impl<K: Hash + Eq + Copy, T> Slab<K, T> {
                 slot
             }
         };
-        self.index.insert(id, slot);
+        vacant.insert(slot);
         (slot, None)
     }
 
