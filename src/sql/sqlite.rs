@@ -181,10 +181,12 @@ impl SqliteStorage {
             .busy_timeout(Duration::from_secs(10));
         // Connections are local files: no liveness ping before each use (it would double the
         // round trips of every read).
+        // The one writer keeps a 64 MiB page cache (SQLite's default is 2 MiB): a launch
+        // inserts hundreds of thousands of rows into indexes keyed by random ids.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", "-65536"))
             .await
             .map_err(backend)?;
         sqlx::migrate!("./migrations")
