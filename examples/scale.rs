@@ -331,9 +331,13 @@ async fn main() -> Result<(), Failure> {
     );
 
     sqlite(&mut r).await?;
+    let misses = match r.misses {
+        0 => "every target met".to_owned(),
+        1 => "1 miss".to_owned(),
+        n => format!("{n} misses"),
+    };
     println!(
-        "\n{} misses; the whole report took {}",
-        r.misses,
+        "\n{misses}; the whole report took {}",
         show(started.elapsed())
     );
     Ok(())
