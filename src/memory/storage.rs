@@ -688,3 +688,319 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 }
+
+/// A model check of the slot tables and their indexes: random sequences of creations,
+/// updates (moving records between cycles, subjects and authors), deletions and refused
+/// commits, compared after every step with a plain map of records.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{KindTally, PacketState};
+    use crate::review::{Answers, Reminders, ReviewState};
+    use crate::{ReviewKind, SequentialIds, id::IdSource};
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        NewPacket {
+            cycle: u8,
+            subject: u8,
+        },
+        NewReview {
+            cycle: u8,
+            subject: u8,
+            author: u8,
+        },
+        Change {
+            pick: usize,
+            cycle: u8,
+            person: u8,
+            other: u8,
+        },
+        Delete {
+            pick: usize,
+        },
+        Refused {
+            cycle: u8,
+            subject: u8,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..2u8, 0..5u8).prop_map(|(cycle, subject)| Op::NewPacket { cycle, subject }),
+            (0..2u8, 0..5u8, 0..5u8).prop_map(|(cycle, subject, author)| Op::NewReview {
+                cycle,
+                subject,
+                author
+            }),
+            (any::<usize>(), 0..2u8, 0..5u8, 0..5u8).prop_map(|(pick, cycle, person, other)| {
+                Op::Change {
+                    pick,
+                    cycle,
+                    person,
+                    other,
+                }
+            }),
+            any::<usize>().prop_map(|pick| Op::Delete { pick }),
+            (0..2u8, 0..5u8).prop_map(|(cycle, subject)| Op::Refused { cycle, subject }),
+        ]
+    }
+
+    struct World {
+        ids: SequentialIds,
+        cycles: [CycleId; 2],
+        people: [PersonId; 5],
+    }
+
+    impl World {
+        fn new() -> Self {
+            Self {
+                ids: SequentialIds::starting_at(1 << 70),
+                cycles: [CycleId::from_key("c0"), CycleId::from_key("c1")],
+                people: ["p0", "p1", "p2", "p3", "p4"].map(PersonId::from_key),
+            }
+        }
+
+        fn packet(&mut self, cycle: u8, subject: u8) -> Packet {
+            let mut p = Packet::new(
+                PacketId::from_uuid(self.ids.next_uuid()),
+                self.cycles[usize::from(cycle)],
+                self.people[usize::from(subject)],
+                PacketState::Writing,
+            );
+            p.tally[0] = KindTally {
+                assigned: u16::from(subject) + 1,
+                submitted: u16::from(subject % 2),
+                removed: 0,
+                draft: 0,
+            };
+            p
+        }
+
+        fn review(&mut self, cycle: u8, subject: u8, author: u8) -> Review {
+            Review {
+                id: ReviewId::from_uuid(self.ids.next_uuid()),
+                cycle: self.cycles[usize::from(cycle)],
+                packet: PacketId::from_uuid(self.ids.next_uuid()),
+                subject: self.people[usize::from(subject)],
+                author: self.people[usize::from(author)],
+                kind: ReviewKind::Peer,
+                state: ReviewState::Assigned,
+                removed: false,
+                updated_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+                answers: Answers::default(),
+                reminders: Reminders::default(),
+            }
+        }
+    }
+
+    fn put(record: Record, expect: Expect) -> Commit {
+        Commit {
+            writes: vec![Write::Put { record, expect }],
+            ..Commit::default()
+        }
+    }
+
+    /// Applies `op` to the store and, when the store accepts it, to the model.
+    async fn step(
+        store: &MemoryStorage,
+        model: &mut BTreeMap<RecordKey, (u64, Record)>,
+        w: &mut World,
+        op: Op,
+    ) {
+        let picked = |pick: usize| {
+            let keys: Vec<RecordKey> = model.keys().copied().collect();
+            (!keys.is_empty()).then(|| keys[pick % keys.len()])
+        };
+        match op {
+            Op::NewPacket { cycle, subject } => {
+                let record = Record::from(w.packet(cycle, subject));
+                assert!(
+                    store
+                        .commit(put(record.clone(), Expect::Absent))
+                        .await
+                        .is_ok()
+                );
+                model.insert(record.key(), (1, record));
+            }
+            Op::NewReview {
+                cycle,
+                subject,
+                author,
+            } => {
+                let record = Record::from(w.review(cycle, subject, author));
+                assert!(
+                    store
+                        .commit(put(record.clone(), Expect::Absent))
+                        .await
+                        .is_ok()
+                );
+                model.insert(record.key(), (1, record));
+            }
+            Op::Change {
+                pick,
+                cycle,
+                person,
+                other,
+            } => {
+                let Some(key) = picked(pick) else { return };
+                let Some((version, record)) = model.get(&key).cloned() else {
+                    return;
+                };
+                let changed = match record {
+                    Record::Packet(mut p) => {
+                        p.cycle = w.cycles[usize::from(cycle)];
+                        p.subject = w.people[usize::from(person)];
+                        p.withdrawn = other % 2 == 1;
+                        p.state = if other > 2 {
+                            PacketState::Shared
+                        } else {
+                            p.state
+                        };
+                        p.tally[1].assigned += 1;
+                        Record::Packet(p)
+                    }
+                    Record::Review(mut r) => {
+                        r.cycle = w.cycles[usize::from(cycle)];
+                        r.subject = w.people[usize::from(person)];
+                        r.author = w.people[usize::from(other)];
+                        Record::Review(r)
+                    }
+                    other => other,
+                };
+                assert!(
+                    store
+                        .commit(put(changed.clone(), Expect::Version(version)))
+                        .await
+                        .is_ok()
+                );
+                model.insert(key, (version + 1, changed));
+            }
+            Op::Delete { pick } => {
+                let Some(key) = picked(pick) else { return };
+                let Some((version, _)) = model.get(&key).cloned() else {
+                    return;
+                };
+                let delete = Commit {
+                    writes: vec![Write::Delete { key, version }],
+                    ..Commit::default()
+                };
+                assert!(store.commit(delete).await.is_ok());
+                model.remove(&key);
+            }
+            Op::Refused { cycle, subject } => {
+                // New records with a stale check: nothing may change.
+                let p = Record::from(w.packet(cycle, subject));
+                let r = Record::from(w.review(cycle, subject, (subject + 1) % 5));
+                let refused = Commit {
+                    writes: vec![
+                        Write::Put {
+                            record: p,
+                            expect: Expect::Absent,
+                        },
+                        Write::Put {
+                            record: r,
+                            expect: Expect::Absent,
+                        },
+                        Write::Check {
+                            key: RecordKey::Cycle(w.cycles[0]),
+                            expect: Expect::Version(9),
+                        },
+                    ],
+                    ..Commit::default()
+                };
+                assert!(store.commit(refused).await.is_err());
+            }
+        }
+    }
+
+    /// Every read of the store agrees with the model.
+    async fn agree(store: &MemoryStorage, model: &BTreeMap<RecordKey, (u64, Record)>, w: &World) {
+        assert_eq!(&store.dump().records, model);
+        for (key, (version, record)) in model {
+            let got = store.get(*key).await.ok().flatten();
+            assert_eq!(
+                got,
+                Some(Versioned {
+                    version: *version,
+                    record: record.clone()
+                })
+            );
+        }
+        for cycle in w.cycles {
+            let mut expected: Vec<Packet> = model
+                .values()
+                .filter_map(|(_, r)| match r {
+                    Record::Packet(p) if p.cycle == cycle => Some((**p).clone()),
+                    _ => None,
+                })
+                .collect();
+            expected.sort_by_key(Packet::id);
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store.packets(cycle, after, 3).await.unwrap_or_default();
+                let Some(last) = page.last() else { break };
+                after = Some(last.record.id());
+                paged.extend(page.into_iter().map(|p| p.record));
+            }
+            assert_eq!(paged, expected, "packets of a cycle, paged in id order");
+            let mut tally = Tally::default();
+            for p in &expected {
+                tally.add_packet(p);
+            }
+            assert_eq!(store.progress(cycle).await.ok(), Some(tally.progress()));
+            for person in w.people {
+                let of = |pick: fn(&Review) -> PersonId| {
+                    let mut ids: Vec<ReviewId> = model
+                        .values()
+                        .filter_map(|(_, r)| match r {
+                            Record::Review(r) if r.cycle == cycle && pick(r) == person => {
+                                Some(r.id)
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    ids.sort();
+                    ids
+                };
+                let about: Vec<ReviewId> = store
+                    .reviews_about(cycle, person)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| r.record.id)
+                    .collect();
+                assert_eq!(about, of(|r| r.subject), "reviews about a person");
+                let by: Vec<ReviewId> = store
+                    .reviews_by(cycle, person)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| r.record.id)
+                    .collect();
+                assert_eq!(by, of(|r| r.author), "reviews by a person");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn slot_tables_and_indexes_agree_with_a_plain_map(ops in proptest::collection::vec(op(), 1..60)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build();
+            let Ok(runtime) = runtime else { return Err(TestCaseError::fail("no runtime")) };
+            runtime.block_on(async {
+                let store = MemoryStorage::new();
+                let mut model = BTreeMap::new();
+                let mut w = World::new();
+                for op in ops {
+                    step(&store, &mut model, &mut w, op).await;
+                    agree(&store, &model, &w).await;
+                }
+            });
+        }
+    }
+}
