@@ -268,6 +268,9 @@ pub struct OutboxEntry {
 ///   and `packets` page by id.
 /// - **Outbox.** `pending_outbox` lists entries not yet marked delivered, oldest first;
 ///   `mark_delivered` is idempotent and unknown keys are ignored.
+/// - **Derived reads.** The provided methods ([`version`](Self::version),
+///   [`versions`](Self::versions), [`progress`](Self::progress)) may be overridden for speed,
+///   but must answer exactly what `get` and `packets` imply at that moment.
 /// - **Errors** of the backend itself are [`Error::Backend`] with the original as source.
 ///
 /// [`testkit`](crate::testkit) (feature `testkit`) checks all of this against any
