@@ -574,9 +574,22 @@ async fn calibration_sessions_ratings_distribution_and_nine_box() {
         e.calibration_report(id("ivy"), session.id()),
         Error::Denied(_)
     );
-    // Closing moves the packets on.
+    // Closing moves every participant's packet on, not only the first one found.
+    let mut calibrating = Vec::new();
+    for who in ["ann", "cy", "eve"] {
+        if w.packet(who).await.state() == PacketState::Calibrating {
+            calibrating.push(who);
+        }
+    }
+    assert_eq!(calibrating, ["ann", "cy", "eve"]);
     e.close_calibration(id("lee"), session.id()).await.unwrap();
-    assert_eq!(w.packet("ann").await.state(), PacketState::ReadyToShare);
+    for who in calibrating {
+        assert_eq!(
+            w.packet(who).await.state(),
+            PacketState::ReadyToShare,
+            "{who}"
+        );
+    }
     assert_eq!(
         w.packet("ann").await.calibrated(),
         Some(Score::from_hundredths(450))

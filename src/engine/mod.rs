@@ -1467,22 +1467,47 @@ impl Engine {
     ///
     /// [`Error::NotFound`] when the person is not a participant.
     pub async fn packet_of(&self, cycle: CycleId, subject: PersonId) -> Result<Packet> {
+        Ok(self.versioned_packet_of(cycle, subject).await?.record)
+    }
+
+    /// [`packet_of`](Self::packet_of) with the packet's version.
+    async fn versioned_packet_of(
+        &self,
+        cycle: CycleId,
+        subject: PersonId,
+    ) -> Result<Versioned<Packet>> {
+        self.packets_of(cycle, &[subject].into())
+            .await?
+            .remove(&subject)
+            .ok_or_else(|| Error::NotFound {
+                what: "participant",
+                id: subject.to_string(),
+            })
+    }
+
+    /// The packets of these subjects in `cycle`, by subject, in one pass over the cycle's
+    /// packets (stopping once all are found); subjects without a packet are left out.
+    async fn packets_of(
+        &self,
+        cycle: CycleId,
+        subjects: &std::collections::BTreeSet<PersonId>,
+    ) -> Result<std::collections::HashMap<PersonId, Versioned<Packet>>> {
+        let mut found = std::collections::HashMap::new();
         let mut after = None;
-        loop {
+        while found.len() < subjects.len() {
             let page = self.storage.packets(cycle, after, PAGE).await?;
-            if let Some(p) = page.iter().find(|p| p.record.subject() == subject) {
-                return Ok(p.record.clone());
-            }
-            match page.last() {
-                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
-                _ => {
-                    return Err(Error::NotFound {
-                        what: "participant",
-                        id: subject.to_string(),
-                    });
+            after = page.last().map(|last| last.record.id());
+            let full = page.len() == PAGE;
+            for p in page {
+                if subjects.contains(&p.record.subject()) {
+                    found.insert(p.record.subject(), p);
                 }
             }
+            if !full {
+                break;
+            }
         }
+        Ok(found)
     }
 
     /// The cycle's progress (R-WRITE-15: admins and collaborators for the whole cycle).

@@ -116,15 +116,6 @@ impl Engine {
         Ok(p)
     }
 
-    async fn versioned_packet_of(
-        &self,
-        cycle: CycleId,
-        subject: PersonId,
-    ) -> Result<Versioned<Packet>> {
-        let packet = self.packet_of(cycle, subject).await?;
-        self.storage.packet(packet.id()).await
-    }
-
     /// A person left (R-WRITE-2): their packet is withdrawn, every review they still had to
     /// write in this cycle is cancelled, nothing is deleted.
     ///
@@ -785,8 +776,9 @@ impl Engine {
         scope.relied_on(&mut tx);
         tx.event(event);
         let settings = scope.cycle.record.settings().clone();
+        let packets = self.packets_of(s.cycle(), s.participants()).await?;
         for person in s.participants() {
-            let Ok(packet) = self.versioned_packet_of(s.cycle(), *person).await else {
+            let Some(packet) = packets.get(person) else {
                 continue;
             };
             if packet.record.state() != PacketState::Calibrating || packet.record.is_withdrawn() {
@@ -876,8 +868,11 @@ impl Engine {
             .as_deref()
             .map(crate::QuestionId::from_key);
         let mut entries = Vec::new();
+        let packets = self
+            .packets_of(cycle.id(), session.record.participants())
+            .await?;
         for person in session.record.participants() {
-            let Ok(packet) = self.packet_of(cycle.id(), *person).await else {
+            let Some(packet) = packets.get(person).map(|p| &p.record) else {
                 continue;
             };
             let reviews = self.storage.reviews_about(cycle.id(), *person).await?;
@@ -894,7 +889,7 @@ impl Engine {
             });
             entries.push(CalibrationEntry {
                 person: *person,
-                result: breakdown(cycle, &packet, &refs).result,
+                result: breakdown(cycle, packet, &refs).result,
                 potential,
             });
         }

@@ -254,23 +254,6 @@ impl SqliteStorage {
     }
 }
 
-async fn current_version(tx: &mut Transaction<'_, Sqlite>, key: &RecordKey) -> Result<Option<u64>> {
-    let (table, column, id) = locate(key);
-    let sql = format!("SELECT version FROM {table} WHERE {column} = ?");
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(backend)?;
-    match row {
-        Some(row) => {
-            let v: i64 = row.try_get(0).map_err(backend)?;
-            Ok(Some(u64::try_from(v).unwrap_or_default()))
-        }
-        None => Ok(None),
-    }
-}
-
 /// Keys per statement when reading many versions at once.
 const VERSIONS_PER_STATEMENT: usize = 200;
 
@@ -352,12 +335,12 @@ async fn insert_batch(tx: &mut Transaction<'_, Sqlite>, records: &[&Record]) -> 
     match query.execute(&mut **tx).await {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            for record in records {
-                if current_version(tx, &record.key()).await?.is_some() {
-                    return Err(record.key().conflict());
-                }
+            let keys: Vec<RecordKey> = records.iter().map(|r| r.key()).collect();
+            let have = versions_in(tx, &keys).await?;
+            match keys.iter().zip(have).find(|(_, v)| v.is_some()) {
+                Some((key, _)) => Err(key.conflict()),
+                None => Err(backend(sqlx::Error::Database(db))),
             }
-            Err(backend(sqlx::Error::Database(db)))
         }
         Err(e) => Err(backend(e)),
     }
@@ -504,20 +487,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn version(&self, key: RecordKey) -> Result<Option<u64>> {
-        let (table, column, id) = locate(&key);
-        let sql = format!("SELECT version FROM {table} WHERE {column} = ?");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(backend)?;
-        match row {
-            Some(row) => {
-                let v: i64 = row.try_get(0).map_err(backend)?;
-                Ok(Some(u64::try_from(v).unwrap_or_default()))
-            }
-            None => Ok(None),
-        }
+        Ok(self.versions(&[key]).await?.into_iter().next().flatten())
     }
 
     async fn versions(&self, keys: &[RecordKey]) -> Result<Vec<Option<u64>>> {
