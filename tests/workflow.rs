@@ -993,3 +993,34 @@ async fn cached_records_never_go_stale_across_engines() {
         Err(Error::Locked { .. })
     ));
 }
+
+/// R-WRITE-15: the whole cycle's progress is for admins (kim) and collaborators (lee); a
+/// manager (bo) sees their own team's, not the cycle's, nor another manager's team; a
+/// participant (ann) sees neither. The counts are the same whoever may read them.
+#[tokio::test]
+async fn r_write_15_progress_for_admins_collaborators_and_a_managers_own_team() {
+    let w = launched(CycleSettings::default(), &["ann", "cy", "hal"]).await;
+    let e = &w.engine;
+    let as_admin = e.progress(id("kim"), w.cycle).await.unwrap();
+    assert_eq!(e.progress(id("lee"), w.cycle).await.unwrap(), as_admin);
+    assert_eq!(as_admin.packets, 3);
+    for who in ["bo", "ann"] {
+        assert!(
+            matches!(e.progress(id(who), w.cycle).await, Err(Error::Denied(_))),
+            "{who} reads the whole cycle's progress"
+        );
+    }
+    let team = e.team_progress(id("bo"), w.cycle, id("bo")).await.unwrap();
+    assert_eq!(
+        team,
+        e.team_progress(id("kim"), w.cycle, id("bo")).await.unwrap()
+    );
+    assert!(matches!(
+        e.team_progress(id("bo"), w.cycle, id("dana")).await,
+        Err(Error::Denied(_))
+    ));
+    assert!(matches!(
+        e.team_progress(id("ann"), w.cycle, id("bo")).await,
+        Err(Error::Denied(_))
+    ));
+}
