@@ -235,25 +235,88 @@ pub enum AssignmentRole {
     Sharer,
 }
 
+/// A short list of people, most often empty: one word in the packet, so that a packet's six
+/// such lists do not push the fields the permission check reads out of its first cache lines.
+/// An empty list holds no allocation. Serialised as a plain list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[expect(
+    clippy::box_collection,
+    reason = "one word in the packet, not three; the lists are rarely non-empty"
+)]
+pub(crate) struct PersonList(Option<Box<Vec<PersonId>>>);
+
+impl PersonList {
+    pub(crate) fn as_slice(&self) -> &[PersonId] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, person: &PersonId) -> bool {
+        self.0.as_ref().is_some_and(|l| l.contains(person))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |l| l.len())
+    }
+
+    pub(crate) fn push(&mut self, person: PersonId) {
+        self.0.get_or_insert_default().push(person);
+    }
+}
+
+impl std::ops::Deref for PersonList {
+    type Target = [PersonId];
+
+    fn deref(&self) -> &[PersonId] {
+        self.as_slice()
+    }
+}
+
+impl From<Vec<PersonId>> for PersonList {
+    fn from(list: Vec<PersonId>) -> Self {
+        Self((!list.is_empty()).then(|| Box::new(list)))
+    }
+}
+
+impl Serialize for PersonList {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.as_slice().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PersonList {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        Vec::deserialize(deserializer).map(Self::from)
+    }
+}
+
 /// A participant's record in a cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(C)]
 pub struct Packet {
+    // The fields the permission check reads come first, together (`repr(C)` keeps this
+    // order): with packets read at random from a large cycle, they fill two cache lines.
     pub(crate) id: PacketId,
     pub(crate) cycle: CycleId,
     pub(crate) subject: PersonId,
+    pub(crate) manager: Option<PersonId>,
+    pub(crate) default_additional_manager: Option<PersonId>,
     pub(crate) state: PacketState,
     pub(crate) withdrawn: bool,
-    pub(crate) manager: Option<PersonId>,
-    pub(crate) former_managers: Vec<PersonId>,
-    pub(crate) default_additional_manager: Option<PersonId>,
-    pub(crate) additional_managers: Vec<PersonId>,
-    pub(crate) upward_reviewers: Vec<PersonId>,
-    pub(crate) peers: Vec<PersonId>,
-    pub(crate) viewers: Vec<PersonId>,
-    pub(crate) sharers: Vec<PersonId>,
     pub(crate) gate_opened: bool,
     pub(crate) approval_step: u8,
     pub(crate) approval_passed: u8,
+    pub(crate) former_managers: PersonList,
+    pub(crate) additional_managers: PersonList,
+    pub(crate) viewers: PersonList,
+    pub(crate) sharers: PersonList,
+    pub(crate) upward_reviewers: PersonList,
+    pub(crate) peers: PersonList,
     pub(crate) tally: [KindTally; 5],
     /// The participant's goals in the review period, frozen at launch.
     #[serde(default)]
@@ -275,13 +338,13 @@ impl Packet {
             state,
             withdrawn: false,
             manager: None,
-            former_managers: Vec::new(),
+            former_managers: PersonList::default(),
             default_additional_manager: None,
-            additional_managers: Vec::new(),
-            upward_reviewers: Vec::new(),
-            peers: Vec::new(),
-            viewers: Vec::new(),
-            sharers: Vec::new(),
+            additional_managers: PersonList::default(),
+            upward_reviewers: PersonList::default(),
+            peers: PersonList::default(),
+            viewers: PersonList::default(),
+            sharers: PersonList::default(),
             gate_opened: false,
             approval_step: 0,
             approval_passed: 0,
@@ -1013,7 +1076,7 @@ impl Packet {
 }
 
 fn add_unique(
-    list: &mut Vec<PersonId>,
+    list: &mut PersonList,
     person: PersonId,
     role: &str,
     max: Option<usize>,
@@ -1034,4 +1097,65 @@ fn add_unique(
     }
     list.push(person);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_lists_serialise_as_plain_lists_and_hold_nothing_when_empty() {
+        let (ann, bo) = (PersonId::from_key("ann"), PersonId::from_key("bo"));
+        let empty = PersonList::default();
+        assert!(empty.0.is_none());
+        assert_eq!(serde_json::to_string(&empty).ok().as_deref(), Some("[]"));
+        let back: PersonList = serde_json::from_str("[]").unwrap_or(PersonList(None));
+        assert!(
+            back.0.is_none(),
+            "an empty list read back holds no allocation"
+        );
+
+        let mut list = PersonList::default();
+        list.push(ann);
+        list.push(bo);
+        assert!(list.contains(&ann) && list.contains(&bo));
+        assert!(!empty.contains(&ann));
+        assert_eq!((list.len(), &*list), (2, &[ann, bo][..]));
+        let json = serde_json::to_string(&list).unwrap_or_default();
+        assert_eq!(json, serde_json::to_string(&[ann, bo]).unwrap_or_default());
+        let back: PersonList = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, list);
+    }
+
+    /// The permission check reads these; `repr(C)` keeps them in a packet's first 128 bytes
+    /// and a review's first 64.
+    #[test]
+    fn the_fields_decide_reads_come_first() {
+        use std::mem::offset_of;
+        for end in [
+            offset_of!(Packet, id) + 16,
+            offset_of!(Packet, cycle) + 16,
+            offset_of!(Packet, subject) + 16,
+            offset_of!(Packet, manager) + size_of::<Option<PersonId>>(),
+            offset_of!(Packet, default_additional_manager) + size_of::<Option<PersonId>>(),
+            offset_of!(Packet, state) + 1,
+            offset_of!(Packet, former_managers) + size_of::<PersonList>(),
+            offset_of!(Packet, additional_managers) + size_of::<PersonList>(),
+            offset_of!(Packet, viewers) + size_of::<PersonList>(),
+            offset_of!(Packet, sharers) + size_of::<PersonList>(),
+        ] {
+            assert!(end <= 128, "a field decide reads ends at byte {end}");
+        }
+        use crate::review::Review;
+        for end in [
+            offset_of!(Review, packet) + 16,
+            offset_of!(Review, cycle) + 16,
+            offset_of!(Review, author) + 16,
+            offset_of!(Review, kind) + 1,
+            offset_of!(Review, state) + 1,
+            offset_of!(Review, removed) + 1,
+        ] {
+            assert!(end <= 64, "a review field decide reads ends at byte {end}");
+        }
+    }
 }

@@ -248,21 +248,24 @@ impl State for ReviewState {
 
 /// A review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(C)]
 pub struct Review {
-    pub(crate) id: ReviewId,
-    pub(crate) cycle: CycleId,
+    // What the permission check reads comes first, in one cache line (`repr(C)` keeps the
+    // order): decisions over a large cycle read reviews at random.
     pub(crate) packet: PacketId,
-    pub(crate) subject: PersonId,
+    pub(crate) cycle: CycleId,
     pub(crate) author: PersonId,
     pub(crate) kind: ReviewKind,
     pub(crate) state: ReviewState,
     pub(crate) removed: bool,
-    pub(crate) updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub(crate) answers: Answers,
     /// Reminders already sent for this review (each kind once).
     #[serde(default)]
     pub(crate) reminders: Reminders,
+    pub(crate) updated_at: DateTime<Utc>,
+    pub(crate) id: ReviewId,
+    pub(crate) subject: PersonId,
+    #[serde(default)]
+    pub(crate) answers: Answers,
 }
 
 /// The reminders sent for a review: a set of [`ReminderKind`] in one byte (reviews are the most

@@ -7,6 +7,6 @@ mod storage;
 
 pub use directory::StaticDirectory;
 pub use notifier::RecordingNotifier;
-#[cfg(feature = "sqlite")]
-pub(crate) use storage::check_shape;
 pub use storage::{MemoryDump, MemoryStorage};
+#[cfg(feature = "sqlite")]
+pub(crate) use storage::{check_shape, keys_of};

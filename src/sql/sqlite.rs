@@ -11,7 +11,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
-use crate::memory::check_shape;
+use crate::memory::{check_shape, keys_of};
 use crate::notification::Notification;
 use crate::plugin::{
     Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
@@ -496,7 +496,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {
-        check_shape(&commit, |_| false)?;
+        check_shape(&commit, &keys_of(&commit), |_| false)?;
         let mut tx = self.writer.begin().await.map_err(backend)?;
         // On any error the transaction is dropped, which rolls it back: nothing is written.
         apply(&mut tx, &commit).await?;
