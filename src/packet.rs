@@ -250,15 +250,6 @@ impl PersonList {
         self.0.as_deref().map_or(&[], Vec::as_slice)
     }
 
-    #[inline]
-    pub(crate) fn contains(&self, person: &PersonId) -> bool {
-        self.0.as_ref().is_some_and(|l| l.contains(person))
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |l| l.len())
-    }
-
     pub(crate) fn push(&mut self, person: PersonId) {
         self.0.get_or_insert_default().push(person);
     }
@@ -299,8 +290,8 @@ impl<'de> Deserialize<'de> for PersonList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[repr(C)]
 pub struct Packet {
-    // The fields the permission check reads come first, together (`repr(C)` keeps this
-    // order): with packets read at random from a large cycle, they fill two cache lines.
+    // The fields the permission check reads come first, within 128 bytes (`repr(C)` keeps
+    // this order): packets are read at random from a large cycle, so each line counts.
     pub(crate) id: PacketId,
     pub(crate) cycle: CycleId,
     pub(crate) subject: PersonId,

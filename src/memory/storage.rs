@@ -498,9 +498,9 @@ pub(crate) fn check_shape(
     if let Some(key) = repeated(keys) {
         return Err(Error::invalid("commit", format!("two writes to {key}")));
     }
-    let mut keys = BTreeSet::new();
+    let mut outbox_keys = BTreeSet::new();
     for n in &commit.outbox {
-        if !keys.insert(n.key.as_str()) || key_used(&n.key) {
+        if !outbox_keys.insert(n.key.as_str()) || key_used(&n.key) {
             return Err(Error::invalid(
                 "commit",
                 format!("outbox key `{}` is already used", n.key),
@@ -893,31 +893,27 @@ mod tests {
             let keys: Vec<RecordKey> = model.keys().copied().collect();
             (!keys.is_empty()).then(|| keys[pick % keys.len()])
         };
-        match op {
-            Op::NewPacket { cycle, subject } => {
-                let record = Record::from(w.packet(cycle, subject));
-                assert!(
-                    store
-                        .commit(put(record.clone(), Expect::Absent))
-                        .await
-                        .is_ok()
-                );
-                model.insert(record.key(), (1, record));
-            }
+        let created = match op {
+            Op::NewPacket { cycle, subject } => Some(Record::from(w.packet(cycle, subject))),
             Op::NewReview {
                 cycle,
                 subject,
                 author,
-            } => {
-                let record = Record::from(w.review(cycle, subject, author));
-                assert!(
-                    store
-                        .commit(put(record.clone(), Expect::Absent))
-                        .await
-                        .is_ok()
-                );
-                model.insert(record.key(), (1, record));
-            }
+            } => Some(Record::from(w.review(cycle, subject, author))),
+            _ => None,
+        };
+        if let Some(record) = created {
+            assert!(
+                store
+                    .commit(put(record.clone(), Expect::Absent))
+                    .await
+                    .is_ok()
+            );
+            model.insert(record.key(), (1, record));
+            return;
+        }
+        match op {
+            Op::NewPacket { .. } | Op::NewReview { .. } => {}
             Op::Change {
                 pick,
                 cycle,
