@@ -187,6 +187,22 @@ impl Tally {
         progress
     }
 
+    /// Adds another tally's counts to this one.
+    pub(crate) fn absorb(&mut self, other: &Self) {
+        self.packets += other.packets;
+        self.withdrawn += other.withdrawn;
+        for (n, m) in self.by_state.iter_mut().zip(other.by_state) {
+            *n += m;
+        }
+        for (k, m) in self.by_kind.iter_mut().zip(other.by_kind) {
+            k.assigned += m.assigned;
+            k.submitted += m.submitted;
+            k.draft += m.draft;
+            k.not_started += m.not_started;
+            k.overdue += m.overdue;
+        }
+    }
+
     pub(crate) fn add_to(&self, progress: &mut Progress) {
         progress.packets += self.packets;
         progress.withdrawn += self.withdrawn;

@@ -101,6 +101,35 @@ impl<K: Hash + Eq + Copy, T> Slab<K, T> {
         (slot, None)
     }
 
+    /// Stores a new record in a free slot, without indexing it: the caller knows the id is
+    /// absent and calls [`index_new`](Self::index_new) with the slot. The caller checked
+    /// [`has_room`](Self::has_room).
+    fn claim(&mut self, version: u64, value: T) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                if let Some(entry) = self.slots.get_mut(slot as usize) {
+                    *entry = Some((version, value));
+                }
+                slot
+            }
+            None => {
+                // In range, as in `put`.
+                let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                self.slots.push(Some((version, value)));
+                slot
+            }
+        }
+    }
+
+    /// Indexes records stored by [`claim`](Self::claim), in one tight loop: the index is far
+    /// larger than the cache, and independent insertions let the processor wait for several
+    /// of its cache lines at once.
+    fn index_new(&mut self, new: &[(K, u32)]) {
+        for &(id, slot) in new {
+            self.index.insert(id, slot);
+        }
+    }
+
     fn remove(&mut self, id: &K) -> Option<(u32, T)> {
         let slot = self.index.remove(id)?;
         let (_, value) = self.slots.get_mut(slot as usize)?.take()?;
@@ -367,6 +396,61 @@ impl Inner {
         ix.by.entry(author).or_default().push(slot);
     }
 
+    /// Indexes the packets a commit stored by [`Slab::claim`]: by id, in their cycle's
+    /// list, and in its progress counts (`tallies`, summed by [`examine`]).
+    fn index_new_packets(
+        &mut self,
+        new: &[(PacketId, u32)],
+        cycles: &[CycleId],
+        tallies: &[(CycleId, Tally)],
+    ) {
+        self.packets.index_new(new);
+        for (&(id, slot), &cycle) in new.iter().zip(cycles) {
+            self.by_cycle
+                .entry(cycle)
+                .or_default()
+                .packets
+                .insert(id, slot);
+        }
+        for (cycle, tally) in tallies {
+            self.by_cycle.entry(*cycle).or_default().tally.absorb(tally);
+        }
+    }
+
+    /// Indexes the reviews a commit stored by [`Slab::claim`]: by id, then by subject and by
+    /// author, one index at a time, from what [`examine`] read of each (`keys`).
+    ///
+    /// `people` estimates how many subjects and authors are new to the cycle (the commit's
+    /// packets: at a launch, one per participant, each with a self review), so that those
+    /// indexes grow once rather than by doubling.
+    fn index_new_reviews(&mut self, new: &[(ReviewId, u32)], keys: &[ReviewKeys], people: usize) {
+        self.reviews.index_new(new);
+        // `keys[i]` is about `new[i]`. Reviews come grouped by packet: by cycle, then subject.
+        let mut grown = SmallVec::<[CycleId; 1]>::new();
+        for (keys, new) in runs(keys, new, |k| k.cycle) {
+            let Some(cycle) = keys.first().map(|k| k.cycle) else {
+                continue;
+            };
+            let ix = self.by_cycle.entry(cycle).or_default();
+            if !grown.contains(&cycle) {
+                grown.push(cycle);
+                ix.about.reserve(people);
+                ix.by.reserve(people);
+            }
+            for (keys, new) in runs(keys, new, |k| k.subject) {
+                if let Some(k) = keys.first() {
+                    ix.about
+                        .entry(k.subject)
+                        .or_default()
+                        .extend(new.iter().map(|(_, slot)| *slot));
+                }
+            }
+            for (k, (_, slot)) in keys.iter().zip(new) {
+                ix.by.entry(k.author).or_default().push(*slot);
+            }
+        }
+    }
+
     fn index_other(&mut self, record: &Record) {
         match record {
             Record::Nomination(n) => {
@@ -439,11 +523,103 @@ impl Inner {
     }
 }
 
-/// The key of each of a commit's writes, in order.
+/// The runs of `keys` that agree on `by`, each with the matching part of `values`.
+fn runs<'a, K, V, B: PartialEq>(
+    keys: &'a [K],
+    values: &'a [V],
+    by: impl Fn(&K) -> B + 'a,
+) -> impl Iterator<Item = (&'a [K], &'a [V])> + 'a {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let first = by(keys.get(start)?);
+        let len = keys
+            .get(start..)?
+            .iter()
+            .position(|k| by(k) != first)
+            .unwrap_or(keys.len() - start);
+        let end = start + len;
+        let run = (
+            keys.get(start..end)?,
+            values.get(start..end.min(values.len()))?,
+        );
+        start = end;
+        Some(run)
+    })
+}
+
+/// What [`MemoryStorage::commit`] needs from a review it adds, besides its id.
+#[derive(Debug, Clone, Copy)]
+struct ReviewKeys {
+    cycle: CycleId,
+    subject: PersonId,
+    author: PersonId,
+}
+
+/// Whether a write adds a new packet or review (a `Put` expecting none): those a commit
+/// stores in bulk (see [`MemoryStorage::commit`]).
+fn adds(write: &Write) -> Option<&Record> {
+    match write {
+        Write::Put {
+            record: record @ (Record::Packet(_) | Record::Review(_)),
+            expect: Expect::Absent,
+        } => Some(record),
+        _ => None,
+    }
+}
+
+/// Everything a memory commit reads from its records, read in one pass over them.
 ///
 /// A launch commits hundreds of thousands of boxed records, made a while ago and no longer in
-/// cache. Reading every key in one short loop lets the processor fetch many records at once;
-/// the checks that follow then work on this dense list instead of going back to each record.
+/// cache. Reading each record once, in one short loop, lets the processor fetch many at
+/// once; the checks and the indexing that follow work on these dense lists instead of going
+/// back to each record.
+#[derive(Debug, Default)]
+struct Examined {
+    /// The key of each write, in order.
+    keys: Vec<RecordKey>,
+    /// The cycle of each packet the commit [`adds`], in order.
+    packet_cycles: Vec<CycleId>,
+    /// The progress counts of those packets, summed by cycle.
+    tallies: SmallVec<[(CycleId, Tally); 1]>,
+    /// What indexing needs from each review the commit [`adds`], in order.
+    reviews: Vec<ReviewKeys>,
+}
+
+fn examine(commit: &Commit) -> Examined {
+    let mut ex = Examined {
+        keys: Vec::with_capacity(commit.writes.len()),
+        ..Examined::default()
+    };
+    for w in &commit.writes {
+        ex.keys.push(w.key());
+        match adds(w) {
+            Some(Record::Packet(p)) => {
+                let cycle = p.cycle();
+                ex.packet_cycles.push(cycle);
+                let at = match ex.tallies.iter().position(|(c, _)| *c == cycle) {
+                    Some(at) => at,
+                    None => {
+                        ex.tallies.push((cycle, Tally::default()));
+                        ex.tallies.len() - 1
+                    }
+                };
+                if let Some((_, tally)) = ex.tallies.get_mut(at) {
+                    tally.add_packet(p);
+                }
+            }
+            Some(Record::Review(r)) => ex.reviews.push(ReviewKeys {
+                cycle: r.cycle(),
+                subject: r.subject(),
+                author: r.author(),
+            }),
+            _ => {}
+        }
+    }
+    ex
+}
+
+/// The key of each of a commit's writes, in order, read in one pass (see [`Examined`]).
+#[cfg(feature = "sqlite")]
 pub(crate) fn keys_of(commit: &Commit) -> Vec<RecordKey> {
     commit.writes.iter().map(Write::key).collect()
 }
@@ -489,7 +665,7 @@ fn repeated(keys: &[RecordKey]) -> Option<&RecordKey> {
     })
 }
 
-/// Checks a commit's shape, given its [`keys_of`]: one write per key, outbox keys unused.
+/// Checks a commit's shape, given the key of each write: one write per key, outbox keys unused.
 pub(crate) fn check_shape(
     commit: &Commit,
     keys: &[RecordKey],
@@ -526,11 +702,12 @@ impl Storage for MemoryStorage {
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {
-        let keys = keys_of(&commit);
+        let ex = examine(&commit);
+        let keys = &ex.keys;
         let mut inner = self.lock();
-        check_shape(&commit, &keys, |k| inner.outbox_keys.contains_key(k))?;
+        check_shape(&commit, keys, |k| inner.outbox_keys.contains_key(k))?;
         let (mut packets, mut reviews, mut others) = (0, 0, 0);
-        for (w, key) in commit.writes.iter().zip(&keys) {
+        for (w, key) in commit.writes.iter().zip(keys) {
             let expect = match w {
                 Write::Put { expect, .. } => {
                     match key {
@@ -557,19 +734,41 @@ impl Storage for MemoryStorage {
         inner.reviews.reserve(reviews);
         inner.others.reserve(others);
         inner.events.reserve(commit.events.len());
-        for w in commit.writes {
-            match w {
-                Write::Put { record, expect } => {
+        // New packets and reviews (a launch adds hundreds of thousands) take their slots in
+        // this pass, without looking inside them; then each index takes them all in one
+        // pass of its own, from what `examine` read. Each of those passes does nothing but
+        // probe its index, so the processor waits for many of its cache lines at once.
+        let mut new_packets = Vec::with_capacity(ex.packet_cycles.len());
+        let mut new_reviews = Vec::with_capacity(ex.reviews.len());
+        for (w, key) in commit.writes.into_iter().zip(keys) {
+            match (w, key) {
+                (
+                    Write::Put {
+                        record: Record::Packet(packet),
+                        expect: Expect::Absent,
+                    },
+                    RecordKey::Packet(id),
+                ) => new_packets.push((*id, inner.packets.claim(1, packet))),
+                (
+                    Write::Put {
+                        record: Record::Review(review),
+                        expect: Expect::Absent,
+                    },
+                    RecordKey::Review(id),
+                ) => new_reviews.push((*id, inner.reviews.claim(1, review))),
+                (Write::Put { record, expect }, _) => {
                     let version = match expect {
                         Expect::Absent => 1,
                         Expect::Version(v) => v + 1,
                     };
                     inner.put(record, version);
                 }
-                Write::Delete { key, .. } => inner.delete(&key),
-                Write::Check { .. } => {}
+                (Write::Delete { key, .. }, _) => inner.delete(&key),
+                (Write::Check { .. }, _) => {}
             }
         }
+        inner.index_new_packets(&new_packets, &ex.packet_cycles, &ex.tallies);
+        inner.index_new_reviews(&new_reviews, &ex.reviews, packets);
         for event in commit.events {
             inner.next_seq += 1;
             let seq = inner.next_seq;
@@ -804,6 +1003,13 @@ mod tests {
             cycle: u8,
             subject: u8,
         },
+        /// One commit: a delete of an existing record (its slot free for the new ones), then
+        /// new packets and reviews (`true` for a packet) in any order of cycles and people,
+        /// as a launch commits them, but mixed.
+        Batch {
+            delete: usize,
+            adds: Vec<(bool, u8, u8, u8)>,
+        },
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -824,6 +1030,11 @@ mod tests {
             }),
             any::<usize>().prop_map(|pick| Op::Delete { pick }),
             (0..2u8, 0..5u8).prop_map(|(cycle, subject)| Op::Refused { cycle, subject }),
+            (
+                any::<usize>(),
+                proptest::collection::vec((any::<bool>(), 0..2u8, 0..5u8, 0..5u8), 1..12)
+            )
+                .prop_map(|(delete, adds)| Op::Batch { delete, adds }),
         ]
     }
 
@@ -914,6 +1125,31 @@ mod tests {
         }
         match op {
             Op::NewPacket { .. } | Op::NewReview { .. } => {}
+            Op::Batch { delete, adds } => {
+                let mut writes = Vec::new();
+                if let Some(key) = picked(delete)
+                    && let Some((version, _)) = model.remove(&key)
+                {
+                    writes.push(Write::Delete { key, version });
+                }
+                for (packet, cycle, subject, author) in adds {
+                    let record = if packet {
+                        Record::from(w.packet(cycle, subject))
+                    } else {
+                        Record::from(w.review(cycle, subject, author))
+                    };
+                    model.insert(record.key(), (1, record.clone()));
+                    writes.push(Write::Put {
+                        record,
+                        expect: Expect::Absent,
+                    });
+                }
+                let batch = Commit {
+                    writes,
+                    ..Commit::default()
+                };
+                assert!(store.commit(batch).await.is_ok());
+            }
             Op::Change {
                 pick,
                 cycle,
