@@ -26,21 +26,88 @@ pub fn packet_for(
     by: PersonId,
     at: DateTime<Utc>,
 ) -> Result<(Packet, Vec<Review>, Vec<Event>)> {
-    let Some(subject) = snapshot.idx(subject) else {
+    let Some(idx) = snapshot.idx(subject) else {
+        return Err(not_in_snapshot(subject));
+    };
+    let mut places = Placements::default();
+    places.add(snapshot, idx)?;
+    let Some(place) = places.iter().next() else {
         return Err(not_in_snapshot(subject));
     };
     let (mut reviews, mut events) = (Vec::new(), Vec::new());
-    let packet = packet_into(
-        cycle,
-        snapshot,
-        subject,
-        ids,
-        by,
-        at,
-        &mut reviews,
-        &mut events,
-    )?;
+    let packet = packet_into(cycle, place, ids, by, at, &mut reviews, &mut events)?;
     Ok((packet, reviews, events))
+}
+
+/// Where participants sit in the org, as their packets need it: subject, managers and direct
+/// reports, read from the snapshot for everyone before any packet is made.
+///
+/// A launch reads the org at random places (each subject's manager and reports): reading all
+/// of it in one short loop lets the processor fetch many of those places at once, and the
+/// loop that makes the packets then reads this in order.
+#[derive(Debug, Default)]
+struct Placements {
+    /// Per participant: subject, direct manager, default additional manager, and the end of
+    /// their direct reports in `reports`.
+    people: Vec<(PersonId, Option<PersonId>, Option<PersonId>, usize)>,
+    reports: Vec<PersonId>,
+}
+
+/// One participant's [`Placements`] entry.
+struct Placement<'a> {
+    subject: PersonId,
+    manager: Option<PersonId>,
+    additional_manager: Option<PersonId>,
+    reports: &'a [PersonId],
+}
+
+impl Placements {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            people: Vec::with_capacity(n),
+            reports: Vec::with_capacity(n),
+        }
+    }
+
+    /// Adds the person at index `idx` of the snapshot.
+    fn add(&mut self, snapshot: &OrgSnapshot, idx: u32) -> Result<()> {
+        let (Some(subject), Some(person)) = (snapshot.id_at(idx), snapshot.person_at(idx)) else {
+            return Err(Error::invalid(
+                "participants",
+                format!("no person at index {idx} of the org snapshot"),
+            ));
+        };
+        let manager = snapshot.manager_idx(idx).and_then(|m| snapshot.id_at(m));
+        self.reports.extend(
+            snapshot
+                .direct_reports_idx(Some(idx))
+                .filter_map(|r| snapshot.id_at(r)),
+        );
+        self.people.push((
+            subject,
+            manager,
+            person.additional_manager,
+            self.reports.len(),
+        ));
+        Ok(())
+    }
+
+    /// The participants, in the order added.
+    fn iter(&self) -> impl Iterator<Item = Placement<'_>> {
+        let mut start = 0;
+        self.people
+            .iter()
+            .map(move |&(subject, manager, additional_manager, end)| {
+                let reports = self.reports.get(start..end).unwrap_or_default();
+                start = end;
+                Placement {
+                    subject,
+                    manager,
+                    additional_manager,
+                    reports,
+                }
+            })
+    }
 }
 
 fn not_in_snapshot(person: PersonId) -> Error {
@@ -50,32 +117,19 @@ fn not_in_snapshot(person: PersonId) -> Error {
     )
 }
 
-/// [`packet_for`] for the person at index `subject` of the snapshot, appending the reviews and
-/// the event to the caller's lists: a launch makes one list of each for everyone, and reads
-/// the org by index (managers and reports are array lookups, not hash lookups). On error,
-/// nothing was appended.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "packet_for's arguments and the two lists it fills"
-)]
+/// [`packet_for`] for a participant placed in the org, appending the reviews and the event
+/// to the caller's lists: a launch makes one list of each for everyone. On error, nothing was
+/// appended.
 fn packet_into(
     cycle: &Cycle,
-    snapshot: &OrgSnapshot,
-    subject_idx: u32,
+    place: Placement<'_>,
     ids: &mut dyn IdSource,
     by: PersonId,
     at: DateTime<Utc>,
     reviews: &mut Vec<Review>,
     events: &mut Vec<Event>,
 ) -> Result<Packet> {
-    let (Some(subject), Some(person)) =
-        (snapshot.id_at(subject_idx), snapshot.person_at(subject_idx))
-    else {
-        return Err(Error::invalid(
-            "participants",
-            format!("no person at index {subject_idx} of the org snapshot"),
-        ));
-    };
+    let subject = place.subject;
     let kinds = cycle.config().kinds;
     let first_state = if kinds.peer {
         PacketState::Nominating
@@ -89,10 +143,8 @@ fn packet_into(
         first_state,
     );
     let first = reviews.len();
-    packet.manager = snapshot
-        .manager_idx(subject_idx)
-        .and_then(|m| snapshot.id_at(m));
-    packet.default_additional_manager = person.additional_manager.filter(|&a| a != subject);
+    packet.manager = place.manager;
+    packet.default_additional_manager = place.additional_manager.filter(|&a| a != subject);
     let mut assign = |packet: &mut Packet, kind: ReviewKind, author: PersonId| -> Result<()> {
         // The assignment is recorded in the packet's one creation event below.
         let (review, _) = packet.assign(&kinds, kind, author, ids, Some(by), at)?;
@@ -110,10 +162,8 @@ fn packet_into(
             assign(&mut packet, ReviewKind::AdditionalManager, a)?;
         }
         if kinds.upward {
-            for report in snapshot.direct_reports_idx(Some(subject_idx)) {
-                if let Some(report) = snapshot.id_at(report) {
-                    assign(&mut packet, ReviewKind::Upward, report)?;
-                }
+            for &report in place.reports {
+                assign(&mut packet, ReviewKind::Upward, report)?;
             }
         }
         Ok(())
@@ -246,19 +296,14 @@ pub(crate) fn launch_each(
     for &p in cycle.participants() {
         subjects.push(snapshot.idx(p).ok_or_else(|| not_in_snapshot(p))?);
     }
+    let mut places = Placements::with_capacity(subjects.len());
+    for &subject in &subjects {
+        places.add(snapshot, subject)?;
+    }
     let (mut reviews, mut events) = (Vec::new(), Vec::new());
     let mut packets = 0;
-    for subject in subjects {
-        let packet = packet_into(
-            cycle,
-            snapshot,
-            subject,
-            ids,
-            by,
-            at,
-            &mut reviews,
-            &mut events,
-        )?;
+    for place in places.iter() {
+        let packet = packet_into(cycle, place, ids, by, at, &mut reviews, &mut events)?;
         emit(packet, &mut reviews, &mut events);
         reviews.clear();
         events.clear();

@@ -8,6 +8,7 @@
 //!
 //! Bad data is refused with an [`OrgError`] that names the people involved.
 
+use std::collections::hash_map::Entry;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -319,14 +320,19 @@ impl OrgSnapshot {
         }
         let mut index = IdMap::with_capacity_and_hasher(n, Default::default());
         for (i, p) in people.iter().enumerate() {
-            if let Some(&first) = index.get(&p.id) {
-                return Err(OrgError::DuplicatePerson {
-                    id: p.id,
-                    first: people[first as usize].name.clone(),
-                    second: p.name.clone(),
-                });
+            // One probe of the index per person, whether the id is new or not.
+            match index.entry(p.id) {
+                Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                }
+                Entry::Occupied(o) => {
+                    return Err(OrgError::DuplicatePerson {
+                        id: p.id,
+                        first: people[*o.get() as usize].name.clone(),
+                        second: p.name.clone(),
+                    });
+                }
             }
-            index.insert(p.id, i as u32);
         }
         let mut department_index =
             IdMap::with_capacity_and_hasher(departments.len(), Default::default());

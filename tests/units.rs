@@ -1,4 +1,5 @@
-//! Unit tests: each snapshot error and each transition refusal.
+//! Unit tests: each snapshot error and each transition refusal, and the default assignments
+//! a launch makes.
 
 use appraise::{
     Cycle, CycleConfig, CycleId, CycleSettings, Department, DepartmentId, Error, OrgError,
@@ -486,4 +487,79 @@ fn launch_records_every_assignment_in_one_event_per_packet() {
         l.events.last().map(|e| &e.kind),
         Some(appraise::EventKind::CycleLaunched { .. })
     ));
+}
+
+proptest::proptest! {
+    /// DOMAIN.md, launch: every participant gets one packet whose default assignments come
+    /// from the org — one self review; a manager review by the direct manager; an additional
+    /// manager review by the default additional manager; upward reviews by exactly the direct
+    /// reports — in a random org where only some people take part.
+    #[test]
+    fn launch_assigns_the_defaults_the_org_gives(
+        people in proptest::collection::vec(
+            (
+                proptest::option::of(proptest::prelude::any::<proptest::sample::Index>()),
+                proptest::option::of(proptest::prelude::any::<proptest::sample::Index>()),
+                proptest::prelude::any::<bool>(),
+            ),
+            1..40,
+        )
+    ) {
+        use std::collections::BTreeMap;
+        let ids: Vec<PersonId> = (0..people.len()).map(|i| id(&format!("p{i}"))).collect();
+        let mut org = Vec::new();
+        let mut taking_part = Vec::new();
+        for (i, (manager, additional, takes_part)) in people.iter().enumerate() {
+            let mut p = Person::new(ids[i], format!("p{i}"));
+            // Managers come earlier in the list: no loops.
+            if let (Some(m), true) = (manager, i > 0) {
+                p = p.with_manager(ids[m.index(i)]);
+            }
+            if let Some(a) = additional {
+                p = p.with_additional_manager(ids[a.index(ids.len())]);
+            }
+            org.push(p);
+            if *takes_part || i == 0 {
+                taking_part.push(ids[i]);
+            }
+        }
+        let snapshot = OrgSnapshot::build(org.clone(), vec![]).unwrap();
+        let (mut cycle, _) =
+            Cycle::create(CycleId::from_key("c"), CycleConfig::new("c", period()), ids[0], at())
+                .unwrap();
+        cycle.set_participants(taking_part.iter().copied(), ids[0], at()).unwrap();
+        let l = launch(&mut cycle, &snapshot, &mut SequentialIds::starting_at(1), ids[0], at())
+            .unwrap();
+        proptest::prop_assert_eq!(l.packets.len(), taking_part.len());
+        for packet in &l.packets {
+            let subject = packet.subject();
+            let person = org.iter().find(|p| p.id == subject).unwrap();
+            proptest::prop_assert_eq!(packet.manager(), person.manager);
+            let mut by_kind: BTreeMap<ReviewKind, Vec<PersonId>> = BTreeMap::new();
+            for r in l.reviews.iter().filter(|r| r.packet() == packet.id()) {
+                proptest::prop_assert_eq!(r.subject(), subject);
+                by_kind.entry(r.kind()).or_default().push(r.author());
+            }
+            let mut expected: BTreeMap<ReviewKind, Vec<PersonId>> = BTreeMap::new();
+            expected.insert(ReviewKind::SelfReview, vec![subject]);
+            if let Some(m) = person.manager {
+                expected.insert(ReviewKind::Manager, vec![m]);
+            }
+            if let Some(a) = person.additional_manager.filter(|&a| a != subject) {
+                expected.insert(ReviewKind::AdditionalManager, vec![a]);
+            }
+            let reports: Vec<PersonId> =
+                org.iter().filter(|p| p.manager == Some(subject)).map(|p| p.id).collect();
+            if !reports.is_empty() {
+                expected.insert(ReviewKind::Upward, reports);
+            }
+            for authors in by_kind.values_mut() {
+                authors.sort();
+            }
+            for authors in expected.values_mut() {
+                authors.sort();
+            }
+            proptest::prop_assert_eq!(by_kind, expected);
+        }
+    }
 }

@@ -624,6 +624,28 @@ pub(crate) fn keys_of(commit: &Commit) -> Vec<RecordKey> {
     commit.writes.iter().map(Write::key).collect()
 }
 
+/// A key's id, mixed so that every bit of it reaches every bit of the result (ids may be
+/// structured, as sequential UUIDs are). Equal keys give equal values; so may keys of two kinds
+/// with one id, which `repeated` then tells apart.
+fn spread(key: &RecordKey) -> u64 {
+    let id = match key {
+        RecordKey::Cycle(id) | RecordKey::Snapshot(id) => id.as_uuid().as_u128(),
+        RecordKey::Packet(id) => id.as_uuid().as_u128(),
+        RecordKey::Review(id) => id.as_uuid().as_u128(),
+        RecordKey::Nomination(id) => id.as_uuid().as_u128(),
+        RecordKey::Calibration(id) => id.as_uuid().as_u128(),
+        RecordKey::Template(id) => id.as_uuid().as_u128(),
+        RecordKey::Grants => 0,
+    };
+    // Both halves folded, then murmur3's finalizer.
+    let mut h = (id as u64) ^ ((id >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
 /// The first key of `keys` that was already there before it, if any.
 ///
 /// A set of all the keys would cost a cache miss per key in a launch's commit. Instead each
@@ -631,10 +653,9 @@ pub(crate) fn keys_of(commit: &Commit) -> Vec<RecordKey> {
 /// two equal keys land on the same bit, so only keys that land on a bit already set can
 /// repeat one. A second pass puts just the keys on those bits (a few percent) in a set.
 fn repeated(keys: &[RecordKey]) -> Option<&RecordKey> {
-    use std::hash::BuildHasher;
     let bits = keys.len().saturating_mul(16).next_power_of_two().max(64);
     let at = |key: &RecordKey| {
-        let bit = crate::id::BuildIdHasher.hash_one(key) as usize & (bits - 1);
+        let bit = spread(key) as usize & (bits - 1);
         (bit / 64, 1u64 << (bit % 64))
     };
     let mut map = vec![0u64; bits / 64];
@@ -769,14 +790,27 @@ impl Storage for MemoryStorage {
         }
         inner.index_new_packets(&new_packets, &ex.packet_cycles, &ex.tallies);
         inner.index_new_reviews(&new_reviews, &ex.reviews, packets);
-        for event in commit.events {
-            inner.next_seq += 1;
-            let seq = inner.next_seq;
-            let at = inner.events.len();
-            if let Some(cycle) = event.cycle {
-                inner.by_cycle.entry(cycle).or_default().events.push(at);
+        // A launch's hundred thousand events are all of one cycle: its list is looked up once
+        // per run of events of the same cycle.
+        let Inner {
+            by_cycle,
+            events,
+            next_seq,
+            ..
+        } = &mut *inner;
+        let mut incoming = commit.events.into_iter().peekable();
+        while let Some(cycle) = incoming.peek().map(|e| e.cycle) {
+            let mut of_cycle = cycle.map(|c| &mut by_cycle.entry(c).or_default().events);
+            while let Some(event) = incoming.next_if(|e| e.cycle == cycle) {
+                *next_seq += 1;
+                if let Some(list) = &mut of_cycle {
+                    list.push(events.len());
+                }
+                events.push(StoredEvent {
+                    seq: *next_seq,
+                    event,
+                });
             }
-            inner.events.push(StoredEvent { seq, event });
         }
         for notification in commit.outbox {
             inner.next_seq += 1;
@@ -947,6 +981,15 @@ mod tests {
     use crate::{ReviewKind, SequentialIds, id::IdSource};
     use proptest::prelude::*;
 
+    /// The key of the other kind (packet or review) with the same id.
+    fn twin(key: RecordKey) -> RecordKey {
+        match key {
+            RecordKey::Review(id) => RecordKey::Packet(PacketId::from_uuid(*id.as_uuid())),
+            RecordKey::Packet(id) => RecordKey::Review(ReviewId::from_uuid(*id.as_uuid())),
+            other => other,
+        }
+    }
+
     fn key(i: u128) -> RecordKey {
         if i % 2 == 0 {
             RecordKey::Review(ReviewId::from_uuid(uuid::Uuid::from_u128(i)))
@@ -966,6 +1009,9 @@ mod tests {
         ) {
             let mut keys: Vec<RecordKey> =
                 (0..n as u128).map(|i| key(i.wrapping_mul(0x9e37_79b9) ^ u128::from(seed))).collect();
+            // Keys of another kind with the same id: not repeats, though they share a bit.
+            let twins: Vec<RecordKey> = keys.iter().step_by(7).map(|k| twin(*k)).collect();
+            keys.extend(twins);
             for (from, to) in copies {
                 if !keys.is_empty() {
                     let k = keys[from.index(keys.len())];
