@@ -123,8 +123,128 @@ async fn engine_with(
     Ok(engine::ready(n, storage).await)
 }
 
+/// What a child process running one size of the memory figures prints last, after its lines:
+/// `=> launch-nanos progress-nanos-or-dash misses`.
+const RESULT: &str = "=> ";
+
+/// The launch, progress, memory and submit figures of one size, in a fresh process (this
+/// program run with `--memory-size n`): returns the launch and progress medians and the misses.
+///
+/// Each size gets a process of its own so that no figure depends on memory an earlier part of
+/// the report (or a smaller size) freed: the system allocator hands such memory back out, or
+/// gives it back to the system, by thresholds of its own, and launch medians measured after
+/// it swung by a third between builds that differed in nothing relevant. In a fresh process
+/// every launch takes fresh memory, as a host's launch does (its cycles stay in storage).
+fn memory_size_apart(n: usize) -> Result<(Duration, Option<Duration>, usize), Failure> {
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args(["--memory-size", &n.to_string()])
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    let text = String::from_utf8(out.stdout)?;
+    let mut result = None;
+    for line in text.lines() {
+        match line.strip_prefix(RESULT) {
+            Some(rest) => result = Some(rest.to_owned()),
+            None => println!("{line}"),
+        }
+    }
+    let (Some(result), true) = (result, out.status.success()) else {
+        return Err(format!("the run for {n} people failed ({})", out.status).into());
+    };
+    let mut fields = result.split(' ');
+    let mut next = || fields.next().ok_or("a short result line");
+    let launch = Duration::from_nanos(next()?.parse()?);
+    let progress = match next()? {
+        "-" => None,
+        nanos => Some(Duration::from_nanos(nanos.parse()?)),
+    };
+    let misses = next()?.parse()?;
+    Ok((launch, progress, misses))
+}
+
+/// One size of the memory figures, printing its lines, then the [`RESULT`] line.
+async fn memory_size(n: usize) -> Result<(), Failure> {
+    let mut r = Report { misses: 0 };
+    let runs = if n == 100_000 { 3 } else { 5 };
+    let mut times = Vec::new();
+    // Every launched engine stays alive, as a host keeps its cycles: each launch takes fresh
+    // memory rather than what the previous one gave back.
+    let mut alive = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        let storage = Arc::new(MemoryStorage::new());
+        let (engine, cycle, admin) = engine_with(n, storage.clone()).await?;
+        let before = LIVE.load(Ordering::Relaxed);
+        let start = Instant::now();
+        engine.launch(admin, cycle).await?;
+        times.push(start.elapsed());
+        let bytes = LIVE.load(Ordering::Relaxed) - before;
+        if let Some((engine, ..)) = last.replace((engine, cycle, admin, bytes)) {
+            alive.push(engine);
+        }
+    }
+    let launch = median(times);
+    let target = (n == 100_000).then_some(launch <= Duration::from_secs(1));
+    r.line(
+        "launch (memory)",
+        &n.to_string(),
+        show(launch),
+        if n == 100_000 { "≤ 1 s" } else { "" },
+        target,
+        "",
+    );
+    let mut progress = None;
+    if let Some((engine, cycle, admin, bytes)) = last {
+        if n >= 10_000 {
+            let mut times = Vec::new();
+            for _ in 0..7 {
+                let start = Instant::now();
+                std::hint::black_box(engine.progress(admin, cycle).await?);
+                times.push(start.elapsed());
+            }
+            let t = median(times);
+            progress = Some(t);
+            let target = (n == 100_000).then_some(t <= Duration::from_millis(50));
+            r.line(
+                "progress",
+                &n.to_string(),
+                show(t),
+                if n == 100_000 { "≤ 50 ms" } else { "" },
+                target,
+                "",
+            );
+        }
+        if n == 100_000 {
+            let per = bytes as f64 / n as f64;
+            r.line(
+                "memory per participant",
+                &n.to_string(),
+                format!("{per:.0} B"),
+                "≤ 2 KiB",
+                Some(per <= 2048.0),
+                "",
+            );
+            let t = submit_round_trips(&engine, cycle, 40).await?;
+            r.line("submit (memory)", &n.to_string(), show(t), "", None, "");
+        }
+    }
+    println!(
+        "{RESULT}{} {} {}",
+        launch.as_nanos(),
+        progress.map_or("-".to_owned(), |t| t.as_nanos().to_string()),
+        r.misses
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, n] = args.as_slice()
+        && flag == "--memory-size"
+    {
+        return memory_size(n.parse()?).await;
+    }
     let started = Instant::now();
     let mut r = Report { misses: 0 };
     println!(
@@ -244,68 +364,15 @@ async fn main() -> Result<(), Failure> {
         }
     }
 
-    // Launch, submit, progress, memory: memory storage.
+    // Launch, submit, progress, memory: memory storage, each size in a process of its own.
     let mut launch_times = std::collections::BTreeMap::new();
     let mut progress_times = std::collections::BTreeMap::new();
     for n in [1_000, 10_000, 100_000] {
-        let runs = if n == 100_000 { 3 } else { 5 };
-        let mut times = Vec::new();
-        let mut last = None;
-        for _ in 0..runs {
-            let storage = Arc::new(MemoryStorage::new());
-            let (engine, cycle, admin) = engine_with(n, storage.clone()).await?;
-            let before = LIVE.load(Ordering::Relaxed);
-            let start = Instant::now();
-            engine.launch(admin, cycle).await?;
-            times.push(start.elapsed());
-            let bytes = LIVE.load(Ordering::Relaxed) - before;
-            last = Some((engine, cycle, admin, bytes));
-        }
-        let t = median(times);
-        launch_times.insert(n, t);
-        let target = (n == 100_000).then_some(t <= Duration::from_secs(1));
-        r.line(
-            "launch (memory)",
-            &n.to_string(),
-            show(t),
-            if n == 100_000 { "≤ 1 s" } else { "" },
-            target,
-            "",
-        );
-        let Some((engine, cycle, admin, bytes)) = last else {
-            continue;
-        };
-        if n >= 10_000 {
-            let mut times = Vec::new();
-            for _ in 0..7 {
-                let start = Instant::now();
-                std::hint::black_box(engine.progress(admin, cycle).await?);
-                times.push(start.elapsed());
-            }
-            let t = median(times);
+        let (launch, progress, misses) = memory_size_apart(n)?;
+        r.misses += misses;
+        launch_times.insert(n, launch);
+        if let Some(t) = progress {
             progress_times.insert(n, t);
-            let target = (n == 100_000).then_some(t <= Duration::from_millis(50));
-            r.line(
-                "progress",
-                &n.to_string(),
-                show(t),
-                if n == 100_000 { "≤ 50 ms" } else { "" },
-                target,
-                "",
-            );
-        }
-        if n == 100_000 {
-            let per = bytes as f64 / n as f64;
-            r.line(
-                "memory per participant",
-                &n.to_string(),
-                format!("{per:.0} B"),
-                "≤ 2 KiB",
-                Some(per <= 2048.0),
-                "",
-            );
-            let t = submit_round_trips(&engine, cycle, 40).await?;
-            r.line("submit (memory)", &n.to_string(), show(t), "", None, "");
         }
     }
     let growth = |m: &std::collections::BTreeMap<usize, Duration>| {
