@@ -165,7 +165,7 @@ fn memory_size_apart(n: usize) -> Result<(Duration, Option<Duration>, usize), Fa
 /// One size of the memory figures, printing its lines, then the [`RESULT`] line.
 async fn memory_size(n: usize) -> Result<(), Failure> {
     let mut r = Report { misses: 0 };
-    let runs = if n == 100_000 { 3 } else { 5 };
+    let runs = 5;
     let mut times = Vec::new();
     // Every launched engine stays alive, as a host keeps its cycles: each launch takes fresh
     // memory rather than what the previous one gave back.
