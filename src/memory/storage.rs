@@ -82,21 +82,7 @@ impl<K: Hash + Eq + Copy, T> Slab<K, T> {
             }
             Entry::Vacant(v) => v,
         };
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                if let Some(entry) = self.slots.get_mut(slot as usize) {
-                    *entry = Some((version, value));
-                }
-                slot
-            }
-            None => {
-                // In range: `has_room` bounds the number of records, and without free slots
-                // there are as many slots as records.
-                let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                self.slots.push(Some((version, value)));
-                slot
-            }
-        };
+        let slot = claim_slot(&mut self.slots, &mut self.free, version, value);
         vacant.insert(slot);
         (slot, None)
     }
@@ -105,20 +91,7 @@ impl<K: Hash + Eq + Copy, T> Slab<K, T> {
     /// absent and calls [`index_new`](Self::index_new) with the slot. The caller checked
     /// [`has_room`](Self::has_room).
     fn claim(&mut self, version: u64, value: T) -> u32 {
-        match self.free.pop() {
-            Some(slot) => {
-                if let Some(entry) = self.slots.get_mut(slot as usize) {
-                    *entry = Some((version, value));
-                }
-                slot
-            }
-            None => {
-                // In range, as in `put`.
-                let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                self.slots.push(Some((version, value)));
-                slot
-            }
-        }
+        claim_slot(&mut self.slots, &mut self.free, version, value)
     }
 
     /// Indexes records stored by [`claim`](Self::claim), in one tight loop: the index is far
@@ -139,6 +112,30 @@ impl<K: Hash + Eq + Copy, T> Slab<K, T> {
 
     fn iter(&self) -> impl Iterator<Item = &(u64, T)> {
         self.slots.iter().flatten()
+    }
+}
+
+/// Stores `value` at `version` in the slot freed last, else in a new slot at the end; returns
+/// the slot. In range when the caller checked [`Slab::has_room`]: that bounds the number of
+/// records, and without free slots there are as many slots as records.
+fn claim_slot<T>(
+    slots: &mut Vec<Option<(u64, T)>>,
+    free: &mut Vec<u32>,
+    version: u64,
+    value: T,
+) -> u32 {
+    match free.pop() {
+        Some(slot) => {
+            if let Some(entry) = slots.get_mut(slot as usize) {
+                *entry = Some((version, value));
+            }
+            slot
+        }
+        None => {
+            let slot = u32::try_from(slots.len()).unwrap_or(u32::MAX);
+            slots.push(Some((version, value)));
+            slot
+        }
     }
 }
 
