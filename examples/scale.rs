@@ -2,6 +2,10 @@
 //! median, target, and `ok` or `MISS`. For `decide` it also prints Cedar's median on the same
 //! requests and the ratio. SQLite figures need `--features sqlite`.
 //!
+//! The launch, progress, memory and submit figures of each size run in a process of their own
+//! (this program, started again with `--memory-size n`), so that each launch takes fresh
+//! memory as a host's does; `BENCHMARKS.md` says why.
+//!
 //! ```sh
 //! cargo run --release --example scale --features sqlite
 //! ```
