@@ -105,6 +105,22 @@ impl Report {
     }
 }
 
+impl Report {
+    /// The line of a timed figure at size `n`, whose target (`limit`, shown as `target`)
+    /// applies at 100,000 people only.
+    fn sized(&mut self, name: &str, n: usize, t: Duration, target: &str, limit: Duration) {
+        let at = n == 100_000;
+        self.line(
+            name,
+            &n.to_string(),
+            show(t),
+            if at { target } else { "" },
+            at.then_some(t <= limit),
+            "",
+        );
+    }
+}
+
 /// Median time per call of `f` over `batches` batches of `per` calls.
 fn per_call(batches: usize, per: usize, mut f: impl FnMut(usize)) -> Duration {
     let mut times = Vec::new();
@@ -188,14 +204,12 @@ async fn memory_size(n: usize) -> Result<(), Failure> {
         }
     }
     let launch = median(times);
-    let target = (n == 100_000).then_some(launch <= Duration::from_secs(1));
-    r.line(
+    r.sized(
         "launch (memory)",
-        &n.to_string(),
-        show(launch),
-        if n == 100_000 { "≤ 1 s" } else { "" },
-        target,
-        "",
+        n,
+        launch,
+        "≤ 1 s",
+        Duration::from_secs(1),
     );
     let mut progress = None;
     if let Some((engine, cycle, admin, bytes)) = last {
@@ -208,15 +222,7 @@ async fn memory_size(n: usize) -> Result<(), Failure> {
             }
             let t = median(times);
             progress = Some(t);
-            let target = (n == 100_000).then_some(t <= Duration::from_millis(50));
-            r.line(
-                "progress",
-                &n.to_string(),
-                show(t),
-                if n == 100_000 { "≤ 50 ms" } else { "" },
-                target,
-                "",
-            );
+            r.sized("progress", n, t, "≤ 50 ms", Duration::from_millis(50));
         }
         if n == 100_000 {
             let per = bytes as f64 / n as f64;
@@ -273,15 +279,7 @@ async fn main() -> Result<(), Failure> {
             ));
         };
         let t = per_call(31, 20_000, ask);
-        let target = (n == 100_000).then_some(t <= Duration::from_nanos(100));
-        r.line(
-            "decide",
-            &n.to_string(),
-            show(t),
-            if n == 100_000 { "≤ 100 ns" } else { "" },
-            target,
-            "",
-        );
+        r.sized("decide", n, t, "≤ 100 ns", Duration::from_nanos(100));
         if n == 100_000 {
             decide_100k = t;
             let e = per_call(11, 5_000, |k| {
@@ -334,14 +332,12 @@ async fn main() -> Result<(), Failure> {
             times.push(start.elapsed());
         }
         let t = median(times);
-        let target = (n == 100_000).then_some(t <= Duration::from_millis(100));
-        r.line(
+        r.sized(
             "snapshot build",
-            &n.to_string(),
-            show(t),
-            if n == 100_000 { "≤ 100 ms" } else { "" },
-            target,
-            "",
+            n,
+            t,
+            "≤ 100 ms",
+            Duration::from_millis(100),
         );
         if n == 100_000
             && let Some(mut snapshot) = snapshot
@@ -472,15 +468,7 @@ async fn sqlite(r: &mut Report) -> Result<(), Failure> {
         let start = Instant::now();
         engine.launch(admin, cycle).await?;
         let t = start.elapsed();
-        let target = (n == 100_000).then_some(t <= Duration::from_secs(10));
-        r.line(
-            "launch (sqlite)",
-            &n.to_string(),
-            show(t),
-            if n == 100_000 { "≤ 10 s" } else { "" },
-            target,
-            "",
-        );
+        r.sized("launch (sqlite)", n, t, "≤ 10 s", Duration::from_secs(10));
         if n == 100_000 {
             let t = submit_round_trips(&engine, cycle, 30).await?;
             r.line(

@@ -1491,8 +1491,8 @@ impl Engine {
         &self,
         cycle: CycleId,
         subjects: &std::collections::BTreeSet<PersonId>,
-    ) -> Result<std::collections::HashMap<PersonId, Versioned<Packet>>> {
-        let mut found = std::collections::HashMap::new();
+    ) -> Result<crate::id::IdMap<PersonId, Versioned<Packet>>> {
+        let mut found = crate::id::IdMap::default();
         let mut after = None;
         while found.len() < subjects.len() {
             let page = self.storage.packets(cycle, after, PAGE).await?;

@@ -402,12 +402,14 @@ impl Inner {
         tallies: &[(CycleId, Tally)],
     ) {
         self.packets.index_new(new);
-        for (&(id, slot), &cycle) in new.iter().zip(cycles) {
-            self.by_cycle
-                .entry(cycle)
-                .or_default()
-                .packets
-                .insert(id, slot);
+        for (cycles, new) in runs(cycles, new, |c| *c) {
+            let Some(&cycle) = cycles.first() else {
+                continue;
+            };
+            let list = &mut self.by_cycle.entry(cycle).or_default().packets;
+            for &(id, slot) in new {
+                list.insert(id, slot);
+            }
         }
         for (cycle, tally) in tallies {
             self.by_cycle.entry(*cycle).or_default().tally.absorb(tally);
@@ -593,14 +595,10 @@ fn examine(commit: &Commit) -> Examined {
             Some(Record::Packet(p)) => {
                 let cycle = p.cycle();
                 ex.packet_cycles.push(cycle);
-                let at = match ex.tallies.iter().position(|(c, _)| *c == cycle) {
-                    Some(at) => at,
-                    None => {
-                        ex.tallies.push((cycle, Tally::default()));
-                        ex.tallies.len() - 1
-                    }
-                };
-                if let Some((_, tally)) = ex.tallies.get_mut(at) {
+                if !ex.tallies.iter().any(|(c, _)| *c == cycle) {
+                    ex.tallies.push((cycle, Tally::default()));
+                }
+                if let Some((_, tally)) = ex.tallies.iter_mut().find(|(c, _)| *c == cycle) {
                     tally.add_packet(p);
                 }
             }
@@ -759,21 +757,23 @@ impl Storage for MemoryStorage {
         let mut new_packets = Vec::with_capacity(ex.packet_cycles.len());
         let mut new_reviews = Vec::with_capacity(ex.reviews.len());
         for (w, key) in commit.writes.into_iter().zip(keys) {
+            // `adds` decides, as it did for `examine`: the lists stay aligned.
+            let added = adds(&w).is_some();
             match (w, key) {
                 (
                     Write::Put {
                         record: Record::Packet(packet),
-                        expect: Expect::Absent,
+                        ..
                     },
                     RecordKey::Packet(id),
-                ) => new_packets.push((*id, inner.packets.claim(1, packet))),
+                ) if added => new_packets.push((*id, inner.packets.claim(1, packet))),
                 (
                     Write::Put {
                         record: Record::Review(review),
-                        expect: Expect::Absent,
+                        ..
                     },
                     RecordKey::Review(id),
-                ) => new_reviews.push((*id, inner.reviews.claim(1, review))),
+                ) if added => new_reviews.push((*id, inner.reviews.claim(1, review))),
                 (Write::Put { record, expect }, _) => {
                     let version = match expect {
                         Expect::Absent => 1,
