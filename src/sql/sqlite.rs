@@ -5,11 +5,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use sqlx::sqlite::SqliteArguments;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Arguments, Row, Sqlite};
 
 use crate::memory::{check_shape, keys_of};
 use crate::notification::Notification;
@@ -287,87 +288,266 @@ async fn versions_in(
 }
 
 /// The error for an outbox insert that hit a used key: names the key.
-async fn used_outbox_key(tx: &mut Transaction<'_, Sqlite>, batch: &[Notification]) -> Error {
+async fn used_outbox_key(conn: &mut sqlx::SqliteConnection, keys: &[&str]) -> Option<Error> {
+    if keys.is_empty() {
+        return None;
+    }
     let sql = format!(
         "SELECT key FROM outbox WHERE key IN ({}) LIMIT 1",
-        vec!["?"; batch.len()].join(", ")
+        vec!["?"; keys.len()].join(", ")
     );
     let mut query = sqlx::query(&sql);
-    for n in batch {
-        query = query.bind(&n.key);
+    for key in keys {
+        query = query.bind(*key);
     }
-    let key = match query.fetch_optional(&mut **tx).await {
-        Ok(Some(row)) => row.try_get::<String, _>(0).unwrap_or_default(),
-        Ok(None) => String::new(),
-        Err(e) => return backend(e),
-    };
-    Error::invalid("commit", format!("outbox key `{key}` is already used"))
-}
-
-fn holds(have: Option<u64>, expect: Expect) -> bool {
-    match expect {
-        Expect::Absent => have.is_none(),
-        Expect::Version(v) => have == Some(v),
-    }
-}
-
-/// Inserts new records of one table, many rows a statement; a unique violation means one of
-/// them exists already: find which, and report the conflict.
-async fn insert_batch(tx: &mut Transaction<'_, Sqlite>, records: &[&Record]) -> Result<()> {
-    let Some(first) = records.first() else {
-        return Ok(());
-    };
-    let (table, columns, _) = row_of(first)?;
-    let per_row = format!("(?, {})", vec!["?"; columns.len()].join(", "));
-    let sql = format!(
-        "INSERT INTO {table} (version, {}) VALUES {}",
-        columns.join(", "),
-        vec![per_row.as_str(); records.len()].join(", ")
-    );
-    let mut query = sqlx::query(&sql);
-    for record in records {
-        let (_, _, values) = row_of(record)?;
-        query = query.bind(1_i64);
-        for v in values {
-            query = query.bind(v);
+    match query.fetch_optional(&mut *conn).await {
+        Ok(Some(row)) => {
+            let key = row.try_get::<String, _>(0).unwrap_or_default();
+            Some(Error::invalid(
+                "commit",
+                format!("outbox key `{key}` is already used"),
+            ))
         }
+        Ok(None) => None,
+        Err(e) => Some(backend(e)),
     }
-    match query.execute(&mut **tx).await {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            let keys: Vec<RecordKey> = records.iter().map(|r| r.key()).collect();
-            let have = versions_in(tx, &keys).await?;
-            match keys.iter().zip(have).find(|(_, v)| v.is_some()) {
-                Some((key, _)) => Err(key.conflict()),
-                None => Err(backend(sqlx::Error::Database(db))),
+}
+
+/// Rows of multi-row inserts a [`Script`] takes before it is sent.
+const SCRIPT_ROWS: usize = BATCH;
+
+/// Statements sent to SQLite as one string, so a commit's statements cost one round trip to
+/// sqlx's connection thread rather than one each (each round trip costs about as much as a
+/// small statement's own work).
+///
+/// Nothing in a script fails on a version mismatch: a check, a versioned update or a delete
+/// returns the row `tag` (its place in [`Script::tagged`]) only when its expectation holds,
+/// and a missing tag names the conflict. New rows (records, outbox entries) fail on a used key
+/// with a unique violation, which [`SqliteStorage::commit`] looks into once the transaction is
+/// rolled back.
+#[derive(Default)]
+struct Script<'q> {
+    sql: String,
+    args: SqliteArguments<'q>,
+    /// Rows of multi-row inserts so far.
+    rows: usize,
+    /// The key of each tagged statement, by tag.
+    tagged: Vec<RecordKey>,
+}
+
+impl<'q> Script<'q> {
+    fn bind<T>(&mut self, value: T) -> Result<()>
+    where
+        T: sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + 'q,
+    {
+        self.args
+            .add(value)
+            .map_err(|source| Error::Backend { source })
+    }
+
+    /// Appends a statement that returns its tag when `key`'s expectation holds: `sql` makes
+    /// it from the tag.
+    fn tagged(&mut self, key: RecordKey, sql: impl FnOnce(usize) -> String) {
+        self.sql.push_str(&sql(self.tagged.len()));
+        self.sql.push_str(";\n");
+        self.tagged.push(key);
+    }
+
+    /// A check (`Write::Check`): a row when the record's version is as expected.
+    fn check(&mut self, key: RecordKey, expect: Expect) -> Result<()> {
+        let (table, column, id) = locate(&key);
+        match expect {
+            Expect::Absent => {
+                self.tagged(key, |tag| {
+                    format!(
+                        "SELECT {tag} WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {column} = ?)"
+                    )
+                });
+                self.bind(id)
+            }
+            Expect::Version(v) => {
+                self.tagged(key, |tag| {
+                    format!("SELECT {tag} FROM {table} WHERE {column} = ? AND version = ?")
+                });
+                self.bind(id)?;
+                self.bind(version_i64(v)?)
             }
         }
-        Err(e) => Err(backend(e)),
+    }
+
+    /// An update at an expected version.
+    fn update(&mut self, record: &Record, version: u64) -> Result<()> {
+        let key = record.key();
+        let (table, column, id) = locate(&key);
+        let (_, _, values) = row_of(record)?;
+        let body = values.into_iter().last().unwrap_or_default();
+        self.tagged(key, |tag| {
+            format!(
+                "UPDATE {table} SET version = ?, body = ? WHERE {column} = ? AND version = ? \
+                 RETURNING {tag}"
+            )
+        });
+        self.bind(version_i64(version.saturating_add(1))?)?;
+        self.bind(body)?;
+        self.bind(id)?;
+        self.bind(version_i64(version)?)
+    }
+
+    /// A delete at an expected version.
+    fn delete(&mut self, key: RecordKey, version: u64) -> Result<()> {
+        let (table, column, id) = locate(&key);
+        self.tagged(key, |tag| {
+            format!("DELETE FROM {table} WHERE {column} = ? AND version = ? RETURNING {tag}")
+        });
+        self.bind(id)?;
+        self.bind(version_i64(version)?)
+    }
+
+    /// New records of one table, in one multi-row insert.
+    fn create(&mut self, records: &[&Record]) -> Result<()> {
+        let Some(first) = records.first() else {
+            return Ok(());
+        };
+        let (table, columns, _) = row_of(first)?;
+        let per_row = format!("(1, {})", vec!["?"; columns.len()].join(", "));
+        self.sql.push_str(&format!(
+            "INSERT INTO {table} (version, {}) VALUES {};\n",
+            columns.join(", "),
+            vec![per_row.as_str(); records.len()].join(", ")
+        ));
+        for record in records {
+            let (_, _, values) = row_of(record)?;
+            for v in values {
+                self.bind(v)?;
+            }
+        }
+        self.rows += records.len();
+        Ok(())
+    }
+
+    /// Rows of `table` (`events` or `outbox`) with `seq` the sequence's next value plus
+    /// `offset` onwards (the sequence itself moves on at the end of the commit); `row` binds a
+    /// row's `columns`.
+    fn sequenced<T>(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        items: &'q [T],
+        offset: usize,
+        mut row: impl FnMut(&mut Self, &'q T) -> Result<()>,
+    ) -> Result<()> {
+        let marks = ", ?".repeat(columns.len());
+        let values: Vec<String> = (0..items.len())
+            .map(|i| format!("({}{marks})", offset + i))
+            .collect();
+        let picked: String = (2..=columns.len() + 1)
+            .map(|c| format!(", v.column{c}"))
+            .collect();
+        self.sql.push_str(&format!(
+            "INSERT INTO {table} (seq, {}) SELECT s.next + v.column1{picked} \
+             FROM (SELECT next FROM sequence WHERE id = 1) AS s, (VALUES {}) AS v;\n",
+            columns.join(", "),
+            values.join(", ")
+        ));
+        for item in items {
+            row(self, item)?;
+        }
+        self.rows += items.len();
+        Ok(())
+    }
+
+    /// Sends the script once it holds [`SCRIPT_ROWS`] new rows.
+    async fn flush_if_full(&mut self, conn: &mut sqlx::SqliteConnection) -> Result<(), Failed> {
+        if self.rows >= SCRIPT_ROWS {
+            self.flush(conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the statements so far, in one round trip, and checks every tag came back.
+    async fn flush(&mut self, conn: &mut sqlx::SqliteConnection) -> Result<(), Failed> {
+        if self.sql.is_empty() {
+            return Ok(());
+        }
+        let script = std::mem::take(self);
+        let rows = match sqlx::query_with(&script.sql, script.args)
+            .fetch_all(&mut *conn)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                return Err(Failed::UsedKey(sqlx::Error::Database(db)));
+            }
+            Err(e) => return Err(backend(e).into()),
+        };
+        let mut returned = vec![false; script.tagged.len()];
+        for row in &rows {
+            let tag: i64 = row.try_get(0).map_err(backend)?;
+            if let Some(seen) = usize::try_from(tag).ok().and_then(|t| returned.get_mut(t)) {
+                *seen = true;
+            }
+        }
+        match returned.iter().position(|seen| !seen) {
+            Some(missing) => Err(script.tagged[missing].conflict().into()),
+            None => Ok(()),
+        }
     }
 }
 
-async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> {
-    // Records read and relied on, all in one statement.
-    let checks: Vec<(RecordKey, Expect)> = commit
+/// Why [`apply`] stopped.
+enum Failed {
+    /// A new record or outbox entry hit a key in use: which one is asked once the transaction
+    /// is rolled back.
+    UsedKey(sqlx::Error),
+    Error(Error),
+}
+
+impl From<Error> for Failed {
+    fn from(e: Error) -> Self {
+        Self::Error(e)
+    }
+}
+
+/// After a unique violation (with the transaction rolled back): the record (a conflict) or
+/// outbox key (invalid) of `commit` that exists already.
+async fn used_key(conn: &mut sqlx::SqliteConnection, commit: &Commit) -> Option<Error> {
+    let created: Vec<RecordKey> = commit
         .writes
         .iter()
         .filter_map(|w| match w {
-            Write::Check { key, expect } => Some((*key, *expect)),
+            Write::Put {
+                record,
+                expect: Expect::Absent,
+            } => Some(record.key()),
             _ => None,
         })
         .collect();
-    if !checks.is_empty() {
-        let keys: Vec<RecordKey> = checks.iter().map(|(k, _)| *k).collect();
-        let have = versions_in(tx, &keys).await?;
-        for ((key, expect), have) in checks.iter().zip(have) {
-            if !holds(have, *expect) {
-                return Err(key.conflict());
+    match versions_in(conn, &created).await {
+        Ok(have) => {
+            if let Some((key, _)) = created.iter().zip(have).find(|(_, v)| v.is_some()) {
+                return Some(key.conflict());
             }
         }
+        Err(e) => return Some(e),
     }
+    let keys: Vec<&str> = commit.outbox.iter().map(|n| n.key.as_str()).collect();
+    for chunk in keys.chunks(VERSIONS_PER_STATEMENT) {
+        if let Some(e) = used_outbox_key(conn, chunk).await {
+            return Some(e);
+        }
+    }
+    None
+}
+
+/// Applies a commit inside the open transaction: its checks, updates and deletes, its new
+/// records (grouped by table, many rows a statement), then its events and outbox entries
+/// numbered from the shared sequence. A small commit is one script, so one round trip.
+async fn apply(conn: &mut sqlx::SqliteConnection, commit: &Commit) -> Result<(), Failed> {
+    let mut script = Script::default();
     let mut creates: Vec<&Record> = Vec::new();
     for w in &commit.writes {
         match w {
+            Write::Check { key, expect } => script.check(*key, *expect)?,
             Write::Put {
                 record,
                 expect: Expect::Absent,
@@ -375,96 +555,46 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, commit: &Commit) -> Result<()> 
             Write::Put {
                 record,
                 expect: Expect::Version(v),
-            } => {
-                let (table, column, id) = locate(&record.key());
-                let (_, _, values) = row_of(record)?;
-                let body = values.last().cloned().unwrap_or_default();
-                let sql = format!(
-                    "UPDATE {table} SET version = ?, body = ? WHERE {column} = ? AND version = ?"
-                );
-                let done = sqlx::query(&sql)
-                    .bind(version_i64(v + 1)?)
-                    .bind(body)
-                    .bind(id)
-                    .bind(version_i64(*v)?)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend)?;
-                if done.rows_affected() != 1 {
-                    return Err(record.key().conflict());
-                }
-            }
-            Write::Delete { key, version } => {
-                let (table, column, id) = locate(key);
-                let sql = format!("DELETE FROM {table} WHERE {column} = ? AND version = ?");
-                let done = sqlx::query(&sql)
-                    .bind(id)
-                    .bind(version_i64(*version)?)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend)?;
-                if done.rows_affected() != 1 {
-                    return Err(key.conflict());
-                }
-            }
-            Write::Check { .. } => {}
+            } => script.update(record, *v)?,
+            Write::Delete { key, version } => script.delete(*key, *version)?,
         }
     }
-    // Creates, grouped by table, in batches.
     creates.sort_by_key(|r| table_of(&r.key()));
     for group in creates.chunk_by(|a, b| table_of(&a.key()) == table_of(&b.key())) {
         for batch in group.chunks(BATCH) {
-            insert_batch(tx, batch).await?;
+            script.create(batch)?;
+            script.flush_if_full(conn).await?;
         }
     }
-    if commit.events.is_empty() && commit.outbox.is_empty() {
-        return Ok(());
-    }
-    // Claim the sequence numbers and learn where they start, in one statement.
-    let count = i64::try_from(commit.events.len() + commit.outbox.len()).unwrap_or(i64::MAX);
-    let after: i64 = sqlx::query("UPDATE sequence SET next = next + ? WHERE id = 1 RETURNING next")
-        .bind(count)
-        .fetch_one(&mut **tx)
-        .await
-        .and_then(|row| row.try_get(0))
-        .map_err(backend)?;
-    let mut seq = after - count;
-    // Many rows a statement: a launch appends hundreds of thousands of events.
+    let mut offset = 0;
     for batch in commit.events.chunks(BATCH) {
-        let sql = format!(
-            "INSERT INTO events (seq, cycle_id, body) VALUES {}",
-            vec!["(?, ?, ?)"; batch.len()].join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for event in batch {
-            query = query
-                .bind(seq)
-                .bind(event.cycle.map(|c| c.to_string()))
-                .bind(to_json(event)?);
-            seq += 1;
-        }
-        query.execute(&mut **tx).await.map_err(backend)?;
+        script.sequenced(
+            "events",
+            &["cycle_id", "body"],
+            batch,
+            offset,
+            |s, event| {
+                s.bind(event.cycle.map(|c| c.to_string()))?;
+                s.bind(to_json(event)?)
+            },
+        )?;
+        offset += batch.len();
+        script.flush_if_full(conn).await?;
     }
     for batch in commit.outbox.chunks(BATCH) {
-        let sql = format!(
-            "INSERT INTO outbox (seq, key, body) VALUES {}",
-            vec!["(?, ?, ?)"; batch.len()].join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for n in batch {
-            query = query.bind(seq).bind(&n.key).bind(to_json(n)?);
-            seq += 1;
-        }
-        match query.execute(&mut **tx).await {
-            Ok(_) => {}
-            // The sequence numbers are fresh: the key is what was used before.
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                return Err(used_outbox_key(tx, batch).await);
-            }
-            Err(e) => return Err(backend(e)),
-        }
+        script.sequenced("outbox", &["key", "body"], batch, offset, |s, n| {
+            s.bind(n.key.as_str())?;
+            s.bind(to_json(n)?)
+        })?;
+        offset += batch.len();
+        script.flush_if_full(conn).await?;
     }
-    Ok(())
+    if offset > 0 {
+        script.sql.push_str(&format!(
+            "UPDATE sequence SET next = next + {offset} WHERE id = 1;\n"
+        ));
+    }
+    script.flush(conn).await
 }
 
 #[async_trait]
@@ -497,10 +627,21 @@ impl Storage for SqliteStorage {
 
     async fn commit(&self, commit: Commit) -> Result<()> {
         check_shape(&commit, &keys_of(&commit), |_| false)?;
-        let mut tx = self.writer.begin().await.map_err(backend)?;
-        // On any error the transaction is dropped, which rolls it back: nothing is written.
-        apply(&mut tx, &commit).await?;
-        tx.commit().await.map_err(backend)
+        // The one writer connection, held until the commit is done: after a unique violation
+        // no other commit of this storage runs between the rollback and the look at the keys.
+        let mut conn = self.writer.acquire().await.map_err(backend)?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(backend)?;
+        match apply(&mut tx, &commit).await {
+            Ok(()) => tx.commit().await.map_err(backend),
+            // Dropping the transaction rolls it back: nothing is written.
+            Err(Failed::Error(e)) => Err(e),
+            Err(Failed::UsedKey(db)) => {
+                tx.rollback().await.map_err(backend)?;
+                Err(used_key(&mut conn, &commit)
+                    .await
+                    .unwrap_or_else(|| backend(db)))
+            }
+        }
     }
 
     async fn cycles(

@@ -313,6 +313,44 @@ pub async fn version_conflicts(storage: &dyn Storage) {
         key,
         "create over an existing record",
     );
+    // Another table's new record goes first (tables are written in name order): the conflict
+    // still names the existing record, and the new one does not land.
+    let (session, _) = CalibrationSession::create(
+        CalibrationSessionId::random(),
+        cycle.id(),
+        "conflicts",
+        [],
+        [],
+        cycle.created_by(),
+        at(),
+    );
+    let both = Commit {
+        writes: vec![
+            Write::Put {
+                record: Record::from(session.clone()),
+                expect: Expect::Absent,
+            },
+            Write::Put {
+                record: Record::from(cycle.clone()),
+                expect: Expect::Absent,
+            },
+        ],
+        ..Commit::default()
+    };
+    assert_conflict(
+        storage.commit(both).await,
+        key,
+        "a create over an existing record after a new one",
+    );
+    assert_eq!(
+        storage
+            .get(RecordKey::Calibration(session.id()))
+            .await
+            .ok()
+            .flatten(),
+        None,
+        "the new record of a refused commit does not land"
+    );
     storage
         .commit(put(Record::from(cycle.clone()), Expect::Version(1)))
         .await
@@ -518,18 +556,41 @@ pub async fn outbox_lifecycle(storage: &dyn Storage) {
         vec![keys[0].clone(), keys[2].clone()],
         "a delivered entry leaves the pending list"
     );
+    // A used key among new ones, in a commit that also creates a record: refused whole.
+    let fresh = cycle_named("outbox-reuse");
+    let new_key = format!("testkit-outbox-{cycle}-new");
     let reuse = Commit {
-        outbox: vec![notification(&keys[0], cycle)],
+        writes: vec![Write::Put {
+            record: Record::from(fresh.clone()),
+            expect: Expect::Absent,
+        }],
+        outbox: vec![notification(&new_key, cycle), notification(&keys[0], cycle)],
         ..Commit::default()
     };
-    assert!(
-        matches!(storage.commit(reuse).await, Err(Error::Invalid { .. })),
-        "an outbox key is used once"
+    match storage.commit(reuse).await {
+        Err(Error::Invalid { reason, .. }) => assert!(
+            reason.contains(&keys[0]),
+            "the refusal names the used key: {reason}"
+        ),
+        other => panic!("an outbox key is used once: {other:?}"),
+    }
+    assert_eq!(
+        storage
+            .get(RecordKey::Cycle(fresh.id()))
+            .await
+            .ok()
+            .flatten(),
+        None,
+        "a refused commit creates no record"
     );
     let pending = storage
         .pending_outbox(usize::MAX)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        pending.iter().all(|e| e.notification.key != new_key),
+        "a refused commit adds no entry"
+    );
     assert_eq!(mine(pending).len(), 2, "a refused commit adds no entry");
 }
 
@@ -583,6 +644,61 @@ pub async fn event_paging(storage: &dyn Storage) {
         paged.extend(page);
     }
     assert_eq!(paged, all, "paging by `after` yields the same events");
+    // A commit as large as a launch's: events and outbox entries by the thousand, numbered in
+    // one run after everything committed before.
+    let big = CycleId::random();
+    let before = all.last().map_or(0, |e| e.seq);
+    let commit = Commit {
+        events: (0..2_500).map(|i| event(big, &format!("big{i}"))).collect(),
+        outbox: (0..1_200)
+            .map(|i| notification(&format!("testkit-big-{big}-{i}"), big))
+            .collect(),
+        ..Commit::default()
+    };
+    storage
+        .commit(commit)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let events = storage
+        .events(big, None, 10_000)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        events.iter().map(marker).collect::<Vec<_>>(),
+        (0..2_500).map(|i| format!("big{i}")).collect::<Vec<_>>(),
+        "every event of a large commit, in order"
+    );
+    assert!(
+        events.first().is_some_and(|e| e.seq > before)
+            && events.windows(2).all(|w| w[0].seq < w[1].seq),
+        "a large commit's events come after earlier ones, numbered in order"
+    );
+    let outbox: Vec<_> = storage
+        .pending_outbox(usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .filter(|e| {
+            e.notification
+                .key
+                .starts_with(&format!("testkit-big-{big}-"))
+        })
+        .collect();
+    assert_eq!(
+        outbox
+            .iter()
+            .map(|e| e.notification.key.clone())
+            .collect::<Vec<_>>(),
+        (0..1_200)
+            .map(|i| format!("testkit-big-{big}-{i}"))
+            .collect::<Vec<_>>(),
+        "every outbox entry of a large commit, in order"
+    );
+    assert!(
+        outbox.first().is_some_and(|e| e.seq > before)
+            && outbox.windows(2).all(|w| w[0].seq < w[1].seq),
+        "a large commit's outbox entries come after earlier ones, numbered in order"
+    );
 }
 
 /// Packets page by id; reviews, nominations and calibration sessions list by their index.
