@@ -6,7 +6,7 @@ use crate::cycle::CycleState;
 use crate::event::{Event, EventKind};
 use crate::id::IdSource;
 use crate::org::OrgSnapshot;
-use crate::packet::{Packet, PacketState};
+use crate::packet::{Packet, PacketState, SubjectHint};
 use crate::review::Review;
 use crate::transition;
 use crate::{Cycle, Error, PacketId, PersonId, Result, ReviewKind};
@@ -47,17 +47,24 @@ pub fn packet_for(
 /// loop that makes the packets then reads this in order.
 #[derive(Debug, Default)]
 struct Placements {
-    /// Per participant: subject, direct manager, default additional manager, and the end of
-    /// their direct reports in `reports`.
-    people: Vec<(PersonId, Option<PersonId>, Option<PersonId>, usize)>,
+    people: Vec<Placed>,
     reports: Vec<PersonId>,
+}
+
+/// One participant's place, with the end of their direct reports in [`Placements::reports`].
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    subject: PersonId,
+    /// The subject's index in the snapshot.
+    at: u32,
+    manager: Option<PersonId>,
+    additional_manager: Option<PersonId>,
+    end: usize,
 }
 
 /// One participant's [`Placements`] entry.
 struct Placement<'a> {
-    subject: PersonId,
-    manager: Option<PersonId>,
-    additional_manager: Option<PersonId>,
+    place: Placed,
     reports: &'a [PersonId],
 }
 
@@ -83,30 +90,24 @@ impl Placements {
                 .direct_reports_idx(Some(idx))
                 .filter_map(|r| snapshot.id_at(r)),
         );
-        self.people.push((
+        self.people.push(Placed {
             subject,
+            at: idx,
             manager,
-            person.additional_manager,
-            self.reports.len(),
-        ));
+            additional_manager: person.additional_manager,
+            end: self.reports.len(),
+        });
         Ok(())
     }
 
     /// The participants, in the order added.
     fn iter(&self) -> impl Iterator<Item = Placement<'_>> {
         let mut start = 0;
-        self.people
-            .iter()
-            .map(move |&(subject, manager, additional_manager, end)| {
-                let reports = self.reports.get(start..end).unwrap_or_default();
-                start = end;
-                Placement {
-                    subject,
-                    manager,
-                    additional_manager,
-                    reports,
-                }
-            })
+        self.people.iter().map(move |&place| {
+            let reports = self.reports.get(start..place.end).unwrap_or_default();
+            start = place.end;
+            Placement { place, reports }
+        })
     }
 }
 
@@ -122,7 +123,7 @@ fn not_in_snapshot(person: PersonId) -> Error {
 /// appended.
 fn packet_into(
     cycle: &Cycle,
-    place: Placement<'_>,
+    Placement { place, reports }: Placement<'_>,
     ids: &mut dyn IdSource,
     by: PersonId,
     at: DateTime<Utc>,
@@ -143,6 +144,7 @@ fn packet_into(
         first_state,
     );
     let first = reviews.len();
+    packet.subject_at = SubjectHint(place.at);
     packet.manager = place.manager;
     packet.default_additional_manager = place.additional_manager.filter(|&a| a != subject);
     let mut assign = |packet: &mut Packet, kind: ReviewKind, author: PersonId| -> Result<()> {
@@ -162,7 +164,7 @@ fn packet_into(
             assign(&mut packet, ReviewKind::AdditionalManager, a)?;
         }
         if kinds.upward {
-            for &report in place.reports {
+            for &report in reports {
                 assign(&mut packet, ReviewKind::Upward, report)?;
             }
         }

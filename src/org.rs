@@ -663,6 +663,32 @@ impl OrgSnapshot {
         }
     }
 
+    /// The index of `id`, trying `hint` first (a [`SubjectHint`](crate::packet::SubjectHint)):
+    /// the hint is taken only when the id at that index is `id`.
+    #[inline]
+    pub(crate) fn idx_hinted(&self, id: PersonId, hint: u32) -> Option<u32> {
+        if self.ids.get(hint as usize) == Some(&id) {
+            Some(hint)
+        } else {
+            self.idx(id)
+        }
+    }
+
+    /// [`is_ancestor`](Self::is_ancestor), finding `person` through
+    /// [`idx_hinted`](Self::idx_hinted).
+    #[inline]
+    pub(crate) fn is_ancestor_hinted(
+        &self,
+        ancestor: PersonId,
+        person: PersonId,
+        hint: u32,
+    ) -> bool {
+        match (self.idx(ancestor), self.idx_hinted(person, hint)) {
+            (Some(a), Some(p)) => self.is_ancestor_idx(a, p),
+            _ => false,
+        }
+    }
+
     #[inline]
     pub(crate) fn is_ancestor_idx(&self, a: u32, p: u32) -> bool {
         let (pa, pp) = (self.span[a as usize].pre, self.span[p as usize].pre);

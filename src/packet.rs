@@ -245,6 +245,28 @@ pub enum AssignmentRole {
 )]
 pub(crate) struct PersonList(Option<Box<Vec<PersonId>>>);
 
+/// The subject's index in the org snapshot a packet was made from: the permission check reads
+/// the subject's place in the org from it without a lookup by id, once the snapshot's id at
+/// that index is the subject's ([`OrgSnapshot::idx_hinted`](crate::OrgSnapshot)). A packet
+/// read back from storage, or checked against another snapshot, has no hint or a wrong one,
+/// which only costs the lookup. It is not stored and plays no part in comparing packets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SubjectHint(pub(crate) u32);
+
+impl Default for SubjectHint {
+    fn default() -> Self {
+        Self(u32::MAX)
+    }
+}
+
+impl PartialEq for SubjectHint {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SubjectHint {}
+
 impl PersonList {
     pub(crate) fn as_slice(&self) -> &[PersonId] {
         self.0.as_deref().map_or(&[], Vec::as_slice)
@@ -302,6 +324,9 @@ pub struct Packet {
     pub(crate) gate_opened: bool,
     pub(crate) approval_step: u8,
     pub(crate) approval_passed: u8,
+    /// Where the subject sits in the snapshot the packet was made from (see [`SubjectHint`]).
+    #[serde(skip)]
+    pub(crate) subject_at: SubjectHint,
     pub(crate) former_managers: PersonList,
     pub(crate) additional_managers: PersonList,
     pub(crate) viewers: PersonList,
@@ -339,6 +364,7 @@ impl Packet {
             gate_opened: false,
             approval_step: 0,
             approval_passed: 0,
+            subject_at: SubjectHint::default(),
             tally: [KindTally::default(); 5],
             goals: Vec::new(),
             calibrated: None,

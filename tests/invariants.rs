@@ -212,6 +212,49 @@ proptest! {
         }
     }
 
+    /// A packet remembers where its subject sat in the snapshot it was made from, to spare
+    /// the permission check a lookup. Every decision is the same whether that place is right,
+    /// wrong (the same org listed in another order) or lost (the packet read back from JSON).
+    #[test]
+    fn decisions_do_not_depend_on_where_packets_were_made(w in worlds()) {
+        let reversed = appraise::OrgSnapshot::build(
+            w.people.iter().rev().cloned().collect(),
+            w.departments.clone(),
+        ).unwrap();
+        let read_back: Vec<appraise::Packet> = w
+            .packets
+            .iter()
+            .map(|p| serde_json::from_str(&serde_json::to_string(p).unwrap()).unwrap())
+            .collect();
+        let mut rng = Rng::new(w.seed);
+        for review in &w.reviews {
+            let i = w.packets.iter().position(|p| p.id() == review.packet()).unwrap();
+            for actor in w.candidates(review, &mut rng) {
+                let ask = |org, packet, action, on_packet: bool| {
+                    let ctx = Context::new(&w.grants, w.now)
+                        .with_cycle(&w.cycle)
+                        .with_snapshot(org)
+                        .with_calibrations(&w.calibrations);
+                    let target = if on_packet {
+                        Target::Packet(packet)
+                    } else {
+                        Target::Review(packet, review)
+                    };
+                    decide(&ctx, actor, action, target)
+                };
+                // The two checks that look up the subject's place: the manager chain of
+                // R-READ-5 and of progress.
+                let asks = [(Action::ReadReview, false), (Action::ViewProgress, true)];
+                for (action, on_packet) in asks {
+                    let made = ask(&w.org, &w.packets[i], action, on_packet);
+                    prop_assert_eq!(ask(&w.org, &read_back[i], action, on_packet), made);
+                    prop_assert_eq!(ask(&reversed, &w.packets[i], action, on_packet), made);
+                    prop_assert_eq!(ask(&reversed, &read_back[i], action, on_packet), made);
+                }
+            }
+        }
+    }
+
     /// The snapshot's O(1) ancestor test agrees with walking the chain, and its serialized form
     /// round-trips.
     #[test]

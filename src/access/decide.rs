@@ -193,7 +193,7 @@ fn managerial(
         Some(Reason::FormerManager)
     } else if packet.is_additional_manager(actor) {
         Some(Reason::AdditionalManager)
-    } else if snapshot.is_ancestor(actor, subject) {
+    } else if snapshot.is_ancestor_hinted(actor, subject, packet.subject_at.0) {
         Some(Reason::Chain)
     } else if packet.viewers.contains(&actor) {
         Some(Reason::CycleViewer)
@@ -429,7 +429,7 @@ fn write(
                     Some(Reason::Manager)
                 } else {
                     snapshot
-                        .is_ancestor(actor, p.subject)
+                        .is_ancestor_hinted(actor, p.subject, p.subject_at.0)
                         .then_some(Reason::Chain)
                 }
             }))
