@@ -79,10 +79,7 @@ impl Placements {
     /// Adds the person at index `idx` of the snapshot.
     fn add(&mut self, snapshot: &OrgSnapshot, idx: u32) -> Result<()> {
         let (Some(subject), Some(person)) = (snapshot.id_at(idx), snapshot.person_at(idx)) else {
-            return Err(Error::invalid(
-                "participants",
-                format!("no person at index {idx} of the org snapshot"),
-            ));
+            return Err(no_person_at(idx));
         };
         let manager = snapshot.manager_idx(idx).and_then(|m| snapshot.id_at(m));
         self.reports.extend(
@@ -100,6 +97,64 @@ impl Placements {
         Ok(())
     }
 
+    /// The places of `subjects` (snapshot indexes), in that order.
+    ///
+    /// When they are a good part of the org, everyone's direct reports are first gathered in
+    /// one pass over the pre-order (a counting sort by manager), which reads the snapshot's
+    /// arrays in order; walking each subject's reports instead chases one child to the next
+    /// across the whole snapshot. Either way the reports come in the same order, that of
+    /// [`OrgSnapshot::direct_reports`].
+    fn of(snapshot: &OrgSnapshot, subjects: &[u32]) -> Result<Self> {
+        let mut places = Self::with_capacity(subjects.len());
+        let n = snapshot.len();
+        if subjects.len().saturating_mul(8) < n {
+            for &subject in subjects {
+                places.add(snapshot, subject)?;
+            }
+            return Ok(places);
+        }
+        let manager = |i: u32| snapshot.manager_idx(i).map(|m| m as usize);
+        let mut start = vec![0usize; n + 1];
+        for i in 0..n as u32 {
+            if let Some(m) = manager(i) {
+                start[m + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut reports = vec![0u32; start[n]];
+        for &c in snapshot.preorder() {
+            if let Some(m) = manager(c) {
+                reports[fill[m]] = c;
+                fill[m] += 1;
+            }
+        }
+        for &subject in subjects {
+            let (Some(id), Some(person)) = (snapshot.id_at(subject), snapshot.person_at(subject))
+            else {
+                return Err(no_person_at(subject));
+            };
+            let s = subject as usize;
+            places.reports.extend(
+                reports
+                    .get(start[s]..start[s + 1])
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|&r| snapshot.id_at(r)),
+            );
+            places.people.push(Placed {
+                subject: id,
+                at: subject,
+                manager: manager(subject).and_then(|m| snapshot.id_at(m as u32)),
+                additional_manager: person.additional_manager,
+                end: places.reports.len(),
+            });
+        }
+        Ok(places)
+    }
+
     /// The participants, in the order added.
     fn iter(&self) -> impl Iterator<Item = Placement<'_>> {
         let mut start = 0;
@@ -109,6 +164,13 @@ impl Placements {
             Placement { place, reports }
         })
     }
+}
+
+fn no_person_at(idx: u32) -> Error {
+    Error::invalid(
+        "participants",
+        format!("no person at index {idx} of the org snapshot"),
+    )
 }
 
 fn not_in_snapshot(person: PersonId) -> Error {
@@ -298,10 +360,7 @@ pub(crate) fn launch_each(
     for &p in cycle.participants() {
         subjects.push(snapshot.idx(p).ok_or_else(|| not_in_snapshot(p))?);
     }
-    let mut places = Placements::with_capacity(subjects.len());
-    for &subject in &subjects {
-        places.add(snapshot, subject)?;
-    }
+    let places = Placements::of(snapshot, &subjects)?;
     let (mut reviews, mut events) = (Vec::new(), Vec::new());
     let mut packets = 0;
     for place in places.iter() {

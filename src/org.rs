@@ -609,6 +609,12 @@ impl OrgSnapshot {
         self.ids.get(i as usize).copied()
     }
 
+    /// Everyone's index, in pre-order (a manager before their team, reports in the order
+    /// [`direct_reports`](Self::direct_reports) gives).
+    pub(crate) fn preorder(&self) -> &[u32] {
+        &self.order
+    }
+
     /// The index of the direct manager of the person at index `i`.
     #[inline]
     pub(crate) fn manager_idx(&self, i: u32) -> Option<u32> {

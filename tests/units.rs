@@ -493,23 +493,29 @@ proptest::proptest! {
     /// DOMAIN.md, launch: every participant gets one packet whose default assignments come
     /// from the org — one self review; a manager review by the direct manager; an additional
     /// manager review by the default additional manager; upward reviews by exactly the direct
-    /// reports — in a random org where only some people take part.
+    /// reports, in the order the snapshot lists them — in a random org where from one person
+    /// to everyone takes part, after a random change of manager.
     #[test]
     fn launch_assigns_the_defaults_the_org_gives(
         people in proptest::collection::vec(
             (
                 proptest::option::of(proptest::prelude::any::<proptest::sample::Index>()),
                 proptest::option::of(proptest::prelude::any::<proptest::sample::Index>()),
-                proptest::prelude::any::<bool>(),
+                0u8..8,
             ),
             1..40,
-        )
+        ),
+        rate in 0u8..=8,
+        moved in proptest::option::of((
+            proptest::prelude::any::<proptest::sample::Index>(),
+            proptest::prelude::any::<proptest::sample::Index>(),
+        )),
     ) {
         use std::collections::BTreeMap;
         let ids: Vec<PersonId> = (0..people.len()).map(|i| id(&format!("p{i}"))).collect();
         let mut org = Vec::new();
         let mut taking_part = Vec::new();
-        for (i, (manager, additional, takes_part)) in people.iter().enumerate() {
+        for (i, (manager, additional, draw)) in people.iter().enumerate() {
             let mut p = Person::new(ids[i], format!("p{i}"));
             // Managers come earlier in the list: no loops.
             if let (Some(m), true) = (manager, i > 0) {
@@ -519,11 +525,15 @@ proptest::proptest! {
                 p = p.with_additional_manager(ids[a.index(ids.len())]);
             }
             org.push(p);
-            if *takes_part || i == 0 {
+            if *draw < rate || i == 0 {
                 taking_part.push(ids[i]);
             }
         }
-        let snapshot = OrgSnapshot::build(org.clone(), vec![]).unwrap();
+        let mut snapshot = OrgSnapshot::build(org.clone(), vec![]).unwrap();
+        if let Some((who, to)) = moved {
+            // Refused when it would make a loop: the org stays as built.
+            let _ = snapshot.set_manager(ids[who.index(ids.len())], Some(ids[to.index(ids.len())]));
+        }
         let (mut cycle, _) =
             Cycle::create(CycleId::from_key("c"), CycleConfig::new("c", period()), ids[0], at())
                 .unwrap();
@@ -533,7 +543,7 @@ proptest::proptest! {
         proptest::prop_assert_eq!(l.packets.len(), taking_part.len());
         for packet in &l.packets {
             let subject = packet.subject();
-            let person = org.iter().find(|p| p.id == subject).unwrap();
+            let person = snapshot.person(subject).unwrap();
             proptest::prop_assert_eq!(packet.manager(), person.manager);
             let mut by_kind: BTreeMap<ReviewKind, Vec<PersonId>> = BTreeMap::new();
             for r in l.reviews.iter().filter(|r| r.packet() == packet.id()) {
@@ -548,9 +558,28 @@ proptest::proptest! {
             if let Some(a) = person.additional_manager.filter(|&a| a != subject) {
                 expected.insert(ReviewKind::AdditionalManager, vec![a]);
             }
-            let reports: Vec<PersonId> =
-                org.iter().filter(|p| p.manager == Some(subject)).map(|p| p.id).collect();
+            let reports: Vec<PersonId> = snapshot.direct_reports(subject).collect();
+            let walked: Vec<PersonId> = snapshot
+                .people()
+                .iter()
+                .filter(|p| p.manager == Some(subject))
+                .map(|p| p.id)
+                .collect();
+            proptest::prop_assert_eq!(
+                {
+                    let mut r = reports.clone();
+                    r.sort();
+                    r
+                },
+                {
+                    let mut w = walked;
+                    w.sort();
+                    w
+                }
+            );
             if !reports.is_empty() {
+                // Upward reviews are assigned in the snapshot's order of reports.
+                proptest::prop_assert_eq!(by_kind.get(&ReviewKind::Upward), Some(&reports));
                 expected.insert(ReviewKind::Upward, reports);
             }
             for authors in by_kind.values_mut() {
