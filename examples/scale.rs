@@ -382,7 +382,7 @@ async fn main() -> Result<(), Failure> {
     r.line(
         "growth 10k → 100k: launch",
         "",
-        format!("{g:.1}×"),
+        format!("{g:.2}×"),
         "≤ 12×",
         Some(g <= 12.0),
         "",
@@ -391,7 +391,7 @@ async fn main() -> Result<(), Failure> {
     r.line(
         "growth 10k → 100k: progress",
         "",
-        format!("{g:.1}×"),
+        format!("{g:.2}×"),
         "≤ 12×",
         Some(g <= 12.0),
         "",
