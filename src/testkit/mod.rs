@@ -71,6 +71,20 @@ fn notification(key: &str, cycle: CycleId) -> Notification {
     }
 }
 
+/// A commit creating every record of `records`.
+fn creating(records: impl IntoIterator<Item = Record>) -> Commit {
+    Commit {
+        writes: records
+            .into_iter()
+            .map(|record| Write::Put {
+                record,
+                expect: Expect::Absent,
+            })
+            .collect(),
+        ..Commit::default()
+    }
+}
+
 fn put(record: Record, expect: Expect) -> Commit {
     Commit {
         writes: vec![Write::Put { record, expect }],
@@ -173,17 +187,7 @@ fn records(f: &Fixture) -> Vec<Record> {
 
 async fn store_fixture(storage: &dyn Storage) -> Fixture {
     let f = fixture();
-    let commit = Commit {
-        writes: records(&f)
-            .into_iter()
-            .map(|record| Write::Put {
-                record,
-                expect: Expect::Absent,
-            })
-            .collect(),
-        ..Commit::default()
-    };
-    if let Err(e) = storage.commit(commit).await {
+    if let Err(e) = storage.commit(creating(records(&f))).await {
         panic!("storing the fixture failed: {e}");
     }
     f
@@ -274,15 +278,17 @@ pub async fn round_trips(storage: &dyn Storage) {
         None,
         "deleted {key} is gone"
     );
-    assert_eq!(
-        storage
-            .get(RecordKey::Cycle(CycleId::random()))
-            .await
-            .ok()
-            .flatten(),
-        None,
-        "unknown key reads as None"
-    );
+    assert_absent(
+        storage,
+        RecordKey::Cycle(CycleId::random()),
+        "unknown key reads as None",
+    )
+    .await;
+}
+
+/// Asserts `key` holds no record.
+async fn assert_absent(storage: &dyn Storage, key: RecordKey, why: &str) {
+    assert_eq!(storage.get(key).await.ok().flatten(), None, "{why}");
 }
 
 fn assert_conflict(result: crate::Result<()>, key: RecordKey, why: &str) {
@@ -324,33 +330,18 @@ pub async fn version_conflicts(storage: &dyn Storage) {
         cycle.created_by(),
         at(),
     );
-    let both = Commit {
-        writes: vec![
-            Write::Put {
-                record: Record::from(session.clone()),
-                expect: Expect::Absent,
-            },
-            Write::Put {
-                record: Record::from(cycle.clone()),
-                expect: Expect::Absent,
-            },
-        ],
-        ..Commit::default()
-    };
+    let both = creating([Record::from(session.clone()), Record::from(cycle.clone())]);
     assert_conflict(
         storage.commit(both).await,
         key,
         "a create over an existing record after a new one",
     );
-    assert_eq!(
-        storage
-            .get(RecordKey::Calibration(session.id()))
-            .await
-            .ok()
-            .flatten(),
-        None,
-        "the new record of a refused commit does not land"
-    );
+    assert_absent(
+        storage,
+        RecordKey::Calibration(session.id()),
+        "the new record of a refused commit does not land",
+    )
+    .await;
     storage
         .commit(put(Record::from(cycle.clone()), Expect::Version(1)))
         .await
@@ -441,15 +432,12 @@ pub async fn atomicity(storage: &dyn Storage) {
         key,
         "one stale write in a commit",
     );
-    assert_eq!(
-        storage
-            .get(RecordKey::Cycle(fresh.id()))
-            .await
-            .ok()
-            .flatten(),
-        None,
-        "no record of a failed commit"
-    );
+    assert_absent(
+        storage,
+        RecordKey::Cycle(fresh.id()),
+        "no record of a failed commit",
+    )
+    .await;
     assert_eq!(
         storage.get(key).await.ok().flatten().map(|v| v.version),
         Some(1),
@@ -486,15 +474,12 @@ pub async fn atomicity(storage: &dyn Storage) {
         matches!(storage.commit(twice).await, Err(Error::Invalid { .. })),
         "two writes to one key are invalid"
     );
-    assert_eq!(
-        storage
-            .get(RecordKey::Cycle(fresh.id()))
-            .await
-            .ok()
-            .flatten(),
-        None,
-        "an invalid commit writes nothing"
-    );
+    assert_absent(
+        storage,
+        RecordKey::Cycle(fresh.id()),
+        "an invalid commit writes nothing",
+    )
+    .await;
 }
 
 /// Outbox entries are pending in commit order until marked delivered; marking is idempotent;
@@ -574,15 +559,12 @@ pub async fn outbox_lifecycle(storage: &dyn Storage) {
         ),
         other => panic!("an outbox key is used once: {other:?}"),
     }
-    assert_eq!(
-        storage
-            .get(RecordKey::Cycle(fresh.id()))
-            .await
-            .ok()
-            .flatten(),
-        None,
-        "a refused commit creates no record"
-    );
+    assert_absent(
+        storage,
+        RecordKey::Cycle(fresh.id()),
+        "a refused commit creates no record",
+    )
+    .await;
     let pending = storage
         .pending_outbox(usize::MAX)
         .await
