@@ -193,6 +193,15 @@ impl IdSource for SequentialIds {
     }
 }
 
+/// murmur3's 64-bit finalizer: every bit of `h` reaches every bit of the result.
+pub(crate) const fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
 /// A fast hasher for id keys (UUIDs are already well mixed), used by the crate's internal maps
 /// on the permission hot path. Not resistant to adversarial keys; ids come from the host.
 #[derive(Debug, Default, Clone, Copy)]
@@ -203,12 +212,7 @@ impl Hasher for IdHasher {
     /// hashbrown picks buckets from them, and structured ids (sequential UUIDs, whose low
     /// bytes are all alike) would otherwise all share one probe chain.
     fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
+        fmix64(self.0)
     }
 
     fn write(&mut self, bytes: &[u8]) {

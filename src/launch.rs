@@ -78,15 +78,22 @@ impl Placements {
 
     /// Adds the person at index `idx` of the snapshot.
     fn add(&mut self, snapshot: &OrgSnapshot, idx: u32) -> Result<()> {
+        self.push(snapshot, idx, snapshot.direct_reports_idx(Some(idx)))
+    }
+
+    /// Adds the person at index `idx`, whose direct reports are `reports` (indexes).
+    fn push(
+        &mut self,
+        snapshot: &OrgSnapshot,
+        idx: u32,
+        reports: impl Iterator<Item = u32>,
+    ) -> Result<()> {
         let (Some(subject), Some(person)) = (snapshot.id_at(idx), snapshot.person_at(idx)) else {
             return Err(no_person_at(idx));
         };
         let manager = snapshot.manager_idx(idx).and_then(|m| snapshot.id_at(m));
-        self.reports.extend(
-            snapshot
-                .direct_reports_idx(Some(idx))
-                .filter_map(|r| snapshot.id_at(r)),
-        );
+        self.reports
+            .extend(reports.filter_map(|r| snapshot.id_at(r)));
         self.people.push(Placed {
             subject,
             at: idx,
@@ -113,44 +120,14 @@ impl Placements {
             }
             return Ok(places);
         }
-        let manager = |i: u32| snapshot.manager_idx(i).map(|m| m as usize);
-        let mut start = vec![0usize; n + 1];
-        for i in 0..n as u32 {
-            if let Some(m) = manager(i) {
-                start[m + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut reports = vec![0u32; start[n]];
-        for &c in snapshot.preorder() {
-            if let Some(m) = manager(c) {
-                reports[fill[m]] = c;
-                fill[m] += 1;
-            }
-        }
+        let (start, reports) = snapshot.all_direct_reports();
         for &subject in subjects {
-            let (Some(id), Some(person)) = (snapshot.id_at(subject), snapshot.person_at(subject))
-            else {
-                return Err(no_person_at(subject));
-            };
             let s = subject as usize;
-            places.reports.extend(
-                reports
-                    .get(start[s]..start[s + 1])
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|&r| snapshot.id_at(r)),
-            );
-            places.people.push(Placed {
-                subject: id,
-                at: subject,
-                manager: manager(subject).and_then(|m| snapshot.id_at(m as u32)),
-                additional_manager: person.additional_manager,
-                end: places.reports.len(),
-            });
+            let of = match (start.get(s), start.get(s + 1)) {
+                (Some(&a), Some(&b)) => reports.get(a as usize..b as usize),
+                _ => None,
+            };
+            places.push(snapshot, subject, of.unwrap_or_default().iter().copied())?;
         }
         Ok(places)
     }

@@ -212,8 +212,9 @@ proptest! {
         }
     }
 
-    /// A packet remembers where its subject sat in the snapshot it was made from, to spare
-    /// the permission check a lookup. Every decision is the same whether that place is right,
+    /// R-READ-5 (the manager chain) and R-WRITE-15 (a manager views their team's progress):
+    /// a packet remembers where its subject sat in the snapshot it was made from, to spare the
+    /// permission check a lookup. Every decision is the same whether that place is right,
     /// wrong (the same org listed in another order) or lost (the packet read back from JSON).
     #[test]
     fn decisions_do_not_depend_on_where_packets_were_made(w in worlds()) {

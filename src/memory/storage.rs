@@ -595,10 +595,14 @@ fn examine(commit: &Commit) -> Examined {
             Some(Record::Packet(p)) => {
                 let cycle = p.cycle();
                 ex.packet_cycles.push(cycle);
-                if !ex.tallies.iter().any(|(c, _)| *c == cycle) {
-                    ex.tallies.push((cycle, Tally::default()));
-                }
-                if let Some((_, tally)) = ex.tallies.iter_mut().find(|(c, _)| *c == cycle) {
+                let at = match ex.tallies.iter().position(|(c, _)| *c == cycle) {
+                    Some(at) => at,
+                    None => {
+                        ex.tallies.push((cycle, Tally::default()));
+                        ex.tallies.len() - 1
+                    }
+                };
+                if let Some((_, tally)) = ex.tallies.get_mut(at) {
                     tally.add_packet(p);
                 }
             }
@@ -633,12 +637,7 @@ fn spread(key: &RecordKey) -> u64 {
         RecordKey::Grants => 0,
     };
     // Both halves folded, then murmur3's finalizer.
-    let mut h = (id as u64) ^ ((id >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+    crate::id::fmix64((id as u64) ^ ((id >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// The first key of `keys` that was already there before it, if any.
