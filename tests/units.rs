@@ -592,3 +592,40 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// Launch resolves the participants as `Eligibility::evaluate` says, whether rules,
+    /// exclusions or inactive people leave the explicit list as it is or change it (resolving
+    /// skips the evaluation only when nothing could change).
+    #[test]
+    fn resolved_participants_are_the_evaluated_ones(
+        people in proptest::collection::vec((proptest::prelude::any::<bool>(), 0u8..3), 1..12),
+        explicit in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..6),
+        department_rule in proptest::prelude::any::<bool>(),
+        excluded in proptest::option::of(proptest::prelude::any::<proptest::sample::Index>()),
+        active_only in proptest::prelude::any::<bool>(),
+    ) {
+        let dept = |d: u8| DepartmentId::from_key(&format!("d{d}"));
+        let ids: Vec<PersonId> = (0..people.len()).map(|i| id(&format!("p{i}"))).collect();
+        let org: Vec<Person> = people
+            .iter()
+            .zip(&ids)
+            .map(|((active, d), &pid)| {
+                Person::new(pid, "p").with_department(dept(*d)).with_active(*active)
+            })
+            .collect();
+        let eligibility = appraise::Eligibility {
+            departments: if department_rule { vec![dept(1)] } else { vec![] },
+            exclusions: excluded.iter().map(|e| ids[e.index(ids.len())]).collect(),
+            active_only,
+            ..appraise::Eligibility::default()
+        };
+        let config = CycleConfig::new("c", period()).with_eligibility(eligibility.clone());
+        let (mut cycle, _) = Cycle::create(CycleId::from_key("c"), config, ids[0], at()).unwrap();
+        let explicit: std::collections::BTreeSet<PersonId> =
+            explicit.iter().map(|e| ids[e.index(ids.len())]).collect();
+        cycle.set_participants(explicit.iter().copied(), ids[0], at()).unwrap();
+        cycle.resolve_participants(&org).unwrap();
+        proptest::prop_assert_eq!(cycle.participants(), &eligibility.evaluate(&explicit, &org));
+    }
+}
