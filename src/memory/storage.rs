@@ -330,9 +330,10 @@ struct CycleIndex {
 
 /// Storage in memory: the embedded default. One mutex; commits are serial.
 ///
-/// Laid out for a 100,000-person cycle (about 1.5 KiB per participant after launch): packets
-/// and reviews in slot tables found by id through one hash index each, per-cycle indexes of
-/// reviews by subject and by author holding 4-byte slots, a cycle's packets sorted by id once
+/// Laid out for a 100,000-person cycle (about 1.4 KiB per participant after launch): packets
+/// and reviews in slot tables found by id through one hash index each, a cycle's reviews about
+/// and by each person as two lists threaded through the review slots (one 8-byte entry a
+/// person and 8 bytes a review), a cycle's packets sorted by id once
 /// at the first listing after a change, and per-cycle progress counts updated by every packet
 /// write, so [`Storage::progress`] costs the same at any size.
 #[derive(Debug, Default)]
