@@ -146,9 +146,9 @@ const END: u32 = u32::MAX;
 /// write, each a review slot or [`END`]. The lists go on through each review's [`Links`].
 ///
 /// A list threaded through the reviews' slots, rather than a vector a person, keeps the index
-/// of a 100,000-person cycle to one small entry a person: a launch files its reviews with one
-/// probe of a 3 MB table each (the subject's entry stays in cache from one review to the
-/// next), where two tables of vectors took two probes of 10 MB.
+/// of a 100,000-person cycle to one small entry a person: a launch files each review with one
+/// probe of a 3 MB table (the subject's entry stays in cache from one review to the next),
+/// where two tables of vectors, 10 MB together, took two.
 #[derive(Debug, Clone, Copy)]
 struct Heads {
     about: u32,
@@ -180,13 +180,27 @@ impl Links {
 }
 
 /// One of a person's two review lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 enum List {
     About,
     By,
 }
 
 impl List {
+    fn first(self, heads: Heads) -> u32 {
+        match self {
+            Self::About => heads.about,
+            Self::By => heads.by,
+        }
+    }
+
+    fn after(self, links: Links) -> u32 {
+        match self {
+            Self::About => links.about,
+            Self::By => links.by,
+        }
+    }
+
     fn head(self, heads: &mut Heads) -> &mut u32 {
         match self {
             Self::About => &mut heads.about,
@@ -229,7 +243,7 @@ impl ReviewLists {
                 continue;
             };
             let head = list.head(heads);
-            let after = links.get_mut(slot as usize).map_or(END, |l| *list.next(l));
+            let after = links.get(slot as usize).map_or(END, |l| list.after(*l));
             if *head == slot {
                 *head = after;
             } else {
@@ -261,15 +275,13 @@ impl ReviewLists {
         person: PersonId,
         list: List,
     ) -> impl Iterator<Item = u32> + 'a {
-        let mut at = self.heads.get(&person).map_or(END, |h| {
-            let mut h = *h;
-            *list.head(&mut h)
-        });
+        let mut at = self.heads.get(&person).map_or(END, |h| list.first(*h));
+        // Bounded like `unlink`'s walk.
         let mut left = links.len();
         std::iter::from_fn(move || {
-            let mut l = *links.get(at as usize)?;
+            let l = *links.get(at as usize)?;
             left = left.checked_sub(1)?;
-            Some(std::mem::replace(&mut at, *list.next(&mut l)))
+            Some(std::mem::replace(&mut at, list.after(l)))
         })
     }
 }
