@@ -594,7 +594,9 @@ proptest::proptest! {
 }
 
 proptest::proptest! {
-    /// Launch resolves the participants as `Eligibility::evaluate` says, whether rules,
+    /// DOMAIN.md, Cycles: participants are the explicit list and/or the eligibility rules,
+    /// minus exclusions (and inactive people when active only), frozen at launch. Launch
+    /// resolves them as `Eligibility::evaluate` says, whether rules,
     /// exclusions or inactive people leave the explicit list as it is or change it (resolving
     /// skips the evaluation only when nothing could change).
     #[test]

@@ -139,41 +139,25 @@ fn claim_slot<T>(
     }
 }
 
-/// The end of a review list (see [`Heads`]).
+/// The end of a review list (see [`Ends`]).
 const END: u32 = u32::MAX;
 
-/// Where one person's two review lists of a cycle start: the reviews about them and those they
-/// write, each a review slot or [`END`]. The lists go on through each review's [`Links`].
+/// A review slot (or [`END`]) for each of a person's two review lists of a cycle, the reviews
+/// about them and those they write: by person, where the lists start; by review slot, where
+/// they go on after that review.
 ///
 /// A list threaded through the reviews' slots, rather than a vector a person, keeps the index
 /// of a 100,000-person cycle to one small entry a person: a launch files each review with one
 /// probe of a 3 MB table (the subject's entry stays in cache from one review to the next),
 /// where two tables of vectors, 10 MB together, took two.
 #[derive(Debug, Clone, Copy)]
-struct Heads {
+struct Ends {
     about: u32,
     by: u32,
 }
 
-impl Default for Heads {
-    fn default() -> Self {
-        Self {
-            about: END,
-            by: END,
-        }
-    }
-}
-
-/// What follows a review in its two lists: the next review about the same subject and the
-/// next by the same author, in the same cycle (or [`END`]). Kept by review slot.
-#[derive(Debug, Clone, Copy)]
-struct Links {
-    about: u32,
-    by: u32,
-}
-
-impl Links {
-    const END: Self = Self {
+impl Ends {
+    const NONE: Self = Self {
         about: END,
         by: END,
     };
@@ -187,63 +171,51 @@ enum List {
 }
 
 impl List {
-    fn first(self, heads: Heads) -> u32 {
+    fn of(self, ends: Ends) -> u32 {
         match self {
-            Self::About => heads.about,
-            Self::By => heads.by,
+            Self::About => ends.about,
+            Self::By => ends.by,
         }
     }
 
-    fn after(self, links: Links) -> u32 {
+    fn of_mut(self, ends: &mut Ends) -> &mut u32 {
         match self {
-            Self::About => links.about,
-            Self::By => links.by,
-        }
-    }
-
-    fn head(self, heads: &mut Heads) -> &mut u32 {
-        match self {
-            Self::About => &mut heads.about,
-            Self::By => &mut heads.by,
-        }
-    }
-
-    fn next(self, links: &mut Links) -> &mut u32 {
-        match self {
-            Self::About => &mut links.about,
-            Self::By => &mut links.by,
+            Self::About => &mut ends.about,
+            Self::By => &mut ends.by,
         }
     }
 }
 
-/// Review lists of the people of one cycle, threaded through `links` (see [`Heads`]).
+/// Review lists of the people of one cycle, threaded through `links` (see [`Ends`]).
 #[derive(Debug, Default)]
 struct ReviewLists {
-    heads: IdMap<PersonId, Heads>,
+    heads: IdMap<PersonId, Ends>,
 }
 
 impl ReviewLists {
     /// Puts the review at `slot` first in its subject's and its author's lists.
-    fn link(&mut self, links: &mut Vec<Links>, slot: u32, subject: PersonId, author: PersonId) {
+    fn link(&mut self, links: &mut Vec<Ends>, slot: u32, subject: PersonId, author: PersonId) {
         let at = slot as usize;
         if links.len() <= at {
-            links.resize(at + 1, Links::END);
+            links.resize(at + 1, Ends::NONE);
         }
-        let about = std::mem::replace(&mut self.heads.entry(subject).or_default().about, slot);
-        let by = std::mem::replace(&mut self.heads.entry(author).or_default().by, slot);
+        let about = self.heads.entry(subject).or_insert(Ends::NONE);
+        let about = std::mem::replace(&mut about.about, slot);
+        let by = self.heads.entry(author).or_insert(Ends::NONE);
+        let by = std::mem::replace(&mut by.by, slot);
         if let Some(l) = links.get_mut(at) {
-            *l = Links { about, by };
+            *l = Ends { about, by };
         }
     }
 
     /// Takes the review at `slot` out of its subject's and its author's lists.
-    fn unlink(&mut self, links: &mut [Links], slot: u32, subject: PersonId, author: PersonId) {
+    fn unlink(&mut self, links: &mut [Ends], slot: u32, subject: PersonId, author: PersonId) {
         for (person, list) in [(subject, List::About), (author, List::By)] {
             let Some(heads) = self.heads.get_mut(&person) else {
                 continue;
             };
-            let head = list.head(heads);
-            let after = links.get(slot as usize).map_or(END, |l| list.after(*l));
+            let head = list.of_mut(heads);
+            let after = links.get(slot as usize).map_or(END, |l| list.of(*l));
             if *head == slot {
                 *head = after;
             } else {
@@ -254,7 +226,7 @@ impl ReviewLists {
                     let Some(l) = links.get_mut(at as usize) else {
                         break;
                     };
-                    let next = list.next(l);
+                    let next = list.of_mut(l);
                     if *next == slot {
                         *next = after;
                         break;
@@ -271,17 +243,17 @@ impl ReviewLists {
     /// The slots of `person`'s reviews in `list`.
     fn slots<'a>(
         &self,
-        links: &'a [Links],
+        links: &'a [Ends],
         person: PersonId,
         list: List,
     ) -> impl Iterator<Item = u32> + 'a {
-        let mut at = self.heads.get(&person).map_or(END, |h| list.first(*h));
+        let mut at = self.heads.get(&person).map_or(END, |h| list.of(*h));
         // Bounded like `unlink`'s walk.
         let mut left = links.len();
         std::iter::from_fn(move || {
             let l = *links.get(at as usize)?;
             left = left.checked_sub(1)?;
-            Some(std::mem::replace(&mut at, list.after(l)))
+            Some(std::mem::replace(&mut at, list.of(l)))
         })
     }
 }
@@ -359,7 +331,7 @@ struct Inner {
     packets: Slab<PacketId, Box<Packet>>,
     reviews: Slab<ReviewId, Box<Review>>,
     /// By review slot: where the review's lists of its cycle go on (see [`ReviewLists`]).
-    links: Vec<Links>,
+    links: Vec<Ends>,
     /// Every other record: cycles, snapshots, nominations, calibration sessions, templates and
     /// the grants.
     others: IdMap<RecordKey, (u64, Record)>,
@@ -551,18 +523,19 @@ impl Inner {
         }
     }
 
-    /// Indexes the reviews a commit stored by [`Slab::claim`]: by id, then by subject and by
-    /// author, one index at a time, from what [`examine`] read of each (`keys`).
+    /// Indexes the reviews a commit stored by [`Slab::claim`]: by id, then in their subject's
+    /// and their author's lists, from what [`examine`] read of each (`keys`).
     ///
     /// `people` estimates how many subjects and authors are new to the cycle (the commit's
-    /// packets: at a launch, one per participant, each with a self review), so that those
-    /// indexes grow once rather than by doubling.
+    /// packets: at a launch, one per participant, each with a self review), so that the index of
+    /// their lists grows once rather than by doubling.
     fn index_new_reviews(&mut self, new: &[(ReviewId, u32)], keys: &[ReviewKeys], people: usize) {
         self.reviews.index_new(new);
-        // Room for every new slot's links at once.
+        // Links for every new slot at once, at their exact size: grown one slot at a time by
+        // `link`, the list would double past it.
         let slots = self.reviews.slots.len();
         if self.links.len() < slots {
-            self.links.resize(slots, Links::END);
+            self.links.resize(slots, Ends::NONE);
         }
         // `keys[i]` is about `new[i]`. Reviews come grouped by packet: by cycle, then subject.
         let mut grown = SmallVec::<[CycleId; 1]>::new();
