@@ -8,7 +8,7 @@
 //! [`PersonId::from_key`] (a name-based UUID, version 5): the same key always gives the same id.
 
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -242,6 +242,11 @@ impl BuildHasher for BuildIdHasher {
     fn build_hasher(&self) -> IdHasher {
         IdHasher(0)
     }
+}
+
+/// The [`IdHasher`] hash of `key`, for tables that hash ids themselves.
+pub(crate) fn hash_of(key: impl Hash) -> u64 {
+    BuildIdHasher.hash_one(key)
 }
 
 /// A `HashMap` keyed by ids with the fast hasher.

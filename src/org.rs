@@ -8,12 +8,12 @@
 //!
 //! Bad data is refused with an [`OrgError`] that names the people involved.
 
-use std::collections::hash_map::Entry;
 use std::fmt;
 
+use hashbrown::{HashTable, hash_table};
 use serde::{Deserialize, Serialize};
 
-use crate::id::IdMap;
+use crate::id::{IdMap, hash_of};
 use crate::{DepartmentId, PersonId};
 
 const NONE: u32 = u32::MAX;
@@ -260,7 +260,9 @@ pub struct OrgSnapshot {
     /// rather than whole people.
     ids: Vec<PersonId>,
     departments: Vec<Department>,
-    index: IdMap<PersonId, u32>,
+    /// Index by id. The table holds indexes alone (4 bytes a bucket, so it stays in cache at
+    /// company scale) and compares the ids in `ids`.
+    index: HashTable<u32>,
     department_index: IdMap<DepartmentId, u32>,
     parent: Vec<u32>,
     /// Pre-order number and subtree size, side by side: one cache line for an ancestor test.
@@ -344,14 +346,16 @@ impl OrgSnapshot {
         if n >= NONE as usize {
             return Err(OrgError::TooLarge { count: n });
         }
-        let mut index = IdMap::with_capacity_and_hasher(n, Default::default());
+        let mut index = HashTable::with_capacity(n);
+        let id_at = |i: u32| people[i as usize].id;
         for (i, p) in people.iter().enumerate() {
             // One probe of the index per person, whether the id is new or not.
-            match index.entry(p.id) {
-                Entry::Vacant(v) => {
+            let entry = index.entry(hash_of(p.id), |&j| id_at(j) == p.id, |&j| hash_of(id_at(j)));
+            match entry {
+                hash_table::Entry::Vacant(v) => {
                     v.insert(i as u32);
                 }
-                Entry::Occupied(o) => {
+                hash_table::Entry::Occupied(o) => {
                     return Err(OrgError::DuplicatePerson {
                         id: p.id,
                         first: people[*o.get() as usize].name.clone(),
@@ -360,6 +364,7 @@ impl OrgSnapshot {
                 }
             }
         }
+        let idx = |id: PersonId| index.find(hash_of(id), |&j| id_at(j) == id).copied();
         let mut department_index =
             IdMap::with_capacity_and_hasher(departments.len(), Default::default());
         for (i, d) in departments.iter().enumerate() {
@@ -371,7 +376,7 @@ impl OrgSnapshot {
                 });
             }
             if let Some(head) = d.head
-                && !index.contains_key(&head)
+                && idx(head).is_none()
             {
                 return Err(OrgError::UnknownHead {
                     department: d.name.clone(),
@@ -384,8 +389,8 @@ impl OrgSnapshot {
         let mut parent = vec![NONE; n];
         for (i, p) in people.iter().enumerate() {
             if let Some(m) = p.manager {
-                match index.get(&m) {
-                    Some(&mi) => parent[i] = mi,
+                match idx(m) {
+                    Some(mi) => parent[i] = mi,
                     None => {
                         return Err(OrgError::UnknownManager {
                             person: p.id,
@@ -396,7 +401,7 @@ impl OrgSnapshot {
                 }
             }
             if let Some(a) = p.additional_manager
-                && !index.contains_key(&a)
+                && idx(a).is_none()
             {
                 return Err(OrgError::UnknownAdditionalManager {
                     person: p.id,
@@ -598,7 +603,9 @@ impl OrgSnapshot {
 
     #[inline]
     pub(crate) fn idx(&self, id: PersonId) -> Option<u32> {
-        self.index.get(&id).copied()
+        self.index
+            .find(hash_of(id), |&i| self.ids.get(i as usize) == Some(&id))
+            .copied()
     }
 
     /// The person with this id.
@@ -636,7 +643,7 @@ impl OrgSnapshot {
     /// Whether the person is in the snapshot.
     #[must_use]
     pub fn contains(&self, id: PersonId) -> bool {
-        self.index.contains_key(&id)
+        self.idx(id).is_some()
     }
 
     /// The person's display name, or `None` when unknown.
