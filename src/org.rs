@@ -346,8 +346,10 @@ impl OrgSnapshot {
         if n >= NONE as usize {
             return Err(OrgError::TooLarge { count: n });
         }
+        // The ids densely first: the index compares them at random, and people are large.
+        let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
         let mut index = HashTable::with_capacity(n);
-        let id_at = |i: u32| people[i as usize].id;
+        let id_at = |i: u32| ids[i as usize];
         for (i, p) in people.iter().enumerate() {
             // One probe of the index per person, whether the id is new or not.
             let entry = index.entry(hash_of(p.id), |&j| id_at(j) == p.id, |&j| hash_of(id_at(j)));
@@ -456,7 +458,7 @@ impl OrgSnapshot {
         }
 
         Ok(Self {
-            ids: people.iter().map(|p| p.id).collect(),
+            ids,
             people,
             departments,
             index,
