@@ -313,6 +313,14 @@ fn by_parent(parent: &[u32], order: impl Iterator<Item = u32>) -> (Vec<u32>, Vec
     (start, grouped)
 }
 
+/// The index of `id` through `index`, a table of indexes into `ids` hashed by the id there.
+#[inline]
+fn find(index: &HashTable<u32>, ids: &[PersonId], id: PersonId) -> Option<u32> {
+    index
+        .find(hash_of(id), |&i| ids.get(i as usize) == Some(&id))
+        .copied()
+}
+
 impl TryFrom<OrgData> for OrgSnapshot {
     type Error = OrgError;
 
@@ -349,10 +357,13 @@ impl OrgSnapshot {
         // The ids densely first: the index compares them at random, and people are large.
         let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
         let mut index = HashTable::with_capacity(n);
-        let id_at = |i: u32| ids[i as usize];
         for (i, p) in people.iter().enumerate() {
             // One probe of the index per person, whether the id is new or not.
-            let entry = index.entry(hash_of(p.id), |&j| id_at(j) == p.id, |&j| hash_of(id_at(j)));
+            let entry = index.entry(
+                hash_of(p.id),
+                |&j| ids.get(j as usize) == Some(&p.id),
+                |&j| ids.get(j as usize).map_or(0, hash_of),
+            );
             match entry {
                 hash_table::Entry::Vacant(v) => {
                     v.insert(i as u32);
@@ -366,7 +377,7 @@ impl OrgSnapshot {
                 }
             }
         }
-        let idx = |id: PersonId| index.find(hash_of(id), |&j| id_at(j) == id).copied();
+        let idx = |id: PersonId| find(&index, &ids, id);
         let mut department_index =
             IdMap::with_capacity_and_hasher(departments.len(), Default::default());
         for (i, d) in departments.iter().enumerate() {
@@ -605,9 +616,7 @@ impl OrgSnapshot {
 
     #[inline]
     pub(crate) fn idx(&self, id: PersonId) -> Option<u32> {
-        self.index
-            .find(hash_of(id), |&i| self.ids.get(i as usize) == Some(&id))
-            .copied()
+        find(&self.index, &self.ids, id)
     }
 
     /// The person with this id.

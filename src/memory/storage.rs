@@ -373,11 +373,11 @@ struct CycleIndex {
 /// Storage in memory: the embedded default. One mutex; commits are serial.
 ///
 /// Laid out for a 100,000-person cycle (about 1.2 KiB per participant after launch): packets
-/// and reviews in slot tables found by id through one hash index of 4-byte slots each, a cycle's reviews about
-/// and by each person as two lists threaded through the review slots (one 8-byte entry a
-/// person and 8 bytes a review), a cycle's packets sorted by id once
-/// at the first listing after a change, and per-cycle progress counts updated by every packet
-/// write, so [`Storage::progress`] costs the same at any size.
+/// and reviews in slot tables found by id through one hash index of 4-byte slots each, a
+/// cycle's reviews about and by each person as two lists threaded through the review slots
+/// (one 8-byte entry a person and 8 bytes a review), a cycle's packets sorted by id once at the
+/// first listing after a change, and per-cycle progress counts updated by every packet write,
+/// so [`Storage::progress`] costs the same at any size.
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
     inner: Mutex<Inner>,
