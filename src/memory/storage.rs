@@ -750,8 +750,13 @@ struct Examined {
 }
 
 fn examine(commit: &Commit) -> Examined {
+    // Room for every write in each list, so that none is copied as it grows: a launch's
+    // commit is mostly new reviews, and capacity never written is address space, not memory.
+    let writes = commit.writes.len();
     let mut ex = Examined {
-        keys: Vec::with_capacity(commit.writes.len()),
+        keys: Vec::with_capacity(writes),
+        packet_cycles: Vec::with_capacity(writes),
+        reviews: Vec::with_capacity(writes),
         ..Examined::default()
     };
     for w in &commit.writes {
