@@ -4,7 +4,9 @@
 //!
 //! The launch, progress, memory and submit figures of each size run in a process of their own
 //! (this program, started again with `--memory-size n`), so that each launch takes fresh
-//! memory as a host's does; `BENCHMARKS.md` says why.
+//! memory as a host's does. The sizes take turns over several rounds and each figure is the
+//! median over all of them, so that a slow spell of the machine falls on every size alike;
+//! `BENCHMARKS.md` says why.
 //!
 //! ```sh
 //! cargo run --release --example scale --features sqlite
@@ -61,9 +63,9 @@ static GLOBAL: Counting = Counting;
 
 type Failure = Box<dyn std::error::Error>;
 
-fn median(mut v: Vec<Duration>) -> Duration {
+fn median<T: Ord + Copy + Default>(mut v: Vec<T>) -> T {
     v.sort();
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
 fn show(d: Duration) -> String {
@@ -143,107 +145,130 @@ async fn engine_with(
     Ok(engine::ready(n, storage).await)
 }
 
-/// What a child process running one size of the memory figures prints last, after its lines:
-/// `=> launch-nanos progress-nanos-or-dash misses`.
+/// What a child process running one size of the memory figures prints last:
+/// `=> launches progresses bytes submit`, each a comma-separated list of nanoseconds (or bytes
+/// per participant), `-` when the size has none.
 const RESULT: &str = "=> ";
 
-/// The launch, progress, memory and submit figures of one size, in a fresh process (this
-/// program run with `--memory-size n`): returns the launch and progress medians and the misses.
+/// Rounds of the memory figures: each runs every size in a process of its own, which
+/// measures one launch.
+const ROUNDS: usize = 9;
+
+/// What one process measured for one size of the memory figures.
+#[derive(Default)]
+struct Measured {
+    launches: Vec<Duration>,
+    progress: Vec<Duration>,
+    bytes: Vec<u64>,
+    submit: Vec<Duration>,
+}
+
+impl Measured {
+    /// Adds another process's measurements of the same size.
+    fn absorb(&mut self, other: Self) {
+        self.launches.extend(other.launches);
+        self.progress.extend(other.progress);
+        self.bytes.extend(other.bytes);
+        self.submit.extend(other.submit);
+    }
+
+    /// The [`RESULT`] line.
+    fn result_line(&self) -> String {
+        fn list<T: ToString>(v: impl Iterator<Item = T>) -> String {
+            let text = v.map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+            if text.is_empty() {
+                "-".to_owned()
+            } else {
+                text
+            }
+        }
+        let nanos = |v: &[Duration]| list(v.iter().map(Duration::as_nanos));
+        format!(
+            "{RESULT}{} {} {} {}",
+            nanos(&self.launches),
+            nanos(&self.progress),
+            list(self.bytes.iter()),
+            nanos(&self.submit)
+        )
+    }
+
+    /// Reads a [`RESULT`] line (without the prefix).
+    fn parse(line: &str) -> Result<Self, Failure> {
+        fn list(field: Option<&str>) -> Result<Vec<u64>, Failure> {
+            match field.ok_or("a short result line")? {
+                "-" => Ok(Vec::new()),
+                text => text
+                    .split(',')
+                    .map(|x| x.parse::<u64>().map_err(Failure::from))
+                    .collect(),
+            }
+        }
+        let mut fields = line.split(' ');
+        let nanos = |f: Option<&str>| {
+            Ok::<_, Failure>(list(f)?.into_iter().map(Duration::from_nanos).collect())
+        };
+        let launches = nanos(fields.next())?;
+        let progress = nanos(fields.next())?;
+        let bytes = list(fields.next())?;
+        let submit = nanos(fields.next())?;
+        Ok(Self {
+            launches,
+            progress,
+            bytes,
+            submit,
+        })
+    }
+}
+
+/// The memory figures of one size, in a fresh process (this program run with
+/// `--memory-size n`).
 ///
 /// Each size gets a process of its own so that no figure depends on memory an earlier part of
 /// the report (or a smaller size) freed: the system allocator hands such memory back out, or
 /// gives it back to the system, by thresholds of its own, and launch medians measured after
 /// it swung by a third between builds that differed in nothing relevant. In a fresh process
 /// every launch takes fresh memory, as a host's launch does (its cycles stay in storage).
-fn memory_size_apart(n: usize) -> Result<(Duration, Option<Duration>, usize), Failure> {
+fn memory_size_apart(n: usize) -> Result<Measured, Failure> {
     let out = std::process::Command::new(std::env::current_exe()?)
         .args(["--memory-size", &n.to_string()])
         .stderr(std::process::Stdio::inherit())
         .output()?;
     let text = String::from_utf8(out.stdout)?;
-    let mut result = None;
-    for line in text.lines() {
-        match line.strip_prefix(RESULT) {
-            Some(rest) => result = Some(rest.to_owned()),
-            None => println!("{line}"),
-        }
-    }
+    let result = text.lines().find_map(|line| line.strip_prefix(RESULT));
     let (Some(result), true) = (result, out.status.success()) else {
         return Err(format!("the run for {n} people failed ({})", out.status).into());
     };
-    let mut fields = result.split(' ');
-    let mut next = || fields.next().ok_or("a short result line");
-    let launch = Duration::from_nanos(next()?.parse()?);
-    let progress = match next()? {
-        "-" => None,
-        nanos => Some(Duration::from_nanos(nanos.parse()?)),
-    };
-    let misses = next()?.parse()?;
-    Ok((launch, progress, misses))
+    Measured::parse(result)
 }
 
-/// One size of the memory figures, printing its lines, then the [`RESULT`] line.
+/// One size of the memory figures, in this process: prints the [`RESULT`] line.
 async fn memory_size(n: usize) -> Result<(), Failure> {
-    let mut r = Report { misses: 0 };
-    let runs = 5;
-    let mut times = Vec::new();
-    // Every launched engine stays alive, as a host keeps its cycles: each launch takes fresh
-    // memory rather than what the previous one gave back.
-    let mut alive = Vec::new();
-    let mut last = None;
-    for _ in 0..runs {
-        let storage = Arc::new(MemoryStorage::new());
-        let (engine, cycle, admin) = engine_with(n, storage.clone()).await?;
-        let before = LIVE.load(Ordering::Relaxed);
-        let start = Instant::now();
-        engine.launch(admin, cycle).await?;
-        times.push(start.elapsed());
-        let bytes = LIVE.load(Ordering::Relaxed) - before;
-        if let Some((engine, ..)) = last.replace((engine, cycle, admin, bytes)) {
-            alive.push(engine);
+    // Two launches of `n` people, each with storage of its own; the second is measured. The
+    // first stays alive, as a host keeps its cycles, so the measured launch takes fresh
+    // memory, as a host's does; and it puts the process where a host's has long been, with
+    // code and allocator warm (the allocator's thresholds raised by its first large blocks).
+    let (warm, cycle, admin) = engine_with(n, Arc::new(MemoryStorage::new())).await?;
+    warm.launch(admin, cycle).await?;
+    let (engine, cycle, admin) = engine_with(n, Arc::new(MemoryStorage::new())).await?;
+    let mut m = Measured::default();
+    let before = LIVE.load(Ordering::Relaxed);
+    let start = Instant::now();
+    engine.launch(admin, cycle).await?;
+    m.launches.push(start.elapsed());
+    let bytes = LIVE.load(Ordering::Relaxed) - before;
+    if n >= 10_000 {
+        for _ in 0..7 {
+            let start = Instant::now();
+            std::hint::black_box(engine.progress(admin, cycle).await?);
+            m.progress.push(start.elapsed());
         }
     }
-    let launch = median(times);
-    r.sized(
-        "launch (memory)",
-        n,
-        launch,
-        "≤ 1 s",
-        Duration::from_secs(1),
-    );
-    let mut progress = None;
-    if let Some((engine, cycle, admin, bytes)) = last {
-        if n >= 10_000 {
-            let mut times = Vec::new();
-            for _ in 0..7 {
-                let start = Instant::now();
-                std::hint::black_box(engine.progress(admin, cycle).await?);
-                times.push(start.elapsed());
-            }
-            let t = median(times);
-            progress = Some(t);
-            r.sized("progress", n, t, "≤ 50 ms", Duration::from_millis(50));
-        }
-        if n == 100_000 {
-            let per = bytes as f64 / n as f64;
-            r.line(
-                "memory per participant",
-                &n.to_string(),
-                format!("{per:.0} B"),
-                "≤ 2 KiB",
-                Some(per <= 2048.0),
-                "",
-            );
-            let t = submit_round_trips(&engine, cycle, 40).await?;
-            r.line("submit (memory)", &n.to_string(), show(t), "", None, "");
-        }
+    if n == 100_000 {
+        m.bytes.push(u64::try_from(bytes)? / n as u64);
+        m.submit.push(submit_round_trips(&engine, cycle, 40).await?);
     }
-    println!(
-        "{RESULT}{} {} {}",
-        launch.as_nanos(),
-        progress.map_or("-".to_owned(), |t| t.as_nanos().to_string()),
-        r.misses
-    );
+    drop(warm);
+    println!("{}", m.result_line());
     Ok(())
 }
 
@@ -364,15 +389,49 @@ async fn main() -> Result<(), Failure> {
         }
     }
 
-    // Launch, submit, progress, memory: memory storage, each size in a process of its own.
+    sqlite(&mut r).await?;
+
+    // Launch, submit, progress, memory: memory storage, each size in a process of its own,
+    // the sizes taking turns over several rounds, so that a slow spell of the machine falls
+    // on every size alike rather than on one (BENCHMARKS.md says why).
+    let sizes = [1_000, 10_000, 100_000];
+    let mut measured: Vec<Measured> = sizes.iter().map(|_| Measured::default()).collect();
+    for _ in 0..ROUNDS {
+        for (n, m) in sizes.iter().zip(&mut measured) {
+            m.absorb(memory_size_apart(*n)?);
+        }
+    }
     let mut launch_times = std::collections::BTreeMap::new();
     let mut progress_times = std::collections::BTreeMap::new();
-    for n in [1_000, 10_000, 100_000] {
-        let (launch, progress, misses) = memory_size_apart(n)?;
-        r.misses += misses;
+    for (n, m) in sizes.into_iter().zip(measured) {
+        let launch = median(m.launches);
         launch_times.insert(n, launch);
-        if let Some(t) = progress {
+        r.sized(
+            "launch (memory)",
+            n,
+            launch,
+            "≤ 1 s",
+            Duration::from_secs(1),
+        );
+        if !m.progress.is_empty() {
+            let t = median(m.progress);
             progress_times.insert(n, t);
+            r.sized("progress", n, t, "≤ 50 ms", Duration::from_millis(50));
+        }
+        if !m.bytes.is_empty() {
+            let per = median(m.bytes);
+            r.line(
+                "memory per participant",
+                &n.to_string(),
+                format!("{per} B"),
+                "≤ 2 KiB",
+                Some(per <= 2048),
+                "",
+            );
+        }
+        if !m.submit.is_empty() {
+            let t = median(m.submit);
+            r.line("submit (memory)", &n.to_string(), show(t), "", None, "");
         }
     }
     let growth = |m: &std::collections::BTreeMap<usize, Duration>| {
@@ -397,7 +456,6 @@ async fn main() -> Result<(), Failure> {
         "",
     );
 
-    sqlite(&mut r).await?;
     let misses = match r.misses {
         0 => "every target met".to_owned(),
         1 => "1 miss".to_owned(),
