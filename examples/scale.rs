@@ -145,17 +145,17 @@ async fn engine_with(
     Ok(engine::ready(n, storage).await)
 }
 
-/// What a child process running one size of the memory figures prints last:
-/// `=> launches progresses bytes submit`, each a comma-separated list of nanoseconds (or bytes
-/// per participant), `-` when the size has none.
+/// What a child process running one size of the memory figures prints last, before its
+/// [`Measured`] as JSON.
 const RESULT: &str = "=> ";
 
 /// Rounds of the memory figures: each runs every size in a process of its own, which
 /// measures one launch.
 const ROUNDS: usize = 9;
 
-/// What one process measured for one size of the memory figures.
-#[derive(Default)]
+/// What one process measured for one size of the memory figures (empty lists for figures the
+/// size does not have).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Measured {
     launches: Vec<Duration>,
     progress: Vec<Duration>,
@@ -170,53 +170,6 @@ impl Measured {
         self.progress.extend(other.progress);
         self.bytes.extend(other.bytes);
         self.submit.extend(other.submit);
-    }
-
-    /// The [`RESULT`] line.
-    fn result_line(&self) -> String {
-        fn list<T: ToString>(v: impl Iterator<Item = T>) -> String {
-            let text = v.map(|x| x.to_string()).collect::<Vec<_>>().join(",");
-            if text.is_empty() {
-                "-".to_owned()
-            } else {
-                text
-            }
-        }
-        let nanos = |v: &[Duration]| list(v.iter().map(Duration::as_nanos));
-        format!(
-            "{RESULT}{} {} {} {}",
-            nanos(&self.launches),
-            nanos(&self.progress),
-            list(self.bytes.iter()),
-            nanos(&self.submit)
-        )
-    }
-
-    /// Reads a [`RESULT`] line (without the prefix).
-    fn parse(line: &str) -> Result<Self, Failure> {
-        fn list(field: Option<&str>) -> Result<Vec<u64>, Failure> {
-            match field.ok_or("a short result line")? {
-                "-" => Ok(Vec::new()),
-                text => text
-                    .split(',')
-                    .map(|x| x.parse::<u64>().map_err(Failure::from))
-                    .collect(),
-            }
-        }
-        let mut fields = line.split(' ');
-        let nanos = |f: Option<&str>| {
-            Ok::<_, Failure>(list(f)?.into_iter().map(Duration::from_nanos).collect())
-        };
-        let launches = nanos(fields.next())?;
-        let progress = nanos(fields.next())?;
-        let bytes = list(fields.next())?;
-        let submit = nanos(fields.next())?;
-        Ok(Self {
-            launches,
-            progress,
-            bytes,
-            submit,
-        })
     }
 }
 
@@ -238,7 +191,7 @@ fn memory_size_apart(n: usize) -> Result<Measured, Failure> {
     let (Some(result), true) = (result, out.status.success()) else {
         return Err(format!("the run for {n} people failed ({})", out.status).into());
     };
-    Measured::parse(result)
+    Ok(serde_json::from_str(result)?)
 }
 
 /// One size of the memory figures, in this process: prints the [`RESULT`] line.
@@ -268,7 +221,7 @@ async fn memory_size(n: usize) -> Result<(), Failure> {
         m.submit.push(submit_round_trips(&engine, cycle, 40).await?);
     }
     drop(warm);
-    println!("{}", m.result_line());
+    println!("{RESULT}{}", serde_json::to_string(&m)?);
     Ok(())
 }
 
