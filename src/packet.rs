@@ -155,13 +155,16 @@ impl State for PacketState {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KindTally {
     /// Reviews of the kind that are not cancelled.
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub assigned: u16,
     /// Of those, submitted.
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub submitted: u16,
     /// Of the submitted, removed from what the subject sees.
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub removed: u16,
     /// Not submitted, but a draft is saved.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub draft: u16,
 }
 
@@ -309,6 +312,11 @@ impl<'de> Deserialize<'de> for PersonList {
 }
 
 /// A participant's record in a cycle.
+///
+/// Serialised (as storages keep it) without the fields at their default: empty person lists
+/// and goals, absent managers and dates, `false` flags, zero approval steps and zero counts.
+/// Those fields read back as their default when left out, so the full form, which earlier
+/// versions wrote, reads too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[repr(C)]
 pub struct Packet {
@@ -317,31 +325,43 @@ pub struct Packet {
     pub(crate) id: PacketId,
     pub(crate) cycle: CycleId,
     pub(crate) subject: PersonId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) manager: Option<PersonId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) default_additional_manager: Option<PersonId>,
     pub(crate) state: PacketState,
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub(crate) withdrawn: bool,
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub(crate) gate_opened: bool,
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub(crate) approval_step: u8,
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub(crate) approval_passed: u8,
     /// Where the subject sits in the snapshot the packet was made from (see [`SubjectHint`]).
     #[serde(skip)]
     pub(crate) subject_at: SubjectHint,
+    #[serde(default, skip_serializing_if = "<[PersonId]>::is_empty")]
     pub(crate) former_managers: PersonList,
+    #[serde(default, skip_serializing_if = "<[PersonId]>::is_empty")]
     pub(crate) additional_managers: PersonList,
+    #[serde(default, skip_serializing_if = "<[PersonId]>::is_empty")]
     pub(crate) viewers: PersonList,
+    #[serde(default, skip_serializing_if = "<[PersonId]>::is_empty")]
     pub(crate) sharers: PersonList,
+    #[serde(default, skip_serializing_if = "<[PersonId]>::is_empty")]
     pub(crate) upward_reviewers: PersonList,
+    #[serde(default, skip_serializing_if = "<[PersonId]>::is_empty")]
     pub(crate) peers: PersonList,
     pub(crate) tally: [KindTally; 5],
     /// The participant's goals in the review period, frozen at launch.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) goals: Vec<crate::Goal>,
     /// The calibrated rating, once calibration sets one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) calibrated: Option<crate::score::Score>,
     /// When the manager recorded the final meeting.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) meeting_at: Option<DateTime<Utc>>,
 }
 
@@ -1114,6 +1134,12 @@ fn add_unique(
     }
     list.push(person);
     Ok(())
+}
+
+/// Whether `value` is its type's default: the fields records leave out of their serialised
+/// form (see [`Packet`] and [`Review`](crate::Review)).
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 #[cfg(test)]

@@ -247,6 +247,10 @@ impl State for ReviewState {
 }
 
 /// A review.
+///
+/// Serialised (as storages keep it) without `removed` when false, `reminders` when none was
+/// sent and `answers` when there are none; those read back as such when left out, so the full
+/// form, which earlier versions wrote, reads too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[repr(C)]
 pub struct Review {
@@ -257,14 +261,15 @@ pub struct Review {
     pub(crate) author: PersonId,
     pub(crate) kind: ReviewKind,
     pub(crate) state: ReviewState,
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub(crate) removed: bool,
     /// Reminders already sent for this review (each kind once).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub(crate) reminders: Reminders,
     pub(crate) updated_at: DateTime<Utc>,
     pub(crate) id: ReviewId,
     pub(crate) subject: PersonId,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
     pub(crate) answers: Answers,
 }
 

@@ -14,6 +14,7 @@ mod read_rules;
 mod snapshots;
 #[cfg(feature = "testkit")]
 mod storage;
+mod stored_form;
 mod units;
 mod workflow;
 mod workflow_props;
