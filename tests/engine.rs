@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use appraise::access::Reason;
 use appraise::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use appraise::plugin::{
     Commit, ManualClock, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned,
@@ -573,6 +574,48 @@ async fn two_concurrent_submits_on_sqlite() {
         .await
         .unwrap();
     race_two_submits(Arc::new(storage)).await;
+}
+
+/// The engine reads a review's packet and the scope of the review's cycle at once; should a
+/// stored review name another cycle than its packet (a corrupt record), the packet's cycle
+/// decides, as when the two were read one after the other: the permission check then refuses
+/// the mismatch (a bad context), rather than the command failing on the review's missing cycle.
+#[tokio::test]
+async fn a_review_naming_another_cycle_than_its_packet_is_scoped_by_the_packet() {
+    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    let (engine, cycle, view) = one_person_cycle(&storage).await;
+    let key = RecordKey::Review(view.id);
+    let Some(Versioned {
+        version,
+        record: Record::Review(review),
+    }) = storage.get(key).await.unwrap()
+    else {
+        panic!("the self review is stored");
+    };
+    let mut json = serde_json::to_value(&review).unwrap();
+    json["cycle"] = serde_json::json!(CycleId::from_key("nowhere"));
+    let stray: appraise::Review = serde_json::from_value(json).unwrap();
+    assert_ne!(stray.cycle(), cycle.id());
+    storage
+        .commit(Commit {
+            writes: vec![appraise::plugin::Write::Put {
+                record: Record::from(stray),
+                expect: appraise::plugin::Expect::Version(version),
+            }],
+            events: vec![],
+            outbox: vec![],
+        })
+        .await
+        .unwrap();
+    let refused = engine
+        .submit_review(id("ann"), view.id, Some(answers("mine", 4)))
+        .await;
+    match refused {
+        Err(Error::Denied(e)) => assert_eq!(e.decision().reason(), Reason::BadContext, "{e}"),
+        other => panic!("expected a refusal for a bad context, got {other:?}"),
+    }
+    let packet = engine.packet_of(cycle.id(), id("ann")).await.unwrap();
+    assert_eq!(packet.tally(ReviewKind::SelfReview).submitted, 0);
 }
 
 #[tokio::test]

@@ -26,6 +26,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
+use futures_util::future::join;
 
 use crate::access::{Action, Context, Rule, Target, decide, explain};
 use crate::aggregate::{AggregatedView, aggregate};
@@ -328,14 +329,12 @@ impl Engine {
     }
 
     async fn scope(&self, cycle: CycleId) -> Result<Scope> {
-        let (Cached { cycle, snapshot }, grants_expect, grants) = self.cached(cycle).await?;
-        let calibrations = self
-            .storage
-            .calibrations(cycle.record.id())
-            .await?
-            .into_iter()
-            .map(|v| v.record)
-            .collect();
+        // Both reads at once: on a storage with a round trip per read, a command waits for
+        // one, not two.
+        let (cached, calibrations) =
+            join(self.cached(cycle), self.storage.calibrations(cycle)).await;
+        let (Cached { cycle, snapshot }, grants_expect, grants) = cached?;
+        let calibrations = calibrations?.into_iter().map(|v| v.record).collect();
         Ok(Scope {
             cycle,
             snapshot,
@@ -357,7 +356,20 @@ impl Engine {
         review: ReviewId,
     ) -> Result<(Scope, Versioned<Packet>, Versioned<Review>)> {
         let review = self.storage.review(review).await?;
-        let (scope, packet) = self.packet_scope(review.record.packet()).await?;
+        // The packet and the scope of the review's cycle at once (a review is in its packet's
+        // cycle; should the two ever disagree, the packet's cycle decides).
+        let cycle = review.record.cycle();
+        let (packet, scope) = join(
+            self.storage.packet(review.record.packet()),
+            self.scope(cycle),
+        )
+        .await;
+        let packet = packet?;
+        let scope = if packet.record.cycle() == cycle {
+            scope?
+        } else {
+            self.scope(packet.record.cycle()).await?
+        };
         Ok((scope, packet, review))
     }
 

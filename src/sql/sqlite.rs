@@ -3,6 +3,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::future::join;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::SqliteArguments;
@@ -459,10 +460,25 @@ impl<'q> Script<'q> {
         Ok(())
     }
 
-    /// Sends the script once it holds [`SCRIPT_ROWS`] new rows.
-    async fn flush_if_full(&mut self, conn: &mut sqlx::SqliteConnection) -> Result<(), Failed> {
-        if self.rows >= SCRIPT_ROWS {
-            self.flush(conn).await?;
+    /// Appends parts until the script holds [`SCRIPT_ROWS`] new rows or `parts` runs out.
+    fn fill(&mut self, parts: &mut impl Iterator<Item = &'q Part<'q>>) -> Result<()> {
+        while self.rows < SCRIPT_ROWS {
+            let Some(part) = parts.next() else { break };
+            match *part {
+                Part::Create(records) => self.create(records)?,
+                Part::Events { offset, events } => {
+                    self.sequenced("events", &["cycle_id", "body"], events, offset, |s, e| {
+                        s.bind(e.cycle.map(|c| c.to_string()))?;
+                        s.bind(to_json(e)?)
+                    })?;
+                }
+                Part::Outbox { offset, entries } => {
+                    self.sequenced("outbox", &["key", "body"], entries, offset, |s, n| {
+                        s.bind(n.key.as_str())?;
+                        s.bind(to_json(n)?)
+                    })?;
+                }
+            }
         }
         Ok(())
     }
@@ -495,6 +511,19 @@ impl<'q> Script<'q> {
             None => Ok(()),
         }
     }
+}
+
+/// A run of a commit's new rows, at most [`BATCH`], that goes into one multi-row insert.
+enum Part<'q> {
+    /// New records of one table.
+    Create(&'q [&'q Record]),
+    /// Events, numbered from the sequence's next value plus `offset`.
+    Events { offset: usize, events: &'q [Event] },
+    /// Outbox entries, numbered like events, after them.
+    Outbox {
+        offset: usize,
+        entries: &'q [Notification],
+    },
 }
 
 /// Why [`apply`] stopped.
@@ -545,6 +574,10 @@ async fn used_key(conn: &mut sqlx::SqliteConnection, commit: &Commit) -> Option<
 /// Applies a commit inside the open transaction: its checks, updates and deletes, its new
 /// records (grouped by table, many rows a statement), then its events and outbox entries
 /// numbered from the shared sequence. A small commit is one script, so one round trip.
+///
+/// A large commit (a launch) goes as many scripts of [`SCRIPT_ROWS`] rows: each script is made
+/// (its rows encoded as JSON and bound) while SQLite runs the one before it on its connection's
+/// own thread, so the encoding and SQLite's work overlap.
 async fn apply(conn: &mut sqlx::SqliteConnection, commit: &Commit) -> Result<(), Failed> {
     let mut script = Script::default();
     let mut creates: Vec<&Record> = Vec::new();
@@ -563,34 +596,29 @@ async fn apply(conn: &mut sqlx::SqliteConnection, commit: &Commit) -> Result<(),
         }
     }
     creates.sort_by_key(|r| table_of(&r.key()));
+    let mut parts = Vec::new();
     for group in creates.chunk_by(|a, b| table_of(&a.key()) == table_of(&b.key())) {
-        for batch in group.chunks(BATCH) {
-            script.create(batch)?;
-            script.flush_if_full(conn).await?;
-        }
+        parts.extend(group.chunks(BATCH).map(Part::Create));
     }
     let mut offset = 0;
-    for batch in commit.events.chunks(BATCH) {
-        script.sequenced(
-            "events",
-            &["cycle_id", "body"],
-            batch,
-            offset,
-            |s, event| {
-                s.bind(event.cycle.map(|c| c.to_string()))?;
-                s.bind(to_json(event)?)
-            },
-        )?;
-        offset += batch.len();
-        script.flush_if_full(conn).await?;
+    for events in commit.events.chunks(BATCH) {
+        parts.push(Part::Events { offset, events });
+        offset += events.len();
     }
-    for batch in commit.outbox.chunks(BATCH) {
-        script.sequenced("outbox", &["key", "body"], batch, offset, |s, n| {
-            s.bind(n.key.as_str())?;
-            s.bind(to_json(n)?)
-        })?;
-        offset += batch.len();
-        script.flush_if_full(conn).await?;
+    for entries in commit.outbox.chunks(BATCH) {
+        parts.push(Part::Outbox { offset, entries });
+        offset += entries.len();
+    }
+    let mut parts = parts.iter().peekable();
+    script.fill(&mut parts)?;
+    while parts.peek().is_some() {
+        let (sent, next) = join(script.flush(conn), async {
+            let mut next = Script::default();
+            next.fill(&mut parts).map(|()| next)
+        })
+        .await;
+        sent?;
+        script = next?;
     }
     if offset > 0 {
         script.sql.push_str(&format!(

@@ -456,6 +456,44 @@ pub async fn atomicity(storage: &dyn Storage) {
         pending.iter().all(|e| e.notification.key != outbox_key),
         "no outbox entry of a failed commit"
     );
+    // A commit as large as a launch's (backends may send it in many statements), whose first
+    // new record exists already: none of it lands, not even what follows.
+    let many: Vec<Cycle> = (0..2_500)
+        .map(|i| cycle_named(&format!("atomic-{i}")))
+        .collect();
+    let writes = [&existing]
+        .into_iter()
+        .chain(&many)
+        .map(|c| Write::Put {
+            record: Record::from(c.clone()),
+            expect: Expect::Absent,
+        })
+        .collect();
+    let large = Commit {
+        writes,
+        events: (0..1_500)
+            .map(|_| event(fresh.id(), "must not land"))
+            .collect(),
+        outbox: vec![],
+    };
+    assert_conflict(
+        storage.commit(large).await,
+        key,
+        "a used key at the start of a large commit",
+    );
+    for c in [&many[0], &many[1_250], &many[2_499]] {
+        assert_absent(
+            storage,
+            RecordKey::Cycle(c.id()),
+            "no record of a failed large commit",
+        )
+        .await;
+    }
+    let events = storage
+        .events(fresh.id(), None, 100)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(events.is_empty(), "no event of a failed large commit");
     // Two writes to one key are refused whole, as invalid.
     let twice = Commit {
         writes: vec![
