@@ -313,6 +313,43 @@ fn by_parent(parent: &[u32], order: impl Iterator<Item = u32>) -> (Vec<u32>, Vec
     (start, grouped)
 }
 
+/// Whether `p`'s manager, additional manager and department are in the org (`idx` finds
+/// people, `departments` holds the departments): the error names the first that is not.
+fn check_links(
+    p: &Person,
+    idx: impl Fn(PersonId) -> Option<u32>,
+    departments: &IdMap<DepartmentId, u32>,
+) -> Result<(), OrgError> {
+    if let Some(m) = p.manager
+        && idx(m).is_none()
+    {
+        return Err(OrgError::UnknownManager {
+            person: p.id,
+            name: p.name.clone(),
+            manager: m,
+        });
+    }
+    if let Some(a) = p.additional_manager
+        && idx(a).is_none()
+    {
+        return Err(OrgError::UnknownAdditionalManager {
+            person: p.id,
+            name: p.name.clone(),
+            manager: a,
+        });
+    }
+    if let Some(d) = p.department
+        && !departments.contains_key(&d)
+    {
+        return Err(OrgError::UnknownDepartment {
+            person: p.id,
+            name: p.name.clone(),
+            department: d,
+        });
+    }
+    Ok(())
+}
+
 /// The index of `id` through `index`, a table of indexes into `ids` hashed by the id there.
 #[inline]
 fn find(index: &HashTable<u32>, ids: &[PersonId], id: PersonId) -> Option<u32> {
@@ -354,14 +391,26 @@ impl OrgSnapshot {
         if n >= NONE as usize {
             return Err(OrgError::TooLarge { count: n });
         }
-        // The ids densely first: the index compares them at random, and people are large.
-        let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
-        let mut index = HashTable::with_capacity(n);
+        // What the build needs of each person, densely, in one pass: people are large (a
+        // hundred thousand of them are more than the processor's caches hold), the ids and
+        // managers are read again at random.
+        let mut ids = Vec::with_capacity(n);
+        let mut managers = Vec::with_capacity(n);
+        // Those with an additional manager or a department: checked apart.
+        let mut others = Vec::new();
         for (i, p) in people.iter().enumerate() {
+            ids.push(p.id);
+            managers.push(p.manager);
+            if p.additional_manager.is_some() || p.department.is_some() {
+                others.push(i);
+            }
+        }
+        let mut index = HashTable::with_capacity(n);
+        for (i, &id) in ids.iter().enumerate() {
             // One probe of the index per person, whether the id is new or not.
             let entry = index.entry(
-                hash_of(p.id),
-                |&j| ids.get(j as usize) == Some(&p.id),
+                hash_of(id),
+                |&j| ids.get(j as usize) == Some(&id),
                 |&j| ids.get(j as usize).map_or(0, hash_of),
             );
             match entry {
@@ -370,9 +419,9 @@ impl OrgSnapshot {
                 }
                 hash_table::Entry::Occupied(o) => {
                     return Err(OrgError::DuplicatePerson {
-                        id: p.id,
+                        id,
                         first: people[*o.get() as usize].name.clone(),
-                        second: p.name.clone(),
+                        second: people[i].name.clone(),
                     });
                 }
             }
@@ -400,36 +449,26 @@ impl OrgSnapshot {
         }
 
         let mut parent = vec![NONE; n];
-        for (i, p) in people.iter().enumerate() {
-            if let Some(m) = p.manager {
+        let mut known = true;
+        for (slot, m) in parent.iter_mut().zip(&managers) {
+            if let Some(m) = *m {
                 match idx(m) {
-                    Some(mi) => parent[i] = mi,
-                    None => {
-                        return Err(OrgError::UnknownManager {
-                            person: p.id,
-                            name: p.name.clone(),
-                            manager: m,
-                        });
-                    }
+                    Some(mi) => *slot = mi,
+                    None => known = false,
                 }
             }
-            if let Some(a) = p.additional_manager
-                && idx(a).is_none()
-            {
-                return Err(OrgError::UnknownAdditionalManager {
-                    person: p.id,
-                    name: p.name.clone(),
-                    manager: a,
-                });
-            }
-            if let Some(d) = p.department
-                && !department_index.contains_key(&d)
-            {
-                return Err(OrgError::UnknownDepartment {
-                    person: p.id,
-                    name: p.name.clone(),
-                    department: d,
-                });
+        }
+        known = known
+            && others.iter().all(|&i| {
+                let p = &people[i];
+                p.additional_manager.is_none_or(|a| idx(a).is_some())
+                    && p.department
+                        .is_none_or(|d| department_index.contains_key(&d))
+            });
+        if !known {
+            // Name the first person, in the order given, with someone or something unknown.
+            for p in &people {
+                check_links(p, idx, &department_index)?;
             }
         }
 

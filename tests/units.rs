@@ -104,6 +104,39 @@ fn unknown_department_and_head_are_refused() {
     assert!(matches!(err, Error::Org(OrgError::UnknownHead { .. })));
 }
 
+/// With several people linked to someone or something unknown, the error names the first of
+/// them in the order given, whatever the kind of link.
+#[test]
+fn the_first_unknown_link_in_the_order_given_is_named() {
+    let d = DepartmentId::from_key("eng");
+    let people = || {
+        vec![
+            Person::new(id("boss"), "boss"),
+            Person::new(id("ann"), "ann").with_manager(id("boss")),
+            Person::new(id("bo"), "bo").with_department(d),
+            Person::new(id("cy"), "cy").with_manager(id("ghost")),
+            Person::new(id("dee"), "dee").with_additional_manager(id("ghost")),
+        ]
+    };
+    let err = OrgSnapshot::build(people(), vec![]).unwrap_err();
+    assert!(
+        matches!(&err, Error::Org(OrgError::UnknownDepartment { name, .. }) if name == "bo"),
+        "{err}"
+    );
+    let err = OrgSnapshot::build(people().into_iter().rev().collect(), vec![]).unwrap_err();
+    assert!(
+        matches!(&err, Error::Org(OrgError::UnknownAdditionalManager { name, .. }) if name == "dee"),
+        "{err}"
+    );
+    let mut without_bo = people();
+    without_bo.remove(2);
+    let err = OrgSnapshot::build(without_bo, vec![]).unwrap_err();
+    assert!(
+        matches!(&err, Error::Org(OrgError::UnknownManager { name, .. }) if name == "cy"),
+        "{err}"
+    );
+}
+
 #[test]
 fn unknown_additional_manager_is_refused() {
     let err = OrgSnapshot::build(
