@@ -230,6 +230,15 @@ struct Span {
     size: u32,
 }
 
+/// A person's id and place in the pre-order, side by side: finding someone by id ends on this
+/// entry, and so does an ancestor test's read of their place, one cache line for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+struct Node {
+    id: PersonId,
+    span: Span,
+}
+
 /// The serialized form of a snapshot: just its people and departments. Indices are rebuilt
 /// (and the data re-validated) when it is read back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -256,17 +265,16 @@ struct OrgData {
 #[serde(try_from = "OrgData", into = "OrgData")]
 pub struct OrgSnapshot {
     people: Vec<Person>,
-    /// `people[i].id`, densely: walks over managers and reports read ids from 16-byte entries
-    /// rather than whole people.
-    ids: Vec<PersonId>,
+    /// `people[i].id` and their place in the pre-order, densely: walks over managers and
+    /// reports read ids from small entries rather than whole people, and the index compares
+    /// ids here.
+    nodes: Vec<Node>,
     departments: Vec<Department>,
     /// Index by id. The table holds indexes alone (4 bytes a bucket, so it stays in cache at
-    /// company scale) and compares the ids in `ids`.
+    /// company scale) and compares the ids in `nodes`.
     index: HashTable<u32>,
     department_index: IdMap<DepartmentId, u32>,
     parent: Vec<u32>,
-    /// Pre-order number and subtree size, side by side: one cache line for an ancestor test.
-    span: Vec<Span>,
     depth: Vec<u32>,
     /// People in pre-order: a subtree is a contiguous range.
     order: Vec<u32>,
@@ -350,11 +358,13 @@ fn check_links(
     Ok(())
 }
 
-/// The index of `id` through `index`, a table of indexes into `ids` hashed by the id there.
+/// The index of `id` through `index`, a table of indexes into `nodes` hashed by the id there.
 #[inline]
-fn find(index: &HashTable<u32>, ids: &[PersonId], id: PersonId) -> Option<u32> {
+fn find(index: &HashTable<u32>, nodes: &[Node], id: PersonId) -> Option<u32> {
     index
-        .find(hash_of(id), |&i| ids.get(i as usize) == Some(&id))
+        .find(hash_of(id), |&i| {
+            nodes.get(i as usize).map(|n| n.id) == Some(id)
+        })
         .copied()
 }
 
@@ -426,7 +436,11 @@ impl OrgSnapshot {
                 }
             }
         }
-        let idx = |id: PersonId| find(&index, &ids, id);
+        let idx = |id: PersonId| {
+            index
+                .find(hash_of(id), |&i| ids.get(i as usize) == Some(&id))
+                .copied()
+        };
         let mut department_index =
             IdMap::with_capacity_and_hasher(departments.len(), Default::default());
         for (i, d) in departments.iter().enumerate() {
@@ -508,17 +522,19 @@ impl OrgSnapshot {
         }
 
         Ok(Self {
-            ids,
+            nodes: ids
+                .iter()
+                .zip(pre.iter().zip(&size))
+                .map(|(&id, (&pre, &size))| Node {
+                    id,
+                    span: Span { pre, size },
+                })
+                .collect(),
             people,
             departments,
             index,
             department_index,
             parent,
-            span: pre
-                .iter()
-                .zip(&size)
-                .map(|(&pre, &size)| Span { pre, size })
-                .collect(),
             depth,
             order,
         })
@@ -585,7 +601,7 @@ impl OrgSnapshot {
             }
             return Err(OrgError::ManagerLoop { people: ids, names }.into());
         }
-        let (xu, s) = (x as usize, self.span[x as usize].size);
+        let (xu, s) = (x as usize, self.nodes[x as usize].span.size);
         self.people[xu].manager = manager;
         if self.parent[xu] == y.unwrap_or(NONE) {
             return Ok(());
@@ -593,12 +609,14 @@ impl OrgSnapshot {
         // Sizes: the old ancestors lose the subtree.
         let mut p = self.parent[xu];
         while p != NONE {
-            self.span[p as usize].size -= s;
+            self.nodes[p as usize].span.size -= s;
             p = self.parent[p as usize];
         }
         // Move the block [a, a + s) to just after the new manager (or to the end for a root).
-        let (a, su) = (self.span[xu].pre as usize, s as usize);
-        let t = y.map_or(self.order.len(), |y| self.span[y as usize].pre as usize + 1);
+        let (a, su) = (self.nodes[xu].span.pre as usize, s as usize);
+        let t = y.map_or(self.order.len(), |y| {
+            self.nodes[y as usize].span.pre as usize + 1
+        });
         // `t` is never inside the block (the new manager is not in the person's team).
         let (range, block_start) = if t < a {
             self.order[t..a + su].rotate_right(su);
@@ -610,7 +628,7 @@ impl OrgSnapshot {
             (a..a, a) // already right after the new manager
         };
         for i in range {
-            self.span[self.order[i] as usize].pre = i as u32;
+            self.nodes[self.order[i] as usize].span.pre = i as u32;
         }
         // Depths inside the block follow the new manager's.
         let new_depth = y.map_or(0, |y| self.depth[y as usize] + 1);
@@ -623,7 +641,7 @@ impl OrgSnapshot {
         self.parent[xu] = y.unwrap_or(NONE);
         let mut p = self.parent[xu];
         while p != NONE {
-            self.span[p as usize].size += s;
+            self.nodes[p as usize].span.size += s;
             p = self.parent[p as usize];
         }
         Ok(())
@@ -655,7 +673,7 @@ impl OrgSnapshot {
 
     #[inline]
     pub(crate) fn idx(&self, id: PersonId) -> Option<u32> {
-        find(&self.index, &self.ids, id)
+        find(&self.index, &self.nodes, id)
     }
 
     /// The person with this id.
@@ -673,7 +691,7 @@ impl OrgSnapshot {
     /// The id of the person at index `i`.
     #[inline]
     pub(crate) fn id_at(&self, i: u32) -> Option<PersonId> {
-        self.ids.get(i as usize).copied()
+        self.nodes.get(i as usize).map(|n| n.id)
     }
 
     /// Everyone's direct reports at once, as indexes: those of the person at index `i` are
@@ -739,7 +757,7 @@ impl OrgSnapshot {
     /// the hint is taken only when the id at that index is `id`.
     #[inline]
     pub(crate) fn idx_hinted(&self, id: PersonId, hint: u32) -> Option<u32> {
-        if self.ids.get(hint as usize) == Some(&id) {
+        if self.nodes.get(hint as usize).map(|n| n.id) == Some(id) {
             Some(hint)
         } else {
             self.idx(id)
@@ -763,8 +781,8 @@ impl OrgSnapshot {
 
     #[inline]
     pub(crate) fn is_ancestor_idx(&self, a: u32, p: u32) -> bool {
-        let (pa, pp) = (self.span[a as usize].pre, self.span[p as usize].pre);
-        pa < pp && pp < pa + self.span[a as usize].size
+        let (a, p) = (self.nodes[a as usize].span, self.nodes[p as usize].span);
+        a.pre < p.pre && p.pre < a.pre + a.size
     }
 
     /// The managers from `ancestor` down to `person`, both included, when `ancestor` is a strict
@@ -794,13 +812,17 @@ impl OrgSnapshot {
 
     /// [`direct_reports`](Self::direct_reports) of the person at index `i`, as indexes.
     pub(crate) fn direct_reports_idx(&self, i: Option<u32>) -> impl Iterator<Item = u32> + '_ {
-        let (first, end) = match i.and_then(|i| self.span.get(i as usize)) {
+        let (first, end) = match i.and_then(|i| self.nodes.get(i as usize).map(|n| n.span)) {
             Some(s) => (s.pre as usize + 1, s.pre as usize + s.size as usize),
             None => (0, 0),
         };
         let at = move |pos: usize| (pos < end).then(|| self.order.get(pos).copied()).flatten();
         std::iter::successors(at(first).map(|c| (first, c)), move |&(pos, c)| {
-            let next = pos + self.span.get(c as usize).map_or(end, |s| s.size as usize);
+            let next = pos
+                + self
+                    .nodes
+                    .get(c as usize)
+                    .map_or(end, |n| n.span.size as usize);
             at(next).map(|n| (next, n))
         })
         .map(|(_, c)| c)
@@ -810,8 +832,8 @@ impl OrgSnapshot {
     pub fn extended_team(&self, id: PersonId) -> impl Iterator<Item = PersonId> + '_ {
         let range = match self.idx(id) {
             Some(i) => {
-                let start = self.span[i as usize].pre as usize;
-                start + 1..start + self.span[i as usize].size as usize
+                let start = self.nodes[i as usize].span.pre as usize;
+                start + 1..start + self.nodes[i as usize].span.size as usize
             }
             None => 0..0,
         };
