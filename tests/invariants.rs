@@ -215,13 +215,24 @@ proptest! {
     /// R-READ-5 (the manager chain) and R-WRITE-15 (a manager views their team's progress):
     /// a packet remembers where its subject sat in the snapshot it was made from, to spare the
     /// permission check a lookup. Every decision is the same whether that place is right,
-    /// wrong (the same org listed in another order) or lost (the packet read back from JSON).
+    /// wrong (the same org listed in another order), out of date (the snapshot the packet was
+    /// made from, since changed: someone moved to another manager) or lost (the packet read
+    /// back from JSON).
     #[test]
-    fn decisions_do_not_depend_on_where_packets_were_made(w in worlds()) {
+    fn decisions_do_not_depend_on_where_packets_were_made(w in worlds(), pick in any::<(u64, u64)>()) {
         let reversed = appraise::OrgSnapshot::build(
             w.people.iter().rev().cloned().collect(),
             w.departments.clone(),
         ).unwrap();
+        // A copy of the org the packets were made from, with one person moved (under someone
+        // outside their team, or to the top); as it was when that fails.
+        let mut moved = w.org.clone();
+        let n = w.people.len() as u64;
+        let person = w.people[(pick.0 % n) as usize].id;
+        let to = w.people[(pick.1 % n) as usize].id;
+        if moved.set_manager(person, Some(to)).is_err() {
+            moved.set_manager(person, None).unwrap();
+        }
         let read_back: Vec<appraise::Packet> = w
             .packets
             .iter()
@@ -251,6 +262,10 @@ proptest! {
                     prop_assert_eq!(ask(&w.org, &read_back[i], action, on_packet), made);
                     prop_assert_eq!(ask(&reversed, &w.packets[i], action, on_packet), made);
                     prop_assert_eq!(ask(&reversed, &read_back[i], action, on_packet), made);
+                    prop_assert_eq!(
+                        ask(&moved, &w.packets[i], action, on_packet),
+                        ask(&moved, &read_back[i], action, on_packet)
+                    );
                 }
             }
         }
