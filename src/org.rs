@@ -230,8 +230,9 @@ struct Span {
     size: u32,
 }
 
-/// A person's id and place in the pre-order, side by side: finding someone by id ends on this
-/// entry, and so does an ancestor test's read of their place, one cache line for both.
+/// A person's id and place in the pre-order, side by side in 24 bytes: finding someone by id
+/// ends on this entry, and an ancestor test reads their place from the same line (from two
+/// adjacent lines for one entry in four).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 struct Node {
@@ -480,7 +481,8 @@ impl OrgSnapshot {
                         .is_none_or(|d| department_index.contains_key(&d))
             });
         if !known {
-            // Name the first person, in the order given, with someone or something unknown.
+            // Name the first person, in the order given, with someone or something unknown:
+            // the same checks as above, so one of them fails here.
             for p in &people {
                 check_links(p, idx, &department_index)?;
             }
