@@ -2,47 +2,15 @@
 //! (empty lists, no value, `false`, zero counts) are left out, every record reads back as it
 //! was written, and the full form earlier versions wrote still reads.
 
-use appraise::{
-    Cycle, CycleConfig, CycleId, Packet, Period, Person, PersonId, Review, SequentialIds, launch,
-};
-use chrono::{NaiveDate, TimeZone, Utc};
+use appraise::{Packet, PersonId, Review};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::world::{config, worlds};
 
-/// A launched cycle of two: boss manages ann, ann is the participant.
+/// ann's packet and reviews, fresh from a launch (boss manages ann).
 fn fresh() -> (Packet, Vec<Review>) {
-    let (boss, ann) = (PersonId::from_key("boss"), PersonId::from_key("ann"));
-    let org = appraise::OrgSnapshot::build(
-        vec![
-            Person::new(boss, "boss"),
-            Person::new(ann, "ann").with_manager(boss),
-        ],
-        vec![],
-    )
-    .unwrap();
-    let at = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
-    let period = Period {
-        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        end: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
-    };
-    let (mut cycle, _) = Cycle::create(
-        CycleId::from_key("c"),
-        CycleConfig::new("c", period),
-        boss,
-        at,
-    )
-    .unwrap();
-    cycle.set_participants([ann], boss, at).unwrap();
-    let mut launched = launch(
-        &mut cycle,
-        &org,
-        &mut SequentialIds::starting_at(1),
-        boss,
-        at,
-    )
-    .unwrap();
+    let (_, mut launched, _, _) = crate::units::launched();
     (launched.packets.remove(0), launched.reviews)
 }
 

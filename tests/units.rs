@@ -104,8 +104,9 @@ fn unknown_department_and_head_are_refused() {
     assert!(matches!(err, Error::Org(OrgError::UnknownHead { .. })));
 }
 
-/// With several people linked to someone or something unknown, the error names the first of
-/// them in the order given, whatever the kind of link.
+/// Bad org data is refused naming the people involved (DOMAIN.md, "People and the org
+/// snapshot"): with several people linked to someone or something unknown, the error names
+/// the first of them in the order given, whatever the kind of link.
 #[test]
 fn the_first_unknown_link_in_the_order_given_is_named() {
     let d = DepartmentId::from_key("eng");
@@ -195,7 +196,9 @@ fn boss_and_ann() -> OrgSnapshot {
     .unwrap()
 }
 
-fn launched() -> (Cycle, appraise::Launched, PersonId, PersonId) {
+/// A cycle of boss and ann with ann alone a participant, launched: the cycle, what launch
+/// made, boss and ann.
+pub fn launched() -> (Cycle, appraise::Launched, PersonId, PersonId) {
     let (boss, ann) = (id("boss"), id("ann"));
     let org = boss_and_ann();
     let (mut cycle, _) = Cycle::create(
