@@ -343,6 +343,16 @@ proptest! {
                         prop_assert_eq!(&d1, &d3);
                         prop_assert_eq!(d1, d2);
                     }
+                    // Everyone up each person's chain of manager links is their ancestor, for
+                    // the moved snapshot as for the rebuilt one: the pre-order and the filter of
+                    // who may manage (which says "no" without a lookup) agree with the links.
+                    for q in &people {
+                        let mut m = snap.manager_of(q.id);
+                        while let Some(a) = m {
+                            prop_assert!(snap.is_ancestor(a, q.id), "{} above {}", a, q.id);
+                            m = snap.manager_of(a);
+                        }
+                    }
                 }
                 Err(_) => {
                     prop_assert!(got.is_err(), "a loop was accepted");
