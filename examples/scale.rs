@@ -4,9 +4,11 @@
 //!
 //! The launch, progress, memory and submit figures of each size run in a process of their own
 //! (this program, started again with `--memory-size n`), so that each launch takes fresh
-//! memory as a host's does. The sizes take turns over several rounds and each figure is the
-//! median over all of them, so that a slow spell of the machine falls on every size alike;
-//! `BENCHMARKS.md` says why.
+//! memory as a host's does; so do the decide, explain and Cedar figures (`--decide-size n`),
+//! whose worlds land in memory that is faster or slower to reach from one process to the
+//! next. The sizes and the two kinds of process take turns over several rounds and each figure
+//! is the median over all of them, so that a slow spell of the machine falls on every size
+//! alike and one process's memory does not decide a figure; `BENCHMARKS.md` says why.
 //!
 //! ```sh
 //! cargo run --release --example scale --features sqlite
@@ -149,8 +151,8 @@ async fn engine_with(
 /// [`Measured`] as JSON.
 const RESULT: &str = "=> ";
 
-/// Rounds of the memory figures: each runs every size in a process of its own, which
-/// measures one launch.
+/// Rounds of the decide and memory figures: each runs every size in a process of its own for
+/// each kind (a memory process measures one launch).
 const ROUNDS: usize = 9;
 
 /// What one process measured for one size of the memory figures (empty lists for figures the
@@ -161,6 +163,9 @@ struct Measured {
     progress: Vec<Duration>,
     bytes: Vec<u64>,
     submit: Vec<Duration>,
+    decide: Vec<Duration>,
+    explain: Vec<Duration>,
+    cedar: Vec<Duration>,
 }
 
 impl Measured {
@@ -170,28 +175,79 @@ impl Measured {
         self.progress.extend(other.progress);
         self.bytes.extend(other.bytes);
         self.submit.extend(other.submit);
+        self.decide.extend(other.decide);
+        self.explain.extend(other.explain);
+        self.cedar.extend(other.cedar);
     }
 }
 
-/// The memory figures of one size, in a fresh process (this program run with
-/// `--memory-size n`).
+/// The figures of one size of one kind (`--memory-size` or `--decide-size`), in a fresh
+/// process (this program run with `flag n`).
 ///
 /// Each size gets a process of its own so that no figure depends on memory an earlier part of
 /// the report (or a smaller size) freed: the system allocator hands such memory back out, or
 /// gives it back to the system, by thresholds of its own, and launch medians measured after
 /// it swung by a third between builds that differed in nothing relevant. In a fresh process
 /// every launch takes fresh memory, as a host's launch does (its cycles stay in storage).
-fn memory_size_apart(n: usize) -> Result<Measured, Failure> {
+fn apart(flag: &str, n: usize) -> Result<Measured, Failure> {
     let out = std::process::Command::new(std::env::current_exe()?)
-        .args(["--memory-size", &n.to_string()])
+        .args([flag, &n.to_string()])
         .stderr(std::process::Stdio::inherit())
         .output()?;
     let text = String::from_utf8(out.stdout)?;
     let result = text.lines().find_map(|line| line.strip_prefix(RESULT));
     let (Some(result), true) = (result, out.status.success()) else {
-        return Err(format!("the run for {n} people failed ({})", out.status).into());
+        return Err(format!("the run {flag} {n} failed ({})", out.status).into());
     };
     Ok(serde_json::from_str(result)?)
+}
+
+/// One size of the decide figures, in this process: decide on the world's requests; at
+/// 100,000 people `explain` too, and at 10,000 Cedar on the same requests. Prints the
+/// [`RESULT`] line.
+fn decide_size(n: usize) -> Result<(), Failure> {
+    let w = world::world(n);
+    let ctx = Context::new(&w.grants, world::at())
+        .with_cycle(&w.cycle)
+        .with_snapshot(&w.org);
+    let mut m = Measured::default();
+    m.decide.push(per_call(31, 20_000, |k| {
+        let (actor, p, i) = w.requests[k % w.requests.len()];
+        let _ = std::hint::black_box(decide(
+            &ctx,
+            actor,
+            Action::ReadReview,
+            Target::Review(&w.packets[p], &w.reviews[i]),
+        ));
+    }));
+    if n == 100_000 {
+        m.explain.push(per_call(11, 5_000, |k| {
+            let (actor, p, i) = w.requests[k % w.requests.len()];
+            std::hint::black_box(explain(
+                &ctx,
+                actor,
+                Action::ReadReview,
+                Target::Review(&w.packets[p], &w.reviews[i]),
+            ));
+        }));
+    }
+    if n == 10_000 {
+        let src = cedar::Source {
+            org: &w.org,
+            cycle: &w.cycle,
+            grants: &w.grants,
+            calibrations: &[],
+            packets: &w.packets,
+            reviews: &w.reviews,
+        };
+        let c = cedar::CedarWorld::build(&src, false);
+        m.cedar.push(per_call(11, 2_000, |k| {
+            let (actor, _, i) = w.requests[k % w.requests.len()];
+            std::hint::black_box(c.is_allowed(actor, &w.reviews[i]));
+        }));
+    }
+    println!("{RESULT}{}", serde_json::to_string(&m)?);
+    Ok(())
 }
 
 /// One size of the memory figures, in this process: prints the [`RESULT`] line.
@@ -228,10 +284,12 @@ async fn memory_size(n: usize) -> Result<(), Failure> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().collect();
-    if let [_, flag, n] = args.as_slice()
-        && flag == "--memory-size"
-    {
-        return memory_size(n.parse()?).await;
+    if let [_, flag, n] = args.as_slice() {
+        match flag.as_str() {
+            "--memory-size" => return memory_size(n.parse()?).await,
+            "--decide-size" => return decide_size(n.parse()?),
+            _ => {}
+        }
     }
     let started = Instant::now();
     let mut r = Report { misses: 0 };
@@ -240,51 +298,30 @@ async fn main() -> Result<(), Failure> {
         "figure", "size", "median", "target"
     );
 
+    // The rounds: every size in processes of its own, one for the decide figures and one for
+    // the memory figures (launch, submit, progress, memory), the sizes and kinds taking turns,
+    // so that a slow spell of the machine falls on every figure alike (BENCHMARKS.md says why).
+    eprintln!("(measuring in {ROUNDS} rounds of processes of their own, about half a minute)");
+    let sizes = [1_000, 10_000, 100_000];
+    let mut decided: Vec<Measured> = sizes.iter().map(|_| Measured::default()).collect();
+    let mut measured: Vec<Measured> = sizes.iter().map(|_| Measured::default()).collect();
+    for _ in 0..ROUNDS {
+        for ((n, d), m) in sizes.iter().zip(&mut decided).zip(&mut measured) {
+            d.absorb(apart("--decide-size", *n)?);
+            m.absorb(apart("--memory-size", *n)?);
+        }
+    }
+
     // decide, explain, Cedar.
-    let mut decide_100k = Duration::ZERO;
-    for n in [1_000, 10_000, 100_000] {
-        let w = world::world(n);
-        let ctx = Context::new(&w.grants, world::at())
-            .with_cycle(&w.cycle)
-            .with_snapshot(&w.org);
-        let ask = |k: usize| {
-            let (actor, p, i) = w.requests[k % w.requests.len()];
-            let _ = std::hint::black_box(decide(
-                &ctx,
-                actor,
-                Action::ReadReview,
-                Target::Review(&w.packets[p], &w.reviews[i]),
-            ));
-        };
-        let t = per_call(31, 20_000, ask);
+    for (n, d) in sizes.into_iter().zip(&mut decided) {
+        let t = median(std::mem::take(&mut d.decide));
         r.sized("decide", n, t, "≤ 100 ns", Duration::from_nanos(100));
-        if n == 100_000 {
-            decide_100k = t;
-            let e = per_call(11, 5_000, |k| {
-                let (actor, p, i) = w.requests[k % w.requests.len()];
-                std::hint::black_box(explain(
-                    &ctx,
-                    actor,
-                    Action::ReadReview,
-                    Target::Review(&w.packets[p], &w.reviews[i]),
-                ));
-            });
+        if !d.explain.is_empty() {
+            let e = median(std::mem::take(&mut d.explain));
             r.line("explain", &n.to_string(), show(e), "", None, "");
         }
-        if n == 10_000 {
-            let src = cedar::Source {
-                org: &w.org,
-                cycle: &w.cycle,
-                grants: &w.grants,
-                calibrations: &[],
-                packets: &w.packets,
-                reviews: &w.reviews,
-            };
-            let c = cedar::CedarWorld::build(&src, false);
-            let theirs = per_call(11, 2_000, |k| {
-                let (actor, _, i) = w.requests[k % w.requests.len()];
-                std::hint::black_box(c.is_allowed(actor, &w.reviews[i]));
-            });
+        if !d.cedar.is_empty() {
+            let theirs = median(std::mem::take(&mut d.cedar));
             let ratio = theirs.as_nanos() as f64 / t.as_nanos().max(1) as f64;
             r.line(
                 "decide vs cedar",
@@ -296,7 +333,6 @@ async fn main() -> Result<(), Failure> {
             );
         }
     }
-    let _ = decide_100k;
 
     // Snapshot build and one manager change.
     for n in [10_000, 100_000] {
@@ -344,16 +380,7 @@ async fn main() -> Result<(), Failure> {
 
     sqlite(&mut r).await?;
 
-    // Launch, submit, progress, memory: memory storage, each size in a process of its own,
-    // the sizes taking turns over several rounds, so that a slow spell of the machine falls
-    // on every size alike rather than on one (BENCHMARKS.md says why).
-    let sizes = [1_000, 10_000, 100_000];
-    let mut measured: Vec<Measured> = sizes.iter().map(|_| Measured::default()).collect();
-    for _ in 0..ROUNDS {
-        for (n, m) in sizes.iter().zip(&mut measured) {
-            m.absorb(memory_size_apart(*n)?);
-        }
-    }
+    // Launch, submit, progress, memory, from the rounds above.
     let mut launch_times = std::collections::BTreeMap::new();
     let mut progress_times = std::collections::BTreeMap::new();
     for (n, m) in sizes.into_iter().zip(measured) {
