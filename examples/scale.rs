@@ -300,9 +300,10 @@ async fn main() -> Result<(), Failure> {
     let started = Instant::now();
     eprintln!("(about 40 s: the snapshot and SQLite figures, then {ROUNDS} rounds of processes)");
 
-    // The figures measured in this process come first, as they did before the decide figures
-    // moved into the rounds: right after the rounds, whose processes hand back gigabytes, a
-    // snapshot build here measured up to half as slow again.
+    // The figures measured in this process come first, then the rounds, as the SQLite figures
+    // always ran before them. Nothing large runs in this process before the snapshot builds
+    // since the decide worlds moved into the rounds, so each build takes fresh memory (and
+    // measures slower than on a heap the decide worlds had warmed; BENCHMARKS.md has both).
     let mut here = Report::default();
 
     // Snapshot build and one manager change.
