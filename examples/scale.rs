@@ -161,8 +161,8 @@ const RESULT: &str = "=> ";
 /// each kind (a memory process measures one launch).
 const ROUNDS: usize = 9;
 
-/// What one process measured for one size of the memory figures (empty lists for figures the
-/// size does not have).
+/// What one process measured for one size: the memory figures or the decide figures (empty
+/// lists for the figures the process or the size does not have).
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Measured {
     launches: Vec<Duration>,
