@@ -373,10 +373,10 @@ fn find(index: &HashTable<u32>, nodes: &[Node], id: PersonId) -> Option<u32> {
 
 /// Who may have direct reports: a filter that sets two bits of one 64-bit word, picked by the
 /// id's hash, for everyone who has or had a report in this snapshot, so "no" is certain and
-/// "yes" means "look it up". Most people manage nobody; most people who ask about someone else's review are not in
-/// their chain. An ancestor test for such a person ends on one word of a small table (64 KiB at
-/// 100,000 people, within the processor's caches) instead of a lookup by id and a pre-order
-/// entry, each a cache miss at company scale.
+/// "yes" means "look it up". Most people manage nobody; most people who ask about someone
+/// else's review are not in their chain. An ancestor test for such a person ends on one word
+/// of a small table (64 KiB at 100,000 people, within the processor's caches) instead of a
+/// lookup by id and a pre-order entry, each a cache miss at company scale.
 ///
 /// Bits are only ever set: someone who loses their last report keeps theirs, which costs a
 /// lookup, never a wrong answer. With four to eight bits of table a person, "yes" for someone
@@ -453,12 +453,12 @@ impl OrgSnapshot {
         // hundred thousand of them are more than the processor's caches hold), the ids and
         // managers are read again at random.
         let mut ids = Vec::with_capacity(n);
-        let mut managers = Vec::with_capacity(n);
+        let mut manager_ids = Vec::with_capacity(n);
         // Those with an additional manager or a department: checked apart.
         let mut others = Vec::new();
         for (i, p) in people.iter().enumerate() {
             ids.push(p.id);
-            managers.push(p.manager);
+            manager_ids.push(p.manager);
             if p.additional_manager.is_some() || p.department.is_some() {
                 others.push(i);
             }
@@ -512,7 +512,7 @@ impl OrgSnapshot {
 
         let mut parent = vec![NONE; n];
         let mut known = true;
-        for (slot, m) in parent.iter_mut().zip(&managers) {
+        for (slot, m) in parent.iter_mut().zip(&manager_ids) {
             if let Some(m) = *m {
                 match idx(m) {
                     Some(mi) => *slot = mi,
