@@ -371,26 +371,39 @@ fn find(index: &HashTable<u32>, nodes: &[Node], id: PersonId) -> Option<u32> {
         .copied()
 }
 
-/// Who may have direct reports: a filter that sets two bits of one 64-bit word, picked by the
-/// id's hash, for everyone who has or had a report in this snapshot, so "no" is certain and
-/// "yes" means "look it up". Most people manage nobody; most people who ask about someone
-/// else's review are not in their chain. An ancestor test for such a person ends on one word
-/// of a small table (64 KiB at 100,000 people, within the processor's caches) instead of a
-/// lookup by id and a pre-order entry, each a cache miss at company scale.
+/// Who may have direct reports, and where those who have or had one are: everyone who has or
+/// had a report in this snapshot (only they can be anyone's ancestor), with their place in the
+/// pre-order, in two parts:
 ///
-/// Bits are only ever set: someone who loses their last report keeps theirs, which costs a
-/// lookup, never a wrong answer. With four to eight bits of table a person, "yes" for someone
-/// who manages nobody comes up for one to three percent of them when a third of the org
-/// manages.
+/// - a filter that sets two bits of one 64-bit word, picked by the id's hash, so "no" is
+///   certain. Most people manage nobody, and most people who ask about someone else's review
+///   are not in their chain: an ancestor test for them ends on one word of a small table
+///   (64 KiB at 100,000 people, within the processor's caches). With four to eight bits of
+///   table a person, "yes" for someone who manages nobody comes up for one to three percent
+///   of them when a third of the org manages.
+/// - a table of their ids and places (`hashbrown`, the entries inline): the ancestor's place
+///   is one probe of a table that holds the managers alone, where a lookup in the index of
+///   everyone reads a slot and then the person's entry, one cache miss after the other.
+///
+/// Entries are only ever added: someone who loses their last report keeps theirs, with a
+/// subtree of one, so they are nobody's ancestor. Each person's bucket in the table is kept
+/// by their index, so that a manager change, which renumbers a range of the pre-order, copies
+/// the new places into the table without a lookup; every change of a place in the snapshot
+/// goes through [`sync`](Self::sync), so an entry's place is always the person's.
 #[derive(Debug, Clone)]
 struct Managers {
     words: Vec<u64>,
+    places: HashTable<Node>,
+    /// The bucket of `places` of the person at each index; `NONE` for those not in it.
+    buckets: Vec<u32>,
 }
 
 impl Managers {
-    fn new(people: usize) -> Self {
+    fn new(people: usize, managers: usize) -> Self {
         Self {
             words: vec![0; (people / 16).next_power_of_two()],
+            places: HashTable::with_capacity(managers),
+            buckets: vec![NONE; people],
         }
     }
 
@@ -402,10 +415,51 @@ impl Managers {
         (word, (1 << (h & 63)) | (1 << ((h >> 6) & 63)))
     }
 
-    fn add(&mut self, id: PersonId) {
-        let (word, bits) = self.bits(id);
+    /// Adds the person at index `i` of `nodes` as someone with a report, or updates their
+    /// place.
+    fn add(&mut self, nodes: &[Node], i: u32) {
+        let Some(&node) = nodes.get(i as usize) else {
+            return;
+        };
+        let (word, bits) = self.bits(node.id);
         if let Some(w) = self.words.get_mut(word) {
             *w |= bits;
+        }
+        if self.buckets.get(i as usize).is_some_and(|&b| b != NONE) {
+            self.sync(i, node.span);
+            return;
+        }
+        let before = self.places.num_buckets();
+        let bucket = self
+            .places
+            .insert_unique(hash_of(node.id), node, |n| hash_of(n.id))
+            .bucket_index();
+        if self.places.num_buckets() != before {
+            // The table grew and its entries moved: find everyone's bucket again.
+            for (j, b) in self.buckets.iter_mut().enumerate() {
+                if *b != NONE
+                    && let Some(id) = nodes.get(j).map(|n| n.id)
+                {
+                    *b = self
+                        .places
+                        .find_bucket_index(hash_of(id), |n| n.id == id)
+                        .map_or(NONE, |b| b as u32);
+                }
+            }
+        }
+        if let Some(b) = self.buckets.get_mut(i as usize) {
+            *b = bucket as u32;
+        }
+    }
+
+    /// Follows a change of the place of the person at index `i`, if they are in the table.
+    #[inline]
+    fn sync(&mut self, i: u32, span: Span) {
+        if let Some(&b) = self.buckets.get(i as usize)
+            && b != NONE
+            && let Some(n) = self.places.get_bucket_mut(b as usize)
+        {
+            n.span = span;
         }
     }
 
@@ -413,6 +467,17 @@ impl Managers {
     fn may_manage(&self, id: PersonId) -> bool {
         let (word, bits) = self.bits(id);
         self.words.get(word).is_some_and(|w| w & bits == bits)
+    }
+
+    /// The place of someone who has or had a report; `None` for everyone else.
+    #[inline]
+    fn place(&self, id: PersonId) -> Option<Span> {
+        if !self.may_manage(id) {
+            return None;
+        }
+        self.places
+            .find(hash_of(id), |n| n.id == id)
+            .map(|n| n.span)
     }
 }
 
@@ -570,22 +635,24 @@ impl OrgSnapshot {
             return Err(find_loop(&people, &parent, &pre));
         }
 
-        let mut managers = Managers::new(n);
-        for &p in &parent {
-            if let Some(&id) = ids.get(p as usize) {
-                managers.add(id);
+        let nodes: Vec<Node> = ids
+            .iter()
+            .zip(pre.iter().zip(&size))
+            .map(|(&id, (&pre, &size))| Node {
+                id,
+                span: Span { pre, size },
+            })
+            .collect();
+        // Those with a report: a subtree larger than themselves.
+        let mut managers = Managers::new(n, size.iter().filter(|&&s| s > 1).count());
+        for (i, node) in nodes.iter().enumerate() {
+            if node.span.size > 1 {
+                managers.add(&nodes, i as u32);
             }
         }
         Ok(Self {
             managers,
-            nodes: ids
-                .iter()
-                .zip(pre.iter().zip(&size))
-                .map(|(&id, (&pre, &size))| Node {
-                    id,
-                    span: Span { pre, size },
-                })
-                .collect(),
+            nodes,
             people,
             departments,
             index,
@@ -657,9 +724,6 @@ impl OrgSnapshot {
             }
             return Err(OrgError::ManagerLoop { people: ids, names }.into());
         }
-        if let Some(m) = manager {
-            self.managers.add(m);
-        }
         let (xu, s) = (x as usize, self.nodes[x as usize].span.size);
         self.people[xu].manager = manager;
         if self.parent[xu] == y.unwrap_or(NONE) {
@@ -669,6 +733,7 @@ impl OrgSnapshot {
         let mut p = self.parent[xu];
         while p != NONE {
             self.nodes[p as usize].span.size -= s;
+            self.managers.sync(p, self.nodes[p as usize].span);
             p = self.parent[p as usize];
         }
         // Move the block [a, a + s) to just after the new manager (or to the end for a root).
@@ -687,7 +752,11 @@ impl OrgSnapshot {
             (a..a, a) // already right after the new manager
         };
         for i in range {
-            self.nodes[self.order[i] as usize].span.pre = i as u32;
+            let node = self.order[i];
+            let span = &mut self.nodes[node as usize].span;
+            span.pre = i as u32;
+            let span = *span;
+            self.managers.sync(node, span);
         }
         // Depths inside the block follow the new manager's.
         let new_depth = y.map_or(0, |y| self.depth[y as usize] + 1);
@@ -701,7 +770,12 @@ impl OrgSnapshot {
         let mut p = self.parent[xu];
         while p != NONE {
             self.nodes[p as usize].span.size += s;
+            self.managers.sync(p, self.nodes[p as usize].span);
             p = self.parent[p as usize];
+        }
+        // The new manager may have gained their first report.
+        if let Some(y) = y {
+            self.managers.add(&self.nodes, y);
         }
         Ok(())
     }
@@ -832,13 +906,17 @@ impl OrgSnapshot {
         person: PersonId,
         hint: u32,
     ) -> bool {
-        // Most people manage nobody: answered without a lookup (see `Managers`).
-        if !self.managers.may_manage(ancestor) {
+        // Only those who have or had a report can be ancestors; most people manage nobody,
+        // and are answered without a lookup (see `Managers`).
+        let Some(a) = self.managers.place(ancestor) else {
             return false;
-        }
-        match (self.idx(ancestor), self.idx_hinted(person, hint)) {
-            (Some(a), Some(p)) => self.is_ancestor_idx(a, p),
-            _ => false,
+        };
+        match self.idx_hinted(person, hint) {
+            Some(p) => {
+                let p = self.nodes[p as usize].span;
+                a.pre < p.pre && p.pre < a.pre + a.size
+            }
+            None => false,
         }
     }
 
@@ -1014,10 +1092,58 @@ mod tests {
         assert!(!org.is_ancestor(leaf, mover));
         org.set_manager(mover, Some(leaf)).unwrap();
         assert!(org.managers.may_manage(leaf));
+        assert_eq!(
+            org.managers.place(leaf),
+            Some(org.nodes[org.idx(leaf).unwrap() as usize].span)
+        );
         assert!(org.is_ancestor(leaf, mover));
         assert!(
             org.is_ancestor(leaf, people[4].id),
             "the mover's team comes along"
         );
+    }
+
+    /// The managers' places are a copy of theirs in `nodes`: every change must reach both, or
+    /// an ancestor test reads a stale place.
+    #[test]
+    fn the_managers_places_follow_every_manager_change() {
+        let people = ternary(300);
+        let mut org = OrgSnapshot::build(people.clone(), vec![]).unwrap();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let (mut moved, mut lost_all) = (0, 0);
+        let buckets = org.managers.places.num_buckets();
+        for _ in 0..400 {
+            let person = people[next(people.len())].id;
+            let manager = match next(10) {
+                0 => None,
+                _ => Some(people[next(people.len())].id),
+            };
+            moved += usize::from(org.set_manager(person, manager).is_ok());
+            for node in &org.nodes {
+                if node.span.size > 1 {
+                    assert_eq!(
+                        org.managers.place(node.id),
+                        Some(node.span),
+                        "a manager's place"
+                    );
+                }
+            }
+            for entry in &org.managers.places {
+                let i = org.idx(entry.id).unwrap();
+                assert_eq!(entry.span, org.nodes[i as usize].span, "an entry's place");
+                lost_all += usize::from(entry.span.size == 1);
+            }
+        }
+        // The moves were mostly allowed, some people lost their last report on the way, and
+        // enough gained a first one that the table grew (and its buckets were found again).
+        assert!(moved > 200, "{moved} moves");
+        assert!(lost_all > 0);
+        assert!(org.managers.places.num_buckets() > buckets);
     }
 }
