@@ -230,6 +230,15 @@ struct Span {
     size: u32,
 }
 
+impl Span {
+    /// Whether `inner` is strictly inside this subtree: the person at `self` is an ancestor of
+    /// the person at `inner`.
+    #[inline]
+    const fn strictly_contains(self, inner: Span) -> bool {
+        self.pre < inner.pre && inner.pre < self.pre + self.size
+    }
+}
+
 /// A person's id and place in the pre-order, side by side in 24 bytes: finding someone by id
 /// ends on this entry, and an ancestor test reads their place from the same line (from two
 /// adjacent lines for one entry in four).
@@ -434,6 +443,8 @@ impl Managers {
             .places
             .insert_unique(hash_of(node.id), node, |n| hash_of(n.id))
             .bucket_index();
+        // Nothing is ever removed, so the table has no tombstones and moves its entries only
+        // when it grows.
         if self.places.num_buckets() != before {
             // The table grew and its entries moved: find everyone's bucket again.
             for (j, b) in self.buckets.iter_mut().enumerate() {
@@ -911,19 +922,15 @@ impl OrgSnapshot {
         let Some(a) = self.managers.place(ancestor) else {
             return false;
         };
-        match self.idx_hinted(person, hint) {
-            Some(p) => {
-                let p = self.nodes[p as usize].span;
-                a.pre < p.pre && p.pre < a.pre + a.size
-            }
-            None => false,
-        }
+        self.idx_hinted(person, hint)
+            .is_some_and(|p| a.strictly_contains(self.nodes[p as usize].span))
     }
 
     #[inline]
     pub(crate) fn is_ancestor_idx(&self, a: u32, p: u32) -> bool {
-        let (a, p) = (self.nodes[a as usize].span, self.nodes[p as usize].span);
-        a.pre < p.pre && p.pre < a.pre + a.size
+        self.nodes[a as usize]
+            .span
+            .strictly_contains(self.nodes[p as usize].span)
     }
 
     /// The managers from `ancestor` down to `person`, both included, when `ancestor` is a strict
