@@ -80,67 +80,35 @@
 #![deny(missing_docs)]
 
 pub mod access;
-pub mod aggregate;
-mod calibration;
-mod cycle;
+mod domain;
 mod engine;
-mod error;
-mod event;
-mod goal;
-mod grants;
-mod id;
-mod launch;
 pub mod memory;
-mod nomination;
-mod notification;
-mod org;
-mod packet;
 pub mod plugin;
-mod review;
-pub mod score;
 #[cfg(feature = "sqlite")]
 pub mod sql;
-mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-pub mod transition;
+pub mod views;
 
-pub use access::Explanation;
-pub use calibration::{
-    CalibrationEntry, CalibrationReport, CalibrationSession, CalibrationState, Level, NineBoxCell,
-    PointShare, calibration_report,
+pub use domain::{score, transition};
+pub use views::aggregate;
+
+pub use domain::{
+    AdminGrant, Answer, AnswerCheck, Answers, ApprovalStep, AssignmentRole, CalibrationEntry,
+    CalibrationReport, CalibrationSession, CalibrationSessionId, CalibrationState,
+    CompetencyAnswer, CustomRole, CustomRoleId, Cycle, CycleConfig, CycleId, CycleScope,
+    CycleSettings, CycleState, Department, DepartmentId, Eligibility, Error, Event, EventKind,
+    Explanation, Gating, Goal, GoalAnswer, GoalId, GrantChange, Grants, IdSource, KindProgress,
+    KindTally, Launched, Level, LockState, MAX_CYCLE_ADDITIONAL_MANAGERS, MAX_TEXT_LEN,
+    NineBoxCell, Nomination, NominationId, NominationState, Notification, NotificationKind,
+    OrgError, OrgSnapshot, Packet, PacketId, PacketState, PeopleScope, Period, Permission,
+    Permissions, Person, PersonId, PointShare, Progress, Question, QuestionId, QuestionKind,
+    RandomIds, RatingScale, ReminderKind, Result, Review, ReviewId, ReviewKind, ReviewKinds,
+    ReviewState, RoleGrant, Section, SequentialIds, StepApprover, TeamProgress, Template,
+    TemplateId, Visibility, Window, Windows, calibration_report, launch, packet_for, resolve_step,
 };
-pub use cycle::{
-    ApprovalStep, Cycle, CycleConfig, CycleSettings, CycleState, Eligibility, Gating, LockState,
-    Period, RatingScale, ReviewKind, ReviewKinds, Window, Windows,
-};
-pub use engine::{
-    Delivery, Engine, EngineBuilder, KindProgress, LaunchReport, Progress, ReviewView,
-    TeamProgress, TickReport,
-};
-pub use error::{Error, Result};
-pub use event::{Event, EventKind};
-pub use goal::Goal;
-pub use grants::{
-    AdminGrant, CustomRole, CycleScope, GrantChange, Grants, PeopleScope, Permission, Permissions,
-    RoleGrant,
-};
-pub use id::{
-    CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, GoalId, IdSource, NominationId,
-    PacketId, PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,
-};
-pub use launch::{Launched, launch, packet_for};
-pub use nomination::{Nomination, NominationState};
-pub use notification::{Notification, NotificationKind};
-pub use org::{Department, OrgError, OrgSnapshot, Person};
-pub use packet::{
-    AssignmentRole, KindTally, MAX_CYCLE_ADDITIONAL_MANAGERS, Packet, PacketState, StepApprover,
-    resolve_step,
-};
-pub use review::{
-    Answer, Answers, CompetencyAnswer, GoalAnswer, MAX_TEXT_LEN, ReminderKind, Review, ReviewState,
-};
-pub use template::{AnswerCheck, Question, QuestionKind, Section, Template, Visibility};
+pub use engine::{Delivery, Engine, EngineBuilder, LaunchReport, TickReport};
+pub use views::ReviewView;
 
 /// The README's code blocks, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

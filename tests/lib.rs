@@ -7,6 +7,7 @@ mod content_props;
 mod engine;
 mod engine_content;
 mod invariants;
+mod layers;
 mod machines;
 mod oracle;
 mod oracle_test;

@@ -483,10 +483,10 @@ fn docs_show_the_real_transition_tables() {
             render::<S>()
         );
     }
-    doc_has::<CycleState>(include_str!("../src/cycle.rs"));
-    doc_has::<LockState>(include_str!("../src/cycle.rs"));
-    doc_has::<PacketState>(include_str!("../src/packet.rs"));
-    doc_has::<ReviewState>(include_str!("../src/review.rs"));
-    doc_has::<NominationState>(include_str!("../src/nomination.rs"));
-    doc_has::<CalibrationState>(include_str!("../src/calibration.rs"));
+    doc_has::<CycleState>(include_str!("../src/domain/cycle.rs"));
+    doc_has::<LockState>(include_str!("../src/domain/cycle.rs"));
+    doc_has::<PacketState>(include_str!("../src/domain/packet/mod.rs"));
+    doc_has::<ReviewState>(include_str!("../src/domain/packet/review.rs"));
+    doc_has::<NominationState>(include_str!("../src/domain/packet/nomination.rs"));
+    doc_has::<CalibrationState>(include_str!("../src/domain/calibration.rs"));
 }

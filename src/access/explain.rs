@@ -1,94 +1,7 @@
 //! Explanations: a decision in words, with the manager path for `chain`.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
-use super::{Action, Context, Decision, Reason, Rule, Target, decide};
-use crate::{Error, PersonId};
-
-/// A decision with the rule and relation spelled out, e.g. `R-READ-5 chain: dana → bo → ann`.
-///
-/// Built by [`explain`]; carried by [`Error::Denied`]. It names the actor and the subject but
-/// never a review's author (an explanation shown to a subject must not reveal an anonymous
-/// author).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Explanation {
-    decision: Decision,
-    action: Action,
-    actor: PersonId,
-    subject: Option<PersonId>,
-    path: Vec<PersonId>,
-    text: String,
-}
-
-impl Explanation {
-    /// The decision explained.
-    pub const fn decision(&self) -> Decision {
-        self.decision
-    }
-
-    /// Whether the action is allowed.
-    #[must_use]
-    pub const fn is_allowed(&self) -> bool {
-        self.decision.is_allowed()
-    }
-
-    /// The rule that decided.
-    #[must_use]
-    pub const fn rule(&self) -> Rule {
-        self.decision.rule()
-    }
-
-    /// The action asked about.
-    #[must_use]
-    pub const fn action(&self) -> Action {
-        self.action
-    }
-
-    /// Who asked.
-    #[must_use]
-    pub const fn actor(&self) -> PersonId {
-        self.actor
-    }
-
-    /// The participant the target is about, if any.
-    #[must_use]
-    pub const fn subject(&self) -> Option<PersonId> {
-        self.subject
-    }
-
-    /// For `chain`: the managers from the actor down to the subject, both included.
-    #[must_use]
-    pub fn path(&self) -> &[PersonId] {
-        &self.path
-    }
-
-    /// The explanation in words (what `Display` prints).
-    #[must_use]
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// `Ok(())` when allowed, else [`Error::Denied`] carrying this explanation.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Denied`] when the decision denies.
-    pub fn into_result(self) -> Result<(), Error> {
-        if self.is_allowed() {
-            Ok(())
-        } else {
-            Err(Error::Denied(Box::new(self)))
-        }
-    }
-}
-
-impl fmt::Display for Explanation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
+use super::{Action, Context, Explanation, Reason, Target, decide};
+use crate::PersonId;
 
 /// Decides like [`decide`] and explains the decision. Allocates; use it for messages, audit
 /// and "why can I see this" screens, not on the hot path.
@@ -195,12 +108,5 @@ pub fn explain(
         }
     };
     let text = format!("{} {relation}", decision.rule());
-    Explanation {
-        decision,
-        action,
-        actor,
-        subject,
-        path,
-        text,
-    }
+    Explanation::new(decision, action, actor, subject, path, text)
 }

@@ -14,13 +14,11 @@
 //! Reads go through the permission engine too: [`Engine::read_review`] hides the author when
 //! the decision says so, [`Engine::reviews_about`] lists only what the reader may read.
 
+mod outcome;
 mod tx;
-pub(crate) mod views;
 mod workflow;
 
-pub use views::{
-    Delivery, KindProgress, LaunchReport, Progress, ReviewView, TeamProgress, TickReport,
-};
+pub use outcome::{Delivery, LaunchReport, TickReport};
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,15 +27,17 @@ use chrono::{DateTime, Utc};
 use futures_util::future::join;
 
 use crate::access::{Action, Context, Rule, Target, decide, explain};
-use crate::aggregate::{AggregatedView, aggregate};
+use crate::domain::notification::{Notification, NotificationKind};
+use crate::domain::progress::Progress;
+use crate::domain::score::{ScoreBreakdown, ScoreInput, consolidate};
+use crate::domain::template::{AnswerCheck, Template};
 use crate::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
-use crate::notification::{Notification, NotificationKind};
 use crate::plugin::{
     Clock, Directory, Expect, Notifier, Record, RecordKey, Storage, StorageExt, StoredEvent,
     SystemClock, Versioned,
 };
-use crate::score::{ScoreBreakdown, ScoreInput, consolidate};
-use crate::template::{AnswerCheck, Template, Visibility};
+use crate::views::aggregate::{AggregatedView, aggregate};
+use crate::views::{ReviewView, view};
 use crate::{
     AdminGrant, Answers, CalibrationSession, CustomRole, CustomRoleId, Cycle, CycleConfig, CycleId,
     CycleState, Error, Event, Explanation, Grants, Nomination, NominationId, NominationState,
@@ -634,7 +634,7 @@ impl Engine {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::Launch, Target::Cycle)?;
         // The transition first: launching twice is refused as such, before any other check.
-        crate::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
+        crate::domain::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
         let people = self.directory.people().await?;
         let departments = self.directory.departments().await?;
         let mut launched_cycle = Cycle::clone(&scope.cycle.record);
@@ -643,7 +643,7 @@ impl Engine {
         launched_cycle.freeze_templates(self.templates_of(launched_cycle.config()).await?)?;
         let period = launched_cycle.config().period;
         let goals = self.directory.goals(period).await?;
-        let goals = crate::launch::GoalsByOwner::new(&goals, &period);
+        let goals = crate::domain::launch::GoalsByOwner::new(&goals, &period);
         let mut report = LaunchReport {
             packets: 0,
             reviews: 0,
@@ -654,7 +654,7 @@ impl Engine {
         // not memory, with the usual allocators).
         let n = launched_cycle.participants().len();
         let mut tx = Tx::with_capacity(n * 6 + 2, n + 1);
-        let launched = crate::launch::launch_each(
+        let launched = crate::domain::launch::launch_each(
             &mut launched_cycle,
             &snapshot,
             &mut RandomIds,
@@ -1503,8 +1503,8 @@ impl Engine {
         &self,
         cycle: CycleId,
         subjects: &std::collections::BTreeSet<PersonId>,
-    ) -> Result<crate::id::IdMap<PersonId, Versioned<Packet>>> {
-        let mut found = crate::id::IdMap::default();
+    ) -> Result<crate::domain::id::IdMap<PersonId, Versioned<Packet>>> {
+        let mut found = crate::domain::id::IdMap::default();
         let mut after = None;
         while found.len() < subjects.len() {
             let page = self.storage.packets(cycle, after, PAGE).await?;
@@ -1673,7 +1673,7 @@ impl Engine {
 
     /// "View all peer responses": the participant's peer or upward reviews aggregated per
     /// question, built only from reviews `actor` may read, with authors only where R-READ
-    /// shows them (see [`aggregate`](crate::aggregate)).
+    /// shows them (see [`aggregate`](crate::views::aggregate)).
     ///
     /// # Errors
     ///
@@ -1776,15 +1776,21 @@ impl Engine {
                 let score = breakdown(c, p, &readable);
                 let rating = |kind| {
                     let input = ScoreInput::Kind(kind);
-                    crate::score::input_mean(&input, &readable, &|k| c.template_for(k), p.goals())
-                        .map_or_else(String::new, |v| format!("{v:.2}"))
+                    crate::domain::score::input_mean(
+                        &input,
+                        &readable,
+                        &|k| c.template_for(k),
+                        p.goals(),
+                    )
+                    .map_or_else(String::new, |v| format!("{v:.2}"))
                 };
-                let show =
-                    |s: Option<crate::score::Score>| s.map_or_else(String::new, |s| s.to_string());
+                let show = |s: Option<crate::domain::score::Score>| {
+                    s.map_or_else(String::new, |s| s.to_string())
+                };
                 let state = if p.is_withdrawn() {
                     "withdrawn"
                 } else {
-                    crate::transition::State::name(p.state())
+                    crate::domain::transition::State::name(p.state())
                 };
                 out.write_record([
                     p.subject().to_string(),
@@ -1841,31 +1847,6 @@ fn check_answers(
 
 /// A review as `viewer` may see it: author hidden per the decision; the subject never sees
 /// answers to private questions.
-fn view(
-    cycle: &Cycle,
-    viewer: PersonId,
-    review: &Review,
-    decision: crate::access::Decision,
-) -> ReviewView {
-    let mut v = ReviewView::new(review, decision.author_hidden(), decision.rule());
-    if viewer == review.subject()
-        && let Some(t) = cycle.template_for(review.kind())
-    {
-        let private: Vec<_> = t
-            .questions()
-            .filter(|q| q.visibility == Visibility::Private)
-            .map(crate::Question::id)
-            .collect();
-        v.answers = Answers::from_iter(
-            v.answers
-                .iter()
-                .filter(|(q, _)| !private.contains(q))
-                .map(|(q, a)| (q, a.clone())),
-        );
-    }
-    v
-}
-
 fn breakdown(cycle: &Cycle, packet: &Packet, reviews: &[&Review]) -> ScoreBreakdown {
     let settings = cycle.settings();
     consolidate(

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::id::IdMap;
+use crate::domain::id::IdMap;
 
 use uuid::Uuid;
 
-use crate::event::Event;
-use crate::notification::{Notification, NotificationKind};
+use crate::domain::event::Event;
+use crate::domain::notification::{Notification, NotificationKind};
 use crate::plugin::{Commit, Expect, Record, RecordKey, Write};
 use crate::{CycleId, PersonId};
 

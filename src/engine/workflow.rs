@@ -4,19 +4,20 @@
 
 use chrono::Duration;
 
+use super::outcome::TickReport;
 use super::tx::Tx;
-use super::views::{Tally, TeamProgress, TickReport};
 use super::{Engine, PAGE, Scope, authorize, breakdown, overdue};
 use crate::access::{Action, Target, decide};
-use crate::calibration::{
+use crate::domain::calibration::{
     CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report,
 };
-use crate::event::{Event, EventKind};
-use crate::notification::NotificationKind;
-use crate::packet::AssignmentRole;
+use crate::domain::event::{Event, EventKind};
+use crate::domain::notification::NotificationKind;
+use crate::domain::packet::AssignmentRole;
+use crate::domain::progress::{Tally, TeamProgress};
+use crate::domain::review::ReminderKind;
+use crate::domain::score::Score;
 use crate::plugin::{Expect, Record, RecordKey, StorageExt, Versioned};
-use crate::review::ReminderKind;
-use crate::score::Score;
 use crate::{
     Answer, CalibrationSessionId, CycleId, CycleState, Error, NominationState, Packet, PacketId,
     PacketState, PersonId, RandomIds, Result, Review, ReviewId, ReviewKind, ReviewState,

@@ -8,5 +8,3 @@ mod storage;
 pub use directory::StaticDirectory;
 pub use notifier::RecordingNotifier;
 pub use storage::{MemoryDump, MemoryStorage};
-#[cfg(feature = "sqlite")]
-pub(crate) use storage::{check_shape, keys_of};

@@ -3,7 +3,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::notification::Notification;
+use crate::domain::notification::Notification;
 use crate::plugin::Notifier;
 use crate::{Error, Result};
 

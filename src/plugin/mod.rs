@@ -11,11 +11,13 @@
 mod clock;
 mod directory;
 mod notifier;
+mod shape;
 mod storage;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::Directory;
 pub use notifier::Notifier;
+pub(crate) use shape::{check_shape, keys_of};
 pub use storage::{
     Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StorageExt, StoredEvent, Versioned,
     Write,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::Result;
-use crate::notification::Notification;
+use crate::domain::notification::Notification;
 
 /// Delivers notifications (email, chat, push: the host decides).
 ///

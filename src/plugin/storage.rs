@@ -4,9 +4,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::views::Tally;
-use crate::event::Event;
-use crate::notification::Notification;
+use crate::domain::event::Event;
+use crate::domain::notification::Notification;
+use crate::domain::progress::Tally;
 use crate::{
     CalibrationSession, CalibrationSessionId, Cycle, CycleId, Error, Grants, Nomination,
     NominationId, OrgSnapshot, Packet, PacketId, PersonId, Progress, Result, Review, ReviewId,

@@ -13,10 +13,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, Row, Sqlite};
 
-use crate::memory::{check_shape, keys_of};
-use crate::notification::Notification;
+use crate::domain::notification::Notification;
 use crate::plugin::{
     Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
+    check_shape, keys_of,
 };
 use crate::{
     CalibrationSession, CycleId, Error, Event, Nomination, OrgSnapshot, Packet, PacketId, PersonId,

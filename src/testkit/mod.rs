@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::event::{Event, EventKind};
-use crate::notification::{Notification, NotificationKind};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::notification::{Notification, NotificationKind};
 use crate::plugin::{Commit, Expect, Record, RecordKey, Storage, StorageExt, Versioned, Write};
 use crate::{
     AdminGrant, CalibrationSession, CalibrationSessionId, Cycle, CycleConfig, CycleId, Error,

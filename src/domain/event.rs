@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::grants::GrantChange;
-use crate::nomination::NominationState;
-use crate::packet::{AssignmentRole, PacketState};
-use crate::{
+use crate::domain::grants::GrantChange;
+use crate::domain::nomination::NominationState;
+use crate::domain::packet::{AssignmentRole, PacketState};
+use crate::domain::{
     CalibrationSessionId, CycleId, NominationId, PacketId, PersonId, ReviewId, ReviewKind,
 };
 
@@ -235,11 +235,11 @@ pub enum EventKind {
         /// The participant.
         subject: PersonId,
         /// The manager's original (consolidated) rating at the time, if any.
-        original: Option<crate::score::Score>,
+        original: Option<crate::domain::score::Score>,
         /// The calibrated rating before, if any.
-        from: Option<crate::score::Score>,
+        from: Option<crate::domain::score::Score>,
         /// The new calibrated rating.
-        to: crate::score::Score,
+        to: crate::domain::score::Score,
     },
     /// The final meeting was recorded.
     MeetingRecorded {
@@ -255,7 +255,7 @@ pub enum EventKind {
         /// Its author.
         author: PersonId,
         /// Which reminder.
-        kind: crate::review::ReminderKind,
+        kind: crate::domain::review::ReminderKind,
     },
     /// A manually sent reminder.
     ReminderRequested {
@@ -279,7 +279,7 @@ pub enum EventKind {
     /// A template was created or changed.
     TemplateSaved {
         /// The template.
-        template: crate::TemplateId,
+        template: crate::domain::TemplateId,
         /// Its name.
         name: String,
     },

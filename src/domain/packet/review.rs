@@ -27,17 +27,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cycle::RatingScale;
-use crate::event::{Event, EventKind};
-use crate::packet::{Packet, PacketState};
-use crate::transition::{self, State, Transition};
-use crate::{CycleId, Error, PacketId, PersonId, QuestionId, Result, ReviewId, ReviewKind};
+use crate::domain::cycle::RatingScale;
+use crate::domain::event::{Event, EventKind};
+use crate::domain::packet::{Packet, PacketState};
+use crate::domain::transition::{self, State, Transition};
+use crate::domain::{CycleId, Error, PacketId, PersonId, QuestionId, Result, ReviewId, ReviewKind};
 
 /// The longest free-text answer accepted, in characters.
 pub const MAX_TEXT_LEN: usize = 20_000;
 
 /// One answer to one question. Which variant a question takes is set by its
-/// [`QuestionKind`](crate::QuestionKind).
+/// [`QuestionKind`](crate::domain::QuestionKind).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -55,7 +55,7 @@ pub enum Answer {
     /// A rating and comment per competency.
     Competencies(BTreeMap<String, CompetencyAnswer>),
     /// A block per goal of the participant.
-    Goals(BTreeMap<crate::GoalId, GoalAnswer>),
+    Goals(BTreeMap<crate::domain::GoalId, GoalAnswer>),
 }
 
 impl Answer {
@@ -151,7 +151,7 @@ impl Answers {
 
     /// Checks the answers without a template: ratings (also inside competency and goal blocks)
     /// on `scale`, texts at most [`MAX_TEXT_LEN`] characters. The error names the question.
-    /// With a template, [`Template::validate_answers`](crate::Template::validate_answers)
+    /// With a template, [`Template::validate_answers`](crate::domain::Template::validate_answers)
     /// checks much more.
     ///
     /// # Errors
@@ -160,8 +160,8 @@ impl Answers {
     pub fn validate(&self, scale: &RatingScale) -> Result<()> {
         for (q, a) in &self.0 {
             let name = format!("question `{q}`");
-            let rating = |r: u8| crate::template::check_rating(&name, r, scale);
-            let text = |t: &str| crate::template::check_text(&name, t, MAX_TEXT_LEN);
+            let rating = |r: u8| crate::domain::template::check_rating(&name, r, scale);
+            let text = |t: &str| crate::domain::template::check_text(&name, t, MAX_TEXT_LEN);
             match a {
                 Answer::Rating(r) => rating(*r)?,
                 Answer::Text(t) | Answer::Choice(t) => text(t)?,
@@ -261,15 +261,15 @@ pub struct Review {
     pub(crate) author: PersonId,
     pub(crate) kind: ReviewKind,
     pub(crate) state: ReviewState,
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) removed: bool,
     /// Reminders already sent for this review (each kind once).
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) reminders: Reminders,
     pub(crate) updated_at: DateTime<Utc>,
     pub(crate) id: ReviewId,
     pub(crate) subject: PersonId,
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) answers: Answers,
 }
 
@@ -463,7 +463,7 @@ impl Review {
 
     /// Saves a draft with these answers: `assigned → draft` (counted in the packet's tally), or
     /// stays `draft`. Validate the answers first ([`Answers::validate`] or
-    /// [`Template::validate_answers`](crate::Template::validate_answers)); the engine does.
+    /// [`Template::validate_answers`](crate::domain::Template::validate_answers)); the engine does.
     ///
     /// # Errors
     ///

@@ -2,14 +2,14 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cycle::CycleState;
-use crate::event::{Event, EventKind};
-use crate::id::IdSource;
-use crate::org::OrgSnapshot;
-use crate::packet::{Packet, PacketState, SubjectHint};
-use crate::review::Review;
-use crate::transition;
-use crate::{Cycle, Error, PacketId, PersonId, Result, ReviewKind};
+use crate::domain::cycle::CycleState;
+use crate::domain::event::{Event, EventKind};
+use crate::domain::id::IdSource;
+use crate::domain::org::OrgSnapshot;
+use crate::domain::packet::{Packet, PacketState, SubjectHint};
+use crate::domain::review::Review;
+use crate::domain::transition;
+use crate::domain::{Cycle, Error, PacketId, PersonId, Result, ReviewKind};
 
 /// One participant's packet with the default assignments of DOMAIN.md (see [`launch`]), its
 /// reviews and events: what launch makes for everyone, and what adding a participant after
@@ -245,7 +245,7 @@ pub struct Launched {
 impl Launched {
     /// Gives each packet its participant's goals that run during `period` (goals of others are
     /// ignored), in the order given.
-    pub fn attach_goals(&mut self, goals: &[crate::Goal], period: &crate::Period) {
+    pub fn attach_goals(&mut self, goals: &[crate::domain::Goal], period: &crate::domain::Period) {
         let by_owner = GoalsByOwner::new(goals, period);
         for packet in &mut self.packets {
             by_owner.attach(packet);
@@ -254,12 +254,14 @@ impl Launched {
 }
 
 /// The goals that run during a period, by owner.
-pub(crate) struct GoalsByOwner<'a>(crate::id::IdMap<PersonId, Vec<&'a crate::Goal>>);
+pub(crate) struct GoalsByOwner<'a>(
+    crate::domain::id::IdMap<PersonId, Vec<&'a crate::domain::Goal>>,
+);
 
 impl<'a> GoalsByOwner<'a> {
-    pub(crate) fn new(goals: &'a [crate::Goal], period: &crate::Period) -> Self {
-        let mut by_owner: crate::id::IdMap<PersonId, Vec<&crate::Goal>> =
-            crate::id::IdMap::default();
+    pub(crate) fn new(goals: &'a [crate::domain::Goal], period: &crate::domain::Period) -> Self {
+        let mut by_owner: crate::domain::id::IdMap<PersonId, Vec<&crate::domain::Goal>> =
+            crate::domain::id::IdMap::default();
         for g in goals.iter().filter(|g| g.overlaps(period)) {
             by_owner.entry(g.owner).or_default().push(g);
         }

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::Error;
+use crate::domain::Error;
 
 /// The namespace under which [`from_key`](PersonId::from_key) derives name-based ids.
 const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x6a1c_93f0_5e2b_4f7d_9c4e_2d8b_1a7f_0c35);

@@ -1,71 +1,11 @@
-//! What engine reads return.
+//! Progress of a cycle: packets per state and reviews per kind, counted from packets alone.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::Rule;
-use crate::{Answers, CycleId, PacketState, PersonId, Review, ReviewId, ReviewKind, ReviewState};
-
-/// A review as one reader may see it: the author is `None` when the decision hides it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewView {
-    /// The review.
-    pub id: ReviewId,
-    /// Its cycle.
-    pub cycle: CycleId,
-    /// Who it is about.
-    pub subject: PersonId,
-    /// Who wrote it, unless hidden from this reader.
-    pub author: Option<PersonId>,
-    /// Its kind.
-    pub kind: ReviewKind,
-    /// Its state.
-    pub state: ReviewState,
-    /// Whether its feedback was removed from what the subject sees.
-    pub removed: bool,
-    /// Its answers.
-    pub answers: Answers,
-    /// The R-READ rule that let this reader see it.
-    pub allowed_by: Rule,
-}
-
-impl ReviewView {
-    pub(crate) fn new(review: &Review, author_hidden: bool, allowed_by: Rule) -> Self {
-        Self {
-            id: review.id(),
-            cycle: review.cycle(),
-            subject: review.subject(),
-            author: (!author_hidden).then(|| review.author()),
-            kind: review.kind(),
-            state: review.state(),
-            removed: review.is_removed(),
-            answers: review.answers().clone(),
-            allowed_by,
-        }
-    }
-}
-
-/// What a launch made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LaunchReport {
-    /// Packets created.
-    pub packets: usize,
-    /// Reviews assigned.
-    pub reviews: usize,
-    /// People in the org snapshot.
-    pub people: usize,
-}
-
-/// What a delivery pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delivery {
-    /// Notifications the notifier accepted.
-    pub delivered: usize,
-    /// Notifications that failed and stay pending.
-    pub failed: usize,
-}
+use crate::domain::{Packet, PacketState, ReviewKind};
 
 /// Review counts of one kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,7 +40,11 @@ impl fmt::Display for Progress {
         writeln!(f, "{:<20} {:>8}", "packet state", "packets")?;
         for state in PacketState::ALL {
             let n = self.by_state.get(&state).copied().unwrap_or(0);
-            writeln!(f, "{:<20} {n:>8}", crate::transition::State::name(state))?;
+            writeln!(
+                f,
+                "{:<20} {n:>8}",
+                crate::domain::transition::State::name(state)
+            )?;
         }
         writeln!(f, "{:<20} {:>8}", "withdrawn", self.withdrawn)?;
         writeln!(f)?;
@@ -136,7 +80,7 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    pub(crate) fn count(&mut self, p: &crate::Packet, overdue: &impl Fn(ReviewKind) -> bool) {
+    pub(crate) fn count(&mut self, p: &Packet, overdue: &impl Fn(ReviewKind) -> bool) {
         if p.is_withdrawn() {
             self.withdrawn += 1;
             return;
@@ -159,12 +103,12 @@ impl Tally {
     }
 
     /// Adds one packet, `overdue` aside: the counts a storage backend keeps per cycle.
-    pub(crate) fn add_packet(&mut self, p: &crate::Packet) {
+    pub(crate) fn add_packet(&mut self, p: &Packet) {
         self.count(p, &|_| false);
     }
 
     /// Takes away what [`add_packet`](Self::add_packet) added for this packet.
-    pub(crate) fn remove_packet(&mut self, p: &crate::Packet) {
+    pub(crate) fn remove_packet(&mut self, p: &Packet) {
         let mut one = Self::default();
         one.add_packet(p);
         self.packets = self.packets.saturating_sub(one.packets);
@@ -245,15 +189,4 @@ impl fmt::Display for TeamProgress {
             self.extended.packets, self.extended
         )
     }
-}
-
-/// What one [`tick`](crate::Engine::tick) did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TickReport {
-    /// Nominations approved at their deadline.
-    pub auto_approved: usize,
-    /// Reminders sent.
-    pub reminders: usize,
-    /// Packets skipped because someone else changed them meanwhile (the next tick retries).
-    pub conflicts: usize,
 }

@@ -12,10 +12,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
-use crate::packet::Packet;
-use crate::transition::{self, State, Transition};
-use crate::{CycleId, CycleSettings, Error, NominationId, PacketId, PersonId, Result};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::packet::Packet;
+use crate::domain::transition::{self, State, Transition};
+use crate::domain::{CycleId, CycleSettings, Error, NominationId, PacketId, PersonId, Result};
 
 /// The state of a nomination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

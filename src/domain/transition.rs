@@ -1,15 +1,15 @@
 //! Transition tables: the one place that says which state may follow which.
 //!
-//! Every state machine of the crate ([cycles](crate::CycleState), [packets](crate::PacketState),
-//! [reviews](crate::ReviewState), [nominations](crate::NominationState),
-//! [calibration sessions](crate::CalibrationState)) has a `const TRANSITIONS` table of
+//! Every state machine of the crate ([cycles](crate::domain::CycleState), [packets](crate::domain::PacketState),
+//! [reviews](crate::domain::ReviewState), [nominations](crate::domain::NominationState),
+//! [calibration sessions](crate::domain::CalibrationState)) has a `const TRANSITIONS` table of
 //! [`Transition`]s. State-changing methods look their edge up in that table and refuse anything
 //! else with [`Error::InvalidTransition`]; nothing else mutates state. [`render`] prints a table
 //! as Markdown, which is how the tables in these docs are produced (a test keeps them in step).
 
 use std::fmt::Write as _;
 
-use crate::Error;
+use crate::domain::Error;
 
 /// A state of one of the crate's state machines.
 pub trait State: Copy + Eq + 'static {

@@ -13,8 +13,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, Context, Target, decide};
-use crate::review::{Answer, Review};
-use crate::template::{QuestionKind, Template, Visibility};
+use crate::domain::review::{Answer, Review};
+use crate::domain::template::{QuestionKind, Template, Visibility};
 use crate::{Packet, PersonId, RatingScale, ReviewKind};
 
 /// Ratings of one question (or competency).

@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
-use crate::transition::{self, State, Transition};
-use crate::{CalibrationSessionId, CycleId, PersonId, Result};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::transition::{self, State, Transition};
+use crate::domain::{CalibrationSessionId, CycleId, PersonId, Result};
 
 /// The state of a calibration session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,7 +161,7 @@ impl CalibrationSession {
     ///
     /// # Errors
     ///
-    /// [`crate::Error::InvalidTransition`] unless draft.
+    /// [`crate::domain::Error::InvalidTransition`] unless draft.
     pub fn open(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
         self.go(CalibrationState::Open, "open", by, at)
     }
@@ -170,7 +170,7 @@ impl CalibrationSession {
     ///
     /// # Errors
     ///
-    /// [`crate::Error::InvalidTransition`] unless open.
+    /// [`crate::domain::Error::InvalidTransition`] unless open.
     pub fn close(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
         self.go(CalibrationState::Closed, "close", by, at)
     }
@@ -191,7 +191,7 @@ pub enum Level {
 impl Level {
     /// The third of `scale` that `value` falls in.
     #[must_use]
-    pub fn of(value: f64, scale: &crate::RatingScale) -> Self {
+    pub fn of(value: f64, scale: &crate::domain::RatingScale) -> Self {
         let (min, max) = (f64::from(scale.min), f64::from(scale.max));
         let third = (max - min) / 3.0;
         if value < min + third {
@@ -227,16 +227,16 @@ pub struct NineBoxCell {
     /// Potential third (the manager's potential rating).
     pub potential: Level,
     /// Who sits there.
-    pub people: Vec<crate::PersonId>,
+    pub people: Vec<crate::domain::PersonId>,
 }
 
 /// One participant's input to a calibration report.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CalibrationEntry {
     /// The participant.
-    pub person: crate::PersonId,
+    pub person: crate::domain::PersonId,
     /// Their result rating (calibrated, else consolidated), if any.
-    pub result: Option<crate::score::Score>,
+    pub result: Option<crate::domain::score::Score>,
     /// Their potential rating, if the template asks for one and it was given.
     pub potential: Option<u8>,
 }
@@ -251,7 +251,7 @@ pub struct CalibrationReport {
     /// The nine cells, low-low first (only when potential ratings exist).
     pub nine_box: Vec<NineBoxCell>,
     /// Participants without a result rating yet.
-    pub unrated: Vec<crate::PersonId>,
+    pub unrated: Vec<crate::domain::PersonId>,
 }
 
 /// The distribution of results per scale point, against `target` (percent per point) with
@@ -259,7 +259,7 @@ pub struct CalibrationReport {
 #[must_use]
 pub fn calibration_report(
     entries: &[CalibrationEntry],
-    scale: &crate::RatingScale,
+    scale: &crate::domain::RatingScale,
     target: &[(u8, u8)],
     tolerance: u8,
 ) -> CalibrationReport {

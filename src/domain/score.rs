@@ -32,11 +32,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cycle::RatingScale;
-use crate::goal::Goal;
-use crate::review::{Answer, Review, ReviewState};
-use crate::template::{QuestionKind, Template};
-use crate::{Error, Result, ReviewKind};
+use crate::domain::cycle::RatingScale;
+use crate::domain::goal::Goal;
+use crate::domain::review::{Answer, Review, ReviewState};
+use crate::domain::template::{QuestionKind, Template};
+use crate::domain::{Error, Result, ReviewKind};
 
 /// A rating with two decimals, stored as hundredths (`Score::from_hundredths(425)` is 4.25).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -184,7 +184,7 @@ impl ConsolidatedRule {
     /// [`Error::Invalid`] naming the input.
     pub fn check_references(&self, templates: &[Template]) -> Result<()> {
         let questions = || templates.iter().flat_map(Template::questions);
-        let has = |pred: &dyn Fn(&crate::Question) -> bool| questions().any(pred);
+        let has = |pred: &dyn Fn(&crate::domain::Question) -> bool| questions().any(pred);
         let inputs = match self {
             Self::ManagerChoice => {
                 if !templates.is_empty() && !has(&|q| q.kind == QuestionKind::ConsolidatedRating) {
@@ -372,11 +372,11 @@ fn input_value<'t>(
     template_for: &dyn Fn(ReviewKind) -> Option<&'t Template>,
     goals: &[Goal],
 ) -> (Option<f64>, usize) {
-    let rating_keys = |kind: ReviewKind| -> Vec<crate::QuestionId> {
+    let rating_keys = |kind: ReviewKind| -> Vec<crate::domain::QuestionId> {
         template_for(kind).map_or_else(Vec::new, |t| {
             t.questions()
                 .filter(|q| q.kind == QuestionKind::Rating)
-                .map(crate::Question::id)
+                .map(crate::domain::Question::id)
                 .collect()
         })
     };
@@ -398,7 +398,7 @@ fn input_value<'t>(
             }
         }
         ScoreInput::Question(key) => {
-            let id = crate::QuestionId::from_key(key);
+            let id = crate::domain::QuestionId::from_key(key);
             for r in counted(reviews) {
                 let is_rating = template_for(r.kind())
                     .and_then(|t| t.question(id))
@@ -430,7 +430,7 @@ fn input_value<'t>(
             }
         }
         ScoreInput::Goals(kind) => {
-            let weight = |g: &crate::GoalId| {
+            let weight = |g: &crate::domain::GoalId| {
                 goals
                     .iter()
                     .find(|goal| goal.id == *g)

@@ -13,8 +13,8 @@ use std::fmt;
 use hashbrown::{HashTable, hash_table};
 use serde::{Deserialize, Serialize};
 
-use crate::id::{IdMap, hash_of};
-use crate::{DepartmentId, PersonId};
+use crate::domain::id::{IdMap, hash_of};
+use crate::domain::{DepartmentId, PersonId};
 
 const NONE: u32 = u32::MAX;
 
@@ -514,9 +514,9 @@ impl OrgSnapshot {
     ///
     /// # Errors
     ///
-    /// [`Error::Org`](crate::Error::Org) on a duplicate id, an unknown manager, additional
+    /// [`Error::Org`](crate::domain::Error::Org) on a duplicate id, an unknown manager, additional
     /// manager, department or head, or a manager loop.
-    pub fn build(people: Vec<Person>, departments: Vec<Department>) -> crate::Result<Self> {
+    pub fn build(people: Vec<Person>, departments: Vec<Department>) -> crate::domain::Result<Self> {
         Ok(Self::build_inner(people, departments)?)
     }
 
@@ -684,7 +684,7 @@ impl OrgSnapshot {
         &self,
         person: PersonId,
         manager: Option<PersonId>,
-    ) -> crate::Result<Self> {
+    ) -> crate::domain::Result<Self> {
         let mut copy = self.clone();
         copy.set_manager(person, manager)?;
         Ok(copy)
@@ -698,18 +698,20 @@ impl OrgSnapshot {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`](crate::Error::NotFound) when `person` is not in the snapshot;
-    /// [`Error::Org`](crate::Error::Org) for an unknown manager or a loop (the new manager in
+    /// [`Error::NotFound`](crate::domain::Error::NotFound) when `person` is not in the snapshot;
+    /// [`Error::Org`](crate::domain::Error::Org) for an unknown manager or a loop (the new manager in
     /// the person's own team); nothing changes then.
     pub fn set_manager(
         &mut self,
         person: PersonId,
         manager: Option<PersonId>,
-    ) -> crate::Result<()> {
-        let x = self.idx(person).ok_or_else(|| crate::Error::NotFound {
-            what: "person",
-            id: person.to_string(),
-        })?;
+    ) -> crate::domain::Result<()> {
+        let x = self
+            .idx(person)
+            .ok_or_else(|| crate::domain::Error::NotFound {
+                what: "person",
+                id: person.to_string(),
+            })?;
         let y = match manager {
             None => None,
             Some(m) => Some(self.idx(m).ok_or_else(|| OrgError::UnknownManager {
@@ -897,7 +899,7 @@ impl OrgSnapshot {
         self.is_ancestor_hinted(ancestor, person, NONE)
     }
 
-    /// The index of `id`, trying `hint` first (a [`SubjectHint`](crate::packet::SubjectHint)):
+    /// The index of `id`, trying `hint` first (a [`SubjectHint`](crate::domain::packet::SubjectHint)):
     /// the hint is taken only when the id at that index is `id`.
     #[inline]
     pub(crate) fn idx_hinted(&self, id: PersonId, hint: u32) -> Option<u32> {

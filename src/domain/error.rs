@@ -1,7 +1,7 @@
 //! The crate's one error type.
 
-use crate::access::Explanation;
-use crate::org::OrgError;
+use crate::domain::decision::Explanation;
+use crate::domain::org::OrgError;
 
 /// Everything that can go wrong in appraise, by meaning.
 ///

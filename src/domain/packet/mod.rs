@@ -35,16 +35,19 @@
 //! their own results), or that names nobody (no manager that many levels up), passes to the next
 //! step; when it is the last step, to the admins.
 
+pub(crate) mod nomination;
+pub(crate) mod review;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cycle::{ApprovalStep, CycleSettings};
-use crate::event::{Event, EventKind};
-use crate::id::IdSource;
-use crate::org::OrgSnapshot;
-use crate::review::{Review, ReviewState};
-use crate::transition::{self, State, Transition};
-use crate::{CycleId, Error, PacketId, PersonId, Result, ReviewId, ReviewKind};
+use crate::domain::cycle::{ApprovalStep, CycleSettings};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::id::IdSource;
+use crate::domain::org::OrgSnapshot;
+use crate::domain::review::{Review, ReviewState};
+use crate::domain::transition::{self, State, Transition};
+use crate::domain::{CycleId, Error, PacketId, PersonId, Result, ReviewId, ReviewKind};
 
 /// The most cycle-specific additional managers a packet can have (plus one default).
 pub const MAX_CYCLE_ADDITIONAL_MANAGERS: usize = 5;
@@ -155,16 +158,16 @@ impl State for PacketState {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KindTally {
     /// Reviews of the kind that are not cancelled.
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub assigned: u16,
     /// Of those, submitted.
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub submitted: u16,
     /// Of the submitted, removed from what the subject sees.
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub removed: u16,
     /// Not submitted, but a draft is saved.
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub draft: u16,
 }
 
@@ -250,7 +253,7 @@ pub(crate) struct PersonList(Option<Box<Vec<PersonId>>>);
 
 /// The subject's index in the org snapshot a packet was made from: the permission check reads
 /// the subject's place in the org from it without a lookup by id, once the snapshot's id at
-/// that index is the subject's ([`OrgSnapshot::idx_hinted`](crate::OrgSnapshot)). A packet
+/// that index is the subject's ([`OrgSnapshot::idx_hinted`](crate::domain::OrgSnapshot)). A packet
 /// read back from storage, or checked against another snapshot, has no hint or a wrong one,
 /// which only costs the lookup. It is not stored and plays no part in comparing packets.
 #[derive(Debug, Clone, Copy)]
@@ -330,13 +333,13 @@ pub struct Packet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) default_additional_manager: Option<PersonId>,
     pub(crate) state: PacketState,
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) withdrawn: bool,
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) gate_opened: bool,
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) approval_step: u8,
-    #[serde(default, skip_serializing_if = "crate::packet::is_default")]
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) approval_passed: u8,
     /// Where the subject sits in the snapshot the packet was made from (see [`SubjectHint`]).
     #[serde(skip)]
@@ -356,10 +359,10 @@ pub struct Packet {
     pub(crate) tally: [KindTally; 5],
     /// The participant's goals in the review period, frozen at launch.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) goals: Vec<crate::Goal>,
+    pub(crate) goals: Vec<crate::domain::Goal>,
     /// The calibrated rating, once calibration sets one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) calibrated: Option<crate::score::Score>,
+    pub(crate) calibrated: Option<crate::domain::score::Score>,
     /// When the manager recorded the final meeting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) meeting_at: Option<DateTime<Utc>>,
@@ -526,14 +529,14 @@ impl Packet {
 
     /// The participant's goals in the review period (frozen at launch).
     #[must_use]
-    pub fn goals(&self) -> &[crate::Goal] {
+    pub fn goals(&self) -> &[crate::domain::Goal] {
         &self.goals
     }
 
     /// The calibrated rating, if calibration set one: it overrides the consolidated rating in
     /// results, while the consolidated rating is kept.
     #[must_use]
-    pub const fn calibrated(&self) -> Option<crate::score::Score> {
+    pub const fn calibrated(&self) -> Option<crate::domain::score::Score> {
         self.calibrated
     }
 
@@ -547,9 +550,9 @@ impl Packet {
     /// or on a withdrawn packet.
     pub fn set_calibrated(
         &mut self,
-        rating: crate::score::Score,
-        original: Option<crate::score::Score>,
-        scale: &crate::RatingScale,
+        rating: crate::domain::score::Score,
+        original: Option<crate::domain::score::Score>,
+        scale: &crate::domain::RatingScale,
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Event> {
@@ -650,7 +653,7 @@ impl Packet {
     /// withdrawn.
     pub fn assign(
         &mut self,
-        kinds: &crate::cycle::ReviewKinds,
+        kinds: &crate::domain::cycle::ReviewKinds,
         kind: ReviewKind,
         author: PersonId,
         ids: &mut dyn IdSource,
@@ -730,8 +733,8 @@ impl Packet {
             state: ReviewState::Assigned,
             removed: false,
             updated_at: at,
-            answers: crate::review::Answers::default(),
-            reminders: crate::review::Reminders::default(),
+            answers: crate::domain::review::Answers::default(),
+            reminders: crate::domain::review::Reminders::default(),
         };
         let event = self.event(
             by,
@@ -1023,7 +1026,7 @@ impl Packet {
         &mut self,
         new_manager: Option<PersonId>,
         current_review: Option<&mut Review>,
-        kinds: &crate::cycle::ReviewKinds,
+        kinds: &crate::domain::cycle::ReviewKinds,
         ids: &mut dyn IdSource,
         by: PersonId,
         at: DateTime<Utc>,
@@ -1137,7 +1140,7 @@ fn add_unique(
 }
 
 /// Whether `value` is its type's default: the fields records leave out of their serialised
-/// form (see [`Packet`] and [`Review`](crate::Review)).
+/// form (see [`Packet`] and [`Review`](crate::domain::Review)).
 pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
@@ -1189,7 +1192,7 @@ mod tests {
         ] {
             assert!(end <= 128, "a field decide reads ends at byte {end}");
         }
-        use crate::review::Review;
+        use crate::domain::review::Review;
         for end in [
             offset_of!(Review, packet) + 16,
             offset_of!(Review, cycle) + 16,

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
-use crate::{CycleId, PersonId};
+use crate::domain::event::Event;
+use crate::domain::{CycleId, PersonId};
 
 /// What a notification tells its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

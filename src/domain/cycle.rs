@@ -27,9 +27,9 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
-use crate::transition::{self, State, Transition};
-use crate::{CycleId, Error, PersonId, Result, TemplateId};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::transition::{self, State, Transition};
+use crate::domain::{CycleId, Error, PersonId, Result, TemplateId};
 
 /// The kinds of review a cycle can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -283,7 +283,7 @@ pub struct CycleSettings {
     /// Writing windows. Default: none (open while the cycle is active).
     pub windows: Windows,
     /// How the consolidated rating is found. Default: the manager's choice.
-    pub consolidated: crate::score::ConsolidatedRule,
+    pub consolidated: crate::domain::score::ConsolidatedRule,
     /// When nominations close: pending nominations are approved then by the engine's tick when
     /// [`auto_approve_nominations`](Self::auto_approve_nominations) is on. Default: none.
     pub nomination_deadline: Option<DateTime<Utc>>,
@@ -299,9 +299,9 @@ pub struct CycleSettings {
     /// The key of the rating question asking the manager for potential (for the 9-box grid).
     /// Default: none.
     pub potential_question: Option<String>,
-    /// Labelled bands of the consolidated rating. Default: [`Band::defaults`](crate::score::Band::defaults)
+    /// Labelled bands of the consolidated rating. Default: [`Band::defaults`](crate::domain::score::Band::defaults)
     /// (for the 1–5 scale).
-    pub bands: Vec<crate::score::Band>,
+    pub bands: Vec<crate::domain::score::Band>,
 }
 
 impl Default for CycleSettings {
@@ -331,8 +331,8 @@ impl Default for CycleSettings {
             calibration_target: Vec::new(),
             calibration_tolerance: 5,
             potential_question: None,
-            consolidated: crate::score::ConsolidatedRule::default(),
-            bands: crate::score::Band::defaults(),
+            consolidated: crate::domain::score::ConsolidatedRule::default(),
+            bands: crate::domain::score::Band::defaults(),
         }
     }
 }
@@ -428,7 +428,7 @@ impl CycleSettings {
                 format!("shares sum to {target}%"),
             ));
         }
-        crate::score::Band::validate(&self.bands, &self.rating_scale)?;
+        crate::domain::score::Band::validate(&self.bands, &self.rating_scale)?;
         for kind in ReviewKind::ALL {
             if let Some(w) = self.windows.of(kind)
                 && w.opens >= w.due
@@ -453,7 +453,7 @@ impl CycleSettings {
 #[serde(default)]
 pub struct Eligibility {
     /// People of these departments. Empty: no department rule.
-    pub departments: Vec<crate::DepartmentId>,
+    pub departments: Vec<crate::domain::DepartmentId>,
     /// People hired before this day (people without a hire date do not match). `None`: no rule.
     pub hired_before: Option<NaiveDate>,
     /// Leave inactive people out. Default: `true`.
@@ -487,9 +487,9 @@ impl Eligibility {
     pub fn evaluate(
         &self,
         explicit: &BTreeSet<PersonId>,
-        people: &[crate::Person],
+        people: &[crate::domain::Person],
     ) -> BTreeSet<PersonId> {
-        let matches = |p: &crate::Person| {
+        let matches = |p: &crate::domain::Person| {
             self.has_rules()
                 && (self.departments.is_empty()
                     || p.department.is_some_and(|d| self.departments.contains(&d)))
@@ -696,7 +696,7 @@ pub struct Cycle {
     participants: BTreeSet<PersonId>,
     /// The templates, frozen at launch.
     #[serde(default)]
-    templates: Vec<crate::Template>,
+    templates: Vec<crate::domain::Template>,
 }
 
 impl Cycle {
@@ -808,7 +808,7 @@ impl Cycle {
     ///
     /// [`Error::Invalid`] once launched, for a missing, extra or invalid template, or a formula
     /// referring to nothing.
-    pub fn freeze_templates(&mut self, templates: Vec<crate::Template>) -> Result<()> {
+    pub fn freeze_templates(&mut self, templates: Vec<crate::domain::Template>) -> Result<()> {
         if self.state != CycleState::Draft {
             return Err(Error::invalid("templates", "they are frozen at launch"));
         }
@@ -842,14 +842,14 @@ impl Cycle {
 
     /// The frozen template reviews of `kind` answer, if any.
     #[must_use]
-    pub fn template_for(&self, kind: ReviewKind) -> Option<&crate::Template> {
+    pub fn template_for(&self, kind: ReviewKind) -> Option<&crate::domain::Template> {
         let (_, id) = self.config.templates.iter().find(|(k, _)| *k == kind)?;
         self.templates.iter().find(|t| t.id == *id)
     }
 
     /// The frozen templates.
     #[must_use]
-    pub fn templates(&self) -> &[crate::Template] {
+    pub fn templates(&self) -> &[crate::domain::Template] {
         &self.templates
     }
 
@@ -922,7 +922,7 @@ impl Cycle {
     /// # Errors
     ///
     /// [`Error::Invalid`] once launched.
-    pub fn resolve_participants(&mut self, people: &[crate::Person]) -> Result<()> {
+    pub fn resolve_participants(&mut self, people: &[crate::domain::Person]) -> Result<()> {
         if self.state != CycleState::Draft {
             return Err(Error::invalid(
                 "participants",
@@ -979,7 +979,7 @@ impl Cycle {
         Ok(())
     }
 
-    /// `draft → active`. Packets are made by [`launch`](crate::launch::launch), which calls this.
+    /// `draft → active`. Packets are made by [`launch`](crate::domain::launch::launch), which calls this.
     pub(crate) fn activate(
         &mut self,
         by: PersonId,

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{GoalId, Period, PersonId};
+use crate::domain::{GoalId, Period, PersonId};
 
 /// A goal, as the host's goal system knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

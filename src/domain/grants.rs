@@ -1,8 +1,8 @@
 //! Grants: the library-held role data that is not derived from the org or the cycle.
 //!
 //! Review admins, global viewers, past-review visibility of default additional managers, and
-//! custom roles live here; collaborators live on the [`Cycle`](crate::Cycle), cycle viewers and
-//! sharing users on the [`Packet`](crate::Packet). Every change returns an event (grants are
+//! custom roles live here; collaborators live on the [`Cycle`](crate::domain::Cycle), cycle viewers and
+//! sharing users on the [`Packet`](crate::domain::Packet). Every change returns an event (grants are
 //! audited).
 
 use std::collections::BTreeSet;
@@ -11,10 +11,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
-use crate::id::{IdMap, IdSet};
-use crate::org::OrgSnapshot;
-use crate::{CustomRoleId, CycleId, Error, PersonId, Result};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::id::{IdMap, IdSet};
+use crate::domain::org::OrgSnapshot;
+use crate::domain::{CustomRoleId, CycleId, Error, PersonId, Result};
 
 /// A review-admin grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,9 +17,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::goal::Goal;
-use crate::review::{Answer, Answers, MAX_TEXT_LEN};
-use crate::{Error, QuestionId, RatingScale, Result, ReviewKind, TemplateId};
+use crate::domain::goal::Goal;
+use crate::domain::review::{Answer, Answers, MAX_TEXT_LEN};
+use crate::domain::{Error, QuestionId, RatingScale, Result, ReviewKind, TemplateId};
 
 /// What a question asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,59 @@
+//! The pure domain core: records, their state machines, events and the rules that change them.
+//!
+//! Synchronous and deterministic: no I/O, no clock reads (time is passed in), no randomness
+//! (ids come from an [`IdSource`]). Every state change is a method that returns the audit
+//! [`Event`]s or an [`Error`]. Nothing here imports `access`, `views`, `plugin`, `engine` or a
+//! backend (`tests/layers.rs` checks it).
+
+pub(crate) mod calibration;
+pub(crate) mod cycle;
+pub(crate) mod decision;
+pub(crate) mod error;
+pub(crate) mod event;
+pub(crate) mod goal;
+pub(crate) mod grants;
+pub(crate) mod id;
+pub(crate) mod launch;
+pub(crate) mod notification;
+pub(crate) mod org;
+pub(crate) mod packet;
+pub(crate) mod progress;
+pub mod score;
+pub(crate) mod template;
+pub mod transition;
+
+pub(crate) use packet::{nomination, review};
+
+pub use calibration::{
+    CalibrationEntry, CalibrationReport, CalibrationSession, CalibrationState, Level, NineBoxCell,
+    PointShare, calibration_report,
+};
+pub use cycle::{
+    ApprovalStep, Cycle, CycleConfig, CycleSettings, CycleState, Eligibility, Gating, LockState,
+    Period, RatingScale, ReviewKind, ReviewKinds, Window, Windows,
+};
+pub use decision::Explanation;
+pub use error::{Error, Result};
+pub use event::{Event, EventKind};
+pub use goal::Goal;
+pub use grants::{
+    AdminGrant, CustomRole, CycleScope, GrantChange, Grants, PeopleScope, Permission, Permissions,
+    RoleGrant,
+};
+pub use id::{
+    CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, GoalId, IdSource, NominationId,
+    PacketId, PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,
+};
+pub use launch::{Launched, launch, packet_for};
+pub use nomination::{Nomination, NominationState};
+pub use notification::{Notification, NotificationKind};
+pub use org::{Department, OrgError, OrgSnapshot, Person};
+pub use packet::{
+    AssignmentRole, KindTally, MAX_CYCLE_ADDITIONAL_MANAGERS, Packet, PacketState, StepApprover,
+    resolve_step,
+};
+pub use progress::{KindProgress, Progress, TeamProgress};
+pub use review::{
+    Answer, Answers, CompetencyAnswer, GoalAnswer, MAX_TEXT_LEN, ReminderKind, Review, ReviewState,
+};
+pub use template::{AnswerCheck, Question, QuestionKind, Section, Template, Visibility};

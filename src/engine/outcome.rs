@@ -1,0 +1,34 @@
+//! What engine commands report back besides the records they change.
+
+use serde::{Deserialize, Serialize};
+
+/// What a launch made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchReport {
+    /// Packets created.
+    pub packets: usize,
+    /// Reviews assigned.
+    pub reviews: usize,
+    /// People in the org snapshot.
+    pub people: usize,
+}
+
+/// What a delivery pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Notifications the notifier accepted.
+    pub delivered: usize,
+    /// Notifications that failed and stay pending.
+    pub failed: usize,
+}
+
+/// What one [`tick`](crate::Engine::tick) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickReport {
+    /// Nominations approved at their deadline.
+    pub auto_approved: usize,
+    /// Reminders sent.
+    pub reminders: usize,
+    /// Packets skipped because someone else changed them meanwhile (the next tick retries).
+    pub conflicts: usize,
+}

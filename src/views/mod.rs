@@ -1,0 +1,76 @@
+//! The read path: every value the engine hands a person is built here, from records and the
+//! reader's [`Decision`].
+
+pub mod aggregate;
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Decision, Rule};
+use crate::domain::template::Visibility;
+use crate::domain::{Answers, Cycle, CycleId, PersonId, Review, ReviewId, ReviewKind, ReviewState};
+
+/// A review as one reader may see it: the author is `None` when the decision hides it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewView {
+    /// The review.
+    pub id: ReviewId,
+    /// Its cycle.
+    pub cycle: CycleId,
+    /// Who it is about.
+    pub subject: PersonId,
+    /// Who wrote it, unless hidden from this reader.
+    pub author: Option<PersonId>,
+    /// Its kind.
+    pub kind: ReviewKind,
+    /// Its state.
+    pub state: ReviewState,
+    /// Whether its feedback was removed from what the subject sees.
+    pub removed: bool,
+    /// Its answers.
+    pub answers: Answers,
+    /// The R-READ rule that let this reader see it.
+    pub allowed_by: Rule,
+}
+
+impl ReviewView {
+    pub(crate) fn new(review: &Review, author_hidden: bool, allowed_by: Rule) -> Self {
+        Self {
+            id: review.id(),
+            cycle: review.cycle(),
+            subject: review.subject(),
+            author: (!author_hidden).then(|| review.author()),
+            kind: review.kind(),
+            state: review.state(),
+            removed: review.is_removed(),
+            answers: review.answers().clone(),
+            allowed_by,
+        }
+    }
+}
+
+/// The review as `viewer` may see it, given the decision that let them read it: the author
+/// hidden when the decision says so, private answers withheld from the subject.
+pub(crate) fn view(
+    cycle: &Cycle,
+    viewer: PersonId,
+    review: &Review,
+    decision: Decision,
+) -> ReviewView {
+    let mut v = ReviewView::new(review, decision.author_hidden(), decision.rule());
+    if viewer == review.subject()
+        && let Some(t) = cycle.template_for(review.kind())
+    {
+        let private: Vec<_> = t
+            .questions()
+            .filter(|q| q.visibility == Visibility::Private)
+            .map(crate::domain::Question::id)
+            .collect();
+        v.answers = Answers::from_iter(
+            v.answers
+                .iter()
+                .filter(|(q, _)| !private.contains(q))
+                .map(|(q, a)| (q, a.clone())),
+        );
+    }
+    v
+}
