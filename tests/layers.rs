@@ -179,3 +179,158 @@ fn the_layer_check_sees_every_kind_of_path() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// The module (file) of `src/domain` a path below `crate::domain::` reaches: a module name, or
+/// a name the domain re-exports, resolved through `src/domain/mod.rs`.
+fn domain_module(
+    path: &str,
+    reexports: &[(String, String)],
+    modules: &BTreeSet<String>,
+) -> Option<String> {
+    let first: String = path
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    if modules.contains(&first) {
+        return Some(first);
+    }
+    reexports
+        .iter()
+        .find(|(name, _)| *name == first)
+        .map(|(_, module)| module.clone())
+}
+
+/// Folds the files of one aggregate into one node: `packet/review.rs` is `packet`.
+fn node_of(relative: &Path) -> String {
+    let mut parts: Vec<String> = relative
+        .iter()
+        .filter_map(|p| p.to_str())
+        .map(|p| p.trim_end_matches(".rs").to_owned())
+        .collect();
+    if parts.len() > 1 {
+        parts.truncate(1);
+    }
+    parts.pop().unwrap_or_default()
+}
+
+#[test]
+fn the_domain_modules_form_no_circle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let modules: BTreeSet<String> = files
+        .iter()
+        .filter_map(|f| f.strip_prefix(&root).ok())
+        .map(node_of)
+        .filter(|m| m != "mod")
+        .collect();
+    // Names re-exported by src/domain/mod.rs, with the module that defines them.
+    let mod_rs = code_of(&fs::read_to_string(root.join("mod.rs")).unwrap_or_default());
+    let mut reexports = Vec::new();
+    for statement in mod_rs.split(';') {
+        let Some(rest) = statement
+            .trim()
+            .strip_prefix("pub use ")
+            .or_else(|| statement.trim().strip_prefix("pub(crate) use "))
+        else {
+            continue;
+        };
+        let Some((module, names)) = rest.split_once("::") else {
+            continue;
+        };
+        let names = names.trim().trim_start_matches('{').trim_end_matches('}');
+        let module = if module == "review" || module == "nomination" {
+            "packet"
+        } else {
+            module
+        };
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            reexports.push((name.to_owned(), module.to_owned()));
+        }
+    }
+    assert!(
+        reexports.len() > 50,
+        "the re-exports of src/domain/mod.rs were not read"
+    );
+
+    // Module -> modules it uses. `error` is the foundation every module may use (its own
+    // edges are not counted: it names ids, org errors and decisions in its messages).
+    let mut edges: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for file in &files {
+        let Ok(relative) = file.strip_prefix(&root) else {
+            continue;
+        };
+        let node = node_of(relative);
+        if node == "mod" || node == "error" {
+            continue;
+        }
+        let code = code_of(&fs::read_to_string(file).unwrap_or_default());
+        let mut uses = BTreeSet::new();
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find("crate::domain::") {
+            let after = &rest[i + "crate::domain::".len()..];
+            let items = if after.starts_with('{') {
+                group_items(after)
+            } else {
+                vec![after.to_owned()]
+            };
+            for item in items {
+                if let Some(m) = domain_module(&item, &reexports, &modules) {
+                    if m != node && m != "error" {
+                        uses.insert(m);
+                    }
+                }
+            }
+            rest = after;
+        }
+        match edges.iter_mut().find(|(n, _)| *n == node) {
+            Some((_, u)) => u.extend(uses),
+            None => edges.push((node, uses)),
+        }
+    }
+    assert!(
+        edges.len() >= 15,
+        "only {} domain modules were read",
+        edges.len()
+    );
+
+    // Depth-first search for a circle.
+    fn visit(
+        node: &str,
+        edges: &[(String, BTreeSet<String>)],
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|n| n == node) {
+            let mut circle = path[i..].to_vec();
+            circle.push(node.to_owned());
+            return Some(circle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        let next = edges
+            .iter()
+            .find(|(n, _)| n == node)
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default();
+        for n in &next {
+            if let Some(c) = visit(n, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for (node, _) in &edges {
+        if let Some(circle) = visit(node, &edges, &mut Vec::new(), &mut done) {
+            panic!(
+                "the domain modules import each other in a circle: {}",
+                circle.join(" -> ")
+            );
+        }
+    }
+}

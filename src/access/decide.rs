@@ -2,11 +2,14 @@
 //! maps, O(1) ancestor checks in the snapshot, and scans of a packet's short assignment lists.
 
 use super::{Action, Context, Decision, Reason, Rule, Target, sharer_reads};
-use crate::domain::cycle::{CycleSettings, CycleState};
-use crate::domain::grants::Permission;
+use crate::domain::cycle::CycleSettings;
 use crate::domain::org::OrgSnapshot;
-use crate::domain::packet::{Packet, PacketState, StepApprover, resolve_step};
-use crate::domain::review::{Review, ReviewState};
+use crate::domain::packet::{Packet, StepApprover, resolve_step};
+use crate::domain::review::Review;
+use crate::domain::roles::Permission;
+use crate::domain::vocab::CycleState;
+use crate::domain::vocab::PacketState;
+use crate::domain::vocab::ReviewState;
 use crate::{CalibrationSessionId, Cycle, PersonId, ReviewKind};
 
 /// Decides whether `actor` may perform `action` on `target`. Pure and allocation-free.

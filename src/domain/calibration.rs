@@ -236,7 +236,7 @@ pub struct CalibrationEntry {
     /// The participant.
     pub person: crate::domain::PersonId,
     /// Their result rating (calibrated, else consolidated), if any.
-    pub result: Option<crate::domain::score::Score>,
+    pub result: Option<crate::domain::vocab::Score>,
     /// Their potential rating, if the template asks for one and it was given.
     pub potential: Option<u8>,
 }

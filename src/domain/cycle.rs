@@ -22,78 +22,14 @@
 //! | `locked` | `unlocked` | unlock |
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::event::{Event, EventKind};
 use crate::domain::transition::{self, State, Transition};
+use crate::domain::vocab::{CycleState, LockState, Period, RatingScale, ReviewKind};
 use crate::domain::{CycleId, Error, PersonId, Result, TemplateId};
-
-/// The kinds of review a cycle can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewKind {
-    /// The participant reviews themselves (`Self` in DOMAIN.md).
-    #[serde(rename = "self")]
-    SelfReview,
-    /// The manager reviewer reviews the participant.
-    Manager,
-    /// An additional (dotted-line) manager reviews the participant.
-    AdditionalManager,
-    /// A peer reviews the participant.
-    Peer,
-    /// A direct report reviews the participant (their manager).
-    Upward,
-}
-
-impl ReviewKind {
-    /// Every kind, in a fixed order.
-    pub const ALL: [ReviewKind; 5] = [
-        ReviewKind::SelfReview,
-        ReviewKind::Manager,
-        ReviewKind::AdditionalManager,
-        ReviewKind::Peer,
-        ReviewKind::Upward,
-    ];
-
-    /// The kind's name in messages (`self`, `additional_manager`, ...).
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::SelfReview => "self",
-            Self::Manager => "manager",
-            Self::AdditionalManager => "additional_manager",
-            Self::Peer => "peer",
-            Self::Upward => "upward",
-        }
-    }
-
-    /// Position in [`ALL`](Self::ALL), for per-kind arrays.
-    #[must_use]
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-
-    /// Manager or additional manager: the kinds shared once results are shared.
-    #[must_use]
-    pub const fn is_managerial(self) -> bool {
-        matches!(self, Self::Manager | Self::AdditionalManager)
-    }
-
-    /// Peer or upward: the kinds that can be anonymous, thresholded and removed.
-    #[must_use]
-    pub const fn is_feedback(self) -> bool {
-        matches!(self, Self::Peer | Self::Upward)
-    }
-}
-
-impl fmt::Display for ReviewKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Which review kinds a cycle runs. Default: all five.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,15 +70,6 @@ impl ReviewKinds {
             ReviewKind::Upward => self.upward,
         }
     }
-}
-
-/// The period a cycle reviews (both days included).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Period {
-    /// First day.
-    pub start: NaiveDate,
-    /// Last day.
-    pub end: NaiveDate,
 }
 
 /// A writing window: writes are accepted from `opens` until `due` (late writes only when the
@@ -211,36 +138,6 @@ pub enum ApprovalStep {
     DepartmentHead,
 }
 
-/// A rating scale: whole points from `min` to `max`, each with a label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RatingScale {
-    /// Lowest point.
-    pub min: u8,
-    /// Highest point.
-    pub max: u8,
-    /// One label per point, lowest first.
-    pub labels: Vec<String>,
-}
-
-impl Default for RatingScale {
-    /// 1–5: needs improvement, partially meets, meets, exceeds, exceptional.
-    fn default() -> Self {
-        Self {
-            min: 1,
-            max: 5,
-            labels: [
-                "needs improvement",
-                "partially meets",
-                "meets",
-                "exceeds",
-                "exceptional",
-            ]
-            .map(String::from)
-            .to_vec(),
-        }
-    }
-}
-
 /// The settings of a cycle. Every field has the default named in its doc.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -283,7 +180,7 @@ pub struct CycleSettings {
     /// Writing windows. Default: none (open while the cycle is active).
     pub windows: Windows,
     /// How the consolidated rating is found. Default: the manager's choice.
-    pub consolidated: crate::domain::score::ConsolidatedRule,
+    pub consolidated: crate::domain::rating::ConsolidatedRule,
     /// When nominations close: pending nominations are approved then by the engine's tick when
     /// [`auto_approve_nominations`](Self::auto_approve_nominations) is on. Default: none.
     pub nomination_deadline: Option<DateTime<Utc>>,
@@ -299,9 +196,9 @@ pub struct CycleSettings {
     /// The key of the rating question asking the manager for potential (for the 9-box grid).
     /// Default: none.
     pub potential_question: Option<String>,
-    /// Labelled bands of the consolidated rating. Default: [`Band::defaults`](crate::domain::score::Band::defaults)
+    /// Labelled bands of the consolidated rating. Default: [`Band::defaults`](crate::domain::rating::Band::defaults)
     /// (for the 1–5 scale).
-    pub bands: Vec<crate::domain::score::Band>,
+    pub bands: Vec<crate::domain::rating::Band>,
 }
 
 impl Default for CycleSettings {
@@ -331,8 +228,8 @@ impl Default for CycleSettings {
             calibration_target: Vec::new(),
             calibration_tolerance: 5,
             potential_question: None,
-            consolidated: crate::domain::score::ConsolidatedRule::default(),
-            bands: crate::domain::score::Band::defaults(),
+            consolidated: crate::domain::rating::ConsolidatedRule::default(),
+            bands: crate::domain::rating::Band::defaults(),
         }
     }
 }
@@ -428,7 +325,7 @@ impl CycleSettings {
                 format!("shares sum to {target}%"),
             ));
         }
-        crate::domain::score::Band::validate(&self.bands, &self.rating_scale)?;
+        crate::domain::rating::Band::validate(&self.bands, &self.rating_scale)?;
         for kind in ReviewKind::ALL {
             if let Some(w) = self.windows.of(kind)
                 && w.opens >= w.due
@@ -606,20 +503,6 @@ impl CycleConfig {
     }
 }
 
-/// The lifecycle state of a cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CycleState {
-    /// Being configured; can be deleted.
-    Draft,
-    /// Launched: packets exist, reviews are written.
-    Active,
-    /// Finished: read-only history.
-    Closed,
-    /// Deleted while in draft (terminal; storage drops the record).
-    Deleted,
-}
-
 impl State for CycleState {
     const MACHINE: &'static str = "cycle";
     const TRANSITIONS: &'static [Transition<Self>] = &[
@@ -648,16 +531,6 @@ impl State for CycleState {
             Self::Deleted => "deleted",
         }
     }
-}
-
-/// Whether a cycle is locked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LockState {
-    /// Writes are accepted.
-    Unlocked,
-    /// Every write but `unlock` is refused.
-    Locked,
 }
 
 impl State for LockState {

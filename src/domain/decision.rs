@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::grants::Permission;
+use crate::domain::roles::Permission;
 use crate::domain::{CalibrationSessionId, CustomRoleId, Error, PersonId};
 
 /// Everything an action can be asked about: reading a review (R-READ) and every R-WRITE line.

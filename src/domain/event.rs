@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::grants::GrantChange;
-use crate::domain::nomination::NominationState;
-use crate::domain::packet::{AssignmentRole, PacketState};
+use crate::domain::roles::GrantChange;
+use crate::domain::vocab::NominationState;
+use crate::domain::vocab::{AssignmentRole, PacketState};
 use crate::domain::{
     CalibrationSessionId, CycleId, NominationId, PacketId, PersonId, ReviewId, ReviewKind,
 };
@@ -235,11 +235,11 @@ pub enum EventKind {
         /// The participant.
         subject: PersonId,
         /// The manager's original (consolidated) rating at the time, if any.
-        original: Option<crate::domain::score::Score>,
+        original: Option<crate::domain::vocab::Score>,
         /// The calibrated rating before, if any.
-        from: Option<crate::domain::score::Score>,
+        from: Option<crate::domain::vocab::Score>,
         /// The new calibrated rating.
-        to: crate::domain::score::Score,
+        to: crate::domain::vocab::Score,
     },
     /// The final meeting was recorded.
     MeetingRecorded {
@@ -255,7 +255,7 @@ pub enum EventKind {
         /// Its author.
         author: PersonId,
         /// Which reminder.
-        kind: crate::domain::review::ReminderKind,
+        kind: crate::domain::vocab::ReminderKind,
     },
     /// A manually sent reminder.
     ReminderRequested {

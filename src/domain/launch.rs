@@ -2,13 +2,14 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::cycle::CycleState;
 use crate::domain::event::{Event, EventKind};
 use crate::domain::id::IdSource;
 use crate::domain::org::OrgSnapshot;
-use crate::domain::packet::{Packet, PacketState, SubjectHint};
+use crate::domain::packet::{Packet, SubjectHint};
 use crate::domain::review::Review;
 use crate::domain::transition;
+use crate::domain::vocab::CycleState;
+use crate::domain::vocab::PacketState;
 use crate::domain::{Cycle, Error, PacketId, PersonId, Result, ReviewKind};
 
 /// One participant's packet with the default assignments of DOMAIN.md (see [`launch`]), its

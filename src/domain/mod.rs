@@ -5,6 +5,7 @@
 //! [`Event`]s or an [`Error`]. Nothing here imports `access`, `views`, `plugin`, `engine` or a
 //! backend (`tests/layers.rs` checks it).
 
+pub(crate) mod answer;
 pub(crate) mod calibration;
 pub(crate) mod cycle;
 pub(crate) mod decision;
@@ -18,42 +19,46 @@ pub(crate) mod notification;
 pub(crate) mod org;
 pub(crate) mod packet;
 pub(crate) mod progress;
+pub(crate) mod rating;
+pub(crate) mod roles;
 pub mod score;
 pub(crate) mod template;
 pub mod transition;
+pub(crate) mod vocab;
 
 pub(crate) use packet::{nomination, review};
 
+pub use answer::{Answer, Answers, CompetencyAnswer, GoalAnswer, MAX_TEXT_LEN};
 pub use calibration::{
     CalibrationEntry, CalibrationReport, CalibrationSession, CalibrationState, Level, NineBoxCell,
     PointShare, calibration_report,
 };
 pub use cycle::{
-    ApprovalStep, Cycle, CycleConfig, CycleSettings, CycleState, Eligibility, Gating, LockState,
-    Period, RatingScale, ReviewKind, ReviewKinds, Window, Windows,
+    ApprovalStep, Cycle, CycleConfig, CycleSettings, Eligibility, Gating, ReviewKinds, Window,
+    Windows,
 };
 pub use decision::Explanation;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
 pub use goal::Goal;
-pub use grants::{
-    AdminGrant, CustomRole, CycleScope, GrantChange, Grants, PeopleScope, Permission, Permissions,
-    RoleGrant,
-};
+pub use grants::Grants;
 pub use id::{
     CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, GoalId, IdSource, NominationId,
     PacketId, PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,
 };
 pub use launch::{Launched, launch, packet_for};
-pub use nomination::{Nomination, NominationState};
+pub use nomination::Nomination;
 pub use notification::{Notification, NotificationKind};
 pub use org::{Department, OrgError, OrgSnapshot, Person};
-pub use packet::{
-    AssignmentRole, KindTally, MAX_CYCLE_ADDITIONAL_MANAGERS, Packet, PacketState, StepApprover,
-    resolve_step,
-};
+pub use packet::{KindTally, MAX_CYCLE_ADDITIONAL_MANAGERS, Packet, StepApprover, resolve_step};
 pub use progress::{KindProgress, Progress, TeamProgress};
-pub use review::{
-    Answer, Answers, CompetencyAnswer, GoalAnswer, MAX_TEXT_LEN, ReminderKind, Review, ReviewState,
+pub use review::Review;
+pub use roles::{
+    AdminGrant, CustomRole, CycleScope, GrantChange, PeopleScope, Permission, Permissions,
+    RoleGrant,
 };
 pub use template::{AnswerCheck, Question, QuestionKind, Section, Template, Visibility};
+pub use vocab::{
+    AssignmentRole, CycleState, LockState, NominationState, PacketState, Period, RatingScale,
+    ReminderKind, ReviewKind, ReviewState,
+};

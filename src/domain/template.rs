@@ -17,8 +17,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::answer::{Answer, Answers, MAX_TEXT_LEN};
+use crate::domain::answer::{check_rating, check_text};
 use crate::domain::goal::Goal;
-use crate::domain::review::{Answer, Answers, MAX_TEXT_LEN};
 use crate::domain::{Error, QuestionId, RatingScale, Result, ReviewKind, TemplateId};
 
 /// What a question asks for.
@@ -224,29 +225,6 @@ pub struct AnswerCheck<'a> {
     pub goals: &'a [Goal],
     /// Submitting (also checks required answers) or saving a draft.
     pub submitting: bool,
-}
-
-pub(crate) fn check_rating(name: &str, r: u8, scale: &RatingScale) -> Result<()> {
-    if (scale.min..=scale.max).contains(&r) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            name,
-            format!("rating {r} is outside {}–{}", scale.min, scale.max),
-        ))
-    }
-}
-
-pub(crate) fn check_text(name: &str, text: &str, max: usize) -> Result<()> {
-    let len = text.chars().count();
-    if len > max.min(MAX_TEXT_LEN) {
-        Err(Error::invalid(
-            name,
-            format!("{len} characters is more than {}", max.min(MAX_TEXT_LEN)),
-        ))
-    } else {
-        Ok(())
-    }
 }
 
 fn unique_non_empty(name: &str, what: &str, items: &[String]) -> Result<()> {

@@ -29,7 +29,8 @@ use futures_util::future::join;
 use crate::access::{Action, Context, Rule, Target, decide, explain};
 use crate::domain::notification::{Notification, NotificationKind};
 use crate::domain::progress::Progress;
-use crate::domain::score::{ScoreBreakdown, ScoreInput, consolidate};
+use crate::domain::rating::ScoreInput;
+use crate::domain::score::{ScoreBreakdown, consolidate};
 use crate::domain::template::{AnswerCheck, Template};
 use crate::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use crate::plugin::{
@@ -1784,7 +1785,7 @@ impl Engine {
                     )
                     .map_or_else(String::new, |v| format!("{v:.2}"))
                 };
-                let show = |s: Option<crate::domain::score::Score>| {
+                let show = |s: Option<crate::domain::vocab::Score>| {
                     s.map_or_else(String::new, |s| s.to_string())
                 };
                 let state = if p.is_withdrawn() {

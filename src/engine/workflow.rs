@@ -13,10 +13,10 @@ use crate::domain::calibration::{
 };
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::NotificationKind;
-use crate::domain::packet::AssignmentRole;
 use crate::domain::progress::{Tally, TeamProgress};
-use crate::domain::review::ReminderKind;
-use crate::domain::score::Score;
+use crate::domain::vocab::AssignmentRole;
+use crate::domain::vocab::ReminderKind;
+use crate::domain::vocab::Score;
 use crate::plugin::{Expect, Record, RecordKey, StorageExt, Versioned};
 use crate::{
     Answer, CalibrationSessionId, CycleId, CycleState, Error, NominationState, Packet, PacketId,

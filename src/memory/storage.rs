@@ -1053,8 +1053,11 @@ impl Storage for MemoryStorage {
 mod tests {
     use super::*;
     use crate::domain::IdSource;
-    use crate::domain::packet::{KindTally, PacketState};
-    use crate::domain::review::{Answers, Reminders, ReviewState};
+    use crate::domain::answer::Answers;
+    use crate::domain::packet::KindTally;
+    use crate::domain::review::Reminders;
+    use crate::domain::vocab::PacketState;
+    use crate::domain::vocab::ReviewState;
     use crate::{ReviewKind, SequentialIds};
     use proptest::prelude::*;
 

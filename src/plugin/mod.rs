@@ -17,7 +17,9 @@ mod storage;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::Directory;
 pub use notifier::Notifier;
-pub(crate) use shape::{check_shape, keys_of};
+pub(crate) use shape::check_shape;
+#[cfg(feature = "sqlite")]
+pub(crate) use shape::keys_of;
 pub use storage::{
     Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StorageExt, StoredEvent, Versioned,
     Write,

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use super::{Commit, RecordKey, Write};
+use super::{Commit, RecordKey};
 use crate::domain::id::{IdSet, fmix64};
 use crate::domain::{Error, Result};
 
 /// The key of each of a commit's writes, in order, read in one pass .
+#[cfg(feature = "sqlite")]
 pub(crate) fn keys_of(commit: &Commit) -> Vec<RecordKey> {
-    commit.writes.iter().map(Write::key).collect()
+    commit.writes.iter().map(super::Write::key).collect()
 }
 
 /// A key's id, mixed so that every bit of it reaches every bit of the result (ids may be

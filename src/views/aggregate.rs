@@ -13,7 +13,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, Context, Target, decide};
-use crate::domain::review::{Answer, Review};
+use crate::domain::answer::Answer;
+use crate::domain::review::Review;
 use crate::domain::template::{QuestionKind, Template, Visibility};
 use crate::{Packet, PersonId, RatingScale, ReviewKind};
 

@@ -45,54 +45,14 @@ use crate::domain::cycle::{ApprovalStep, CycleSettings};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::id::IdSource;
 use crate::domain::org::OrgSnapshot;
-use crate::domain::review::{Review, ReviewState};
+use crate::domain::review::Review;
 use crate::domain::transition::{self, State, Transition};
+use crate::domain::vocab::ReviewState;
+use crate::domain::vocab::{AssignmentRole, PacketState};
 use crate::domain::{CycleId, Error, PacketId, PersonId, Result, ReviewId, ReviewKind};
 
 /// The most cycle-specific additional managers a packet can have (plus one default).
 pub const MAX_CYCLE_ADDITIONAL_MANAGERS: usize = 5;
-
-/// The state of a packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PacketState {
-    /// Peers are being nominated.
-    Nominating,
-    /// Reviews are being written.
-    Writing,
-    /// The manager review is submitted.
-    ManagerSubmitted,
-    /// In calibration (only when the cycle calibrates).
-    Calibrating,
-    /// Waiting for the approval chain (only when the cycle requires approval).
-    PendingApproval,
-    /// Results can be shared with the participant.
-    ReadyToShare,
-    /// Results are shared with the participant.
-    Shared,
-    /// The participant acknowledged their results.
-    Acknowledged,
-}
-
-impl PacketState {
-    /// Every state, in lifecycle order.
-    pub const ALL: [PacketState; 8] = [
-        Self::Nominating,
-        Self::Writing,
-        Self::ManagerSubmitted,
-        Self::Calibrating,
-        Self::PendingApproval,
-        Self::ReadyToShare,
-        Self::Shared,
-        Self::Acknowledged,
-    ];
-
-    /// `Shared` or later: the participant can see their results.
-    #[must_use]
-    pub const fn is_shared(self) -> bool {
-        matches!(self, Self::Shared | Self::Acknowledged)
-    }
-}
 
 const fn t(from: PacketState, to: PacketState, command: &'static str) -> Transition<PacketState> {
     Transition { from, to, command }
@@ -225,22 +185,6 @@ pub fn resolve_step(
     }
 }
 
-/// The role an assignment gives its person on a packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AssignmentRole {
-    /// Cycle-specific additional manager.
-    AdditionalManager,
-    /// Upward reviewer.
-    UpwardReviewer,
-    /// Peer.
-    Peer,
-    /// Cycle-specific review viewer.
-    Viewer,
-    /// Sharing user.
-    Sharer,
-}
-
 /// A short list of people, most often empty: one word in the packet, so that a packet's six
 /// such lists do not push the fields the permission check reads out of its first cache lines.
 /// An empty list holds no allocation. Serialised as a plain list.
@@ -362,7 +306,7 @@ pub struct Packet {
     pub(crate) goals: Vec<crate::domain::Goal>,
     /// The calibrated rating, once calibration sets one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) calibrated: Option<crate::domain::score::Score>,
+    pub(crate) calibrated: Option<crate::domain::vocab::Score>,
     /// When the manager recorded the final meeting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) meeting_at: Option<DateTime<Utc>>,
@@ -536,7 +480,7 @@ impl Packet {
     /// The calibrated rating, if calibration set one: it overrides the consolidated rating in
     /// results, while the consolidated rating is kept.
     #[must_use]
-    pub const fn calibrated(&self) -> Option<crate::domain::score::Score> {
+    pub const fn calibrated(&self) -> Option<crate::domain::vocab::Score> {
         self.calibrated
     }
 
@@ -550,8 +494,8 @@ impl Packet {
     /// or on a withdrawn packet.
     pub fn set_calibrated(
         &mut self,
-        rating: crate::domain::score::Score,
-        original: Option<crate::domain::score::Score>,
+        rating: crate::domain::vocab::Score,
+        original: Option<crate::domain::vocab::Score>,
         scale: &crate::domain::RatingScale,
         by: PersonId,
         at: DateTime<Utc>,
@@ -733,7 +677,7 @@ impl Packet {
             state: ReviewState::Assigned,
             removed: false,
             updated_at: at,
-            answers: crate::domain::review::Answers::default(),
+            answers: crate::domain::answer::Answers::default(),
             reminders: crate::domain::review::Reminders::default(),
         };
         let event = self.event(

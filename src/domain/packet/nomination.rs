@@ -15,21 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::packet::Packet;
 use crate::domain::transition::{self, State, Transition};
+use crate::domain::vocab::NominationState;
 use crate::domain::{CycleId, CycleSettings, Error, NominationId, PacketId, PersonId, Result};
-
-/// The state of a nomination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NominationState {
-    /// Waiting for approval.
-    Pending,
-    /// Approved: the peer review is assigned.
-    Approved,
-    /// Denied by the approver.
-    Denied,
-    /// Declined by the nominee.
-    Declined,
-}
 
 impl State for NominationState {
     const MACHINE: &'static str = "nomination";
