@@ -1,0 +1,266 @@
+//! Calibration commands: sessions, calibrated ratings, the report.
+
+use super::tx::Tx;
+use crate::access::{Action, Target};
+use crate::domain::calibration::{
+    CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report,
+};
+use crate::domain::vocab::Score;
+use crate::plugin::{Expect, Record, RecordKey, Storage, Versioned};
+use crate::{
+    Answer, CalibrationSessionId, CycleId, Error, Packet, PacketId, PacketState, PersonId, Result,
+    Review, ReviewKind, ReviewState,
+};
+
+use super::{Engine, authorize, breakdown};
+
+impl Engine {
+    /// Creates a calibration session of a cycle with its participants and contributors
+    /// (R-WRITE-4).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] for a participant without a
+    /// packet, [`Error::Conflict`].
+    pub async fn create_calibration(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        name: &str,
+        participants: impl IntoIterator<Item = PersonId> + Send,
+        contributors: impl IntoIterator<Item = PersonId> + Send,
+    ) -> Result<CalibrationSession> {
+        let scope = self.scope(cycle).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ManageCalibration,
+            Target::Cycle,
+        )?;
+        if !scope.cycle.record.settings().calibration {
+            return Err(Error::invalid(
+                "calibration",
+                "the cycle does not calibrate",
+            ));
+        }
+        let participants: Vec<PersonId> = participants.into_iter().collect();
+        for p in &participants {
+            if !scope.cycle.record.participants().contains(p) {
+                return Err(Error::invalid(
+                    "calibration",
+                    format!("`{p}` is not a participant of the cycle"),
+                ));
+            }
+        }
+        let (session, event) = CalibrationSession::create(
+            CalibrationSessionId::random(),
+            cycle,
+            name,
+            participants,
+            contributors,
+            actor,
+            scope.now,
+        );
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(event);
+        tx.put(Record::from(session.clone()), Expect::Absent);
+        self.finish(tx).await?;
+        Ok(session)
+    }
+
+    pub(super) async fn session(
+        &self,
+        id: CalibrationSessionId,
+    ) -> Result<Versioned<CalibrationSession>> {
+        let key = RecordKey::Calibration(id);
+        match self.storage.get(key).await? {
+            Some(Versioned {
+                version,
+                record: Record::Calibration(s),
+            }) => Ok(Versioned {
+                version,
+                record: *s,
+            }),
+            _ => Err(key.not_found()),
+        }
+    }
+
+    /// Opens a session (R-WRITE-4): its contributors may now calibrate its participants.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    pub async fn open_calibration(
+        &self,
+        actor: PersonId,
+        session: CalibrationSessionId,
+    ) -> Result<CalibrationSession> {
+        let session = self.session(session).await?;
+        let scope = self.scope(session.record.cycle()).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ManageCalibration,
+            Target::Calibration(&session.record),
+        )?;
+        let mut s = session.record.clone();
+        let event = s.open(actor, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(event);
+        tx.put(Record::from(s.clone()), Expect::Version(session.version));
+        self.finish(tx).await?;
+        Ok(s)
+    }
+
+    /// Closes a session (R-WRITE-4): its participants' packets waiting in calibration move on
+    /// (to approval, notifying the approver, or to ready to share).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    pub async fn close_calibration(
+        &self,
+        actor: PersonId,
+        session: CalibrationSessionId,
+    ) -> Result<CalibrationSession> {
+        let session = self.session(session).await?;
+        let scope = self.scope(session.record.cycle()).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ManageCalibration,
+            Target::Calibration(&session.record),
+        )?;
+        let mut s = session.record.clone();
+        let event = s.close(actor, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(event);
+        let settings = scope.cycle.record.settings().clone();
+        let packets = self.packets_of(s.cycle(), s.participants()).await?;
+        for person in s.participants() {
+            let Some(packet) = packets.get(person) else {
+                continue;
+            };
+            if packet.record.state() != PacketState::Calibrating || packet.record.is_withdrawn() {
+                continue;
+            }
+            let mut p = packet.record.clone();
+            let moved = p.close_calibration(&settings, scope.snapshot()?, actor, scope.now)?;
+            self.notify_approvers(&scope, &mut tx, &p, &moved)?;
+            tx.event(moved);
+            tx.put(Record::from(p), Expect::Version(packet.version));
+        }
+        tx.put(Record::from(s.clone()), Expect::Version(session.version));
+        self.finish(tx).await?;
+        Ok(s)
+    }
+
+    /// Sets a participant's calibrated rating (R-WRITE-11: contributors of an open session
+    /// including them, admins, collaborators). The audit event keeps the consolidated rating,
+    /// the previous and new calibrated rating, who and when.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] off the scale or before the
+    /// manager review, [`Error::Conflict`].
+    pub async fn set_calibrated_rating(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        rating: Score,
+    ) -> Result<Packet> {
+        let (scope, packet) = self.packet_scope(packet).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ChangeCalibratedRating,
+            Target::Packet(&packet.record),
+        )?;
+        let reviews = self
+            .storage
+            .reviews_about(packet.record.cycle(), packet.record.subject())
+            .await?;
+        let refs: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
+        let original = breakdown(&scope.cycle.record, &packet.record, &refs).consolidated;
+        let mut p = packet.record.clone();
+        let event = p.set_calibrated(
+            rating,
+            original,
+            &scope.cycle.record.settings().rating_scale,
+            actor,
+            scope.now,
+        )?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(event);
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
+        self.finish(tx).await?;
+        Ok(p)
+    }
+
+    /// A session's rating distribution against the cycle's target, and its 9-box grid (when
+    /// the template asks the manager for potential). For the session's contributors, admins
+    /// and collaborators.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`].
+    pub async fn calibration_report(
+        &self,
+        actor: PersonId,
+        session: CalibrationSessionId,
+    ) -> Result<CalibrationReport> {
+        let session = self.session(session).await?;
+        let scope = self.scope(session.record.cycle()).await?;
+        let ctx = scope.ctx();
+        if !session.record.contributors().contains(&actor) {
+            authorize(
+                &ctx,
+                actor,
+                Action::ManageCalibration,
+                Target::Calibration(&session.record),
+            )?;
+        }
+        let cycle = &scope.cycle.record;
+        let settings = cycle.settings();
+        let potential_id = settings
+            .potential_question
+            .as_deref()
+            .map(crate::QuestionId::from_key);
+        let mut entries = Vec::new();
+        let packets = self
+            .packets_of(cycle.id(), session.record.participants())
+            .await?;
+        for person in session.record.participants() {
+            let Some(packet) = packets.get(person).map(|p| &p.record) else {
+                continue;
+            };
+            let reviews = self.storage.reviews_about(cycle.id(), *person).await?;
+            let refs: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
+            let potential = potential_id.and_then(|q| {
+                refs.iter()
+                    .filter(|r| {
+                        r.kind() == ReviewKind::Manager && r.state() == ReviewState::Submitted
+                    })
+                    .find_map(|r| match r.answers().get(q) {
+                        Some(Answer::Rating(v)) => Some(*v),
+                        _ => None,
+                    })
+            });
+            entries.push(CalibrationEntry {
+                person: *person,
+                result: breakdown(cycle, packet, &refs).result,
+                potential,
+            });
+        }
+        Ok(calibration_report(
+            &entries,
+            &settings.rating_scale,
+            &settings.calibration_target,
+            settings.calibration_tolerance,
+        ))
+    }
+}

@@ -1,0 +1,431 @@
+//! Mid-cycle changes: participants after launch, manager changes and leavers, assignments,
+//! corrections.
+
+use super::tx::Tx;
+use crate::access::{Action, Target};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::notification::NotificationKind;
+use crate::domain::vocab::AssignmentRole;
+use crate::plugin::{Directory, Expect, Record, Storage, StorageExt, Versioned};
+use crate::{
+    CycleId, CycleState, Error, Packet, PacketId, PersonId, RandomIds, Result, Review, ReviewId,
+    ReviewKind, ReviewState,
+};
+
+use super::{Engine, authorize};
+
+impl Engine {
+    /// Adds a participant to a launched cycle (R-WRITE-2): their packet with the default
+    /// assignments, and their goals for the period. They must be in the cycle's org snapshot.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (not launched, already a
+    /// participant, not in the snapshot), [`Error::Conflict`].
+    pub async fn add_participant(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Packet> {
+        let scope = self.scope(cycle).await?;
+        authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
+        if scope.cycle.record.state() != CycleState::Active {
+            return Err(Error::invalid(
+                "participants",
+                "add participants to a draft cycle's list; a closed cycle takes none",
+            ));
+        }
+        let mut c = crate::Cycle::clone(&scope.cycle.record);
+        if !c.admit(person) {
+            return Err(Error::invalid(
+                "participants",
+                format!("`{person}` already takes part"),
+            ));
+        }
+        let (mut packet, reviews, events) = crate::packet_for(
+            &c,
+            scope.snapshot()?,
+            person,
+            &mut RandomIds,
+            actor,
+            scope.now,
+        )?;
+        let period = c.config().period;
+        packet.goals = self
+            .directory
+            .goals(period)
+            .await?
+            .into_iter()
+            .filter(|g| g.owner == person)
+            .collect();
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(Event::new(
+            scope.now,
+            Some(actor),
+            Some(cycle),
+            EventKind::ParticipantAdded {
+                packet: packet.id(),
+                subject: person,
+            },
+        ));
+        tx.events(events);
+        for r in reviews {
+            tx.put(Record::from(r), Expect::Absent);
+        }
+        tx.put(Record::from(packet.clone()), Expect::Absent);
+        tx.put(Record::from(c), Expect::Version(scope.cycle.version));
+        self.finish(tx).await?;
+        Ok(packet)
+    }
+
+    /// Removes a participant after launch (R-WRITE-2): their packet is withdrawn (kept,
+    /// read-only, out of progress).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::NotFound`], [`Error::Invalid`] when
+    /// already withdrawn, [`Error::Conflict`].
+    pub async fn remove_participant(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Packet> {
+        let scope = self.scope(cycle).await?;
+        authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
+        let packet = self.versioned_packet_of(cycle, person).await?;
+        let mut p = packet.record.clone();
+        let event = p.withdraw(actor, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(event);
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
+        self.finish(tx).await?;
+        Ok(p)
+    }
+
+    /// A person left (R-WRITE-2): their packet is withdrawn, every review they still had to
+    /// write in this cycle is cancelled, nothing is deleted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Conflict`].
+    pub async fn person_left(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<()> {
+        let scope = self.scope(cycle).await?;
+        authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(Event::new(
+            scope.now,
+            Some(actor),
+            Some(cycle),
+            EventKind::PersonLeft { person },
+        ));
+        let mut packets: Vec<Versioned<Packet>> = Vec::new();
+        if let Ok(own) = self.versioned_packet_of(cycle, person).await
+            && !own.record.is_withdrawn()
+        {
+            packets.push(own);
+        }
+        let open: Vec<Versioned<Review>> = self
+            .storage
+            .reviews_by(cycle, person)
+            .await?
+            .into_iter()
+            .filter(|r| matches!(r.record.state(), ReviewState::Assigned | ReviewState::Draft))
+            .collect();
+        for r in &open {
+            if !packets.iter().any(|p| p.record.id() == r.record.packet()) {
+                packets.push(self.storage.packet(r.record.packet()).await?);
+            }
+        }
+        let mut changed: Vec<(Packet, u64)> = packets
+            .iter()
+            .map(|p| (p.record.clone(), p.version))
+            .collect();
+        if let Some((p, _)) = changed.iter_mut().find(|(p, _)| p.subject() == person) {
+            tx.event(p.withdraw(actor, scope.now)?);
+        }
+        for mut r in open {
+            let Some((p, _)) = changed
+                .iter_mut()
+                .find(|(p, _)| p.id() == r.record.packet())
+            else {
+                continue;
+            };
+            if p.is_withdrawn() && p.subject() != person {
+                continue; // another withdrawn packet: read-only
+            }
+            tx.event(r.record.cancel(p, actor, scope.now)?);
+            tx.put(Record::from(r.record), Expect::Version(r.version));
+        }
+        for (p, version) in changed {
+            tx.put(Record::from(p), Expect::Version(version));
+        }
+        self.finish(tx).await
+    }
+
+    /// Changes a participant's manager mid-cycle (R-WRITE-2, editing assignments), as DOMAIN.md
+    /// says: the new manager becomes the manager reviewer; an unsubmitted manager review is
+    /// cancelled (kept, readable by its author only) and a new one assigned to the new manager;
+    /// a submitted one stays, and its author keeps read access. The cycle's org snapshot is
+    /// updated in the same commit, and both changes are audited.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Org`] when the change
+    /// would make a manager loop, [`Error::Conflict`].
+    pub async fn change_manager(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        new_manager: Option<PersonId>,
+    ) -> Result<Packet> {
+        let (scope, packet) = self.packet_scope(packet).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::EditAssignments,
+            Target::Packet(&packet.record),
+        )?;
+        let snapshot = scope
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| Error::invalid("cycle", "not launched"))?;
+        if let Some(m) = new_manager
+            && !snapshot.record.contains(m)
+        {
+            return Err(Error::invalid(
+                "manager",
+                format!("`{m}` is not in the cycle's org snapshot"),
+            ));
+        }
+        let live = self
+            .storage
+            .reviews_about(packet.record.cycle(), packet.record.subject())
+            .await?
+            .into_iter()
+            .find(|r| {
+                r.record.kind() == ReviewKind::Manager && r.record.state() != ReviewState::Cancelled
+            });
+        let mut p = packet.record.clone();
+        let mut old = live.clone();
+        let kinds = scope.cycle.record.config().kinds;
+        let (new_review, events) = p.change_manager(
+            new_manager,
+            old.as_mut().map(|r| &mut r.record),
+            &kinds,
+            &mut RandomIds,
+            actor,
+            scope.now,
+        )?;
+        // The packet's own checks first (not the subject, not the same manager), then the org.
+        let moved = snapshot
+            .record
+            .with_manager_changed(packet.record.subject(), new_manager)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.events(events);
+        if let Some(old) = old
+            && Some(&old) != live.as_ref()
+        {
+            tx.put(Record::from(old.record), Expect::Version(old.version));
+        }
+        if let Some(r) = new_review {
+            tx.put(Record::from(r), Expect::Absent);
+        }
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
+        tx.put(
+            Record::Snapshot {
+                cycle: p.cycle(),
+                snapshot: Box::new(moved),
+            },
+            Expect::Version(snapshot.version),
+        );
+        self.finish(tx).await?;
+        Ok(p)
+    }
+
+    /// Adds a cycle-specific review viewer (R-WRITE-2).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn add_viewer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        person: PersonId,
+    ) -> Result<Packet> {
+        self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
+            Ok(vec![p.add_role(
+                AssignmentRole::Viewer,
+                person,
+                actor,
+                scope.now,
+            )?])
+        })
+        .await
+    }
+
+    /// Adds a sharing user (R-WRITE-2).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn add_sharer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        person: PersonId,
+    ) -> Result<Packet> {
+        self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
+            Ok(vec![p.add_role(
+                AssignmentRole::Sharer,
+                person,
+                actor,
+                scope.now,
+            )?])
+        })
+        .await
+    }
+
+    /// Assigns one more reviewer of `kind` (an additional manager, an upward reviewer, or a peer
+    /// directly), R-WRITE-2.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (limits, duplicates, self),
+    /// [`Error::Conflict`].
+    pub async fn assign_reviewer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        kind: ReviewKind,
+        person: PersonId,
+    ) -> Result<Review> {
+        if !matches!(
+            kind,
+            ReviewKind::AdditionalManager | ReviewKind::Upward | ReviewKind::Peer
+        ) {
+            return Err(Error::invalid(
+                "kind",
+                format!("{kind} reviews are assigned by the cycle, not by hand"),
+            ));
+        }
+        let (scope, packet) = self.packet_scope(packet).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::EditAssignments,
+            Target::Packet(&packet.record),
+        )?;
+        let mut p = packet.record.clone();
+        let kinds = scope.cycle.record.config().kinds;
+        let (review, event) =
+            p.assign(&kinds, kind, person, &mut RandomIds, Some(actor), scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        if kind == ReviewKind::Peer {
+            tx.notify(
+                person,
+                NotificationKind::PeerAssigned,
+                Some(p.cycle()),
+                Some(p.subject()),
+                &event,
+            );
+        }
+        tx.event(event);
+        tx.put(Record::from(review.clone()), Expect::Absent);
+        tx.put(Record::from(p), Expect::Version(packet.version));
+        self.finish(tx).await?;
+        Ok(review)
+    }
+
+    /// Opens a participant's manager review before gating would (R-WRITE-2; audited).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] when already open,
+    /// [`Error::Conflict`].
+    pub async fn open_manager_review(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
+            Ok(vec![p.open_gate(actor, scope.now)?])
+        })
+        .await
+    }
+
+    /// Reopens a submitted review (R-WRITE-3; audited): back to draft.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    pub async fn reopen_review(&self, actor: PersonId, review: ReviewId) -> Result<Review> {
+        self.review_command(actor, review, Action::ReopenReview, |r, p, at| {
+            r.reopen(p, actor, at)
+        })
+        .await
+    }
+
+    /// Removes a peer or upward review's feedback from what the subject sees (R-WRITE-10;
+    /// audited). Everyone else who may read it still can.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn remove_feedback(&self, actor: PersonId, review: ReviewId) -> Result<Review> {
+        self.review_command(actor, review, Action::RemoveFeedback, |r, p, at| {
+            Ok(vec![r.remove_feedback(p, actor, at)?])
+        })
+        .await
+    }
+
+    pub(super) async fn review_command(
+        &self,
+        actor: PersonId,
+        review: ReviewId,
+        action: Action,
+        change: impl FnOnce(
+            &mut Review,
+            &mut Packet,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Result<Vec<Event>>
+        + Send,
+    ) -> Result<Review> {
+        let (scope, packet, review) = self.review_scope(review).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            action,
+            Target::Review(&packet.record, &review.record),
+        )?;
+        let (mut r, mut p) = (review.record.clone(), packet.record.clone());
+        let events = change(&mut r, &mut p, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.events(events);
+        tx.put(Record::from(r.clone()), Expect::Version(review.version));
+        tx.put(Record::from(p), Expect::Version(packet.version));
+        self.finish(tx).await?;
+        Ok(r)
+    }
+
+    /// The manager records the final meeting (R-WRITE-14), once results are shared.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn record_meeting(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        self.packet_command(actor, packet, Action::RecordMeeting, |_, scope, _, p| {
+            Ok(vec![p.record_meeting(actor, scope.now)?])
+        })
+        .await
+    }
+}

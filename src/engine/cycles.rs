@@ -1,0 +1,334 @@
+//! Cycle commands: create, edit, delete, participants before launch, lock, unlock, close,
+//! collaborators, launch; and question templates.
+
+use super::tx::Tx;
+use crate::access::{Action, Context, Target};
+use crate::domain::event::Event;
+use crate::domain::template::Template;
+use crate::plugin::{Clock, Directory, Expect, Record, RecordKey, StorageExt};
+use crate::{
+    Cycle, CycleConfig, CycleId, CycleState, Error, OrgSnapshot, PersonId, RandomIds, Result,
+    TemplateId,
+};
+use chrono::DateTime;
+use chrono::Utc;
+
+use super::outcome::*;
+use super::{Engine, authorize};
+
+impl Engine {
+    /// Creates a draft cycle (R-WRITE-1: admins).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`] for a bad config, [`Error::Conflict`].
+    pub async fn create_cycle(&self, actor: PersonId, config: CycleConfig) -> Result<Cycle> {
+        let (grants_expect, grants) = self.storage.grants().await?;
+        let now = self.clock.now();
+        let ctx = Context::new(&grants, now);
+        authorize(&ctx, actor, Action::CreateCycle, Target::Cycle)?;
+        config.validate()?;
+        self.templates_of(&config).await?;
+        let (cycle, event) = Cycle::create(CycleId::random(), config, actor, now)?;
+        let mut tx = Tx::new();
+        tx.read(RecordKey::Grants, grants_expect);
+        tx.put(Record::from(cycle.clone()), Expect::Absent);
+        tx.event(event);
+        self.finish(tx).await?;
+        Ok(cycle)
+    }
+
+    /// Replaces a cycle's configuration (R-WRITE-2).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::NotFound`],
+    /// [`Error::Conflict`].
+    pub async fn edit_cycle(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        config: CycleConfig,
+    ) -> Result<Cycle> {
+        config.validate()?;
+        self.templates_of(&config).await?;
+        self.cycle_command(actor, cycle, Action::EditCycle, |c, by, at| {
+            c.edit(config, by, at)
+        })
+        .await
+    }
+
+    /// Deletes a draft cycle (R-WRITE-1: admins).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::InvalidTransition`] unless a draft, [`Error::NotFound`],
+    /// [`Error::Conflict`].
+    pub async fn delete_cycle(&self, actor: PersonId, cycle: CycleId) -> Result<()> {
+        let scope = self.scope(cycle).await?;
+        authorize(&scope.ctx(), actor, Action::DeleteCycle, Target::Cycle)?;
+        let mut deleted = Cycle::clone(&scope.cycle.record);
+        let event = deleted.delete(actor, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.delete(RecordKey::Cycle(cycle), scope.cycle.version);
+        tx.event(event);
+        self.finish(tx).await
+    }
+
+    /// Adds people to a draft cycle's participant list (R-WRITE-2).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] once launched,
+    /// [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn add_participants(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        people: impl IntoIterator<Item = PersonId> + Send,
+    ) -> Result<Cycle> {
+        let people: Vec<PersonId> = people.into_iter().collect();
+        self.cycle_command(actor, cycle, Action::EditParticipants, |c, by, at| {
+            let all: Vec<PersonId> = c.participants().iter().copied().chain(people).collect();
+            c.set_participants(all, by, at)
+        })
+        .await
+    }
+
+    /// Locks a cycle (R-WRITE-3).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::InvalidTransition`] when locked, [`Error::Conflict`].
+    pub async fn lock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
+        self.cycle_command(actor, cycle, Action::Lock, Cycle::lock)
+            .await
+    }
+
+    /// Unlocks a cycle (R-WRITE-3): the one write a locked cycle accepts.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::InvalidTransition`] when not locked, [`Error::Conflict`].
+    pub async fn unlock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
+        self.cycle_command(actor, cycle, Action::Unlock, Cycle::unlock)
+            .await
+    }
+
+    /// Closes an active cycle (R-WRITE-2).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    pub async fn close(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
+        self.cycle_command(actor, cycle, Action::Close, Cycle::close)
+            .await
+    }
+
+    /// Adds a collaborator to a cycle (R-WRITE-16: review admins).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn add_collaborator(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Cycle> {
+        self.cycle_command(actor, cycle, Action::ManageGrants, |c, by, at| {
+            c.add_collaborator(person, by, at)
+        })
+        .await
+    }
+
+    /// Removes a collaborator (R-WRITE-16: review admins).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn remove_collaborator(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Cycle> {
+        self.cycle_command(actor, cycle, Action::ManageGrants, |c, by, at| {
+            c.remove_collaborator(person, by, at)
+        })
+        .await
+    }
+
+    /// Authorizes `action` on the cycle, applies `change` to it, commits.
+    pub(super) async fn cycle_command(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        action: Action,
+        change: impl FnOnce(&mut Cycle, PersonId, DateTime<Utc>) -> Result<Event> + Send,
+    ) -> Result<Cycle> {
+        let scope = self.scope(cycle).await?;
+        authorize(&scope.ctx(), actor, action, Target::Cycle)?;
+        // Grants on a cycle record are cycle writes too: refused while locked.
+        if action == Action::ManageGrants && scope.cycle.record.is_locked() {
+            return Err(Error::Locked {
+                cycle: scope.cycle.record.config().name.clone(),
+            });
+        }
+        let mut changed = Cycle::clone(&scope.cycle.record);
+        let event = change(&mut changed, actor, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.put(
+            Record::from(changed.clone()),
+            Expect::Version(scope.cycle.version),
+        );
+        tx.event(event);
+        self.finish(tx).await?;
+        Ok(changed)
+    }
+
+    /// Launches a draft cycle (R-WRITE-2): takes the org snapshot from the [`Directory`], makes
+    /// a packet per participant with the default assignments, all in one commit.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Org`] for bad directory data,
+    /// [`Error::Invalid`] (no participants, one not in the directory),
+    /// [`Error::InvalidTransition`] unless a draft, [`Error::Conflict`].
+    pub async fn launch(&self, actor: PersonId, cycle: CycleId) -> Result<LaunchReport> {
+        let scope = self.scope(cycle).await?;
+        authorize(&scope.ctx(), actor, Action::Launch, Target::Cycle)?;
+        // The transition first: launching twice is refused as such, before any other check.
+        crate::domain::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
+        let people = self.directory.people().await?;
+        let departments = self.directory.departments().await?;
+        let mut launched_cycle = Cycle::clone(&scope.cycle.record);
+        launched_cycle.resolve_participants(&people)?;
+        let snapshot = OrgSnapshot::build(people, departments)?;
+        launched_cycle.freeze_templates(self.templates_of(launched_cycle.config()).await?)?;
+        let period = launched_cycle.config().period;
+        let goals = self.directory.goals(period).await?;
+        let goals = crate::domain::launch::GoalsByOwner::new(&goals, &period);
+        let mut report = LaunchReport {
+            packets: 0,
+            reviews: 0,
+            people: snapshot.len(),
+        };
+        // Records go straight into the commit as they are made, with room for a few reviews
+        // each (so the list is not copied as it grows; untouched capacity is address space,
+        // not memory, with the usual allocators).
+        let n = launched_cycle.participants().len();
+        let mut tx = Tx::with_capacity(n * 6 + 2, n + 1);
+        let launched = crate::domain::launch::launch_each(
+            &mut launched_cycle,
+            &snapshot,
+            &mut RandomIds,
+            actor,
+            scope.now,
+            |mut packet, reviews, events| {
+                goals.attach(&mut packet);
+                report.packets += 1;
+                report.reviews += reviews.len();
+                tx.put_fresh(Record::from(packet));
+                for r in reviews.drain(..) {
+                    tx.put_fresh(Record::from(r));
+                }
+                tx.events(events.drain(..));
+            },
+        )?;
+        tx.event(launched);
+        scope.relied_on(&mut tx);
+        tx.put(
+            Record::from(launched_cycle),
+            Expect::Version(scope.cycle.version),
+        );
+        tx.put(
+            Record::Snapshot {
+                cycle,
+                snapshot: Box::new(snapshot),
+            },
+            Expect::Absent,
+        );
+        self.finish(tx).await?;
+        Ok(report)
+    }
+
+    /// The templates a config names, loaded (so a missing one is [`Error::NotFound`]), with
+    /// the consolidated rule's references checked against them.
+    pub(super) async fn templates_of(&self, config: &CycleConfig) -> Result<Vec<Template>> {
+        let mut templates: Vec<Template> = Vec::new();
+        for (_, id) in &config.templates {
+            if !templates.iter().any(|t| t.id == *id) {
+                templates.push(self.storage.template(*id).await?.record);
+            }
+        }
+        config.settings.consolidated.check_references(&templates)?;
+        Ok(templates)
+    }
+
+    /// Creates a question template (R-WRITE-1: admins, not collaborators).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`] naming the question, [`Error::Conflict`] when the
+    /// id is taken.
+    pub async fn create_template(&self, actor: PersonId, template: Template) -> Result<Template> {
+        self.save_template(actor, template, true).await
+    }
+
+    /// Replaces a template (R-WRITE-1). Cycles launched with it keep the copy they froze.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`], [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn update_template(&self, actor: PersonId, template: Template) -> Result<Template> {
+        self.save_template(actor, template, false).await
+    }
+
+    pub(super) async fn save_template(
+        &self,
+        actor: PersonId,
+        template: Template,
+        create: bool,
+    ) -> Result<Template> {
+        let (grants_expect, grants) = self.storage.grants().await?;
+        let now = self.clock.now();
+        authorize(
+            &Context::new(&grants, now),
+            actor,
+            Action::ManageTemplates,
+            Target::Cycle,
+        )?;
+        template.validate()?;
+        let expect = if create {
+            Expect::Absent
+        } else {
+            Expect::Version(self.storage.template(template.id).await?.version)
+        };
+        let mut tx = Tx::new();
+        tx.read(RecordKey::Grants, grants_expect);
+        tx.event(Event::new(
+            now,
+            Some(actor),
+            None,
+            crate::EventKind::TemplateSaved {
+                template: template.id,
+                name: template.name.clone(),
+            },
+        ));
+        tx.put(Record::from(template.clone()), expect);
+        self.finish(tx).await?;
+        Ok(template)
+    }
+
+    /// A template (templates hold no personal data: anyone may read them).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn template(&self, id: TemplateId) -> Result<Template> {
+        Ok(self.storage.template(id).await?.record)
+    }
+}

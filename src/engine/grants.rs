@@ -1,0 +1,191 @@
+//! Grant commands: review admins, global viewers, past-review visibility, custom roles.
+
+use super::tx::Tx;
+use crate::access::{Action, Context, Target};
+use crate::domain::event::Event;
+use crate::plugin::{Clock, Record, StorageExt};
+use crate::{AdminGrant, CustomRole, CustomRoleId, Error, Grants, PersonId, Result, RoleGrant};
+use chrono::DateTime;
+use chrono::Utc;
+
+use super::{Engine, authorize};
+
+impl Engine {
+    pub(super) async fn change_grants(
+        &self,
+        actor: PersonId,
+        change: impl FnOnce(&mut Grants, PersonId, DateTime<Utc>) -> Result<Event> + Send,
+    ) -> Result<()> {
+        let (expect, mut grants) = self.storage.grants().await?;
+        let now = self.clock.now();
+        authorize(
+            &Context::new(&grants, now),
+            actor,
+            Action::ManageGrants,
+            Target::Cycle,
+        )?;
+        let event = change(&mut grants, actor, now)?;
+        let mut tx = Tx::new();
+        tx.put(Record::from(grants), expect);
+        tx.event(event);
+        self.finish(tx).await
+    }
+
+    /// Makes `person` a review admin (R-WRITE-16: review admins).
+    ///
+    /// A fresh store has no admin, so no one could grant the first one: use
+    /// [`bootstrap_admin`](Self::bootstrap_admin) for that.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Conflict`].
+    pub async fn grant_admin(
+        &self,
+        actor: PersonId,
+        person: PersonId,
+        grant: AdminGrant,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| Ok(g.grant_admin(person, grant, by, at)))
+            .await
+    }
+
+    /// Makes `person` the first review admin of a store that has none; refused once any admin
+    /// exists. The host calls it at installation, as itself.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when an admin exists; [`Error::Conflict`].
+    pub async fn bootstrap_admin(&self, person: PersonId, grant: AdminGrant) -> Result<()> {
+        let (expect, mut grants) = self.storage.grants().await?;
+        if grants.admins().next().is_some() {
+            return Err(Error::invalid(
+                "admin",
+                "review admins exist already; ask one of them",
+            ));
+        }
+        let event = grants.grant_admin(person, grant, person, self.clock.now());
+        let mut tx = Tx::new();
+        tx.put(Record::from(grants), expect);
+        tx.event(event);
+        self.finish(tx).await
+    }
+
+    /// Removes a review admin (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn revoke_admin(&self, actor: PersonId, person: PersonId) -> Result<()> {
+        self.change_grants(actor, |g, by, at| g.revoke_admin(person, by, at))
+            .await
+    }
+
+    /// Makes `viewer` a global viewer of `subject` (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn grant_global_viewer(
+        &self,
+        actor: PersonId,
+        viewer: PersonId,
+        subject: PersonId,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| {
+            g.grant_global_viewer(viewer, subject, by, at)
+        })
+        .await
+    }
+
+    /// Removes a global viewer (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn revoke_global_viewer(
+        &self,
+        actor: PersonId,
+        viewer: PersonId,
+        subject: PersonId,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| {
+            g.revoke_global_viewer(viewer, subject, by, at)
+        })
+        .await
+    }
+
+    /// Gives `viewer`, `subject`'s default additional manager, visibility of all of
+    /// `subject`'s past reviews (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn grant_past_reviews(
+        &self,
+        actor: PersonId,
+        viewer: PersonId,
+        subject: PersonId,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| {
+            g.grant_past_reviews(viewer, subject, by, at)
+        })
+        .await
+    }
+
+    /// Takes past-review visibility back (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn revoke_past_reviews(
+        &self,
+        actor: PersonId,
+        viewer: PersonId,
+        subject: PersonId,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| {
+            g.revoke_past_reviews(viewer, subject, by, at)
+        })
+        .await
+    }
+
+    /// Defines or redefines a custom role (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn define_role(&self, actor: PersonId, role: CustomRole) -> Result<()> {
+        self.change_grants(actor, |g, by, at| g.define_role(role, by, at))
+            .await
+    }
+
+    /// Grants a custom role with its scopes (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`], [`Error::Invalid`], [`Error::Conflict`].
+    pub async fn grant_role(
+        &self,
+        actor: PersonId,
+        person: PersonId,
+        grant: RoleGrant,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| g.grant_role(person, grant, by, at))
+            .await
+    }
+
+    /// Revokes a custom role (R-WRITE-16).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn revoke_role(
+        &self,
+        actor: PersonId,
+        person: PersonId,
+        role: CustomRoleId,
+    ) -> Result<()> {
+        self.change_grants(actor, |g, by, at| g.revoke_role(person, role, by, at))
+            .await
+    }
+}

@@ -1,0 +1,250 @@
+//! Nomination commands: nominate, approve or deny, decline, close nominations.
+
+use super::tx::Tx;
+use crate::access::{Action, Target};
+use crate::domain::notification::NotificationKind;
+use crate::plugin::{Expect, Record, RecordKey, Storage, StorageExt};
+use crate::{
+    Error, Nomination, NominationId, NominationState, Packet, PacketId, PacketState, PersonId,
+    RandomIds, Result, ReviewKind, ReviewState,
+};
+
+use super::{Engine, Scope, authorize};
+
+impl Engine {
+    /// Nominates `nominee` as a peer of the packet's participant (R-WRITE-7). With nomination
+    /// approval off the nomination is approved at once and the peer review assigned; with it
+    /// on, the manager is notified.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (nominations closed, self-peer,
+    /// duplicate, too many, nominee unknown), [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn nominate(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        nominee: PersonId,
+    ) -> Result<Nomination> {
+        let (scope, packet) = self.packet_scope(packet).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::Nominate,
+            Target::Packet(&packet.record),
+        )?;
+        if packet.record.state() != PacketState::Nominating {
+            return Err(Error::invalid(
+                "nomination",
+                "nominations are closed for this participant",
+            ));
+        }
+        if !scope.snapshot()?.contains(nominee) {
+            return Err(Error::invalid(
+                "nominee",
+                format!("`{nominee}` is not in the cycle's org snapshot"),
+            ));
+        }
+        let existing: Vec<Nomination> = self
+            .storage
+            .nominations(packet.record.id())
+            .await?
+            .into_iter()
+            .map(|n| n.record)
+            .collect();
+        let settings = scope.cycle.record.settings();
+        let (mut nomination, event) = Nomination::create(
+            NominationId::random(),
+            &packet.record,
+            nominee,
+            &existing,
+            settings,
+            actor,
+            scope.now,
+        )?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(event.clone());
+        let subject = packet.record.subject();
+        let cycle = Some(scope.cycle.record.id());
+        if settings.nomination_approval {
+            if let Some(manager) = packet.record.manager() {
+                tx.notify(
+                    manager,
+                    NotificationKind::NominationToApprove,
+                    cycle,
+                    Some(subject),
+                    &event,
+                );
+            }
+        } else {
+            tx.event(nomination.decide(NominationState::Approved, None, actor, scope.now)?);
+            let mut p = packet.record.clone();
+            self.assign_peer(&scope, &mut tx, &mut p, nominee, actor)?;
+            tx.put(Record::from(p), Expect::Version(packet.version));
+        }
+        tx.put(Record::from(nomination.clone()), Expect::Absent);
+        self.finish(tx).await?;
+        Ok(nomination)
+    }
+
+    pub(super) fn assign_peer(
+        &self,
+        scope: &Scope,
+        tx: &mut Tx,
+        packet: &mut Packet,
+        peer: PersonId,
+        by: PersonId,
+    ) -> Result<()> {
+        let kinds = scope.cycle.record.config().kinds;
+        let (review, event) = packet.assign(
+            &kinds,
+            ReviewKind::Peer,
+            peer,
+            &mut RandomIds,
+            Some(by),
+            scope.now,
+        )?;
+        tx.notify(
+            peer,
+            NotificationKind::PeerAssigned,
+            Some(scope.cycle.record.id()),
+            Some(packet.subject()),
+            &event,
+        );
+        tx.event(event);
+        tx.put(Record::from(review), Expect::Absent);
+        Ok(())
+    }
+
+    /// Approves or denies a nomination (R-WRITE-8); approval assigns the peer review and
+    /// notifies the peer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`] unless pending,
+    /// [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn decide_nomination(
+        &self,
+        actor: PersonId,
+        nomination: NominationId,
+        approve: bool,
+        reason: Option<&str>,
+    ) -> Result<Nomination> {
+        let nomination = self.storage.nomination(nomination).await?;
+        let (scope, packet) = self.packet_scope(nomination.record.packet()).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::DecideNomination,
+            Target::Nomination(&packet.record, &nomination.record),
+        )?;
+        let mut n = nomination.record.clone();
+        let to = if approve {
+            NominationState::Approved
+        } else {
+            NominationState::Denied
+        };
+        let event = n.decide(to, reason, actor, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(event);
+        if approve {
+            let mut p = packet.record.clone();
+            self.assign_peer(&scope, &mut tx, &mut p, n.nominee(), actor)?;
+            tx.put(Record::from(p), Expect::Version(packet.version));
+        } else {
+            tx.read(
+                RecordKey::Packet(packet.record.id()),
+                Expect::Version(packet.version),
+            );
+        }
+        tx.put(Record::from(n.clone()), Expect::Version(nomination.version));
+        self.finish(tx).await?;
+        Ok(n)
+    }
+
+    /// The nominee declines (R-WRITE-9). Declining an approved nomination cancels the peer
+    /// review it created, unless that review is already submitted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`],
+    /// [`Error::Invalid`] when the peer review is submitted, [`Error::Conflict`].
+    pub async fn decline_nomination(
+        &self,
+        actor: PersonId,
+        nomination: NominationId,
+        reason: Option<&str>,
+    ) -> Result<Nomination> {
+        let nomination = self.storage.nomination(nomination).await?;
+        let (scope, packet) = self.packet_scope(nomination.record.packet()).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::DeclineNomination,
+            Target::Nomination(&packet.record, &nomination.record),
+        )?;
+        let mut n = nomination.record.clone();
+        let was_approved = n.state() == NominationState::Approved;
+        let event = n.decide(NominationState::Declined, reason, actor, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.event(event);
+        if was_approved {
+            let mut p = packet.record.clone();
+            let reviews = self.storage.reviews_about(p.cycle(), p.subject()).await?;
+            if let Some(mut r) = reviews.into_iter().find(|r| {
+                r.record.kind() == ReviewKind::Peer
+                    && r.record.author() == n.nominee()
+                    && r.record.state() != ReviewState::Cancelled
+            }) {
+                if r.record.state() == ReviewState::Submitted {
+                    return Err(Error::invalid(
+                        "nomination",
+                        "the peer review is already submitted",
+                    ));
+                }
+                tx.event(r.record.cancel(&mut p, actor, scope.now)?);
+                tx.put(Record::from(r.record), Expect::Version(r.version));
+            }
+            tx.put(Record::from(p), Expect::Version(packet.version));
+        }
+        tx.put(Record::from(n.clone()), Expect::Version(nomination.version));
+        self.finish(tx).await?;
+        Ok(n)
+    }
+
+    /// Ends nominations for one participant: `nominating → writing` (R-WRITE-2, editing
+    /// assignments). Refused while fewer peers than the cycle's minimum are assigned.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] below the minimum,
+    /// [`Error::InvalidTransition`], [`Error::Conflict`].
+    pub async fn close_nominations(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        let (scope, packet) = self.packet_scope(packet).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::EditAssignments,
+            Target::Packet(&packet.record),
+        )?;
+        let min = scope.cycle.record.settings().min_peers;
+        let peers = packet.record.tally(ReviewKind::Peer).assigned;
+        if scope.cycle.record.config().kinds.peer && peers < u16::from(min) {
+            return Err(Error::invalid(
+                "peers",
+                format!("{peers} peers assigned, the cycle needs at least {min}"),
+            ));
+        }
+        let mut p = packet.record.clone();
+        let event = p.close_nominations(actor, scope.now)?;
+        let mut tx = Tx::new();
+        scope.relied_on(&mut tx);
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
+        tx.event(event);
+        self.finish(tx).await?;
+        Ok(p)
+    }
+}

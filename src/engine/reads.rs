@@ -1,0 +1,234 @@
+//! Reads: reviews, packets, progress, the audit log, team progress.
+
+use crate::access::{Action, Rule, Target, decide, explain};
+use crate::domain::progress::{Progress, Tally, TeamProgress};
+use crate::plugin::{Storage, StorageExt, StoredEvent, Versioned};
+use crate::views::{ReviewView, view};
+use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, ReviewId};
+
+use super::{Engine, PAGE, authorize, overdue};
+
+impl Engine {
+    /// Reads a review as `actor` may see it (R-READ): the author is removed when the decision
+    /// hides it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`] with the explanation, [`Error::NotFound`].
+    pub async fn read_review(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
+        let (scope, packet, review) = self.review_scope(review).await?;
+        let ctx = scope.ctx();
+        let target = Target::Review(&packet.record, &review.record);
+        let d = decide(&ctx, actor, Action::ReadReview, target);
+        if !d.is_allowed() {
+            return Err(Error::Denied(Box::new(explain(
+                &ctx,
+                actor,
+                Action::ReadReview,
+                target,
+            ))));
+        }
+        Ok(view(&scope.cycle.record, actor, &review.record, d))
+    }
+
+    /// Why `actor` may or may not read a review.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn explain_read(&self, actor: PersonId, review: ReviewId) -> Result<Explanation> {
+        let (scope, packet, review) = self.review_scope(review).await?;
+        Ok(explain(
+            &scope.ctx(),
+            actor,
+            Action::ReadReview,
+            Target::Review(&packet.record, &review.record),
+        ))
+    }
+
+    /// The reviews about `subject` in `cycle` that `actor` may read, as they may see them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for the cycle.
+    pub async fn reviews_about(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        subject: PersonId,
+    ) -> Result<Vec<ReviewView>> {
+        let scope = self.scope(cycle).await?;
+        let ctx = scope.ctx();
+        let reviews = self.storage.reviews_about(cycle, subject).await?;
+        let Some(first) = reviews.first() else {
+            return Ok(Vec::new());
+        };
+        let packet = self.storage.packet(first.record.packet()).await?;
+        Ok(reviews
+            .iter()
+            .filter_map(|r| {
+                let d = decide(
+                    &ctx,
+                    actor,
+                    Action::ReadReview,
+                    Target::Review(&packet.record, &r.record),
+                );
+                d.is_allowed()
+                    .then(|| view(&scope.cycle.record, actor, &r.record, d))
+            })
+            .collect())
+    }
+
+    /// The reviews `actor` writes in `cycle` (their to-do list), with their state.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub async fn my_reviews(&self, actor: PersonId, cycle: CycleId) -> Result<Vec<ReviewView>> {
+        Ok(self
+            .storage
+            .reviews_by(cycle, actor)
+            .await?
+            .iter()
+            .map(|r| ReviewView::new(&r.record, false, Rule::Read(1)))
+            .collect())
+    }
+
+    /// The packet of `subject` in `cycle`, for hosts that address participants by person.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the person is not a participant.
+    pub async fn packet_of(&self, cycle: CycleId, subject: PersonId) -> Result<Packet> {
+        Ok(self.versioned_packet_of(cycle, subject).await?.record)
+    }
+
+    /// [`packet_of`](Self::packet_of) with the packet's version.
+    pub(super) async fn versioned_packet_of(
+        &self,
+        cycle: CycleId,
+        subject: PersonId,
+    ) -> Result<Versioned<Packet>> {
+        self.packets_of(cycle, &[subject].into())
+            .await?
+            .remove(&subject)
+            .ok_or_else(|| Error::NotFound {
+                what: "participant",
+                id: subject.to_string(),
+            })
+    }
+
+    /// The packets of these subjects in `cycle`, by subject, in one pass over the cycle's
+    /// packets (stopping once all are found); subjects without a packet are left out.
+    pub(super) async fn packets_of(
+        &self,
+        cycle: CycleId,
+        subjects: &std::collections::BTreeSet<PersonId>,
+    ) -> Result<crate::domain::id::IdMap<PersonId, Versioned<Packet>>> {
+        let mut found = crate::domain::id::IdMap::default();
+        let mut after = None;
+        while found.len() < subjects.len() {
+            let page = self.storage.packets(cycle, after, PAGE).await?;
+            after = page.last().map(|last| last.record.id());
+            let full = page.len() == PAGE;
+            for p in page {
+                if subjects.contains(&p.record.subject()) {
+                    found.insert(p.record.subject(), p);
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The cycle's progress (R-WRITE-15: admins and collaborators for the whole cycle).
+    ///
+    /// The counts come from [`Storage::progress`]: kept up to date by [`MemoryStorage`], so
+    /// constant time there; a read of every packet on backends that keep the provided method.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`].
+    pub async fn progress(&self, actor: PersonId, cycle: CycleId) -> Result<Progress> {
+        let scope = self.scope(cycle).await?;
+        authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
+        let mut progress = self.storage.progress(cycle).await?;
+        for (kind, k) in &mut progress.by_kind {
+            k.overdue = if overdue(&scope.cycle.record, *kind, scope.now) {
+                k.assigned.saturating_sub(k.submitted)
+            } else {
+                0
+            };
+        }
+        Ok(progress)
+    }
+
+    /// The cycle's audit log after `after` (R-WRITE-15 readers: admins and collaborators).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`].
+    pub async fn audit_log(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        let scope = self.scope(cycle).await?;
+        authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
+        self.storage.events(cycle, after, limit).await
+    }
+
+    /// A manager's progress: their direct reports and extended team in the cycle's org
+    /// snapshot (R-WRITE-15: the manager themselves, or admins and collaborators), each packet
+    /// counted only when `actor` may view it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`].
+    pub async fn team_progress(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        manager: PersonId,
+    ) -> Result<TeamProgress> {
+        let scope = self.scope(cycle).await?;
+        let ctx = scope.ctx();
+        if actor != manager {
+            authorize(&ctx, actor, Action::ViewProgress, Target::Cycle)?;
+        }
+        let snapshot = scope.snapshot()?;
+        let (mut direct, mut extended) = (Tally::default(), Tally::default());
+        let late = |k| overdue(&scope.cycle.record, k, scope.now);
+        let mut after = None;
+        loop {
+            let page = self.storage.packets(cycle, after, PAGE).await?;
+            for p in &page {
+                let p = &p.record;
+                let subject = p.subject();
+                if !snapshot.is_ancestor(manager, subject) {
+                    continue;
+                }
+                if !decide(&ctx, actor, Action::ViewProgress, Target::Packet(p)).is_allowed() {
+                    continue;
+                }
+                extended.count(p, &late);
+                if snapshot.manager_of(subject) == Some(manager) {
+                    direct.count(p, &late);
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                _ => {
+                    let mut team = TeamProgress::default();
+                    direct.add_to(&mut team.direct);
+                    extended.add_to(&mut team.extended);
+                    return Ok(team);
+                }
+            }
+        }
+    }
+}

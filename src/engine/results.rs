@@ -1,0 +1,190 @@
+//! Results: score breakdowns, aggregated peer responses, the results export.
+
+use crate::access::{Action, Target, decide};
+use crate::domain::rating::ScoreInput;
+use crate::domain::score::ScoreBreakdown;
+use crate::plugin::Storage;
+use crate::views::aggregate::{AggregatedView, aggregate};
+use crate::{CycleId, Error, PacketId, PersonId, Result, Review, ReviewKind, ReviewState};
+
+use super::{Engine, PAGE, authorize, breakdown};
+
+impl Engine {
+    /// The participant's score breakdown: consolidated rating (manager's choice or formula),
+    /// calibrated rating, result and band. Whoever may read the packet's manager review may see
+    /// it (the subject once results are shared); without a manager review, whoever may view the
+    /// participant's progress.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::NotFound`].
+    pub async fn score(&self, actor: PersonId, packet: PacketId) -> Result<ScoreBreakdown> {
+        let (scope, packet) = self.packet_scope(packet).await?;
+        let p = &packet.record;
+        let reviews = self.storage.reviews_about(p.cycle(), p.subject()).await?;
+        let ctx = scope.ctx();
+        let manager_review = reviews.iter().find(|r| {
+            r.record.kind() == ReviewKind::Manager && r.record.state() != ReviewState::Cancelled
+        });
+        match manager_review {
+            Some(r) => authorize(
+                &ctx,
+                actor,
+                Action::ReadReview,
+                Target::Review(p, &r.record),
+            )?,
+            None => authorize(&ctx, actor, Action::ViewProgress, Target::Packet(p))?,
+        }
+        let all: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
+        Ok(breakdown(&scope.cycle.record, p, &all))
+    }
+
+    /// "View all peer responses": the participant's peer or upward reviews aggregated per
+    /// question, built only from reviews `actor` may read, with authors only where R-READ
+    /// shows them (see [`aggregate`](crate::views::aggregate)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for another kind or a cycle without a template for it,
+    /// [`Error::NotFound`].
+    pub async fn aggregated_responses(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        kind: ReviewKind,
+    ) -> Result<AggregatedView> {
+        if !kind.is_feedback() {
+            return Err(Error::invalid(
+                "kind",
+                format!("only peer and upward responses are aggregated, not {kind}"),
+            ));
+        }
+        let (scope, packet) = self.packet_scope(packet).await?;
+        let cycle = &scope.cycle.record;
+        let template = cycle.template_for(kind).ok_or_else(|| {
+            Error::invalid(
+                "kind",
+                format!("the cycle has no template for {kind} reviews"),
+            )
+        })?;
+        let reviews: Vec<Review> = self
+            .storage
+            .reviews_about(packet.record.cycle(), packet.record.subject())
+            .await?
+            .into_iter()
+            .map(|r| r.record)
+            .collect();
+        Ok(aggregate(
+            &scope.ctx(),
+            actor,
+            &packet.record,
+            &reviews,
+            kind,
+            template,
+            &cycle.settings().rating_scale,
+        ))
+    }
+
+    /// Writes the cycle's results as CSV: one row per participant whose progress `actor` may
+    /// view (admins and collaborators: everyone; managers: their teams), with each kind's
+    /// rating, the consolidated and calibrated ratings, the result and its band, computed only
+    /// from reviews `actor` may read. Returns the number of rows.
+    ///
+    /// Columns: `participant_id,name,state,self,manager,additional_manager,peer,upward,consolidated,calibrated,result,band`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for the cycle; [`Error::Backend`] when writing fails.
+    pub async fn export_results_csv(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        writer: impl std::io::Write + Send,
+    ) -> Result<usize> {
+        let scope = self.scope(cycle).await?;
+        let ctx = scope.ctx();
+        let c = &scope.cycle.record;
+        let snapshot = scope.snapshot()?;
+        let mut out = csv::Writer::from_writer(writer);
+        let io = |e: csv::Error| Error::Backend {
+            source: Box::new(e),
+        };
+        out.write_record([
+            "participant_id",
+            "name",
+            "state",
+            "self",
+            "manager",
+            "additional_manager",
+            "peer",
+            "upward",
+            "consolidated",
+            "calibrated",
+            "result",
+            "band",
+        ])
+        .map_err(io)?;
+        let mut rows = 0;
+        let mut after = None;
+        loop {
+            let page = self.storage.packets(cycle, after, PAGE).await?;
+            for p in &page {
+                let p = &p.record;
+                if !decide(&ctx, actor, Action::ViewProgress, Target::Packet(p)).is_allowed() {
+                    continue;
+                }
+                let reviews = self.storage.reviews_about(cycle, p.subject()).await?;
+                let readable: Vec<&Review> = reviews
+                    .iter()
+                    .map(|r| &r.record)
+                    .filter(|r| {
+                        decide(&ctx, actor, Action::ReadReview, Target::Review(p, r)).is_allowed()
+                    })
+                    .collect();
+                let score = breakdown(c, p, &readable);
+                let rating = |kind| {
+                    let input = ScoreInput::Kind(kind);
+                    crate::domain::score::input_mean(
+                        &input,
+                        &readable,
+                        &|k| c.template_for(k),
+                        p.goals(),
+                    )
+                    .map_or_else(String::new, |v| format!("{v:.2}"))
+                };
+                let show = |s: Option<crate::domain::vocab::Score>| {
+                    s.map_or_else(String::new, |s| s.to_string())
+                };
+                let state = if p.is_withdrawn() {
+                    "withdrawn"
+                } else {
+                    crate::domain::transition::State::name(p.state())
+                };
+                out.write_record([
+                    p.subject().to_string(),
+                    snapshot.name(p.subject()).unwrap_or_default().to_owned(),
+                    state.to_owned(),
+                    rating(ReviewKind::SelfReview),
+                    rating(ReviewKind::Manager),
+                    rating(ReviewKind::AdditionalManager),
+                    rating(ReviewKind::Peer),
+                    rating(ReviewKind::Upward),
+                    show(score.consolidated),
+                    show(score.calibrated),
+                    show(score.result),
+                    score.band.unwrap_or_default(),
+                ])
+                .map_err(io)?;
+                rows += 1;
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                _ => break,
+            }
+        }
+        out.flush().map_err(|e| Error::Backend {
+            source: Box::new(e),
+        })?;
+        Ok(rows)
+    }
+}
