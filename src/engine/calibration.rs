@@ -1,6 +1,5 @@
 //! Calibration commands: sessions, calibrated ratings, the report.
 
-use super::tx::Tx;
 use crate::access::{Action, Target};
 use crate::domain::calibration::{
     CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report,
@@ -12,7 +11,7 @@ use crate::{
     Review, ReviewKind, ReviewState,
 };
 
-use super::{Engine, authorize, breakdown};
+use super::{Engine, Scope, authorize, breakdown};
 
 impl Engine {
     /// Creates a calibration session of a cycle with its participants and contributors
@@ -61,12 +60,28 @@ impl Engine {
             actor,
             scope.now,
         );
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.event(event);
         tx.put(Record::from(session.clone()), Expect::Absent);
         self.finish(tx).await?;
         Ok(session)
+    }
+
+    /// A session and its cycle's scope, once `actor` may manage the session (R-WRITE-4).
+    async fn managed_session(
+        &self,
+        actor: PersonId,
+        session: CalibrationSessionId,
+    ) -> Result<(Scope, Versioned<CalibrationSession>)> {
+        let session = self.session(session).await?;
+        let scope = self.scope(session.record.cycle()).await?;
+        authorize(
+            &scope.ctx(),
+            actor,
+            Action::ManageCalibration,
+            Target::Calibration(&session.record),
+        )?;
+        Ok((scope, session))
     }
 
     pub(super) async fn session(
@@ -96,22 +111,9 @@ impl Engine {
         actor: PersonId,
         session: CalibrationSessionId,
     ) -> Result<CalibrationSession> {
-        let session = self.session(session).await?;
-        let scope = self.scope(session.record.cycle()).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::ManageCalibration,
-            Target::Calibration(&session.record),
-        )?;
-        let mut s = session.record.clone();
-        let event = s.open(actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
-        tx.event(event);
-        tx.put(Record::from(s.clone()), Expect::Version(session.version));
-        self.finish(tx).await?;
-        Ok(s)
+        let (scope, session) = self.managed_session(actor, session).await?;
+        self.commit_change(&scope, &session, |s| s.open(actor, scope.now))
+            .await
     }
 
     /// Closes a session (R-WRITE-4): its participants' packets waiting in calibration move on
@@ -125,18 +127,10 @@ impl Engine {
         actor: PersonId,
         session: CalibrationSessionId,
     ) -> Result<CalibrationSession> {
-        let session = self.session(session).await?;
-        let scope = self.scope(session.record.cycle()).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::ManageCalibration,
-            Target::Calibration(&session.record),
-        )?;
+        let (scope, session) = self.managed_session(actor, session).await?;
         let mut s = session.record.clone();
         let event = s.close(actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.event(event);
         let settings = scope.cycle.record.settings().clone();
         let packets = self.packets_of(s.cycle(), s.participants()).await?;
@@ -185,20 +179,16 @@ impl Engine {
             .await?;
         let refs: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
         let original = breakdown(&scope.cycle.record, &packet.record, &refs).consolidated;
-        let mut p = packet.record.clone();
-        let event = p.set_calibrated(
-            rating,
-            original,
-            &scope.cycle.record.settings().rating_scale,
-            actor,
-            scope.now,
-        )?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
-        tx.event(event);
-        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(p)
+        self.commit_change(&scope, &packet, |p| {
+            p.set_calibrated(
+                rating,
+                original,
+                &scope.cycle.record.settings().rating_scale,
+                actor,
+                scope.now,
+            )
+        })
+        .await
     }
 
     /// A session's rating distribution against the cycle's target, and its 9-box grid (when

@@ -1,7 +1,6 @@
 //! Mid-cycle changes: participants after launch, manager changes and leavers, assignments,
 //! corrections.
 
-use super::tx::Tx;
 use crate::access::{Action, Target};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::NotificationKind;
@@ -59,8 +58,7 @@ impl Engine {
             .into_iter()
             .filter(|g| g.owner == person)
             .collect();
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.event(Event::new(
             scope.now,
             Some(actor),
@@ -96,14 +94,8 @@ impl Engine {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
         let packet = self.versioned_packet_of(cycle, person).await?;
-        let mut p = packet.record.clone();
-        let event = p.withdraw(actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
-        tx.event(event);
-        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(p)
+        self.commit_change(&scope, &packet, |p| p.withdraw(actor, scope.now))
+            .await
     }
 
     /// A person left (R-WRITE-2): their packet is withdrawn, every review they still had to
@@ -120,8 +112,7 @@ impl Engine {
     ) -> Result<()> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.event(Event::new(
             scope.now,
             Some(actor),
@@ -230,8 +221,7 @@ impl Engine {
         let moved = snapshot
             .record
             .with_manager_changed(packet.record.subject(), new_manager)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.events(events);
         if let Some(old) = old
             && Some(&old) != live.as_ref()
@@ -331,8 +321,7 @@ impl Engine {
         let kinds = scope.cycle.record.config().kinds;
         let (review, event) =
             p.assign(&kinds, kind, person, &mut RandomIds, Some(actor), scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         if kind == ReviewKind::Peer {
             tx.notify(
                 person,
@@ -408,8 +397,7 @@ impl Engine {
         )?;
         let (mut r, mut p) = (review.record.clone(), packet.record.clone());
         let events = change(&mut r, &mut p, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.events(events);
         tx.put(Record::from(r.clone()), Expect::Version(review.version));
         tx.put(Record::from(p), Expect::Version(packet.version));

@@ -69,8 +69,7 @@ impl Engine {
         authorize(&scope.ctx(), actor, Action::DeleteCycle, Target::Cycle)?;
         let mut deleted = Cycle::clone(&scope.cycle.record);
         let event = deleted.delete(actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.delete(RecordKey::Cycle(cycle), scope.cycle.version);
         tx.event(event);
         self.finish(tx).await
@@ -178,8 +177,7 @@ impl Engine {
         }
         let mut changed = Cycle::clone(&scope.cycle.record);
         let event = change(&mut changed, actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.put(
             Record::from(changed.clone()),
             Expect::Version(scope.cycle.version),

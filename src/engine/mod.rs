@@ -40,11 +40,12 @@ use crate::domain::score::{ScoreBreakdown, consolidate};
 use crate::domain::template::AnswerCheck;
 use crate::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use crate::plugin::{
-    Clock, Directory, Expect, Notifier, RecordKey, Storage, StorageExt, SystemClock, Versioned,
+    Clock, Directory, Expect, Notifier, Record, RecordKey, Storage, StorageExt, SystemClock,
+    Versioned,
 };
 use crate::{
-    Answers, CalibrationSession, Cycle, CycleId, CycleState, Error, Grants, OrgSnapshot, Packet,
-    PacketId, PersonId, Result, Review, ReviewId, ReviewKind,
+    Answers, CalibrationSession, Cycle, CycleId, CycleState, Error, Event, Grants, OrgSnapshot,
+    Packet, PacketId, PersonId, Result, Review, ReviewId, ReviewKind,
 };
 use tx::Tx;
 
@@ -198,6 +199,13 @@ impl Scope {
                 format!("`{}` is not launched", self.cycle.record.config().name),
             )
         })
+    }
+
+    /// A new transaction that relies on the scope's versions.
+    fn tx(&self) -> Tx {
+        let mut tx = Tx::new();
+        self.relied_on(&mut tx);
+        tx
     }
 
     /// Records the versions every cycle-level decision relies on.
@@ -373,6 +381,30 @@ impl Engine {
             self.scope(packet.record.cycle()).await?
         };
         Ok((scope, packet, review))
+    }
+
+    /// The end of a command that changes one record: `change` applied to a copy of `record`,
+    /// the copy committed at the version read, with the event and the scope's checks.
+    async fn commit_change<T>(
+        &self,
+        scope: &Scope,
+        record: &Versioned<T>,
+        change: impl FnOnce(&mut T) -> Result<Event> + Send,
+    ) -> Result<T>
+    where
+        T: Clone + Send + Sync,
+        Record: From<T>,
+    {
+        let mut changed = record.record.clone();
+        let event = change(&mut changed)?;
+        let mut tx = scope.tx();
+        tx.event(event);
+        tx.put(
+            Record::from(changed.clone()),
+            Expect::Version(record.version),
+        );
+        self.finish(tx).await?;
+        Ok(changed)
     }
 
     /// Commits, then hands the new notifications to the notifier.

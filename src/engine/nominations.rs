@@ -62,8 +62,7 @@ impl Engine {
             actor,
             scope.now,
         )?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.event(event.clone());
         let subject = packet.record.subject();
         let cycle = Some(scope.cycle.record.id());
@@ -146,8 +145,7 @@ impl Engine {
             NominationState::Denied
         };
         let event = n.decide(to, reason, actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.event(event);
         if approve {
             let mut p = packet.record.clone();
@@ -188,8 +186,7 @@ impl Engine {
         let mut n = nomination.record.clone();
         let was_approved = n.state() == NominationState::Approved;
         let event = n.decide(NominationState::Declined, reason, actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.event(event);
         if was_approved {
             let mut p = packet.record.clone();
@@ -240,8 +237,7 @@ impl Engine {
         }
         let mut p = packet.record.clone();
         let event = p.close_nominations(actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         tx.event(event);
         self.finish(tx).await?;

@@ -42,8 +42,7 @@ impl Engine {
         let mut r = review.record.clone();
         let mut p = packet.record.clone();
         let event = r.save_draft(&mut p, answers, actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         // The first draft changes the packet's draft count; later ones only rely on it.
         if p == packet.record {
             tx.read(RecordKey::Packet(p.id()), Expect::Version(packet.version));
@@ -89,8 +88,7 @@ impl Engine {
         let mut r = review.record.clone();
         let mut p = packet.record.clone();
         let events = r.submit(&mut p, answers, actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         let cycle = Some(scope.cycle.record.id());
         if r.kind() == ReviewKind::SelfReview
             && let (Some(manager), Some(first)) = (p.manager(), events.first())
@@ -211,8 +209,7 @@ impl Engine {
         let mut p = packet.record.clone();
         let mut r = manager_review.record.clone();
         let events = p.send_back(&mut r, comment, actor, scope.now)?;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.events(events);
         tx.put(Record::from(r), Expect::Version(manager_review.version));
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
@@ -280,8 +277,7 @@ impl Engine {
         let (scope, packet) = self.packet_scope(packet).await?;
         authorize(&scope.ctx(), actor, action, Target::Packet(&packet.record))?;
         let mut p = packet.record.clone();
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         let events = change(self, &scope, &mut tx, &mut p)?;
         tx.events(events);
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));

@@ -1,6 +1,5 @@
 //! Time-driven work: reminders and nomination deadlines, through `Engine::tick`.
 
-use super::tx::Tx;
 use crate::access::{Action, Target};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::NotificationKind;
@@ -45,8 +44,7 @@ impl Engine {
                 author: r.author(),
             },
         );
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         tx.read(RecordKey::Review(r.id()), Expect::Version(review.version));
         let kind = if overdue(&scope.cycle.record, r.kind(), scope.now) {
             NotificationKind::ReminderOverdue
@@ -129,8 +127,7 @@ impl Engine {
     ) -> Result<(usize, usize)> {
         let settings = scope.cycle.record.settings();
         let now = scope.now;
-        let mut tx = Tx::new();
-        scope.relied_on(&mut tx);
+        let mut tx = scope.tx();
         let mut p = packet.record.clone();
         let mut approved = 0;
         if approve && p.state() == PacketState::Nominating {
