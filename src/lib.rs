@@ -90,22 +90,23 @@ pub mod sql;
 pub mod testkit;
 pub mod views;
 
-pub use domain::{score, transition};
+pub use domain::{score, transition, workflow};
 pub use views::aggregate;
 
 pub use domain::{
-    AdminGrant, Answer, AnswerCheck, Answers, ApprovalStep, AssignmentRole, CalibrationEntry,
-    CalibrationReport, CalibrationSession, CalibrationSessionId, CalibrationState,
-    CompetencyAnswer, CustomRole, CustomRoleId, Cycle, CycleConfig, CycleId, CycleScope,
-    CycleSettings, CycleState, Department, DepartmentId, Eligibility, Error, Event, EventKind,
-    Explanation, Gating, Goal, GoalAnswer, GoalId, GrantChange, Grants, IdSource, KindProgress,
-    KindTally, Launched, Level, LockState, MAX_CYCLE_ADDITIONAL_MANAGERS, MAX_TEXT_LEN,
-    NineBoxCell, Nomination, NominationId, NominationState, Notification, NotificationKind,
-    OrgError, OrgSnapshot, Packet, PacketId, PacketState, PeopleScope, Period, Permission,
-    Permissions, Person, PersonId, PointShare, Progress, Question, QuestionId, QuestionKind,
-    RandomIds, RatingScale, ReminderKind, Result, Review, ReviewId, ReviewKind, ReviewKinds,
-    ReviewState, RoleGrant, Section, SequentialIds, StepApprover, TeamProgress, Template,
-    TemplateId, Visibility, Window, Windows, calibration_report, launch, packet_for, resolve_step,
+    Actor, AdminGrant, Answer, AnswerCheck, Answers, ApprovalStep, AssignmentRole,
+    CalibrationEntry, CalibrationReport, CalibrationSession, CalibrationSessionId,
+    CalibrationState, CompetencyAnswer, CustomRole, CustomRoleId, Cycle, CycleConfig, CycleId,
+    CycleScope, CycleSettings, CycleState, Department, DepartmentId, Eligibility, Error, Event,
+    EventKind, Explanation, Gating, Goal, GoalAnswer, GoalId, GrantChange, Grants, IdSource,
+    KindProgress, KindTally, Launched, Level, LockState, MAX_CYCLE_ADDITIONAL_MANAGERS,
+    MAX_TEXT_LEN, NineBoxCell, Nomination, NominationId, NominationState, Notification,
+    NotificationKind, OrgError, OrgSnapshot, Packet, PacketId, PacketState, PeopleScope, Period,
+    Permission, Permissions, Person, PersonId, PointShare, Progress, Question, QuestionId,
+    QuestionKind, RandomIds, RatingScale, ReminderKind, Result, Review, ReviewId, ReviewKind,
+    ReviewKinds, ReviewState, RoleGrant, Section, SequentialIds, StepApprover, TeamProgress,
+    Template, TemplateId, Visibility, Window, Windows, calibration_report, launch, packet_for,
+    resolve_step,
 };
 pub use engine::{Delivery, Engine, EngineBuilder, LaunchReport, TickReport};
 pub use views::ReviewView;

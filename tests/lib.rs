@@ -4,6 +4,7 @@ mod alloc;
 mod cedar;
 mod content;
 mod content_props;
+mod core_workflow;
 mod engine;
 mod engine_content;
 mod invariants;

@@ -25,6 +25,7 @@ pub mod score;
 pub(crate) mod template;
 pub mod transition;
 pub(crate) mod vocab;
+pub mod workflow;
 
 pub(crate) use packet::{nomination, review};
 
@@ -59,6 +60,6 @@ pub use roles::{
 };
 pub use template::{AnswerCheck, Question, QuestionKind, Section, Template, Visibility};
 pub use vocab::{
-    AssignmentRole, CycleState, LockState, NominationState, PacketState, Period, RatingScale,
-    ReminderKind, ReviewKind, ReviewState,
+    Actor, AssignmentRole, CycleState, LockState, NominationState, PacketState, Period,
+    RatingScale, ReminderKind, ReviewKind, ReviewState,
 };

@@ -286,3 +286,29 @@ pub struct Period {
     /// Last day.
     pub end: NaiveDate,
 }
+
+/// Who acts: a person, or the library itself on the host's schedule (the time tick).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// A person.
+    Person(crate::domain::PersonId),
+    /// The library, on its own (audited with no person).
+    System,
+}
+
+impl Actor {
+    /// The person, unless the library acted.
+    #[must_use]
+    pub const fn person(self) -> Option<crate::domain::PersonId> {
+        match self {
+            Self::Person(p) => Some(p),
+            Self::System => None,
+        }
+    }
+}
+
+impl From<crate::domain::PersonId> for Actor {
+    fn from(person: crate::domain::PersonId) -> Self {
+        Self::Person(person)
+    }
+}

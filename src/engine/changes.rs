@@ -5,7 +5,10 @@ use crate::access::{Action, Target};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::NotificationKind;
 use crate::domain::vocab::AssignmentRole;
-use crate::plugin::{Directory, Expect, Record, Storage, StorageExt, Versioned};
+use std::collections::BTreeMap;
+
+use crate::domain::workflow;
+use crate::plugin::{Directory, Expect, Record, RecordKey, Storage, StorageExt, Versioned};
 use crate::{
     CycleId, CycleState, Error, Packet, PacketId, PersonId, RandomIds, Result, Review, ReviewId,
     ReviewKind, ReviewState,
@@ -112,13 +115,6 @@ impl Engine {
     ) -> Result<()> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
-        let mut tx = scope.tx();
-        tx.event(Event::new(
-            scope.now,
-            Some(actor),
-            Some(cycle),
-            EventKind::PersonLeft { person },
-        ));
         let mut packets: Vec<Versioned<Packet>> = Vec::new();
         if let Ok(own) = self.versioned_packet_of(cycle, person).await
             && !own.record.is_withdrawn()
@@ -137,29 +133,27 @@ impl Engine {
                 packets.push(self.storage.packet(r.record.packet()).await?);
             }
         }
-        let mut changed: Vec<(Packet, u64)> = packets
+        let outcome = workflow::leave(
+            cycle,
+            person,
+            &packets.iter().map(|p| p.record.clone()).collect::<Vec<_>>(),
+            &open.iter().map(|r| r.record.clone()).collect::<Vec<_>>(),
+            actor,
+            scope.now,
+        )?;
+        let versions: BTreeMap<RecordKey, u64> = packets
             .iter()
-            .map(|p| (p.record.clone(), p.version))
+            .map(|p| (RecordKey::Packet(p.record.id()), p.version))
+            .chain(
+                open.iter()
+                    .map(|r| (RecordKey::Review(r.record.id()), r.version)),
+            )
             .collect();
-        if let Some((p, _)) = changed.iter_mut().find(|(p, _)| p.subject() == person) {
-            tx.event(p.withdraw(actor, scope.now)?);
+        let mut tx = scope.tx();
+        for (key, version) in &versions {
+            tx.read(*key, Expect::Version(*version));
         }
-        for mut r in open {
-            let Some((p, _)) = changed
-                .iter_mut()
-                .find(|(p, _)| p.id() == r.record.packet())
-            else {
-                continue;
-            };
-            if p.is_withdrawn() && p.subject() != person {
-                continue; // another withdrawn packet: read-only
-            }
-            tx.event(r.record.cancel(p, actor, scope.now)?);
-            tx.put(Record::from(r.record), Expect::Version(r.version));
-        }
-        for (p, version) in changed {
-            tx.put(Record::from(p), Expect::Version(version));
-        }
+        tx.apply(outcome, |key| versions.get(&key).copied());
         self.finish(tx).await
     }
 

@@ -507,8 +507,7 @@ fn check_answers(
     }
 }
 
-/// A review as `viewer` may see it: author hidden per the decision; the subject never sees
-/// answers to private questions.
+/// A packet's score breakdown from `reviews`, by the cycle's consolidation rule and bands.
 fn breakdown(cycle: &Cycle, packet: &Packet, reviews: &[&Review]) -> ScoreBreakdown {
     let settings = cycle.settings();
     consolidate(
@@ -519,13 +518,4 @@ fn breakdown(cycle: &Cycle, packet: &Packet, reviews: &[&Review]) -> ScoreBreakd
         packet.goals(),
         packet.calibrated(),
     )
-}
-
-/// Whether reviews of `kind` are past their window's due time at `now`.
-fn overdue(cycle: &Cycle, kind: ReviewKind, now: DateTime<Utc>) -> bool {
-    cycle
-        .settings()
-        .windows
-        .of(kind)
-        .is_some_and(|w| now > w.due)
 }

@@ -3,10 +3,13 @@
 use super::tx::Tx;
 use crate::access::{Action, Target};
 use crate::domain::notification::NotificationKind;
+use std::collections::BTreeMap;
+
+use crate::domain::workflow;
 use crate::plugin::{Expect, Record, RecordKey, Storage, StorageExt};
 use crate::{
     Error, Nomination, NominationId, NominationState, Packet, PacketId, PacketState, PersonId,
-    RandomIds, Result, ReviewKind, ReviewState,
+    RandomIds, Result, ReviewKind,
 };
 
 use super::{Engine, Scope, authorize};
@@ -183,33 +186,36 @@ impl Engine {
             Action::DeclineNomination,
             Target::Nomination(&packet.record, &nomination.record),
         )?;
-        let mut n = nomination.record.clone();
-        let was_approved = n.state() == NominationState::Approved;
-        let event = n.decide(NominationState::Declined, reason, actor, scope.now)?;
+        let p = &packet.record;
+        let reviews = if nomination.record.state() == NominationState::Approved {
+            self.storage.reviews_about(p.cycle(), p.subject()).await?
+        } else {
+            Vec::new()
+        };
+        let outcome = workflow::decline(
+            &nomination.record,
+            p,
+            &reviews.iter().map(|r| r.record.clone()).collect::<Vec<_>>(),
+            reason,
+            actor,
+            scope.now,
+        )?;
+        let declined = outcome.nominations.first().cloned();
+        let versions: BTreeMap<RecordKey, u64> = reviews
+            .iter()
+            .map(|r| (RecordKey::Review(r.record.id()), r.version))
+            .chain([
+                (RecordKey::Packet(p.id()), packet.version),
+                (
+                    RecordKey::Nomination(nomination.record.id()),
+                    nomination.version,
+                ),
+            ])
+            .collect();
         let mut tx = scope.tx();
-        tx.event(event);
-        if was_approved {
-            let mut p = packet.record.clone();
-            let reviews = self.storage.reviews_about(p.cycle(), p.subject()).await?;
-            if let Some(mut r) = reviews.into_iter().find(|r| {
-                r.record.kind() == ReviewKind::Peer
-                    && r.record.author() == n.nominee()
-                    && r.record.state() != ReviewState::Cancelled
-            }) {
-                if r.record.state() == ReviewState::Submitted {
-                    return Err(Error::invalid(
-                        "nomination",
-                        "the peer review is already submitted",
-                    ));
-                }
-                tx.event(r.record.cancel(&mut p, actor, scope.now)?);
-                tx.put(Record::from(r.record), Expect::Version(r.version));
-            }
-            tx.put(Record::from(p), Expect::Version(packet.version));
-        }
-        tx.put(Record::from(n.clone()), Expect::Version(nomination.version));
+        tx.apply(outcome, |key| versions.get(&key).copied());
         self.finish(tx).await?;
-        Ok(n)
+        declined.ok_or_else(|| RecordKey::Nomination(nomination.record.id()).not_found())
     }
 
     /// Ends nominations for one participant: `nominating → writing` (R-WRITE-2, editing
@@ -227,14 +233,7 @@ impl Engine {
             Action::EditAssignments,
             Target::Packet(&packet.record),
         )?;
-        let min = scope.cycle.record.settings().min_peers;
-        let peers = packet.record.tally(ReviewKind::Peer).assigned;
-        if scope.cycle.record.config().kinds.peer && peers < u16::from(min) {
-            return Err(Error::invalid(
-                "peers",
-                format!("{peers} peers assigned, the cycle needs at least {min}"),
-            ));
-        }
+        workflow::check_min_peers(&scope.cycle.record, &packet.record)?;
         let mut p = packet.record.clone();
         let event = p.close_nominations(actor, scope.now)?;
         let mut tx = scope.tx();

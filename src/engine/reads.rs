@@ -2,11 +2,12 @@
 
 use crate::access::{Action, Rule, Target, decide, explain};
 use crate::domain::progress::{Progress, Tally, TeamProgress};
+use crate::domain::workflow;
 use crate::plugin::{Storage, StorageExt, StoredEvent, Versioned};
 use crate::views::{ReviewView, view};
 use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, ReviewId};
 
-use super::{Engine, PAGE, authorize, overdue};
+use super::{Engine, PAGE, authorize};
 
 impl Engine {
     /// Reads a review as `actor` may see it (R-READ): the author is removed when the decision
@@ -156,7 +157,7 @@ impl Engine {
         authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
         let mut progress = self.storage.progress(cycle).await?;
         for (kind, k) in &mut progress.by_kind {
-            k.overdue = if overdue(&scope.cycle.record, *kind, scope.now) {
+            k.overdue = if workflow::is_overdue(&scope.cycle.record, *kind, scope.now) {
                 k.assigned.saturating_sub(k.submitted)
             } else {
                 0
@@ -202,7 +203,7 @@ impl Engine {
         }
         let snapshot = scope.snapshot()?;
         let (mut direct, mut extended) = (Tally::default(), Tally::default());
-        let late = |k| overdue(&scope.cycle.record, k, scope.now);
+        let late = |k| workflow::is_overdue(&scope.cycle.record, k, scope.now);
         let mut after = None;
         loop {
             let page = self.storage.packets(cycle, after, PAGE).await?;

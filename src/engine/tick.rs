@@ -3,16 +3,17 @@
 use crate::access::{Action, Target};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::NotificationKind;
-use crate::domain::vocab::ReminderKind;
-use crate::plugin::{Expect, Record, RecordKey, Storage, Versioned};
+use std::collections::BTreeMap;
+
+use crate::domain::workflow;
+use crate::plugin::{Expect, RecordKey, Storage, Versioned};
 use crate::{
-    CycleId, CycleState, Error, NominationState, Packet, PacketState, PersonId, RandomIds, Result,
-    ReviewId, ReviewKind, ReviewState,
+    CycleId, CycleState, Error, Packet, PersonId, RandomIds, Result, ReviewId, ReviewKind,
+    ReviewState,
 };
-use chrono::Duration;
 
 use super::outcome::*;
-use super::{Engine, PAGE, Scope, authorize, overdue};
+use super::{Engine, PAGE, Scope, authorize};
 
 impl Engine {
     /// Sends a reminder to a review's author now (R-WRITE-5: admins, collaborators, the
@@ -46,7 +47,7 @@ impl Engine {
         );
         let mut tx = scope.tx();
         tx.read(RecordKey::Review(r.id()), Expect::Version(review.version));
-        let kind = if overdue(&scope.cycle.record, r.kind(), scope.now) {
+        let kind = if workflow::is_overdue(&scope.cycle.record, r.kind(), scope.now) {
             NotificationKind::ReminderOverdue
         } else {
             NotificationKind::ReminderBeforeDue
@@ -86,8 +87,6 @@ impl Engine {
 
     pub(super) async fn tick_cycle(&self, cycle: CycleId, report: &mut TickReport) -> Result<()> {
         let scope = self.scope(cycle).await?;
-        let settings = scope.cycle.record.settings().clone();
-        let deadline_passed = settings.nomination_deadline.is_some_and(|d| scope.now >= d);
         let mut after = None;
         loop {
             let page = self.storage.packets(cycle, after, PAGE).await?;
@@ -95,13 +94,7 @@ impl Engine {
                 if packet.record.is_withdrawn() {
                     continue;
                 }
-                let outcome = self
-                    .tick_packet(
-                        &scope,
-                        packet,
-                        deadline_passed && settings.auto_approve_nominations,
-                    )
-                    .await;
+                let outcome = self.tick_packet(&scope, packet).await;
                 match outcome {
                     Ok((approved, reminded)) => {
                         report.auto_approved += approved;
@@ -118,106 +111,54 @@ impl Engine {
         }
     }
 
-    /// One packet's due work, in one commit: `(auto-approved, reminders)`.
+    /// One packet's due work ([`workflow::tick`]), in one commit: `(auto-approved, reminders)`.
     pub(super) async fn tick_packet(
         &self,
         scope: &Scope,
         packet: &Versioned<Packet>,
-        approve: bool,
     ) -> Result<(usize, usize)> {
-        let settings = scope.cycle.record.settings();
-        let now = scope.now;
-        let mut tx = scope.tx();
-        let mut p = packet.record.clone();
-        let mut approved = 0;
-        if approve && p.state() == PacketState::Nominating {
-            for n in self.storage.nominations(p.id()).await? {
-                if n.record.state() != NominationState::Pending {
-                    continue;
-                }
-                let mut nomination = n.record.clone();
-                let mut event = nomination.decide(
-                    NominationState::Approved,
-                    Some("approved at the nomination deadline"),
-                    scope.cycle.record.created_by(),
-                    now,
-                )?;
-                event.by = None;
-                tx.event(event);
-                let (review, mut assigned) = p.assign(
-                    &scope.cycle.record.config().kinds,
-                    ReviewKind::Peer,
-                    nomination.nominee(),
-                    &mut RandomIds,
-                    None,
-                    now,
-                )?;
-                assigned.by = None;
-                tx.notify(
-                    nomination.nominee(),
-                    NotificationKind::PeerAssigned,
-                    Some(p.cycle()),
-                    Some(p.subject()),
-                    &assigned,
-                );
-                tx.event(assigned);
-                tx.put(Record::from(review), Expect::Absent);
-                tx.put(Record::from(nomination), Expect::Version(n.version));
-                approved += 1;
-            }
-        }
-        let mut reminded = 0;
-        let windows = &settings.windows;
-        if ReviewKind::ALL.iter().any(|k| windows.of(*k).is_some()) {
-            for r in self.storage.reviews_about(p.cycle(), p.subject()).await? {
-                let Some(window) = windows.of(r.record.kind()) else {
-                    continue;
-                };
-                if !matches!(r.record.state(), ReviewState::Assigned | ReviewState::Draft) {
-                    continue;
-                }
-                let due_soon = settings.remind_days_before.is_some_and(|d| {
-                    now >= window.due - Duration::days(i64::from(d))
-                        && now <= window.due
-                        && now >= window.opens
-                });
-                let kind = if settings.remind_overdue && now > window.due {
-                    ReminderKind::Overdue
-                } else if due_soon {
-                    ReminderKind::BeforeDue
-                } else {
-                    continue;
-                };
-                if r.record.reminded(kind) {
-                    continue;
-                }
-                let mut review = r.record.clone();
-                let event = review.mark_reminded(kind, now)?;
-                let note = match kind {
-                    ReminderKind::BeforeDue => NotificationKind::ReminderBeforeDue,
-                    ReminderKind::Overdue => NotificationKind::ReminderOverdue,
-                };
-                tx.notify(
-                    review.author(),
-                    note,
-                    Some(review.cycle()),
-                    Some(review.subject()),
-                    &event,
-                );
-                tx.event(event);
-                tx.put(Record::from(review), Expect::Version(r.version));
-                reminded += 1;
-            }
-        }
-        if approved == 0 && reminded == 0 {
+        let cycle = &scope.cycle.record;
+        let p = &packet.record;
+        let nominations = if workflow::approves_at_deadline(cycle, p, scope.now) {
+            self.storage.nominations(p.id()).await?
+        } else {
+            Vec::new()
+        };
+        let windows = &cycle.settings().windows;
+        let reviews = if ReviewKind::ALL.iter().any(|k| windows.of(*k).is_some()) {
+            self.storage.reviews_about(p.cycle(), p.subject()).await?
+        } else {
+            Vec::new()
+        };
+        let outcome = workflow::tick(
+            cycle,
+            p,
+            &nominations
+                .iter()
+                .map(|n| n.record.clone())
+                .collect::<Vec<_>>(),
+            &reviews.iter().map(|r| r.record.clone()).collect::<Vec<_>>(),
+            &mut RandomIds,
+            scope.now,
+        )?;
+        if outcome.is_empty() {
             return Ok((0, 0));
         }
-        if p != packet.record {
-            tx.put(Record::from(p), Expect::Version(packet.version));
-        } else {
-            tx.read(RecordKey::Packet(p.id()), Expect::Version(packet.version));
-        }
+        let done = (outcome.nominations.len(), outcome.reviews.len());
+        let versions: BTreeMap<RecordKey, u64> = nominations
+            .iter()
+            .map(|n| (RecordKey::Nomination(n.record.id()), n.version))
+            .chain(
+                reviews
+                    .iter()
+                    .map(|r| (RecordKey::Review(r.record.id()), r.version)),
+            )
+            .chain([(RecordKey::Packet(p.id()), packet.version)])
+            .collect();
+        let mut tx = scope.tx();
+        tx.read(RecordKey::Packet(p.id()), Expect::Version(packet.version));
+        tx.apply(outcome, |key| versions.get(&key).copied());
         self.finish(tx).await?;
-        Ok((approved, reminded))
+        Ok(done)
     }
 }

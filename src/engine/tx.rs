@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::event::Event;
 use crate::domain::notification::{Notification, NotificationKind};
+use crate::domain::workflow::Outcome;
 use crate::plugin::{Commit, Expect, Record, RecordKey, Write};
 use crate::{CycleId, PersonId};
 
@@ -62,6 +63,37 @@ impl Tx {
             record,
             expect: Expect::Absent,
         });
+    }
+
+    /// Adds what a core rule decided: changed records at the version `version` gives for their
+    /// key (a key it does not know is expected absent, so the commit fails rather than
+    /// overwrite), new reviews, the events, and a notification for each notice.
+    pub(crate) fn apply(&mut self, outcome: Outcome, version: impl Fn(RecordKey) -> Option<u64>) {
+        let changed = outcome
+            .packets
+            .into_iter()
+            .map(Record::from)
+            .chain(outcome.reviews.into_iter().map(Record::from))
+            .chain(outcome.nominations.into_iter().map(Record::from));
+        for record in changed {
+            let expect = version(record.key()).map_or(Expect::Absent, Expect::Version);
+            self.put(record, expect);
+        }
+        for review in outcome.new_reviews {
+            self.put(Record::from(review), Expect::Absent);
+        }
+        for notice in &outcome.notices {
+            if let Some(event) = outcome.events.get(notice.event) {
+                self.notify(
+                    notice.recipient,
+                    notice.kind,
+                    event.cycle,
+                    Some(notice.subject),
+                    event,
+                );
+            }
+        }
+        self.events(outcome.events);
     }
 
     pub(crate) fn delete(&mut self, key: RecordKey, version: u64) {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::packet::Packet;
 use crate::domain::transition::{self, State, Transition};
-use crate::domain::vocab::NominationState;
+use crate::domain::vocab::{Actor, NominationState};
 use crate::domain::{CycleId, CycleSettings, Error, NominationId, PacketId, PersonId, Result};
 
 impl State for NominationState {
@@ -193,7 +193,7 @@ impl Nomination {
         &mut self,
         to: NominationState,
         reason: Option<&str>,
-        by: PersonId,
+        by: impl Into<Actor>,
         at: DateTime<Utc>,
     ) -> Result<Event> {
         let command = match to {
@@ -207,7 +207,7 @@ impl Nomination {
         self.reason = reason.map(str::to_owned);
         Ok(Event::new(
             at,
-            Some(by),
+            by.into().person(),
             Some(self.cycle),
             EventKind::NominationDecided {
                 nomination: self.id,

@@ -1,0 +1,321 @@
+//! The workflow rules of the core (`appraise::workflow`), tested without an engine: the time
+//! tick (DOMAIN.md "Cycles": deadlines drive reminders; "Nominations": automatic approval at
+//! the deadline), leavers ("Cycles", mid-cycle changes), declines (R-WRITE-9) and the minimum
+//! of peers ("Nominations").
+
+use appraise::workflow::{self, Outcome};
+use appraise::{
+    Cycle, CycleConfig, CycleId, Launched, Nomination, NominationId, NominationState,
+    NotificationKind, OrgSnapshot, Packet, PacketState, Period, Person, PersonId, ReminderKind,
+    Review, ReviewKind, ReviewState, SequentialIds, Window, launch,
+};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use proptest::prelude::*;
+
+fn id(k: &str) -> PersonId {
+    PersonId::from_key(k)
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
+}
+
+/// boss manages ann; p1..p4 are ann's colleagues. ann is the one participant.
+fn org() -> OrgSnapshot {
+    let mut people = vec![
+        Person::new(id("boss"), "boss"),
+        Person::new(id("ann"), "ann").with_manager(id("boss")),
+    ];
+    for p in ["p1", "p2", "p3", "p4"] {
+        people.push(Person::new(id(p), p).with_manager(id("boss")));
+    }
+    OrgSnapshot::build(people, vec![]).unwrap()
+}
+
+/// A launched cycle with `edit` applied to its config first.
+fn launched(edit: impl FnOnce(&mut CycleConfig)) -> (Cycle, Launched) {
+    let period = Period {
+        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        end: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+    };
+    let mut config = CycleConfig::new("c", period);
+    edit(&mut config);
+    let (mut cycle, _) = Cycle::create(CycleId::from_key("c"), config, id("boss"), t0()).unwrap();
+    cycle
+        .set_participants([id("ann")], id("boss"), t0())
+        .unwrap();
+    let l = launch(
+        &mut cycle,
+        &org(),
+        &mut SequentialIds::starting_at(1),
+        id("boss"),
+        t0(),
+    )
+    .unwrap();
+    (cycle, l)
+}
+
+fn nominate(cycle: &Cycle, packet: &Packet, nominees: &[&str]) -> Vec<Nomination> {
+    let mut out: Vec<Nomination> = Vec::new();
+    for (i, n) in nominees.iter().enumerate() {
+        let (nomination, _) = Nomination::create(
+            NominationId::from_key(&format!("n{i}")),
+            packet,
+            id(n),
+            &out,
+            cycle.settings(),
+            id("ann"),
+            t0(),
+        )
+        .unwrap();
+        out.push(nomination);
+    }
+    out
+}
+
+fn system_did_it(outcome: &Outcome) -> bool {
+    outcome.events.iter().all(|e| e.by.is_none())
+}
+
+/// The reminder DOMAIN.md asks for, written out: a review still to write, in a kind with a
+/// window, gets "overdue" past due (when the cycle says so), else "before due" within the
+/// days before due once the window is open; never the same reminder twice.
+fn expected_reminder(cycle: &Cycle, review: &Review, now: DateTime<Utc>) -> Option<ReminderKind> {
+    let s = cycle.settings();
+    let w = s.windows.of(review.kind())?;
+    if review.state() != ReviewState::Assigned && review.state() != ReviewState::Draft {
+        return None;
+    }
+    let kind = if now > w.due {
+        s.remind_overdue.then_some(ReminderKind::Overdue)?
+    } else {
+        let days = s.remind_days_before?;
+        (now >= w.opens && now >= w.due - Duration::days(i64::from(days)))
+            .then_some(ReminderKind::BeforeDue)?
+    };
+    (!review.reminded(kind)).then_some(kind)
+}
+
+proptest! {
+    #![proptest_config(crate::world::config())]
+
+    /// Deadlines drive reminders (DOMAIN.md "Cycles"): the tick reminds exactly the reviews
+    /// due a reminder, notifies their authors, does it as the system, and a second tick at the
+    /// same time reminds nobody again.
+    #[test]
+    fn tick_reminds_each_due_review_once(
+        open_for in 1i64..=30,
+        due_days in -10i64..=10,
+        before in proptest::option::of(0u16..6),
+        overdue in any::<bool>(),
+        kinds in proptest::collection::vec(any::<bool>(), 5),
+    ) {
+        let now = t0() + Duration::days(20);
+        let due = now + Duration::days(due_days);
+        let window = Window { opens: due - Duration::days(open_for), due };
+        let (cycle, l) = launched(|c| {
+            for (kind, on) in ReviewKind::ALL.iter().zip(&kinds) {
+                if *on {
+                    c.settings.windows = c.settings.windows.with(*kind, window);
+                }
+            }
+            c.settings.remind_days_before = before;
+            c.settings.remind_overdue = overdue;
+        });
+        let packet = &l.packets[0];
+        let out = workflow::tick(&cycle, packet, &[], &l.reviews, &mut SequentialIds::starting_at(100), now).unwrap();
+        let want: Vec<_> = l.reviews.iter().filter_map(|r| expected_reminder(&cycle, r, now).map(|k| (r.id(), k))).collect();
+        prop_assert_eq!(out.reviews.len(), want.len());
+        for (r, (want_id, kind)) in out.reviews.iter().zip(&want) {
+            prop_assert_eq!(r.id(), *want_id);
+            prop_assert!(r.reminded(*kind));
+        }
+        prop_assert_eq!(out.notices.len(), want.len());
+        for (notice, r) in out.notices.iter().zip(&out.reviews) {
+            prop_assert_eq!(notice.recipient, r.author());
+            let expected = if r.reminded(ReminderKind::Overdue) { NotificationKind::ReminderOverdue } else { NotificationKind::ReminderBeforeDue };
+            prop_assert_eq!(notice.kind, expected);
+        }
+        prop_assert!(system_did_it(&out));
+        // The tick again, on the reviews as the first tick left them: nothing more.
+        let after: Vec<Review> = l.reviews.iter().map(|r| out.reviews.iter().find(|x| x.id() == r.id()).unwrap_or(r).clone()).collect();
+        let again = workflow::tick(&cycle, packet, &[], &after, &mut SequentialIds::starting_at(200), now).unwrap();
+        prop_assert!(again.is_empty(), "{:?}", again.events);
+    }
+
+    /// Pending nominations are approved at the deadline when the cycle says so (DOMAIN.md
+    /// "Nominations"), each creating its peer review and notifying the peer; not before the
+    /// deadline, not when the cycle does not approve automatically, not once writing started.
+    #[test]
+    fn tick_approves_pending_nominations_at_the_deadline(
+        deadline_days in -5i64..5,
+        auto in any::<bool>(),
+        closed in any::<bool>(),
+        nominees in 0usize..=4,
+    ) {
+        let now = t0() + Duration::days(10);
+        let (cycle, mut l) = launched(|c| {
+            c.settings.nomination_deadline = Some(now + Duration::days(deadline_days));
+            c.settings.auto_approve_nominations = auto;
+            c.settings.max_peers = 4;
+        });
+        let names = ["p1", "p2", "p3", "p4"];
+        let nominations = nominate(&cycle, &l.packets[0], &names[..nominees]);
+        if closed {
+            l.packets[0].close_nominations(id("boss"), t0()).unwrap();
+        }
+        let packet = &l.packets[0];
+        let out = workflow::tick(&cycle, packet, &nominations, &[], &mut SequentialIds::starting_at(100), now).unwrap();
+        let approves = auto && deadline_days <= 0 && !closed;
+        prop_assert_eq!(workflow::approves_at_deadline(&cycle, packet, now), approves);
+        let approved = if approves { nominees } else { 0 };
+        prop_assert_eq!(out.nominations.len(), approved);
+        prop_assert!(out.nominations.iter().all(|n| n.state() == NominationState::Approved));
+        prop_assert_eq!(out.new_reviews.len(), approved);
+        for (r, n) in out.new_reviews.iter().zip(&out.nominations) {
+            prop_assert_eq!(r.kind(), ReviewKind::Peer);
+            prop_assert_eq!(r.author(), n.nominee());
+            prop_assert_eq!(r.subject(), id("ann"));
+        }
+        let peers_notified: Vec<PersonId> = out.notices.iter().filter(|n| n.kind == NotificationKind::PeerAssigned).map(|n| n.recipient).collect();
+        prop_assert_eq!(peers_notified, out.nominations.iter().map(Nomination::nominee).collect::<Vec<_>>());
+        prop_assert_eq!(out.packets.len(), usize::from(approved > 0));
+        if let Some(p) = out.packets.first() {
+            prop_assert_eq!(usize::from(p.tally(ReviewKind::Peer).assigned), approved);
+        }
+        prop_assert!(system_did_it(&out));
+    }
+}
+
+/// A leaver (DOMAIN.md "Cycles", mid-cycle changes): their packet is withdrawn and the reviews
+/// they still had to write are cancelled; submitted reviews stay; nothing is deleted.
+#[test]
+fn a_leavers_packet_is_withdrawn_and_open_reviews_cancelled() {
+    let (cycle, l) = launched(|_| {});
+    let packet = &l.packets[0];
+    // ann leaves: her own packet is withdrawn, her self review cancelled.
+    let own: Vec<Review> = l
+        .reviews
+        .iter()
+        .filter(|r| r.author() == id("ann"))
+        .cloned()
+        .collect();
+    let out = workflow::leave(
+        cycle.id(),
+        id("ann"),
+        std::slice::from_ref(packet),
+        &own,
+        id("boss"),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(out.packets.len(), 1);
+    assert!(out.packets[0].is_withdrawn());
+    assert_eq!(out.reviews.len(), own.len());
+    assert!(
+        out.reviews
+            .iter()
+            .all(|r| r.state() == ReviewState::Cancelled)
+    );
+    assert!(out.new_reviews.is_empty() && out.nominations.is_empty());
+
+    // boss leaves: the manager review about ann is cancelled; ann's packet stays live.
+    let by_boss: Vec<Review> = l
+        .reviews
+        .iter()
+        .filter(|r| r.author() == id("boss"))
+        .cloned()
+        .collect();
+    assert!(!by_boss.is_empty());
+    let out = workflow::leave(
+        cycle.id(),
+        id("boss"),
+        std::slice::from_ref(packet),
+        &by_boss,
+        id("boss"),
+        t0(),
+    )
+    .unwrap();
+    assert!(out.packets.iter().all(|p| !p.is_withdrawn()));
+    assert!(
+        out.reviews
+            .iter()
+            .all(|r| r.state() == ReviewState::Cancelled && r.author() == id("boss"))
+    );
+
+    // A submitted review is not cancelled.
+    let mut p = packet.clone();
+    let mut submitted = own[0].clone();
+    submitted.submit(&mut p, None, id("ann"), t0()).unwrap();
+    let out = workflow::leave(cycle.id(), id("ann"), &[p], &[submitted], id("boss"), t0()).unwrap();
+    assert!(out.reviews.is_empty());
+}
+
+/// R-WRITE-9: declining an approved nomination cancels its peer review, unless that review is
+/// submitted, when the decline is refused.
+#[test]
+fn declining_an_approved_nomination_cancels_its_peer_review() {
+    let (cycle, l) = launched(|c| c.settings.max_peers = 4);
+    let mut packet = l.packets[0].clone();
+    let mut nomination = nominate(&cycle, &packet, &["p1"]).remove(0);
+    nomination
+        .decide(NominationState::Approved, None, id("boss"), t0())
+        .unwrap();
+    let (peer_review, _) = packet
+        .assign(
+            &cycle.config().kinds,
+            ReviewKind::Peer,
+            id("p1"),
+            &mut SequentialIds::starting_at(50),
+            Some(id("boss")),
+            t0(),
+        )
+        .unwrap();
+    let reviews = vec![peer_review.clone()];
+    let out =
+        workflow::decline(&nomination, &packet, &reviews, Some("busy"), id("p1"), t0()).unwrap();
+    assert_eq!(out.nominations[0].state(), NominationState::Declined);
+    assert_eq!(out.reviews.len(), 1);
+    assert_eq!(out.reviews[0].state(), ReviewState::Cancelled);
+    assert_eq!(out.packets[0].tally(ReviewKind::Peer).assigned, 0);
+
+    let mut p = packet.clone();
+    let mut submitted = peer_review;
+    submitted.submit(&mut p, None, id("p1"), t0()).unwrap();
+    let err = workflow::decline(&nomination, &p, &[submitted], None, id("p1"), t0()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid nomination: the peer review is already submitted"
+    );
+
+    // A pending nomination declined: nothing else changes.
+    let pending = nominate(&cycle, &packet, &["p2"]).remove(0);
+    let out = workflow::decline(&pending, &packet, &[], None, id("p2"), t0()).unwrap();
+    assert!(out.packets.is_empty() && out.reviews.is_empty());
+    assert_eq!(out.events.len(), 1);
+}
+
+/// DOMAIN.md "Nominations": writing starts only with the minimum of peers, however they were
+/// assigned.
+#[test]
+fn writing_needs_the_minimum_of_peers() {
+    let (cycle, l) = launched(|c| c.settings.min_peers = 1);
+    let mut packet = l.packets[0].clone();
+    let err = workflow::check_min_peers(&cycle, &packet).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid peers: 0 peers assigned, the cycle needs at least 1"
+    );
+    packet
+        .assign(
+            &cycle.config().kinds,
+            ReviewKind::Peer,
+            id("p1"),
+            &mut SequentialIds::starting_at(50),
+            Some(id("boss")),
+            t0(),
+        )
+        .unwrap();
+    workflow::check_min_peers(&cycle, &packet).unwrap();
+    assert_eq!(packet.state(), PacketState::Nominating);
+}
