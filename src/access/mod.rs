@@ -67,7 +67,7 @@ use crate::domain::nomination::Nomination;
 use crate::domain::org::OrgSnapshot;
 use crate::domain::packet::Packet;
 use crate::domain::review::Review;
-use crate::{Cycle, ReviewKind};
+use crate::{Cycle, Error, PersonId, Result, ReviewKind};
 
 /// What an action is about.
 #[derive(Debug, Clone, Copy)]
@@ -140,4 +140,88 @@ pub(crate) const fn sharer_reads(kind: ReviewKind) -> bool {
         kind,
         ReviewKind::SelfReview | ReviewKind::Manager | ReviewKind::AdditionalManager
     )
+}
+
+/// `Ok(())` when `decide` allows; else the crate's error: [`Error::Locked`] when the cycle's
+/// lock decided, [`Error::Denied`] with the explanation otherwise.
+///
+/// # Errors
+///
+/// [`Error::Locked`], [`Error::Denied`].
+pub(crate) fn authorize(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    action: Action,
+    target: Target<'_>,
+) -> Result<()> {
+    let decision = decide(ctx, actor, action, target);
+    if decision.is_allowed() {
+        return Ok(());
+    }
+    if decision.rule() == Rule::Locked {
+        return Err(Error::Locked {
+            cycle: ctx
+                .cycle
+                .map(|c| c.config().name.clone())
+                .unwrap_or_default(),
+        });
+    }
+    Err(Error::Denied(Box::new(explain(ctx, actor, action, target))))
+}
+
+/// A manager's team progress (R-WRITE-15): the manager themselves, or whoever may view the
+/// whole cycle's progress (admins, collaborators); each packet in it is then counted only
+/// when [`Action::ViewProgress`] on it is allowed.
+///
+/// # Errors
+///
+/// [`Error::Denied`] explaining the whole-cycle decision.
+pub(crate) fn authorize_team_progress(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    manager: PersonId,
+) -> Result<()> {
+    if actor == manager {
+        return Ok(());
+    }
+    authorize(ctx, actor, Action::ViewProgress, Target::Cycle)
+}
+
+/// A calibration session's report: its contributors, or whoever may manage the session
+/// (R-WRITE-4: admins, collaborators).
+///
+/// # Errors
+///
+/// [`Error::Denied`] explaining the management decision.
+pub(crate) fn authorize_calibration_report(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    session: &CalibrationSession,
+) -> Result<()> {
+    if session.contributors().contains(&actor) {
+        return Ok(());
+    }
+    authorize(
+        ctx,
+        actor,
+        Action::ManageCalibration,
+        Target::Calibration(session),
+    )
+}
+
+/// `action` on the context's cycle as a whole. Grants kept on a cycle (its collaborators) are
+/// decided by the grants, like every grant (R-WRITE-16), and are cycle writes too: refused
+/// while the cycle is locked.
+///
+/// # Errors
+///
+/// [`Error::Locked`], [`Error::Denied`].
+pub(crate) fn authorize_on_cycle(ctx: &Context<'_>, actor: PersonId, action: Action) -> Result<()> {
+    authorize(ctx, actor, action, Target::Cycle)?;
+    match ctx.cycle {
+        Some(cycle) if action == Action::ManageGrants && cycle.is_locked() => Err(Error::Locked {
+            cycle: cycle.config().name.clone(),
+        }),
+        _ => Ok(()),
+    }
 }

@@ -1,6 +1,6 @@
 //! Calibration commands: sessions, calibrated ratings, the report.
 
-use crate::access::{Action, Target};
+use crate::access::{Action, Target, authorize, authorize_calibration_report};
 use crate::domain::calibration::{
     CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report,
 };
@@ -11,7 +11,7 @@ use crate::{
     Review, ReviewKind, ReviewState,
 };
 
-use super::{Engine, Scope, authorize, breakdown};
+use super::{Engine, Scope, breakdown};
 
 impl Engine {
     /// Creates a calibration session of a cycle with its participants and contributors
@@ -206,14 +206,7 @@ impl Engine {
         let session = self.session(session).await?;
         let scope = self.scope(session.record.cycle()).await?;
         let ctx = scope.ctx();
-        if !session.record.contributors().contains(&actor) {
-            authorize(
-                &ctx,
-                actor,
-                Action::ManageCalibration,
-                Target::Calibration(&session.record),
-            )?;
-        }
+        authorize_calibration_report(&ctx, actor, &session.record)?;
         let cycle = &scope.cycle.record;
         let settings = cycle.settings();
         let potential_id = settings

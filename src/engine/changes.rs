@@ -1,7 +1,7 @@
 //! Mid-cycle changes: participants after launch, manager changes and leavers, assignments,
 //! corrections.
 
-use crate::access::{Action, Target};
+use crate::access::{Action, Target, authorize};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::NotificationKind;
 use crate::domain::vocab::AssignmentRole;
@@ -14,7 +14,7 @@ use crate::{
     ReviewKind, ReviewState,
 };
 
-use super::{Engine, authorize};
+use super::Engine;
 
 impl Engine {
     /// Adds a participant to a launched cycle (R-WRITE-2): their packet with the default

@@ -2,19 +2,18 @@
 //! collaborators, launch; and question templates.
 
 use super::tx::Tx;
-use crate::access::{Action, Context, Target};
+use crate::access::{Action, Context, Target, authorize, authorize_on_cycle};
 use crate::domain::event::Event;
 use crate::domain::template::Template;
 use crate::plugin::{Clock, Directory, Expect, Record, RecordKey, StorageExt};
 use crate::{
-    Cycle, CycleConfig, CycleId, CycleState, Error, OrgSnapshot, PersonId, RandomIds, Result,
-    TemplateId,
+    Cycle, CycleConfig, CycleId, CycleState, OrgSnapshot, PersonId, RandomIds, Result, TemplateId,
 };
 use chrono::DateTime;
 use chrono::Utc;
 
+use super::Engine;
 use super::outcome::*;
-use super::{Engine, authorize};
 
 impl Engine {
     /// Creates a draft cycle (R-WRITE-1: admins).
@@ -168,13 +167,7 @@ impl Engine {
         change: impl FnOnce(&mut Cycle, PersonId, DateTime<Utc>) -> Result<Event> + Send,
     ) -> Result<Cycle> {
         let scope = self.scope(cycle).await?;
-        authorize(&scope.ctx(), actor, action, Target::Cycle)?;
-        // Grants on a cycle record are cycle writes too: refused while locked.
-        if action == Action::ManageGrants && scope.cycle.record.is_locked() {
-            return Err(Error::Locked {
-                cycle: scope.cycle.record.config().name.clone(),
-            });
-        }
+        authorize_on_cycle(&scope.ctx(), actor, action)?;
         let mut changed = Cycle::clone(&scope.cycle.record);
         let event = change(&mut changed, actor, scope.now)?;
         let mut tx = scope.tx();

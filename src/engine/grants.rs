@@ -1,14 +1,14 @@
 //! Grant commands: review admins, global viewers, past-review visibility, custom roles.
 
 use super::tx::Tx;
-use crate::access::{Action, Context, Target};
+use crate::access::{Action, Context, Target, authorize};
 use crate::domain::event::Event;
 use crate::plugin::{Clock, Record, StorageExt};
 use crate::{AdminGrant, CustomRole, CustomRoleId, Error, Grants, PersonId, Result, RoleGrant};
 use chrono::DateTime;
 use chrono::Utc;
 
-use super::{Engine, authorize};
+use super::Engine;
 
 impl Engine {
     pub(super) async fn change_grants(

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use futures_util::future::join;
 
-use crate::access::{Action, Context, Rule, Target, decide, explain};
+use crate::access::Context;
 use crate::domain::notification::Notification;
 use crate::domain::score::{ScoreBreakdown, consolidate};
 use crate::domain::template::AnswerCheck;
@@ -45,7 +45,7 @@ use crate::plugin::{
 };
 use crate::{
     Answers, CalibrationSession, Cycle, CycleId, CycleState, Error, Event, Grants, OrgSnapshot,
-    Packet, PacketId, PersonId, Result, Review, ReviewId, ReviewKind,
+    Packet, PacketId, Result, Review, ReviewId, ReviewKind,
 };
 use tx::Tx;
 
@@ -222,22 +222,6 @@ impl Scope {
             );
         }
     }
-}
-
-fn authorize(ctx: &Context<'_>, actor: PersonId, action: Action, target: Target<'_>) -> Result<()> {
-    let decision = decide(ctx, actor, action, target);
-    if decision.is_allowed() {
-        return Ok(());
-    }
-    if decision.rule() == Rule::Locked {
-        return Err(Error::Locked {
-            cycle: ctx
-                .cycle
-                .map(|c| c.config().name.clone())
-                .unwrap_or_default(),
-        });
-    }
-    Err(Error::Denied(Box::new(explain(ctx, actor, action, target))))
 }
 
 impl Default for Engine {

@@ -1,7 +1,7 @@
 //! Nomination commands: nominate, approve or deny, decline, close nominations.
 
 use super::tx::Tx;
-use crate::access::{Action, Target};
+use crate::access::{Action, Target, authorize};
 use crate::domain::notification::NotificationKind;
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ use crate::{
     RandomIds, Result, ReviewKind,
 };
 
-use super::{Engine, Scope, authorize};
+use super::{Engine, Scope};
 
 impl Engine {
     /// Nominates `nominee` as a peer of the packet's participant (R-WRITE-7). With nomination

@@ -1,7 +1,7 @@
 //! Packet and review commands: drafts and submissions, approval, sharing, acknowledgement.
 
 use super::tx::Tx;
-use crate::access::{Action, Target};
+use crate::access::{Action, Target, authorize};
 use crate::domain::event::Event;
 use crate::domain::notification::NotificationKind;
 use crate::plugin::{Expect, Record, RecordKey, Storage};
@@ -10,7 +10,7 @@ use crate::{
     ReviewState, StepApprover, resolve_step,
 };
 
-use super::{Engine, Scope, authorize, check_answers};
+use super::{Engine, Scope, check_answers};
 
 impl Engine {
     /// Saves draft answers (R-WRITE-6: the author, inside the window, after gating).

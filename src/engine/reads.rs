@@ -1,13 +1,13 @@
 //! Reads: reviews, packets, progress, the audit log, team progress.
 
-use crate::access::{Action, Rule, Target, decide, explain};
+use crate::access::{Action, Rule, Target, authorize, authorize_team_progress, decide, explain};
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
 use crate::plugin::{Storage, StorageExt, StoredEvent, Versioned};
 use crate::views::{ReviewView, view};
 use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, ReviewId};
 
-use super::{Engine, PAGE, authorize};
+use super::{Engine, PAGE};
 
 impl Engine {
     /// Reads a review as `actor` may see it (R-READ): the author is removed when the decision
@@ -198,9 +198,7 @@ impl Engine {
     ) -> Result<TeamProgress> {
         let scope = self.scope(cycle).await?;
         let ctx = scope.ctx();
-        if actor != manager {
-            authorize(&ctx, actor, Action::ViewProgress, Target::Cycle)?;
-        }
+        authorize_team_progress(&ctx, actor, manager)?;
         let snapshot = scope.snapshot()?;
         let (mut direct, mut extended) = (Tally::default(), Tally::default());
         let late = |k| workflow::is_overdue(&scope.cycle.record, k, scope.now);

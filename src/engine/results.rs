@@ -1,13 +1,13 @@
 //! Results: score breakdowns, aggregated peer responses, the results export.
 
-use crate::access::{Action, Target, decide};
+use crate::access::{Action, Target, authorize, decide};
 use crate::domain::rating::ScoreInput;
 use crate::domain::score::ScoreBreakdown;
 use crate::plugin::Storage;
 use crate::views::aggregate::{AggregatedView, aggregate};
 use crate::{CycleId, Error, PacketId, PersonId, Result, Review, ReviewKind, ReviewState};
 
-use super::{Engine, PAGE, authorize, breakdown};
+use super::{Engine, PAGE, breakdown};
 
 impl Engine {
     /// The participant's score breakdown: consolidated rating (manager's choice or formula),

@@ -1,6 +1,6 @@
 //! Time-driven work: reminders and nomination deadlines, through `Engine::tick`.
 
-use crate::access::{Action, Target};
+use crate::access::{Action, Target, authorize};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::NotificationKind;
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use crate::{
 };
 
 use super::outcome::*;
-use super::{Engine, PAGE, Scope, authorize};
+use super::{Engine, PAGE, Scope};
 
 impl Engine {
     /// Sends a reminder to a review's author now (R-WRITE-5: admins, collaborators, the
