@@ -301,7 +301,7 @@ async fn main() -> Result<(), Failure> {
     // Nominations: everyone nominates up to three teammates (same manager); managers approve.
     let mut nominations = 0;
     for p in &participants {
-        let packet = engine.packet_of(c, p.id).await?;
+        let packet = engine.packet_of(hr, c, p.id).await?;
         let mates: Vec<PersonId> = people
             .iter()
             .filter(|q| q.id != p.id && q.manager.is_some() && q.manager == p.manager)
@@ -311,9 +311,7 @@ async fn main() -> Result<(), Failure> {
         for mate in mates {
             let n = engine.nominate(p.id, packet.id(), mate).await?;
             let approver = p.manager.unwrap_or(hr);
-            engine
-                .decide_nomination(approver, n.id(), true, None)
-                .await?;
+            engine.approve_nomination(approver, n.id(), None).await?;
             nominations += 1;
         }
         // Nobody edits the assignments of their own packet: HR closes the partner's.
@@ -334,7 +332,7 @@ async fn main() -> Result<(), Failure> {
         Some((p.id, m, other.id))
     });
     if let Some((mover, old, new)) = mover {
-        let packet = engine.packet_of(c, mover).await?;
+        let packet = engine.packet_of(hr, c, mover).await?;
         engine
             .change_manager(partner, packet.id(), Some(new))
             .await?;
@@ -358,7 +356,7 @@ async fn main() -> Result<(), Failure> {
                     continue;
                 }
                 let seed = r.id.as_uuid().as_bytes()[0];
-                let goals = engine.packet_of(c, r.subject).await?.goals().to_vec();
+                let goals = engine.packet_of(hr, c, r.subject).await?.goals().to_vec();
                 let phrases = [
                     "a clear communicator",
                     "reliable at shipping",
@@ -400,7 +398,7 @@ async fn main() -> Result<(), Failure> {
         .iter()
         .find(|p| p.manager.is_some_and(|m| m != heads[0]) && !heads.contains(&p.id));
     if let Some(p) = calibrated {
-        let packet = engine.packet_of(c, p.id).await?;
+        let packet = engine.packet_of(hr, c, p.id).await?;
         engine
             .set_calibrated_rating(heads[0], packet.id(), Score::from_hundredths(450))
             .await?;
@@ -419,7 +417,7 @@ async fn main() -> Result<(), Failure> {
     // Approval: each packet waits for its approver, who was notified; they approve.
     let mut approvals = 0;
     for p in &participants {
-        let packet = engine.packet_of(c, p.id).await?;
+        let packet = engine.packet_of(hr, c, p.id).await?;
         if packet.state() != PacketState::PendingApproval {
             continue;
         }
@@ -437,7 +435,7 @@ async fn main() -> Result<(), Failure> {
     // Sharing and acknowledgement.
     let mut shared = 0;
     for p in &participants {
-        let packet = engine.packet_of(c, p.id).await?;
+        let packet = engine.packet_of(hr, c, p.id).await?;
         let sharer = packet.manager().unwrap_or(hr);
         engine.share(sharer, packet.id()).await?;
         engine
@@ -488,7 +486,7 @@ async fn main() -> Result<(), Failure> {
             mine.len()
         );
 
-        let packet = engine.packet_of(c, deep.id).await?;
+        let packet = engine.packet_of(hr, c, deep.id).await?;
         println!(
             "\nscore of {}:\n{}",
             who(deep.id),

@@ -119,15 +119,13 @@ fn answers(text: &str, rating: u8) -> Answers {
 /// Nominations, peers, self reviews and manager reviews for ann: returns ann's packet id.
 async fn run_ann(w: &World) -> appraise::PacketId {
     let e = &w.engine;
-    let ann_packet = e.packet_of(w.cycle, id("ann")).await.unwrap();
+    let ann_packet = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
     for peer in ["cy", "eve", "fay"] {
         let n = e
             .nominate(id("ann"), ann_packet.id(), id(peer))
             .await
             .unwrap();
-        e.decide_nomination(id("bo"), n.id(), true, None)
-            .await
-            .unwrap();
+        e.approve_nomination(id("bo"), n.id(), None).await.unwrap();
     }
     e.close_nominations(id("lee"), ann_packet.id())
         .await
@@ -271,7 +269,7 @@ macro_rules! refused {
 async fn refused_commands_change_nothing() {
     let w = launched(RecordingNotifier::new()).await;
     let e = &w.engine;
-    let packet = e.packet_of(w.cycle, id("ann")).await.unwrap();
+    let packet = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
     // Denied, with the explanation.
     let err = refused!(
         w,
@@ -543,7 +541,10 @@ async fn race_two_submits(storage: Arc<dyn Storage>) {
         winners[0].answers(),
         "the stored answers are the winner's, whole"
     );
-    let packet = setup.packet_of(cycle.id(), id("ann")).await.unwrap();
+    let packet = setup
+        .packet_of(id("kim"), cycle.id(), id("ann"))
+        .await
+        .unwrap();
     assert_eq!(
         packet.tally(ReviewKind::SelfReview).submitted,
         1,
@@ -614,7 +615,10 @@ async fn a_review_naming_another_cycle_than_its_packet_is_scoped_by_the_packet()
         Err(Error::Denied(e)) => assert_eq!(e.decision().reason(), Reason::BadContext, "{e}"),
         other => panic!("expected a refusal for a bad context, got {other:?}"),
     }
-    let packet = engine.packet_of(cycle.id(), id("ann")).await.unwrap();
+    let packet = engine
+        .packet_of(id("kim"), cycle.id(), id("ann"))
+        .await
+        .unwrap();
     assert_eq!(packet.tally(ReviewKind::SelfReview).submitted, 0);
 }
 
@@ -700,7 +704,7 @@ async fn approval_chains_notify_and_gate_sharing() {
         .await
         .unwrap();
     e.launch(id("kim"), cycle.id()).await.unwrap();
-    let packet = e.packet_of(cycle.id(), id("ann")).await.unwrap();
+    let packet = e.packet_of(id("kim"), cycle.id(), id("ann")).await.unwrap();
     e.close_nominations(id("kim"), packet.id()).await.unwrap();
     for r in e.my_reviews(id("ann"), cycle.id()).await.unwrap() {
         e.submit_review(id("ann"), r.id, None).await.unwrap();
@@ -937,4 +941,29 @@ async fn grants_through_the_engine() {
         ),
         Error::Invalid { .. }
     );
+}
+
+/// No engine read without a reader: a participant's packet goes to the subject and to whoever
+/// may view their progress (R-WRITE-15: admins, collaborators, the manager reviewer, the
+/// manager chain), and to nobody else.
+#[tokio::test]
+async fn packet_of_is_for_the_subject_and_those_who_see_progress() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    for reader in ["ann", "bo", "dana", "kim", "lee"] {
+        let packet = e.packet_of(id(reader), w.cycle, id("ann")).await;
+        assert_eq!(
+            packet.map(|p| p.subject()).ok(),
+            Some(id("ann")),
+            "{reader} reads ann's packet"
+        );
+    }
+    for reader in ["cy", "fay"] {
+        match e.packet_of(id(reader), w.cycle, id("ann")).await {
+            Err(Error::Denied(why)) => {
+                assert_eq!(why.action(), appraise::access::Action::ViewProgress)
+            }
+            other => panic!("{reader} must not read ann's packet: {other:?}"),
+        }
+    }
 }

@@ -79,12 +79,10 @@ impl NowUtc for ManualClock {
 /// Self, three peers (cy, eve, fay) and the manager review of ann, then shared.
 async fn complete(w: &World) -> appraise::PacketId {
     let e = &w.engine;
-    let packet = e.packet_of(w.cycle, id("ann")).await.unwrap();
+    let packet = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
     for peer in ["cy", "eve", "fay"] {
         let n = e.nominate(id("ann"), packet.id(), id(peer)).await.unwrap();
-        e.decide_nomination(id("bo"), n.id(), true, None)
-            .await
-            .unwrap();
+        e.approve_nomination(id("bo"), n.id(), None).await.unwrap();
     }
     e.close_nominations(id("kim"), packet.id()).await.unwrap();
     let helper = Scenario::new(shared_settings(), 0);
@@ -204,7 +202,7 @@ async fn templates_are_managed_by_admins_and_frozen_at_launch() {
         Some(&review_template())
     );
     // Goals were frozen into the packet.
-    let packet = e.packet_of(w.cycle, id("ann")).await.unwrap();
+    let packet = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
     assert_eq!(packet.goals(), goals_of(id("ann")).as_slice());
     // A cycle naming a missing template, or a formula asking for nothing, is refused.
     let missing = CycleConfig::new("x", period())

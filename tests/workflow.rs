@@ -142,7 +142,10 @@ pub async fn launched_with(config: CycleConfig, participants: &[&str]) -> W {
 
 impl W {
     pub async fn packet(&self, who: &str) -> appraise::Packet {
-        self.engine.packet_of(self.cycle, id(who)).await.unwrap()
+        self.engine
+            .packet_of(id("kim"), self.cycle, id(who))
+            .await
+            .unwrap()
     }
 
     pub async fn review(
@@ -214,7 +217,7 @@ async fn eligibility_rules_pick_participants_at_launch_and_participants_change_a
     let w = launched_with(config, &["ivy"]).await;
     let mut subjects: Vec<PersonId> = Vec::new();
     for n in ["ivy", "bo", "ann", "eve", "cy", "gus", "fay"] {
-        if w.engine.packet_of(w.cycle, id(n)).await.is_ok() {
+        if w.engine.packet_of(id("kim"), w.cycle, id(n)).await.is_ok() {
             subjects.push(id(n));
         }
     }
@@ -287,11 +290,11 @@ async fn nominations_follow_the_rules_and_auto_approve_at_the_deadline() {
     ); // no role
     refused!(
         w,
-        e.decide_nomination(id("cy"), n_eve.id(), true, None),
+        e.approve_nomination(id("cy"), n_eve.id(), None),
         Error::Denied(_)
     );
     let denied = e
-        .decide_nomination(id("bo"), n_eve.id(), false, Some("not close to ann's work"))
+        .deny_nomination(id("bo"), n_eve.id(), Some("not close to ann's work"))
         .await
         .unwrap();
     assert_eq!(denied.reason(), Some("not close to ann's work"));

@@ -27,7 +27,7 @@ fn runtime() -> tokio::runtime::Runtime {
 async fn command(w: &W, which: usize, actor: &str) -> Result<(), Error> {
     let e = &w.engine;
     let a = id(actor);
-    let ann = e.packet_of(w.cycle, id("ann")).await?;
+    let ann = e.packet_of(id("kim"), w.cycle, id("ann")).await?;
     let own = e
         .my_reviews(id("ann"), w.cycle)
         .await?

@@ -225,3 +225,16 @@ pub(crate) fn authorize_on_cycle(ctx: &Context<'_>, actor: PersonId, action: Act
         _ => Ok(()),
     }
 }
+
+/// A participant's packet (their record in the cycle): the subject, and whoever may view the
+/// participant's progress (R-WRITE-15).
+///
+/// # Errors
+///
+/// [`Error::Denied`] explaining the progress decision.
+pub(crate) fn authorize_packet(ctx: &Context<'_>, actor: PersonId, packet: &Packet) -> Result<()> {
+    if packet.subject() == actor {
+        return Ok(());
+    }
+    authorize(ctx, actor, Action::ViewProgress, Target::Packet(packet))
+}

@@ -78,7 +78,7 @@ const PAGE: usize = 1_000;
 /// engine.launch(kim, cycle.id()).await?;
 ///
 /// // ann may not share her own results: the engine says why.
-/// let packet = engine.packet_of(cycle.id(), ann).await?;
+/// let packet = engine.packet_of(kim, cycle.id(), ann).await?;
 /// let err = engine.share(ann, packet.id()).await.unwrap_err();
 /// assert_eq!(err.to_string(), "denied: R-WRITE own packet refused: ann may not share results on their own packet");
 /// # Ok(())

@@ -119,18 +119,43 @@ impl Engine {
         Ok(())
     }
 
-    /// Approves or denies a nomination (R-WRITE-8); approval assigns the peer review and
-    /// notifies the peer.
+    /// Approves a nomination (R-WRITE-8): the peer review is assigned and the peer notified.
     ///
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`] unless pending,
     /// [`Error::NotFound`], [`Error::Conflict`].
-    pub async fn decide_nomination(
+    pub async fn approve_nomination(
         &self,
         actor: PersonId,
         nomination: NominationId,
-        approve: bool,
+        reason: Option<&str>,
+    ) -> Result<Nomination> {
+        self.decide_nomination(actor, nomination, NominationState::Approved, reason)
+            .await
+    }
+
+    /// Denies a nomination (R-WRITE-8), with an optional reason.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`] unless pending,
+    /// [`Error::NotFound`], [`Error::Conflict`].
+    pub async fn deny_nomination(
+        &self,
+        actor: PersonId,
+        nomination: NominationId,
+        reason: Option<&str>,
+    ) -> Result<Nomination> {
+        self.decide_nomination(actor, nomination, NominationState::Denied, reason)
+            .await
+    }
+
+    async fn decide_nomination(
+        &self,
+        actor: PersonId,
+        nomination: NominationId,
+        to: NominationState,
         reason: Option<&str>,
     ) -> Result<Nomination> {
         let nomination = self.storage.nomination(nomination).await?;
@@ -142,15 +167,10 @@ impl Engine {
             Target::Nomination(&packet.record, &nomination.record),
         )?;
         let mut n = nomination.record.clone();
-        let to = if approve {
-            NominationState::Approved
-        } else {
-            NominationState::Denied
-        };
         let event = n.decide(to, reason, actor, scope.now)?;
         let mut tx = scope.tx();
         tx.event(event);
-        if approve {
+        if to == NominationState::Approved {
             let mut p = packet.record.clone();
             self.assign_peer(&scope, &mut tx, &mut p, n.nominee(), actor)?;
             tx.put(Record::from(p), Expect::Version(packet.version));

@@ -1,6 +1,8 @@
 //! Reads: reviews, packets, progress, the audit log, team progress.
 
-use crate::access::{Action, Rule, Target, authorize, authorize_team_progress, decide, explain};
+use crate::access::{
+    Action, Rule, Target, authorize, authorize_packet, authorize_team_progress, decide, explain,
+};
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
 use crate::plugin::{Storage, StorageExt, StoredEvent, Versioned};
@@ -95,13 +97,23 @@ impl Engine {
             .collect())
     }
 
-    /// The packet of `subject` in `cycle`, for hosts that address participants by person.
+    /// The packet of `subject` in `cycle`, for hosts that address participants by person:
+    /// for the subject, and for whoever may view the participant's progress (R-WRITE-15:
+    /// admins, collaborators, the manager reviewer and the manager chain).
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] when the person is not a participant.
-    pub async fn packet_of(&self, cycle: CycleId, subject: PersonId) -> Result<Packet> {
-        Ok(self.versioned_packet_of(cycle, subject).await?.record)
+    /// [`Error::Denied`], [`Error::NotFound`] when the person is not a participant.
+    pub async fn packet_of(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        subject: PersonId,
+    ) -> Result<Packet> {
+        let scope = self.scope(cycle).await?;
+        let packet = self.versioned_packet_of(cycle, subject).await?.record;
+        authorize_packet(&scope.ctx(), actor, &packet)?;
+        Ok(packet)
     }
 
     /// [`packet_of`](Self::packet_of) with the packet's version.
