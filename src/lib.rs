@@ -1,17 +1,69 @@
 //! # appraise
 //!
-//! Performance review cycles as a library: cycles and their phases, participants and their
-//! packets, self / manager / additional-manager / peer / upward reviews, grants, and above all
-//! **who may see and do what**, decided by a pure permission engine that explains itself.
+//! Performance review cycles as a library, for HR platforms that embed review logic: cycles
+//! and their phases, participants and their packets, self / manager / additional-manager /
+//! peer / upward reviews, nominations, calibration, approval chains, sharing and
+//! acknowledgement, and above all **who may see and do what**.
 //!
-//! This crate is the pure, synchronous domain core: no I/O, no clock reads (time is passed
+//! ## The engine
+//!
+//! An embedder works with one [`Engine`]. Every command takes the acting person, checks the
+//! permission rules, and writes the change, its audit events and its notifications in one
+//! atomic commit; every read takes the reader and returns only what they may see. The engine
+//! talks to the host through four plugin traits ([`plugin`]): `Storage` (records, audit log,
+//! outbox), `Notifier` (email, chat, ...), `Directory` (people and departments) and `Clock`,
+//! with in-memory defaults ([`memory`]) and SQLite (feature `sqlite`).
+//!
+//! ```
+//! use appraise::memory::StaticDirectory;
+//! use appraise::{AdminGrant, CycleConfig, Engine, Period, Person, PersonId};
+//! use chrono::{Duration, NaiveDate};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), appraise::Error> {
+//! let (kim, bo, ann) = (PersonId::from_key("kim"), PersonId::from_key("bo"), PersonId::from_key("ann"));
+//! let directory = StaticDirectory::new(
+//!     vec![Person::new(kim, "kim"), Person::new(bo, "bo"), Person::new(ann, "ann").with_manager(bo)],
+//!     vec![],
+//! );
+//! let engine = Engine::builder().directory(directory).build();
+//! engine.bootstrap_admin(kim, AdminGrant { since: engine.now() - Duration::days(1), past_cycles: false }).await?;
+//!
+//! // kim, a review admin, creates and launches a cycle for ann.
+//! let period = Period { start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap() };
+//! let cycle = engine.create_cycle(kim, CycleConfig::new("H1", period)).await?;
+//! engine.add_participants(kim, cycle.id(), [ann]).await?;
+//! engine.launch(kim, cycle.id()).await?;
+//!
+//! // ann writes her self review; then bo, her manager, writes his.
+//! let packet = engine.packet_of(kim, cycle.id(), ann).await?;
+//! engine.close_nominations(kim, packet.id()).await?;
+//! for review in engine.my_reviews(ann, cycle.id()).await? {
+//!     engine.submit_review(ann, review.id, None).await?;
+//! }
+//! for review in engine.my_reviews(bo, cycle.id()).await? {
+//!     engine.submit_review(bo, review.id, None).await?;
+//! }
+//!
+//! // ann reads nothing of bo's review until results are shared, and may not share them herself.
+//! let about_ann = engine.reviews_about(ann, cycle.id(), ann).await?;
+//! assert!(about_ann.iter().all(|r| r.author == Some(ann)));
+//! let err = engine.share(ann, packet.id()).await.unwrap_err();
+//! assert_eq!(err.to_string(), "denied: R-WRITE own packet refused: ann may not share results on their own packet");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `examples/full_cycle.rs` runs a whole cycle on a 50-person org; ARCHITECTURE.md maps the
+//! modules and how a command flows from the engine to storage.
+//!
+//! ## The pure core
+//!
+//! Under the engine is a pure, synchronous domain core: no I/O, no clock reads (time is passed
 //! in), no randomness (ids come from an [`IdSource`]). Every state change is a method that
 //! returns the audit [`Event`]s or an [`Error`]; the state machines' tables are in
-//! [`transition`] and in each type's docs.
-//!
-//! ## Quick start
-//!
-//! Build a tiny org, launch a cycle, and ask who may read the manager review:
+//! [`transition`], the rules over several records in [`workflow`]. Permission decisions are a
+//! pure, allocation-free function that explains itself ([`access`]):
 //!
 //! ```
 //! use appraise::access::{self, Action, Context, Target};
@@ -67,14 +119,17 @@
 //!
 //! ## Where things are
 //!
+//! - [`Engine`]: the commands and reads an embedder calls.
+//! - [`plugin`]: the traits a host implements; [`memory`]: the in-memory implementations.
 //! - [`OrgSnapshot`]: the org chart a cycle reads, with O(1) ancestor checks.
 //! - [`Cycle`], [`CycleConfig`], [`CycleSettings`]: cycles, their settings and defaults.
 //! - [`launch()`]: packets and default assignments.
 //! - [`Packet`], [`Review`], [`Nomination`], [`CalibrationSession`]: the records and their
-//!   state machines.
+//!   state machines; [`workflow`]: rules over several of them.
 //! - [`Grants`]: review admins, global viewers, custom roles.
 //! - [`access`]: [`Action`](access::Action), [`decide`](access::decide),
 //!   [`explain`](access::explain) — the rules R-READ and R-WRITE of DOMAIN.md.
+//! - [`views`]: what a reader receives of a review.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

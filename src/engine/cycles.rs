@@ -2,6 +2,8 @@
 //! collaborators, launch; and question templates.
 
 use super::tx::Tx;
+#[cfg(doc)]
+use crate::Error;
 use crate::access::{Action, Context, Target, authorize, authorize_on_cycle};
 use crate::domain::event::Event;
 use crate::domain::template::Template;
