@@ -154,14 +154,14 @@ pub use domain::{
     CalibrationState, CompetencyAnswer, CustomRole, CustomRoleId, Cycle, CycleConfig, CycleId,
     CycleScope, CycleSettings, CycleState, Department, DepartmentId, Eligibility, Error, Event,
     EventKind, Explanation, Gating, Goal, GoalAnswer, GoalId, GrantChange, Grants, IdSource,
-    KindProgress, KindTally, Launched, Level, LockState, MAX_CYCLE_ADDITIONAL_MANAGERS,
-    MAX_TEXT_LEN, NineBoxCell, Nomination, NominationId, NominationState, Notification,
-    NotificationKind, OrgError, OrgSnapshot, Packet, PacketId, PacketState, PeopleScope, Period,
-    Permission, Permissions, Person, PersonId, PointShare, Progress, Question, QuestionId,
-    QuestionKind, RandomIds, RatingScale, ReminderKind, Result, Review, ReviewId, ReviewKind,
-    ReviewKinds, ReviewState, RoleGrant, Section, SequentialIds, StepApprover, TeamProgress,
-    Template, TemplateId, Visibility, Window, Windows, calibration_report, launch, packet_for,
-    resolve_step,
+    KindProgress, KindTally, LaunchInput, Launched, LaunchedCycle, Level, LockState,
+    MAX_CYCLE_ADDITIONAL_MANAGERS, MAX_TEXT_LEN, NineBoxCell, Nomination, NominationId,
+    NominationState, Notification, NotificationKind, OrgError, OrgSnapshot, Packet, PacketId,
+    PacketState, PeopleScope, Period, Permission, Permissions, Person, PersonId, PointShare,
+    Progress, Question, QuestionId, QuestionKind, RandomIds, RatingScale, ReminderKind, Result,
+    Review, ReviewId, ReviewKind, ReviewKinds, ReviewState, RoleGrant, Section, SequentialIds,
+    StepApprover, TeamProgress, Template, TemplateId, Visibility, Window, Windows,
+    calibration_report, launch, launch_cycle, packet_for, resolve_step,
 };
 pub use engine::{Delivery, Engine, EngineBuilder, LaunchReport, TickReport};
 pub use views::ReviewView;

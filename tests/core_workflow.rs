@@ -319,3 +319,139 @@ fn writing_needs_the_minimum_of_peers() {
     workflow::check_min_peers(&cycle, &packet).unwrap();
     assert_eq!(packet.state(), PacketState::Nominating);
 }
+
+/// DOMAIN.md "Cycles": launch freezes the participant list (the explicit list and the
+/// eligibility rules, less exclusions and inactive people, against the directory), takes the
+/// org snapshot, freezes the templates, and gives each packet its subject's goals for the
+/// period. `launch_cycle` is the protocol the engine runs; the cycle passed in is untouched.
+#[test]
+fn launch_cycle_runs_the_whole_protocol() {
+    use appraise::{
+        Department, DepartmentId, Eligibility, Goal, GoalId, LaunchInput, Question, QuestionKind,
+        Section, Template, TemplateId, launch_cycle,
+    };
+    let eng = DepartmentId::from_key("eng");
+    let mut people = vec![Person::new(id("boss"), "boss").with_department(eng)];
+    for (who, active) in [("ann", true), ("p1", true), ("p2", false), ("p3", true)] {
+        people.push(
+            Person::new(id(who), who)
+                .with_manager(id("boss"))
+                .with_department(eng)
+                .with_active(active),
+        );
+    }
+    people.push(Person::new(id("p4"), "p4").with_manager(id("boss")));
+    let template = Template::new(TemplateId::from_key("t"), "self")
+        .section(
+            Section::new("s", "S").question(
+                Question::new(
+                    "q",
+                    "How did it go?",
+                    QuestionKind::FreeText { max_len: None },
+                )
+                .answered_by([ReviewKind::SelfReview]),
+            ),
+        )
+        .section(
+            Section::new("summary", "Summary")
+                .question(
+                    Question::new("overall", "Overall", QuestionKind::ConsolidatedRating)
+                        .answered_by([ReviewKind::Manager]),
+                )
+                .question(
+                    Question::new(
+                        "next",
+                        "Recommendation",
+                        QuestionKind::Recommendation {
+                            options: vec!["promote".into(), "keep growing".into()],
+                        },
+                    )
+                    .answered_by([ReviewKind::Manager]),
+                ),
+        );
+    let period = Period {
+        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        end: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+    };
+    let goal = |key: &str, owner: &str, month: u32| Goal {
+        id: GoalId::from_key(key),
+        owner: id(owner),
+        title: key.into(),
+        progress: 50,
+        weight: 1,
+        start: NaiveDate::from_ymd_opt(2026, month, 1).unwrap(),
+        end: NaiveDate::from_ymd_opt(2026, month, 28).unwrap(),
+    };
+    let mut config = CycleConfig::new("c", period).with_eligibility(Eligibility {
+        departments: vec![eng],
+        exclusions: [id("p3")].into(),
+        active_only: true,
+        ..Eligibility::default()
+    });
+    config.templates = vec![
+        (ReviewKind::SelfReview, template.id),
+        (ReviewKind::Manager, template.id),
+    ];
+    let (mut draft, _) = Cycle::create(CycleId::from_key("c"), config, id("boss"), t0()).unwrap();
+    draft
+        .set_participants([id("p4")], id("boss"), t0())
+        .unwrap();
+    let input = LaunchInput {
+        people,
+        departments: vec![Department::new(eng, "Engineering")],
+        goals: vec![
+            goal("in", "ann", 2),
+            goal("later", "ann", 6),
+            goal("p1", "p1", 1),
+        ],
+        templates: vec![template.clone()],
+    };
+    let before = draft.clone();
+    let got = launch_cycle(
+        &draft,
+        input.clone(),
+        &mut SequentialIds::starting_at(1),
+        id("boss"),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(draft, before, "the cycle passed in is untouched");
+    let mut subjects: Vec<PersonId> = got.launched.packets.iter().map(Packet::subject).collect();
+    subjects.sort();
+    let mut want = vec![id("p4"), id("boss"), id("ann"), id("p1")];
+    want.sort();
+    assert_eq!(
+        subjects, want,
+        "explicit p4, eng minus p3 (excluded) and p2 (inactive)"
+    );
+    assert_eq!(got.cycle.participants().len(), 4);
+    assert_eq!(
+        got.cycle.template_for(ReviewKind::SelfReview),
+        Some(&template)
+    );
+    assert_eq!(got.snapshot.len(), 6);
+    let ann = got
+        .launched
+        .packets
+        .iter()
+        .find(|p| p.subject() == id("ann"))
+        .unwrap();
+    assert_eq!(
+        ann.goals()
+            .iter()
+            .map(|g| g.title.as_str())
+            .collect::<Vec<_>>(),
+        ["in"],
+        "only goals that overlap the period"
+    );
+    // Launching twice is refused as such.
+    let err = launch_cycle(
+        &got.cycle,
+        input,
+        &mut SequentialIds::starting_at(1),
+        id("boss"),
+        t0(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("`active`"), "{err}");
+}

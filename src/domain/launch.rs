@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::event::{Event, EventKind};
 use crate::domain::id::IdSource;
-use crate::domain::org::OrgSnapshot;
+use crate::domain::org::{Department, OrgSnapshot, Person};
 use crate::domain::packet::{Packet, SubjectHint};
 use crate::domain::review::Review;
 use crate::domain::transition;
 use crate::domain::vocab::CycleState;
 use crate::domain::vocab::PacketState;
 use crate::domain::{Cycle, Error, PacketId, PersonId, Result, ReviewKind};
+use crate::domain::{Goal, Template};
 
 /// One participant's packet with the default assignments of DOMAIN.md (see [`launch`]), its
 /// reviews and events: what launch makes for everyone, and what adding a participant after
@@ -315,6 +316,96 @@ pub fn launch(
         reviews,
         events,
     })
+}
+
+/// What a launch reads from the host: the directory's people and departments, the goals that
+/// run in the cycle's period, and the templates the cycle names.
+#[derive(Debug, Clone, Default)]
+pub struct LaunchInput {
+    /// Everyone in the directory (the org snapshot is built from them).
+    pub people: Vec<Person>,
+    /// The departments and their heads.
+    pub departments: Vec<Department>,
+    /// Goals; each packet gets its subject's goals that overlap the cycle's period.
+    pub goals: Vec<Goal>,
+    /// The templates the cycle's config names (frozen into the cycle).
+    pub templates: Vec<Template>,
+}
+
+/// A launched cycle: the cycle as it is now, its org snapshot, and what [`launch`] made.
+#[derive(Debug, Clone)]
+pub struct LaunchedCycle {
+    /// The cycle, active, with its participants resolved and its templates frozen.
+    pub cycle: Cycle,
+    /// The org snapshot the cycle's rules read from now on.
+    pub snapshot: OrgSnapshot,
+    /// The packets, reviews and events.
+    pub launched: Launched,
+}
+
+/// The whole launch protocol, as the engine runs it: the `draft → active` check, the
+/// participants resolved from the explicit list and the eligibility rules against the
+/// directory's people, the org snapshot built, the templates frozen, one packet per
+/// participant with the default assignments of [`launch`], and each participant's goals for
+/// the period. `cycle` itself is not changed.
+///
+/// # Errors
+///
+/// [`Error::InvalidTransition`] unless the cycle is a draft, [`Error::Org`] for bad directory
+/// data, [`Error::Invalid`] (no participants, one not in the directory, a template missing).
+pub fn launch_cycle(
+    cycle: &Cycle,
+    input: LaunchInput,
+    ids: &mut dyn IdSource,
+    by: PersonId,
+    at: DateTime<Utc>,
+) -> Result<LaunchedCycle> {
+    let n = cycle.participants().len();
+    let (mut packets, mut reviews, mut events) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n * 4),
+        Vec::with_capacity(n + 1),
+    );
+    let (cycle, snapshot, launched) = launch_cycle_each(cycle, input, ids, by, at, |p, r, e| {
+        packets.push(p);
+        reviews.append(r);
+        events.append(e);
+    })?;
+    events.push(launched);
+    Ok(LaunchedCycle {
+        cycle,
+        snapshot,
+        launched: Launched {
+            packets,
+            reviews,
+            events,
+        },
+    })
+}
+
+/// [`launch_cycle`], handing each packet to `emit` as it is made (see [`launch_each`]).
+/// Returns the launched cycle, its snapshot and the cycle's `cycle_launched` event.
+pub(crate) fn launch_cycle_each(
+    cycle: &Cycle,
+    input: LaunchInput,
+    ids: &mut dyn IdSource,
+    by: PersonId,
+    at: DateTime<Utc>,
+    mut emit: impl FnMut(Packet, &mut Vec<Review>, &mut Vec<Event>),
+) -> Result<(Cycle, OrgSnapshot, Event)> {
+    // The transition first: launching twice is refused as such, before any other check.
+    transition::check(cycle.state(), CycleState::Active, "launch")?;
+    let mut launched = cycle.clone();
+    launched.resolve_participants(&input.people)?;
+    let snapshot = OrgSnapshot::build(input.people, input.departments)?;
+    launched.freeze_templates(input.templates)?;
+    let period = launched.config().period;
+    let goals = GoalsByOwner::new(&input.goals, &period);
+    let event = launch_each(&mut launched, &snapshot, ids, by, at, |mut packet, r, e| {
+        goals.attach(&mut packet);
+        emit(packet, r, e);
+    })?;
+    Ok((launched, snapshot, event))
 }
 
 /// [`launch`], handing each packet to `emit` as it is made, with its reviews and events (which

@@ -47,7 +47,7 @@ pub use id::{
     CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, GoalId, IdSource, NominationId,
     PacketId, PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,
 };
-pub use launch::{Launched, launch, packet_for};
+pub use launch::{LaunchInput, Launched, LaunchedCycle, launch, launch_cycle, packet_for};
 pub use nomination::Nomination;
 pub use notification::{Notification, NotificationKind};
 pub use org::{Department, OrgError, OrgSnapshot, Person};

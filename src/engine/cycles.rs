@@ -6,11 +6,10 @@ use super::tx::Tx;
 use crate::Error;
 use crate::access::{Action, Context, Target, authorize, authorize_on_cycle};
 use crate::domain::event::Event;
+use crate::domain::launch::{LaunchInput, launch_cycle_each};
 use crate::domain::template::Template;
 use crate::plugin::{Clock, Directory, Expect, Record, RecordKey, StorageExt};
-use crate::{
-    Cycle, CycleConfig, CycleId, CycleState, OrgSnapshot, PersonId, RandomIds, Result, TemplateId,
-};
+use crate::{Cycle, CycleConfig, CycleId, CycleState, PersonId, RandomIds, Result, TemplateId};
 use chrono::DateTime;
 use chrono::Utc;
 
@@ -193,35 +192,36 @@ impl Engine {
     pub async fn launch(&self, actor: PersonId, cycle: CycleId) -> Result<LaunchReport> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::Launch, Target::Cycle)?;
-        // The transition first: launching twice is refused as such, before any other check.
         crate::domain::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
-        let people = self.directory.people().await?;
-        let departments = self.directory.departments().await?;
-        let mut launched_cycle = Cycle::clone(&scope.cycle.record);
-        launched_cycle.resolve_participants(&people)?;
-        let snapshot = OrgSnapshot::build(people, departments)?;
-        launched_cycle.freeze_templates(self.templates_of(launched_cycle.config()).await?)?;
-        let period = launched_cycle.config().period;
-        let goals = self.directory.goals(period).await?;
-        let goals = crate::domain::launch::GoalsByOwner::new(&goals, &period);
+        let config = scope.cycle.record.config();
+        let input = LaunchInput {
+            people: self.directory.people().await?,
+            departments: self.directory.departments().await?,
+            goals: self.directory.goals(config.period).await?,
+            templates: self.templates_of(config).await?,
+        };
         let mut report = LaunchReport {
             packets: 0,
             reviews: 0,
-            people: snapshot.len(),
+            people: input.people.len(),
         };
         // Records go straight into the commit as they are made, with room for a few reviews
         // each (so the list is not copied as it grows; untouched capacity is address space,
         // not memory, with the usual allocators).
-        let n = launched_cycle.participants().len();
+        let n = scope
+            .cycle
+            .record
+            .participants()
+            .len()
+            .max(input.people.len());
         let mut tx = Tx::with_capacity(n * 6 + 2, n + 1);
-        let launched = crate::domain::launch::launch_each(
-            &mut launched_cycle,
-            &snapshot,
+        let (launched_cycle, snapshot, launched) = launch_cycle_each(
+            &scope.cycle.record,
+            input,
             &mut RandomIds,
             actor,
             scope.now,
-            |mut packet, reviews, events| {
-                goals.attach(&mut packet);
+            |packet, reviews, events| {
                 report.packets += 1;
                 report.reviews += reviews.len();
                 tx.put_fresh(Record::from(packet));
