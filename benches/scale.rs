@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use appraise::memory::MemoryStorage;
+use appraise::memory::IndexedMemoryStorage;
 use appraise::plugin::Storage;
 use appraise::{CycleId, Engine, OrgSnapshot, PersonId, ReviewKind};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -66,7 +66,7 @@ fn launch(c: &mut Criterion) {
     for n in [1_000, 10_000, 100_000] {
         group.bench_with_input(BenchmarkId::new("memory", n), &n, |b, _| {
             b.iter_batched(
-                || rt.block_on(ready(n, Arc::new(MemoryStorage::new()))),
+                || rt.block_on(ready(n, Arc::new(IndexedMemoryStorage::new()))),
                 |(engine, cycle, admin)| rt.block_on(engine.launch(admin, cycle)).expect("launch"),
                 criterion::BatchSize::PerIteration,
             );
@@ -157,7 +157,7 @@ fn bench_submits(
 fn submit_and_progress(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("submit");
-    let (engine, todo, _, admin) = rt.block_on(launched(Arc::new(MemoryStorage::new())));
+    let (engine, todo, _, admin) = rt.block_on(launched(Arc::new(IndexedMemoryStorage::new())));
     let todo: Vec<_> = todo.into_iter().filter(|(who, _)| *who != admin).collect();
     group.bench_function("memory", |b| bench_submits(b, &rt, &engine, &todo, admin));
     #[cfg(feature = "sqlite")]
@@ -178,7 +178,7 @@ fn submit_and_progress(c: &mut Criterion) {
     let mut group = c.benchmark_group("progress");
     group.sample_size(20);
     for n in [10_000, 100_000] {
-        let (engine, cycle, admin) = rt.block_on(ready(n, Arc::new(MemoryStorage::new())));
+        let (engine, cycle, admin) = rt.block_on(ready(n, Arc::new(IndexedMemoryStorage::new())));
         rt.block_on(engine.launch(admin, cycle)).expect("launch");
         group.bench_with_input(BenchmarkId::new("memory", n), &n, |b, _| {
             b.iter(|| {

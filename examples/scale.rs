@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use appraise::access::{Action, Context, Target, decide, explain};
-use appraise::memory::MemoryStorage;
+use appraise::memory::IndexedMemoryStorage;
 use appraise::plugin::Storage;
 use appraise::{CycleId, Engine, OrgSnapshot, PersonId, ReviewKind};
 
@@ -262,9 +262,9 @@ async fn memory_size(n: usize) -> Result<(), Failure> {
     // first stays alive, as a host keeps its cycles, so the measured launch takes fresh
     // memory, as a host's does; and it puts the process where a host's has long been, with
     // code and allocator warm (the allocator's thresholds raised by its first large blocks).
-    let (warm, cycle, admin) = engine_with(n, Arc::new(MemoryStorage::new())).await?;
+    let (warm, cycle, admin) = engine_with(n, Arc::new(IndexedMemoryStorage::new())).await?;
     warm.launch(admin, cycle).await?;
-    let (engine, cycle, admin) = engine_with(n, Arc::new(MemoryStorage::new())).await?;
+    let (engine, cycle, admin) = engine_with(n, Arc::new(IndexedMemoryStorage::new())).await?;
     let mut m = Measured::default();
     let before = LIVE.load(Ordering::Relaxed);
     let start = Instant::now();

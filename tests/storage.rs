@@ -2,13 +2,18 @@
 
 use std::sync::Arc;
 
-use appraise::memory::MemoryStorage;
+use appraise::memory::{IndexedMemoryStorage, MemoryStorage};
 use appraise::plugin::Storage;
 use appraise::testkit;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_storage_passes_the_testkit() {
     testkit::run_all(Arc::new(MemoryStorage::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexed_memory_storage_passes_the_testkit() {
+    testkit::run_all(Arc::new(IndexedMemoryStorage::new())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,6 +27,13 @@ macro_rules! id_type {
         pub struct $name(Uuid);
 
         impl $name {
+            /// The smallest id in the order ids sort in (for ranges over ordered indexes).
+            #[allow(dead_code, reason = "not every id type is used as a range bound")]
+            pub(crate) const MIN: Self = Self(Uuid::nil());
+            /// The largest id in the order ids sort in.
+            #[allow(dead_code, reason = "not every id type is used as a range bound")]
+            pub(crate) const MAX: Self = Self(Uuid::max());
+
             /// Wraps an existing UUID.
             #[must_use]
             pub const fn from_uuid(uuid: Uuid) -> Self {

@@ -38,7 +38,7 @@ use crate::access::Context;
 use crate::domain::notification::Notification;
 use crate::domain::score::{ScoreBreakdown, consolidate};
 use crate::domain::template::AnswerCheck;
-use crate::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
+use crate::memory::{IndexedMemoryStorage, RecordingNotifier, StaticDirectory};
 use crate::plugin::{
     Clock, Directory, Expect, Notifier, Record, RecordKey, Storage, StorageExt, SystemClock,
     Versioned,
@@ -127,7 +127,7 @@ pub struct EngineBuilder {
 }
 
 impl EngineBuilder {
-    /// Uses this storage (default: [`MemoryStorage`]).
+    /// Uses this storage (default: [`IndexedMemoryStorage`]).
     pub fn storage(mut self, storage: impl Storage) -> Self {
         self.storage = Some(Arc::new(storage));
         self
@@ -157,7 +157,7 @@ impl EngineBuilder {
         Engine {
             storage: self
                 .storage
-                .unwrap_or_else(|| Arc::new(MemoryStorage::new())),
+                .unwrap_or_else(|| Arc::new(IndexedMemoryStorage::new())),
             notifier: self
                 .notifier
                 .unwrap_or_else(|| Arc::new(RecordingNotifier::new())),

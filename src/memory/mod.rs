@@ -2,9 +2,11 @@
 //! test against.
 
 mod directory;
+mod indexed;
 mod notifier;
 mod storage;
 
 pub use directory::StaticDirectory;
+pub use indexed::IndexedMemoryStorage;
 pub use notifier::RecordingNotifier;
 pub use storage::{MemoryDump, MemoryStorage};

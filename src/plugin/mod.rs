@@ -3,7 +3,8 @@
 //!
 //! Each is object-safe, `Send + Sync + Debug + 'static`, has forwarding impls for `Arc<T>` and
 //! `Box<T>`, and documents its contract in a `# Contract` section. The crate ships reference
-//! implementations: [`MemoryStorage`](crate::memory::MemoryStorage),
+//! implementations: [`MemoryStorage`](crate::memory::MemoryStorage) (the reference) and
+//! [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage) (for company scale),
 //! [`RecordingNotifier`](crate::memory::RecordingNotifier),
 //! [`StaticDirectory`](crate::memory::StaticDirectory), [`SystemClock`] and [`ManualClock`];
 //! with the `sqlite` feature, `SqliteStorage`.

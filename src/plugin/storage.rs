@@ -319,11 +319,11 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// depends on the clock, and the engine fills it in.
     ///
     /// Provided: pages through [`packets`](Self::packets), so it costs a read of every packet.
-    /// A backend may instead keep the counts up to date as it commits, as [`MemoryStorage`]
+    /// A backend may instead keep the counts up to date as it commits, as [`IndexedMemoryStorage`]
     /// does, making a progress report O(1); the [`testkit`](crate::testkit) checks the counts
     /// against the packets.
     ///
-    /// [`MemoryStorage`]: crate::memory::MemoryStorage
+    /// [`IndexedMemoryStorage`]: crate::memory::IndexedMemoryStorage
     async fn progress(&self, cycle: CycleId) -> Result<Progress> {
         const PAGE: usize = 1_000;
         let mut tally = Tally::default();
