@@ -166,13 +166,9 @@ impl Engine {
         packet: PacketId,
         rating: Score,
     ) -> Result<Packet> {
-        let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::ChangeCalibratedRating,
-            Target::Packet(&packet.record),
-        )?;
+        let (scope, packet) = self
+            .authorized_packet(actor, packet, Action::ChangeCalibratedRating)
+            .await?;
         let reviews = self
             .storage
             .reviews_about(packet.record.cycle(), packet.record.subject())

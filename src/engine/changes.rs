@@ -173,13 +173,9 @@ impl Engine {
         packet: PacketId,
         new_manager: Option<PersonId>,
     ) -> Result<Packet> {
-        let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::EditAssignments,
-            Target::Packet(&packet.record),
-        )?;
+        let (scope, packet) = self
+            .authorized_packet(actor, packet, Action::EditAssignments)
+            .await?;
         let snapshot = scope
             .snapshot
             .as_ref()
@@ -304,13 +300,9 @@ impl Engine {
                 format!("{kind} reviews are assigned by the cycle, not by hand"),
             ));
         }
-        let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::EditAssignments,
-            Target::Packet(&packet.record),
-        )?;
+        let (scope, packet) = self
+            .authorized_packet(actor, packet, Action::EditAssignments)
+            .await?;
         let mut p = packet.record.clone();
         let kinds = scope.cycle.record.config().kinds;
         let (review, event) =
@@ -382,13 +374,7 @@ impl Engine {
         ) -> Result<Vec<Event>>
         + Send,
     ) -> Result<Review> {
-        let (scope, packet, review) = self.review_scope(review).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            action,
-            Target::Review(&packet.record, &review.record),
-        )?;
+        let (scope, packet, review) = self.authorized_review(actor, review, action).await?;
         let (mut r, mut p) = (review.record.clone(), packet.record.clone());
         let events = change(&mut r, &mut p, scope.now)?;
         let mut tx = scope.tx();

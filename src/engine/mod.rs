@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use futures_util::future::join;
 
-use crate::access::Context;
+use crate::access::{Action, Context, Target, authorize};
 use crate::domain::notification::Notification;
 use crate::domain::score::{ScoreBreakdown, consolidate};
 use crate::domain::template::AnswerCheck;
@@ -44,8 +44,8 @@ use crate::plugin::{
     Versioned,
 };
 use crate::{
-    Answers, CalibrationSession, Cycle, CycleId, CycleState, Error, Event, Grants, OrgSnapshot,
-    Packet, PacketId, Result, Review, ReviewId, ReviewKind,
+    Answers, CalibrationSession, Cycle, CycleId, CycleState, Error, Event, Grants, Nomination,
+    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result, Review, ReviewId, ReviewKind,
 };
 use tx::Tx;
 
@@ -389,6 +389,47 @@ impl Engine {
         );
         self.finish(tx).await?;
         Ok(changed)
+    }
+
+    /// A packet and its cycle's scope, once `actor` may take `action` on the packet.
+    async fn authorized_packet(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        action: Action,
+    ) -> Result<(Scope, Versioned<Packet>)> {
+        let (scope, packet) = self.packet_scope(packet).await?;
+        authorize(&scope.ctx(), actor, action, Target::Packet(&packet.record))?;
+        Ok((scope, packet))
+    }
+
+    /// A nomination, its packet and their cycle's scope, once `actor` may take `action` on
+    /// the nomination.
+    async fn authorized_nomination(
+        &self,
+        actor: PersonId,
+        nomination: NominationId,
+        action: Action,
+    ) -> Result<(Scope, Versioned<Packet>, Versioned<Nomination>)> {
+        let nomination = self.storage.nomination(nomination).await?;
+        let (scope, packet) = self.packet_scope(nomination.record.packet()).await?;
+        let target = Target::Nomination(&packet.record, &nomination.record);
+        authorize(&scope.ctx(), actor, action, target)?;
+        Ok((scope, packet, nomination))
+    }
+
+    /// A review, its packet and their cycle's scope, once `actor` may take `action` on the
+    /// review.
+    async fn authorized_review(
+        &self,
+        actor: PersonId,
+        review: ReviewId,
+        action: Action,
+    ) -> Result<(Scope, Versioned<Packet>, Versioned<Review>)> {
+        let (scope, packet, review) = self.review_scope(review).await?;
+        let target = Target::Review(&packet.record, &review.record);
+        authorize(&scope.ctx(), actor, action, target)?;
+        Ok((scope, packet, review))
     }
 
     /// Commits, then hands the new notifications to the notifier.

@@ -1,12 +1,12 @@
 //! Nomination commands: nominate, approve or deny, decline, close nominations.
 
 use super::tx::Tx;
-use crate::access::{Action, Target, authorize};
+use crate::access::Action;
 use crate::domain::notification::NotificationKind;
 use std::collections::BTreeMap;
 
 use crate::domain::workflow;
-use crate::plugin::{Expect, Record, RecordKey, Storage, StorageExt};
+use crate::plugin::{Expect, Record, RecordKey, Storage};
 use crate::{
     Error, Nomination, NominationId, NominationState, Packet, PacketId, PacketState, PersonId,
     RandomIds, Result, ReviewKind,
@@ -29,13 +29,9 @@ impl Engine {
         packet: PacketId,
         nominee: PersonId,
     ) -> Result<Nomination> {
-        let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::Nominate,
-            Target::Packet(&packet.record),
-        )?;
+        let (scope, packet) = self
+            .authorized_packet(actor, packet, Action::Nominate)
+            .await?;
         if packet.record.state() != PacketState::Nominating {
             return Err(Error::invalid(
                 "nomination",
@@ -158,14 +154,9 @@ impl Engine {
         to: NominationState,
         reason: Option<&str>,
     ) -> Result<Nomination> {
-        let nomination = self.storage.nomination(nomination).await?;
-        let (scope, packet) = self.packet_scope(nomination.record.packet()).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::DecideNomination,
-            Target::Nomination(&packet.record, &nomination.record),
-        )?;
+        let (scope, packet, nomination) = self
+            .authorized_nomination(actor, nomination, Action::DecideNomination)
+            .await?;
         let mut n = nomination.record.clone();
         let event = n.decide(to, reason, actor, scope.now)?;
         let mut tx = scope.tx();
@@ -198,14 +189,9 @@ impl Engine {
         nomination: NominationId,
         reason: Option<&str>,
     ) -> Result<Nomination> {
-        let nomination = self.storage.nomination(nomination).await?;
-        let (scope, packet) = self.packet_scope(nomination.record.packet()).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::DeclineNomination,
-            Target::Nomination(&packet.record, &nomination.record),
-        )?;
+        let (scope, packet, nomination) = self
+            .authorized_nomination(actor, nomination, Action::DeclineNomination)
+            .await?;
         let p = &packet.record;
         let reviews = if nomination.record.state() == NominationState::Approved {
             self.storage.reviews_about(p.cycle(), p.subject()).await?
@@ -246,13 +232,9 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] below the minimum,
     /// [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn close_nominations(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
-        let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::EditAssignments,
-            Target::Packet(&packet.record),
-        )?;
+        let (scope, packet) = self
+            .authorized_packet(actor, packet, Action::EditAssignments)
+            .await?;
         workflow::check_min_peers(&scope.cycle.record, &packet.record)?;
         let mut p = packet.record.clone();
         let event = p.close_nominations(actor, scope.now)?;

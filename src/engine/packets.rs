@@ -25,13 +25,9 @@ impl Engine {
         review: ReviewId,
         answers: Answers,
     ) -> Result<Review> {
-        let (scope, packet, review) = self.review_scope(review).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::WriteReview,
-            Target::Review(&packet.record, &review.record),
-        )?;
+        let (scope, packet, review) = self
+            .authorized_review(actor, review, Action::WriteReview)
+            .await?;
         check_answers(
             &scope.cycle.record,
             &packet.record,
@@ -69,13 +65,9 @@ impl Engine {
         review: ReviewId,
         answers: Option<Answers>,
     ) -> Result<Review> {
-        let (scope, packet, review) = self.review_scope(review).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::WriteReview,
-            Target::Review(&packet.record, &review.record),
-        )?;
+        let (scope, packet, review) = self
+            .authorized_review(actor, review, Action::WriteReview)
+            .await?;
         let kind = review.record.kind();
         let final_answers = answers.as_ref().unwrap_or(review.record.answers());
         check_answers(
@@ -189,13 +181,9 @@ impl Engine {
         packet: PacketId,
         comment: &str,
     ) -> Result<Packet> {
-        let (scope, packet) = self.packet_scope(packet).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::Approve,
-            Target::Packet(&packet.record),
-        )?;
+        let (scope, packet) = self
+            .authorized_packet(actor, packet, Action::Approve)
+            .await?;
         let reviews = self
             .storage
             .reviews_about(packet.record.cycle(), packet.record.subject())

@@ -1,6 +1,6 @@
 //! Time-driven work: reminders and nomination deadlines, through `Engine::tick`.
 
-use crate::access::{Action, Target, authorize};
+use crate::access::Action;
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::NotificationKind;
 use std::collections::BTreeMap;
@@ -25,13 +25,9 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] for a submitted or cancelled
     /// review, [`Error::Conflict`].
     pub async fn send_reminder(&self, actor: PersonId, review: ReviewId) -> Result<()> {
-        let (scope, packet, review) = self.review_scope(review).await?;
-        authorize(
-            &scope.ctx(),
-            actor,
-            Action::SendReminder,
-            Target::Review(&packet.record, &review.record),
-        )?;
+        let (scope, _, review) = self
+            .authorized_review(actor, review, Action::SendReminder)
+            .await?;
         let r = &review.record;
         if !matches!(r.state(), ReviewState::Assigned | ReviewState::Draft) {
             return Err(Error::invalid("reminder", "the review needs no reminder"));
