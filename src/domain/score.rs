@@ -348,3 +348,22 @@ impl fmt::Display for ScoreBreakdown {
         writeln!(f)
     }
 }
+
+/// A packet's score breakdown from `reviews`, by its cycle's consolidation rule and bands,
+/// with the templates the cycle froze and the packet's goals and calibrated rating.
+#[must_use]
+pub fn packet_breakdown(
+    cycle: &crate::domain::Cycle,
+    packet: &crate::domain::Packet,
+    reviews: &[&Review],
+) -> ScoreBreakdown {
+    let settings = cycle.settings();
+    consolidate(
+        &settings.consolidated,
+        &settings.bands,
+        reviews,
+        &|k| cycle.template_for(k),
+        packet.goals(),
+        packet.calibrated(),
+    )
+}

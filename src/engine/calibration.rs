@@ -11,7 +11,8 @@ use crate::{
     Review, ReviewKind, ReviewState,
 };
 
-use super::{Engine, Scope, breakdown};
+use super::{Engine, Scope};
+use crate::domain::score::packet_breakdown;
 
 impl Engine {
     /// Creates a calibration session of a cycle with its participants and contributors
@@ -174,7 +175,7 @@ impl Engine {
             .reviews_about(packet.record.cycle(), packet.record.subject())
             .await?;
         let refs: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
-        let original = breakdown(&scope.cycle.record, &packet.record, &refs).consolidated;
+        let original = packet_breakdown(&scope.cycle.record, &packet.record, &refs).consolidated;
         self.commit_change(&scope, &packet, |p| {
             p.set_calibrated(
                 rating,
@@ -231,7 +232,7 @@ impl Engine {
             });
             entries.push(CalibrationEntry {
                 person: *person,
-                result: breakdown(cycle, packet, &refs).result,
+                result: packet_breakdown(cycle, packet, &refs).result,
                 potential,
             });
         }

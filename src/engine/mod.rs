@@ -36,7 +36,6 @@ use futures_util::future::join;
 
 use crate::access::{Action, Context, Target, authorize};
 use crate::domain::notification::Notification;
-use crate::domain::score::{ScoreBreakdown, consolidate};
 use crate::domain::template::AnswerCheck;
 use crate::memory::{IndexedMemoryStorage, RecordingNotifier, StaticDirectory};
 use crate::plugin::{
@@ -530,17 +529,4 @@ fn check_answers(
         ),
         None => answers.validate(scale),
     }
-}
-
-/// A packet's score breakdown from `reviews`, by the cycle's consolidation rule and bands.
-fn breakdown(cycle: &Cycle, packet: &Packet, reviews: &[&Review]) -> ScoreBreakdown {
-    let settings = cycle.settings();
-    consolidate(
-        &settings.consolidated,
-        &settings.bands,
-        reviews,
-        &|k| cycle.template_for(k),
-        packet.goals(),
-        packet.calibrated(),
-    )
 }

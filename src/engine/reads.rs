@@ -158,7 +158,8 @@ impl Engine {
 
     /// The cycle's progress (R-WRITE-15: admins and collaborators for the whole cycle).
     ///
-    /// The counts come from [`Storage::progress`]: kept up to date by [`MemoryStorage`](crate::memory::MemoryStorage), so
+    /// The counts come from [`Storage::progress`]: kept up to date by
+    /// [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage), so
     /// constant time there; a read of every packet on backends that keep the provided method.
     ///
     /// # Errors

@@ -1,13 +1,12 @@
 //! Results: score breakdowns, aggregated peer responses, the results export.
 
-use crate::access::{Action, Target, authorize, decide};
-use crate::domain::rating::ScoreInput;
 use crate::domain::score::ScoreBreakdown;
 use crate::plugin::Storage;
 use crate::views::aggregate::{AggregatedView, aggregate};
-use crate::{CycleId, Error, PacketId, PersonId, Result, Review, ReviewKind, ReviewState};
+use crate::views::results;
+use crate::{CycleId, Error, PacketId, PersonId, Result, Review, ReviewKind};
 
-use super::{Engine, PAGE, breakdown};
+use super::{Engine, PAGE};
 
 impl Engine {
     /// The participant's score breakdown: consolidated rating (manager's choice or formula),
@@ -21,22 +20,14 @@ impl Engine {
     pub async fn score(&self, actor: PersonId, packet: PacketId) -> Result<ScoreBreakdown> {
         let (scope, packet) = self.packet_scope(packet).await?;
         let p = &packet.record;
-        let reviews = self.storage.reviews_about(p.cycle(), p.subject()).await?;
-        let ctx = scope.ctx();
-        let manager_review = reviews.iter().find(|r| {
-            r.record.kind() == ReviewKind::Manager && r.record.state() != ReviewState::Cancelled
-        });
-        match manager_review {
-            Some(r) => authorize(
-                &ctx,
-                actor,
-                Action::ReadReview,
-                Target::Review(p, &r.record),
-            )?,
-            None => authorize(&ctx, actor, Action::ViewProgress, Target::Packet(p))?,
-        }
-        let all: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
-        Ok(breakdown(&scope.cycle.record, p, &all))
+        let reviews: Vec<Review> = self
+            .storage
+            .reviews_about(p.cycle(), p.subject())
+            .await?
+            .into_iter()
+            .map(|r| r.record)
+            .collect();
+        results::score(&scope.ctx(), actor, &scope.cycle.record, p, &reviews)
     }
 
     /// "View all peer responses": the participant's peer or upward reviews aggregated per
@@ -109,72 +100,27 @@ impl Engine {
         let io = |e: csv::Error| Error::Backend {
             source: Box::new(e),
         };
-        out.write_record([
-            "participant_id",
-            "name",
-            "state",
-            "self",
-            "manager",
-            "additional_manager",
-            "peer",
-            "upward",
-            "consolidated",
-            "calibrated",
-            "result",
-            "band",
-        ])
-        .map_err(io)?;
+        out.write_record(results::RESULTS_HEADER).map_err(io)?;
         let mut rows = 0;
         let mut after = None;
         loop {
             let page = self.storage.packets(cycle, after, PAGE).await?;
             for p in &page {
                 let p = &p.record;
-                if !decide(&ctx, actor, Action::ViewProgress, Target::Packet(p)).is_allowed() {
+                if !results::in_export(&ctx, actor, p) {
                     continue;
                 }
-                let reviews = self.storage.reviews_about(cycle, p.subject()).await?;
-                let readable: Vec<&Review> = reviews
-                    .iter()
-                    .map(|r| &r.record)
-                    .filter(|r| {
-                        decide(&ctx, actor, Action::ReadReview, Target::Review(p, r)).is_allowed()
-                    })
+                let reviews: Vec<Review> = self
+                    .storage
+                    .reviews_about(cycle, p.subject())
+                    .await?
+                    .into_iter()
+                    .map(|r| r.record)
                     .collect();
-                let score = breakdown(c, p, &readable);
-                let rating = |kind| {
-                    let input = ScoreInput::Kind(kind);
-                    crate::domain::score::input_mean(
-                        &input,
-                        &readable,
-                        &|k| c.template_for(k),
-                        p.goals(),
-                    )
-                    .map_or_else(String::new, |v| format!("{v:.2}"))
+                let Some(row) = results::results_row(&ctx, actor, c, snapshot, p, &reviews) else {
+                    continue;
                 };
-                let show = |s: Option<crate::domain::vocab::Score>| {
-                    s.map_or_else(String::new, |s| s.to_string())
-                };
-                let state = if p.is_withdrawn() {
-                    "withdrawn"
-                } else {
-                    crate::domain::transition::State::name(p.state())
-                };
-                out.write_record([
-                    p.subject().to_string(),
-                    snapshot.name(p.subject()).unwrap_or_default().to_owned(),
-                    state.to_owned(),
-                    rating(ReviewKind::SelfReview),
-                    rating(ReviewKind::Manager),
-                    rating(ReviewKind::AdditionalManager),
-                    rating(ReviewKind::Peer),
-                    rating(ReviewKind::Upward),
-                    show(score.consolidated),
-                    show(score.calibrated),
-                    show(score.result),
-                    score.band.unwrap_or_default(),
-                ])
-                .map_err(io)?;
+                out.write_record(row).map_err(io)?;
                 rows += 1;
             }
             match page.last() {

@@ -1,0 +1,109 @@
+//! Results for a reader: a participant's score breakdown and their row of the results export,
+//! each computed only from the reviews that reader may read.
+
+use crate::access::{Action, Context, Target, authorize, decide};
+use crate::domain::rating::ScoreInput;
+use crate::domain::score::{ScoreBreakdown, input_mean, packet_breakdown};
+use crate::domain::transition::State;
+use crate::domain::vocab::{ReviewState, Score};
+use crate::domain::{Cycle, OrgSnapshot, Packet, PersonId, Result, Review, ReviewKind};
+
+/// The columns of the results export.
+pub(crate) const RESULTS_HEADER: [&str; 12] = [
+    "participant_id",
+    "name",
+    "state",
+    "self",
+    "manager",
+    "additional_manager",
+    "peer",
+    "upward",
+    "consolidated",
+    "calibrated",
+    "result",
+    "band",
+];
+
+/// The participant's score breakdown for `reader`: whoever may read the packet's manager
+/// review may see it (the subject once results are shared); without a manager review, whoever
+/// may view the participant's progress. `reviews` are the reviews about the participant.
+///
+/// # Errors
+///
+/// [`Error::Denied`](crate::Error::Denied) explaining the decision.
+pub(crate) fn score(
+    ctx: &Context<'_>,
+    reader: PersonId,
+    cycle: &Cycle,
+    packet: &Packet,
+    reviews: &[Review],
+) -> Result<ScoreBreakdown> {
+    let manager_review = reviews
+        .iter()
+        .find(|r| r.kind() == ReviewKind::Manager && r.state() != ReviewState::Cancelled);
+    match manager_review {
+        Some(r) => authorize(ctx, reader, Action::ReadReview, Target::Review(packet, r))?,
+        None => authorize(ctx, reader, Action::ViewProgress, Target::Packet(packet))?,
+    }
+    let all: Vec<&Review> = reviews.iter().collect();
+    Ok(packet_breakdown(cycle, packet, &all))
+}
+
+/// Whether the participant has a row in `reader`'s results export: whether the reader may
+/// view their progress (R-WRITE-15).
+pub(crate) fn in_export(ctx: &Context<'_>, reader: PersonId, packet: &Packet) -> bool {
+    decide(ctx, reader, Action::ViewProgress, Target::Packet(packet)).is_allowed()
+}
+
+/// The participant's row of the results export for `reader`, or `None` when the reader may
+/// not view the participant's progress ([`in_export`]): each kind's rating, the consolidated and calibrated
+/// ratings, the result and its band, computed from the reviews `reader` may read.
+pub(crate) fn results_row(
+    ctx: &Context<'_>,
+    reader: PersonId,
+    cycle: &Cycle,
+    snapshot: &OrgSnapshot,
+    packet: &Packet,
+    reviews: &[Review],
+) -> Option<[String; 12]> {
+    if !in_export(ctx, reader, packet) {
+        return None;
+    }
+    let readable: Vec<&Review> = reviews
+        .iter()
+        .filter(|r| decide(ctx, reader, Action::ReadReview, Target::Review(packet, r)).is_allowed())
+        .collect();
+    let score = packet_breakdown(cycle, packet, &readable);
+    let rating = |kind| {
+        input_mean(
+            &ScoreInput::Kind(kind),
+            &readable,
+            &|k| cycle.template_for(k),
+            packet.goals(),
+        )
+        .map_or_else(String::new, |v| format!("{v:.2}"))
+    };
+    let show = |s: Option<Score>| s.map_or_else(String::new, |s| s.to_string());
+    let state = if packet.is_withdrawn() {
+        "withdrawn"
+    } else {
+        State::name(packet.state())
+    };
+    Some([
+        packet.subject().to_string(),
+        snapshot
+            .name(packet.subject())
+            .unwrap_or_default()
+            .to_owned(),
+        state.to_owned(),
+        rating(ReviewKind::SelfReview),
+        rating(ReviewKind::Manager),
+        rating(ReviewKind::AdditionalManager),
+        rating(ReviewKind::Peer),
+        rating(ReviewKind::Upward),
+        show(score.consolidated),
+        show(score.calibrated),
+        show(score.result),
+        score.band.unwrap_or_default(),
+    ])
+}
