@@ -745,8 +745,14 @@ impl OrgSnapshot {
         // Sizes: the old ancestors lose the subtree.
         let mut p = self.parent[xu];
         while p != NONE {
-            self.nodes[p as usize].span.size -= s;
-            self.managers.sync(p, self.nodes[p as usize].span);
+            let span = self.nodes[p as usize].span;
+            self.set_span(
+                p,
+                Span {
+                    size: span.size - s,
+                    ..span
+                },
+            );
             p = self.parent[p as usize];
         }
         // Move the block [a, a + s) to just after the new manager (or to the end for a root).
@@ -766,10 +772,14 @@ impl OrgSnapshot {
         };
         for i in range {
             let node = self.order[i];
-            let span = &mut self.nodes[node as usize].span;
-            span.pre = i as u32;
-            let span = *span;
-            self.managers.sync(node, span);
+            let span = self.nodes[node as usize].span;
+            self.set_span(
+                node,
+                Span {
+                    pre: i as u32,
+                    ..span
+                },
+            );
         }
         // Depths inside the block follow the new manager's.
         let new_depth = y.map_or(0, |y| self.depth[y as usize] + 1);
@@ -782,8 +792,14 @@ impl OrgSnapshot {
         self.parent[xu] = y.unwrap_or(NONE);
         let mut p = self.parent[xu];
         while p != NONE {
-            self.nodes[p as usize].span.size += s;
-            self.managers.sync(p, self.nodes[p as usize].span);
+            let span = self.nodes[p as usize].span;
+            self.set_span(
+                p,
+                Span {
+                    size: span.size + s,
+                    ..span
+                },
+            );
             p = self.parent[p as usize];
         }
         // The new manager may have gained their first report.
@@ -791,6 +807,15 @@ impl OrgSnapshot {
             self.managers.add(&self.nodes, y);
         }
         Ok(())
+    }
+
+    /// Gives the person at index `i` a new place in the pre-order: the one write of a place,
+    /// so the managers' table (a copy of the places of those who have reports) never lags.
+    fn set_span(&mut self, i: u32, span: Span) {
+        if let Some(node) = self.nodes.get_mut(i as usize) {
+            node.span = span;
+            self.managers.sync(i, span);
+        }
     }
 
     /// Number of people.
