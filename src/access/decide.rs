@@ -142,6 +142,14 @@ fn subject_reads(settings: &CycleSettings, packet: &Packet, review: &Review) -> 
     }
 }
 
+/// `admin(P, C)`: P is a review admin whose grant reaches the cycle (created at or after the
+/// grant's `since`, or the grant allows past cycles).
+pub(crate) fn is_admin_of(ctx: &Context<'_>, actor: PersonId, cycle: &Cycle) -> bool {
+    ctx.grants
+        .admin(actor)
+        .is_some_and(|grant| grant.covers(cycle.created_at()))
+}
+
 /// Admins, collaborators (when `collab`), and custom roles carrying `permission` with the cycle
 /// and the subject in scope. Without a subject the people scope must be `Everyone`; without a
 /// cycle (creating one) the cycle scope must be `All`.

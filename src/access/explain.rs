@@ -1,6 +1,6 @@
 //! Explanations: a decision in words, with the manager path for `chain`.
 
-use super::{Action, Context, Explanation, Reason, Target, decide};
+use super::{Action, Context, Decision, Explanation, Reason, Target, decide};
 use crate::PersonId;
 
 /// Decides like [`decide`] and explains the decision. Allocates; use it for messages, audit
@@ -22,7 +22,23 @@ pub fn explain(
     action: Action,
     target: Target<'_>,
 ) -> Explanation {
-    let decision = decide(ctx, actor, action, target);
+    render(
+        ctx,
+        actor,
+        action,
+        target,
+        decide(ctx, actor, action, target),
+    )
+}
+
+/// `decision` in words, for `actor` taking `action` on `target`.
+pub(crate) fn render(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    action: Action,
+    target: Target<'_>,
+    decision: Decision,
+) -> Explanation {
     let (subject, kind) = match target {
         Target::Packet(p) | Target::Nomination(p, _) => (Some(p.subject()), None),
         Target::Review(p, r) => (Some(p.subject()), Some(r.kind())),
@@ -96,6 +112,7 @@ pub fn explain(
         },
         Reason::Locked => "refused: the cycle is locked; only unlock is accepted".to_owned(),
         Reason::OwnPacket => format!("refused: {a} may not {} on their own packet", action.verb()),
+        Reason::SelfGrant => format!("refused: {a} may not grant anything to themselves"),
         Reason::SettingOff => format!("setting off: the cycle's settings do not let {a} {}", action.verb()),
         Reason::NotYetOpen => "not open: the writing window has not opened yet".to_owned(),
         Reason::PastDue => "past due: the window is closed and late submissions are off".to_owned(),

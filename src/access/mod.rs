@@ -209,21 +209,54 @@ pub(crate) fn authorize_calibration_report(
     )
 }
 
-/// `action` on the context's cycle as a whole. Grants kept on a cycle (its collaborators) are
-/// decided by the grants, like every grant (R-WRITE-16), and are cycle writes too: refused
-/// while the cycle is locked.
+/// A change of grants that gives something to `grantee` (R-WRITE-16): review admins only, and
+/// nobody grants anything to themselves.
+///
+/// # Errors
+///
+/// [`Error::Denied`].
+pub(crate) fn authorize_grant(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    grantee: Option<PersonId>,
+) -> Result<()> {
+    authorize(ctx, actor, Action::ManageGrants, Target::Cycle)?;
+    if grantee == Some(actor) {
+        return Err(refused(ctx, actor, Reason::SelfGrant));
+    }
+    Ok(())
+}
+
+/// `action` on the context's cycle as a whole. Changing a cycle's collaborators is a grant
+/// (R-WRITE-16): it needs `admin(P, C)` for this cycle (an admin whose grant does not reach
+/// the cycle gains nothing in it), never goes to the actor, and is a cycle write too: refused
+/// while the cycle is locked. `grantee` is the person the change is about.
 ///
 /// # Errors
 ///
 /// [`Error::Locked`], [`Error::Denied`].
-pub(crate) fn authorize_on_cycle(ctx: &Context<'_>, actor: PersonId, action: Action) -> Result<()> {
-    authorize(ctx, actor, action, Target::Cycle)?;
-    match ctx.cycle {
-        Some(cycle) if action == Action::ManageGrants && cycle.is_locked() => Err(Error::Locked {
-            cycle: cycle.config().name.clone(),
-        }),
-        _ => Ok(()),
+pub(crate) fn authorize_on_cycle(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    action: Action,
+    grantee: Option<PersonId>,
+) -> Result<()> {
+    if action != Action::ManageGrants {
+        return authorize(ctx, actor, action, Target::Cycle);
     }
+    authorize_grant(ctx, actor, grantee)?;
+    let Some(cycle) = ctx.cycle else {
+        return Ok(());
+    };
+    if !decide::is_admin_of(ctx, actor, cycle) {
+        return Err(refused(ctx, actor, Reason::NoRelation));
+    }
+    if cycle.is_locked() {
+        return Err(Error::Locked {
+            cycle: cycle.config().name.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// A participant's packet (their record in the cycle): the subject, and whoever may view the
@@ -237,4 +270,12 @@ pub(crate) fn authorize_packet(ctx: &Context<'_>, actor: PersonId, packet: &Pack
         return Ok(());
     }
     authorize(ctx, actor, Action::ViewProgress, Target::Packet(packet))
+}
+
+/// A refusal of R-WRITE-16 that `decide` cannot make, because its target names neither the
+/// grantee nor (for cycle-independent grants) the cycle.
+fn refused(ctx: &Context<'_>, actor: PersonId, reason: Reason) -> Error {
+    let decision = Decision::deny(Rule::Write(16), reason);
+    let why = explain::render(ctx, actor, Action::ManageGrants, Target::Cycle, decision);
+    Error::Denied(Box::new(why))
 }

@@ -327,6 +327,8 @@ pub enum Reason {
     Locked,
     /// The target is the actor's own packet.
     OwnPacket,
+    /// The grant would go to the actor themselves (R-WRITE-16).
+    SelfGrant,
     /// A cycle setting turns the action off.
     SettingOff,
     /// The review's writing window has not opened yet.

@@ -52,7 +52,7 @@ impl Engine {
     ) -> Result<Cycle> {
         config.validate()?;
         self.templates_of(&config).await?;
-        self.cycle_command(actor, cycle, Action::EditCycle, |c, by, at| {
+        self.cycle_command(actor, cycle, (Action::EditCycle, None), |c, by, at| {
             c.edit(config, by, at)
         })
         .await
@@ -88,10 +88,15 @@ impl Engine {
         people: impl IntoIterator<Item = PersonId> + Send,
     ) -> Result<Cycle> {
         let people: Vec<PersonId> = people.into_iter().collect();
-        self.cycle_command(actor, cycle, Action::EditParticipants, |c, by, at| {
-            let all: Vec<PersonId> = c.participants().iter().copied().chain(people).collect();
-            c.set_participants(all, by, at)
-        })
+        self.cycle_command(
+            actor,
+            cycle,
+            (Action::EditParticipants, None),
+            |c, by, at| {
+                let all: Vec<PersonId> = c.participants().iter().copied().chain(people).collect();
+                c.set_participants(all, by, at)
+            },
+        )
         .await
     }
 
@@ -101,7 +106,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] when locked, [`Error::Conflict`].
     pub async fn lock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
-        self.cycle_command(actor, cycle, Action::Lock, Cycle::lock)
+        self.cycle_command(actor, cycle, (Action::Lock, None), Cycle::lock)
             .await
     }
 
@@ -111,7 +116,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] when not locked, [`Error::Conflict`].
     pub async fn unlock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
-        self.cycle_command(actor, cycle, Action::Unlock, Cycle::unlock)
+        self.cycle_command(actor, cycle, (Action::Unlock, None), Cycle::unlock)
             .await
     }
 
@@ -121,11 +126,12 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn close(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
-        self.cycle_command(actor, cycle, Action::Close, Cycle::close)
+        self.cycle_command(actor, cycle, (Action::Close, None), Cycle::close)
             .await
     }
 
-    /// Adds a collaborator to a cycle (R-WRITE-16: review admins).
+    /// Adds a collaborator to a cycle (R-WRITE-16: a review admin whose grant reaches this
+    /// cycle; nobody adds themselves).
     ///
     /// # Errors
     ///
@@ -136,13 +142,16 @@ impl Engine {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<Cycle> {
-        self.cycle_command(actor, cycle, Action::ManageGrants, |c, by, at| {
-            c.add_collaborator(person, by, at)
-        })
+        self.cycle_command(
+            actor,
+            cycle,
+            (Action::ManageGrants, Some(person)),
+            |c, by, at| c.add_collaborator(person, by, at),
+        )
         .await
     }
 
-    /// Removes a collaborator (R-WRITE-16: review admins).
+    /// Removes a collaborator (R-WRITE-16: a review admin whose grant reaches this cycle).
     ///
     /// # Errors
     ///
@@ -153,22 +162,23 @@ impl Engine {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<Cycle> {
-        self.cycle_command(actor, cycle, Action::ManageGrants, |c, by, at| {
+        self.cycle_command(actor, cycle, (Action::ManageGrants, None), |c, by, at| {
             c.remove_collaborator(person, by, at)
         })
         .await
     }
 
-    /// Authorizes `action` on the cycle, applies `change` to it, commits.
+    /// Authorizes `action` on the cycle (a grant to the person named, for collaborators),
+    /// applies `change` to it, commits.
     pub(super) async fn cycle_command(
         &self,
         actor: PersonId,
         cycle: CycleId,
-        action: Action,
+        (action, grantee): (Action, Option<PersonId>),
         change: impl FnOnce(&mut Cycle, PersonId, DateTime<Utc>) -> Result<Event> + Send,
     ) -> Result<Cycle> {
         let scope = self.scope(cycle).await?;
-        authorize_on_cycle(&scope.ctx(), actor, action)?;
+        authorize_on_cycle(&scope.ctx(), actor, action, grantee)?;
         let mut changed = Cycle::clone(&scope.cycle.record);
         let event = change(&mut changed, actor, scope.now)?;
         let mut tx = scope.tx();

@@ -1,7 +1,7 @@
 //! Grant commands: review admins, global viewers, past-review visibility, custom roles.
 
 use super::tx::Tx;
-use crate::access::{Action, Context, Target, authorize};
+use crate::access::{Context, authorize_grant};
 use crate::domain::event::Event;
 use crate::plugin::{Clock, Record, StorageExt};
 use crate::{AdminGrant, CustomRole, CustomRoleId, Error, Grants, PersonId, Result, RoleGrant};
@@ -11,19 +11,17 @@ use chrono::Utc;
 use super::Engine;
 
 impl Engine {
+    /// Authorizes a change of grants that gives something to `grantee` (R-WRITE-16), applies
+    /// `change` to the grants, commits.
     pub(super) async fn change_grants(
         &self,
         actor: PersonId,
+        grantee: Option<PersonId>,
         change: impl FnOnce(&mut Grants, PersonId, DateTime<Utc>) -> Result<Event> + Send,
     ) -> Result<()> {
         let (expect, mut grants) = self.storage.grants().await?;
         let now = self.clock.now();
-        authorize(
-            &Context::new(&grants, now),
-            actor,
-            Action::ManageGrants,
-            Target::Cycle,
-        )?;
+        authorize_grant(&Context::new(&grants, now), actor, grantee)?;
         let event = change(&mut grants, actor, now)?;
         let mut tx = Tx::new();
         tx.put(Record::from(grants), expect);
@@ -45,8 +43,10 @@ impl Engine {
         person: PersonId,
         grant: AdminGrant,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| Ok(g.grant_admin(person, grant, by, at)))
-            .await
+        self.change_grants(actor, Some(person), |g, by, at| {
+            Ok(g.grant_admin(person, grant, by, at))
+        })
+        .await
     }
 
     /// Makes `person` the first review admin of a store that has none; refused once any admin
@@ -76,7 +76,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
     pub async fn revoke_admin(&self, actor: PersonId, person: PersonId) -> Result<()> {
-        self.change_grants(actor, |g, by, at| g.revoke_admin(person, by, at))
+        self.change_grants(actor, None, |g, by, at| g.revoke_admin(person, by, at))
             .await
     }
 
@@ -91,7 +91,7 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| {
+        self.change_grants(actor, Some(viewer), |g, by, at| {
             g.grant_global_viewer(viewer, subject, by, at)
         })
         .await
@@ -108,7 +108,7 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| {
+        self.change_grants(actor, None, |g, by, at| {
             g.revoke_global_viewer(viewer, subject, by, at)
         })
         .await
@@ -126,7 +126,7 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| {
+        self.change_grants(actor, Some(viewer), |g, by, at| {
             g.grant_past_reviews(viewer, subject, by, at)
         })
         .await
@@ -143,7 +143,7 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| {
+        self.change_grants(actor, None, |g, by, at| {
             g.revoke_past_reviews(viewer, subject, by, at)
         })
         .await
@@ -155,7 +155,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
     pub async fn define_role(&self, actor: PersonId, role: CustomRole) -> Result<()> {
-        self.change_grants(actor, |g, by, at| g.define_role(role, by, at))
+        self.change_grants(actor, None, |g, by, at| g.define_role(role, by, at))
             .await
     }
 
@@ -170,8 +170,10 @@ impl Engine {
         person: PersonId,
         grant: RoleGrant,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| g.grant_role(person, grant, by, at))
-            .await
+        self.change_grants(actor, Some(person), |g, by, at| {
+            g.grant_role(person, grant, by, at)
+        })
+        .await
     }
 
     /// Revokes a custom role (R-WRITE-16).
@@ -185,7 +187,7 @@ impl Engine {
         person: PersonId,
         role: CustomRoleId,
     ) -> Result<()> {
-        self.change_grants(actor, |g, by, at| g.revoke_role(person, role, by, at))
+        self.change_grants(actor, None, |g, by, at| g.revoke_role(person, role, by, at))
             .await
     }
 }
