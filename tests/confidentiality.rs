@@ -69,3 +69,47 @@ async fn r_write_16_no_self_grants_and_collaborators_need_admin_of_the_cycle() {
         .await
         .unwrap();
 }
+
+/// DOMAIN.md "What a reader sees of a review": a sharing user reads the manager review
+/// (R-READ-6) without its private answers; a manager and an approver-free chain read them.
+#[test]
+fn sharers_and_viewers_read_without_private_answers() {
+    use appraise::access::{Action, Reason, Target, decide, sees_private_answers};
+    use appraise::{AssignmentRole, ReviewKind};
+
+    let mut s = crate::content::Scenario::complete(3, crate::content::shared_settings());
+    let at = s.cycle.created_at();
+    s.packet
+        .add_role(AssignmentRole::Sharer, id("eve"), id("bo"), at)
+        .unwrap();
+    s.packet
+        .add_role(AssignmentRole::Viewer, id("fay"), id("bo"), at)
+        .unwrap();
+    let manager_review = s
+        .reviews
+        .iter()
+        .find(|r| r.kind() == ReviewKind::Manager)
+        .unwrap()
+        .clone();
+    let ctx = s.ctx();
+    let read = |who: &str| {
+        decide(
+            &ctx,
+            id(who),
+            Action::ReadReview,
+            Target::Review(&s.packet, &manager_review),
+        )
+    };
+    for (who, reason, sees) in [
+        ("eve", Reason::Sharer, false),
+        ("fay", Reason::CycleViewer, false),
+        ("ann", Reason::Subject, false),
+        ("bo", Reason::Author, true),
+        ("dana", Reason::Chain, true),
+    ] {
+        let d = read(who);
+        assert!(d.is_allowed(), "{who}");
+        assert_eq!(d.reason(), reason, "{who}");
+        assert_eq!(sees_private_answers(&d), sees, "{who}");
+    }
+}

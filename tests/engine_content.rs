@@ -364,3 +364,58 @@ async fn results_export_lists_only_what_the_caller_may_read() {
         "the manager chain sees its team"
     );
 }
+
+/// DOMAIN.md "What a reader sees of a review": answers to private questions reach the author,
+/// admins, the manager and the manager chain, but not a cycle viewer (nor the subject), who
+/// reads the same review without them.
+#[tokio::test]
+async fn private_answers_reach_managers_but_not_viewers() {
+    let w = world(shared_settings()).await;
+    let e = &w.engine;
+    let packet = complete(&w).await;
+    e.add_viewer(id("kim"), packet, id("cy")).await.unwrap();
+    let eves = e
+        .my_reviews(id("eve"), w.cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.subject == id("ann"))
+        .unwrap();
+    let note = q("note");
+    for (reader, sees) in [
+        ("eve", true),
+        ("kim", true),
+        ("lee", true),
+        ("bo", true),
+        ("dana", true),
+        ("cy", false),
+        ("ann", false),
+    ] {
+        let view = e.read_review(id(reader), eves.id).await.unwrap();
+        assert_eq!(
+            view.answers.get(note).is_some(),
+            sees,
+            "{reader} (allowed by {:?})",
+            view.allowed_by
+        );
+        assert!(view.answers.get(q("strengths")).is_some(), "{reader}");
+    }
+    // The aggregated responses follow the same rule.
+    let as_viewer = e
+        .aggregated_responses(id("cy"), packet, ReviewKind::Peer)
+        .await
+        .unwrap();
+    // cy, a peer too, sees his own private note and no one else's.
+    let note_for = |view: &appraise::aggregate::AggregatedView| {
+        view.questions
+            .iter()
+            .find(|q| q.key == "note")
+            .map(|q| q.answered)
+    };
+    assert_eq!(note_for(&as_viewer), Some(1));
+    let as_manager = e
+        .aggregated_responses(id("bo"), packet, ReviewKind::Peer)
+        .await
+        .unwrap();
+    assert_eq!(note_for(&as_manager), Some(3));
+}

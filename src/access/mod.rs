@@ -279,3 +279,26 @@ fn refused(ctx: &Context<'_>, actor: PersonId, reason: Reason) -> Error {
     let why = explain::render(ctx, actor, Action::ManageGrants, Target::Cycle, decision);
     Error::Denied(Box::new(why))
 }
+
+/// Whether a reader whom `decision` lets read a review also receives its answers to private
+/// questions (DOMAIN.md, "What a reader sees of a review"): the author, readers through
+/// R-READ-4 (admins, collaborators, custom roles), readers through R-READ-5 as manager,
+/// former manager, additional manager or manager chain (not as a viewer), and approvers
+/// (R-READ-8). The subject, viewers, sharing users and calibration contributors read the
+/// review without them.
+#[must_use]
+pub const fn sees_private_answers(decision: &Decision) -> bool {
+    decision.is_allowed()
+        && matches!(
+            decision.reason(),
+            Reason::Author
+                | Reason::Admin
+                | Reason::Collaborator
+                | Reason::CustomRole { .. }
+                | Reason::Manager
+                | Reason::FormerManager
+                | Reason::AdditionalManager
+                | Reason::Chain
+                | Reason::Approver { .. }
+        )
+}

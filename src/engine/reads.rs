@@ -31,7 +31,7 @@ impl Engine {
                 target,
             ))));
         }
-        Ok(view(&scope.cycle.record, actor, &review.record, d))
+        Ok(view(&scope.cycle.record, &review.record, d))
     }
 
     /// Why `actor` may or may not read a review.
@@ -77,7 +77,7 @@ impl Engine {
                     Target::Review(&packet.record, &r.record),
                 );
                 d.is_allowed()
-                    .then(|| view(&scope.cycle.record, actor, &r.record, d))
+                    .then(|| view(&scope.cycle.record, &r.record, d))
             })
             .collect())
     }

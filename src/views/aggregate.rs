@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Action, Context, Target, decide};
+use crate::access::{Action, Context, Target, decide, sees_private_answers};
 use crate::domain::answer::Answer;
 use crate::domain::review::Review;
 use crate::domain::template::{QuestionKind, Template, Visibility};
@@ -105,19 +105,22 @@ pub fn aggregate(
     template: &Template,
     scale: &RatingScale,
 ) -> AggregatedView {
-    let is_subject = viewer == packet.subject();
-    let readable: Vec<(&Review, bool)> = reviews
+    // Each readable review, whether its author is hidden from the viewer, and whether the
+    // viewer receives its private answers.
+    let readable: Vec<(&Review, bool, bool)> = reviews
         .iter()
         .filter(|r| r.kind() == kind && r.packet() == packet.id())
         .filter_map(|r| {
             let d = decide(ctx, viewer, Action::ReadReview, Target::Review(packet, r));
-            d.is_allowed().then_some((r, d.author_hidden()))
+            d.is_allowed()
+                .then_some((r, d.author_hidden(), sees_private_answers(&d)))
         })
         .collect();
     let name = |id: PersonId| ctx.snapshot.and_then(|s| s.name(id)).map(str::to_owned);
     let mut questions = Vec::new();
     for q in template.questions().filter(|q| q.is_for(kind)) {
-        if is_subject && q.visibility == Visibility::Private {
+        let private = q.visibility == Visibility::Private;
+        if private && !readable.iter().any(|(_, _, sees)| *sees) {
             continue;
         }
         let id = q.id();
@@ -145,7 +148,10 @@ pub fn aggregate(
         {
             summary.choices = options.iter().map(|o| (o.clone(), 0)).collect();
         }
-        for (r, hidden) in &readable {
+        for (r, hidden, sees_private) in &readable {
+            if private && !sees_private {
+                continue;
+            }
             let Some(answer) = r.answers().get(id) else {
                 continue;
             };

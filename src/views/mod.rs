@@ -6,7 +6,7 @@ pub(crate) mod results;
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Decision, Rule};
+use crate::access::{Decision, Rule, sees_private_answers};
 use crate::domain::template::Visibility;
 use crate::domain::{Answers, Cycle, CycleId, PersonId, Review, ReviewId, ReviewKind, ReviewState};
 
@@ -49,16 +49,12 @@ impl ReviewView {
     }
 }
 
-/// The review as `viewer` may see it, given the decision that let them read it: the author
-/// hidden when the decision says so, private answers withheld from the subject.
-pub(crate) fn view(
-    cycle: &Cycle,
-    viewer: PersonId,
-    review: &Review,
-    decision: Decision,
-) -> ReviewView {
+/// The review as a reader may see it, given the decision that let them read it: the author
+/// hidden when the decision says so, answers to private questions withheld unless
+/// [`sees_private_answers`] says the reader receives them.
+pub(crate) fn view(cycle: &Cycle, review: &Review, decision: Decision) -> ReviewView {
     let mut v = ReviewView::new(review, decision.author_hidden(), decision.rule());
-    if viewer == review.subject()
+    if !sees_private_answers(&decision)
         && let Some(t) = cycle.template_for(review.kind())
     {
         let private: Vec<_> = t
