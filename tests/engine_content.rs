@@ -78,6 +78,13 @@ impl NowUtc for ManualClock {
 
 /// Self, three peers (cy, eve, fay) and the manager review of ann, then shared.
 async fn complete(w: &World) -> appraise::PacketId {
+    let packet = complete_unshared(w).await;
+    w.engine.share(id("bo"), packet).await.unwrap();
+    packet
+}
+
+/// Self, three peers (cy, eve, fay) and the manager review of ann, all submitted.
+async fn complete_unshared(w: &World) -> appraise::PacketId {
     let e = &w.engine;
     let packet = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
     for peer in ["cy", "eve", "fay"] {
@@ -151,7 +158,6 @@ async fn complete(w: &World) -> appraise::PacketId {
     e.submit_review(id("bo"), mr.id, Some(manager_answers))
         .await
         .unwrap();
-    e.share(id("bo"), packet.id()).await.unwrap();
     packet.id()
 }
 
@@ -418,4 +424,97 @@ async fn private_answers_reach_managers_but_not_viewers() {
         .await
         .unwrap();
     assert_eq!(note_for(&as_manager), Some(3));
+}
+
+/// DOMAIN.md "Everything derived from reviews obeys R-READ": a subject below the anonymity
+/// threshold (peer feedback not shared with her) gets a score computed without the peer
+/// reviews she may not read, the peer input marked withheld; her manager's score has them.
+#[tokio::test]
+async fn a_subjects_score_leaves_out_peer_reviews_she_may_not_read() {
+    let settings = CycleSettings {
+        consolidated: formula(),
+        share_peer_with_subject: false,
+        anonymity_threshold: 5,
+        ..shared_settings()
+    };
+    let w = world(settings).await;
+    let e = &w.engine;
+    let packet = complete(&w).await;
+    let for_bo = e.score(id("bo"), packet).await.unwrap();
+    assert_eq!(
+        for_bo.result.map(|s| s.to_string()).as_deref(),
+        Some("3.80")
+    );
+    let for_ann = e.score(id("ann"), packet).await.unwrap();
+    // Manager 4 (60%) and self 3 (20%), re-weighted: 3.75.
+    assert_eq!(
+        for_ann.result.map(|s| s.to_string()).as_deref(),
+        Some("3.75")
+    );
+    let peer = for_ann
+        .inputs
+        .iter()
+        .find(|i| i.input == appraise::score::ScoreInput::Kind(ReviewKind::Peer))
+        .unwrap();
+    assert_eq!((peer.value, peer.responses, peer.withheld), (None, 0, true));
+    assert!(for_bo.inputs.iter().all(|i| !i.withheld));
+}
+
+/// DOMAIN.md: a subject's own consolidated and calibrated rating, band and 9-box cell stay
+/// hidden from her until her packet is shared, whatever roles she holds: an admin who is the
+/// participant gets no score, a blank row in the export and no entry in a calibration report.
+#[tokio::test]
+async fn an_admin_does_not_see_her_own_unshared_results() {
+    let w = world(CycleSettings {
+        calibration: true,
+        ..shared_settings()
+    })
+    .await;
+    let e = &w.engine;
+    // Calibration on: after the manager review the packet waits in calibration, unshared.
+    let packet = complete_unshared(&w).await;
+    let since = w.engine.now() - Duration::days(30);
+    e.grant_admin(
+        id("kim"),
+        id("ann"),
+        AdminGrant {
+            since,
+            past_cycles: true,
+        },
+    )
+    .await
+    .unwrap();
+    match e.score(id("ann"), packet).await {
+        Err(Error::Denied(why)) => assert_eq!(
+            why.to_string(),
+            "R-READ-3 not shared: ann's results are not shared yet"
+        ),
+        other => panic!("ann must not see her unshared score: {other:?}"),
+    }
+    assert!(e.score(id("kim"), packet).await.unwrap().result.is_some());
+    let mut csv = Vec::new();
+    e.export_results_csv(id("ann"), w.cycle, &mut csv)
+        .await
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert!(
+        row.ends_with(",,,,"),
+        "no consolidated, calibrated, result or band: {row}"
+    );
+    let session = e
+        .create_calibration(id("kim"), w.cycle, "eng", [id("ann")], [id("bo")])
+        .await
+        .unwrap();
+    let for_ann = e.calibration_report(id("ann"), session.id()).await.unwrap();
+    assert!(
+        for_ann.distribution.iter().all(|p| p.count == 0),
+        "{for_ann:?}"
+    );
+    assert!(for_ann.unrated.is_empty() && for_ann.nine_box.iter().all(|c| c.people.is_empty()));
+    let for_kim = e.calibration_report(id("kim"), session.id()).await.unwrap();
+    assert_eq!(
+        for_kim.distribution.iter().map(|p| p.count).sum::<usize>(),
+        1
+    );
 }

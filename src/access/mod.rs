@@ -302,3 +302,28 @@ pub const fn sees_private_answers(decision: &Decision) -> bool {
                 | Reason::Approver { .. }
         )
 }
+
+/// Whether `reader`'s own results in `packet` (consolidated and calibrated rating, band,
+/// 9-box cell) are still hidden from them: the packet is theirs and not shared yet. This holds
+/// whatever other role they have (DOMAIN.md, "Everything derived from reviews obeys R-READ").
+#[must_use]
+pub fn own_results_hidden(reader: PersonId, packet: &Packet) -> bool {
+    reader == packet.subject() && !packet.state().is_shared()
+}
+
+/// A reader's own results before sharing, refused as R-READ-3 refuses the manager review.
+pub(crate) fn own_results_not_shared(
+    ctx: &Context<'_>,
+    reader: PersonId,
+    packet: &Packet,
+) -> Error {
+    let decision = Decision::deny(Rule::Read(3), Reason::NotShared);
+    let why = explain::render(
+        ctx,
+        reader,
+        Action::ViewProgress,
+        Target::Packet(packet),
+        decision,
+    );
+    Error::Denied(Box::new(why))
+}

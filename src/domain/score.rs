@@ -54,6 +54,10 @@ pub struct InputScore {
     pub value: Option<f64>,
     /// How many reviews contribute.
     pub responses: usize,
+    /// Whether reviews that the reader of this breakdown may not read were left out of this
+    /// input (its value, and the result, are then computed without them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
 }
 
 /// Which rule produced the consolidated rating.
@@ -260,6 +264,7 @@ pub fn consolidate<'t>(
                         effective_weight: 0.0,
                         value,
                         responses,
+                        withheld: false,
                     }
                 })
                 .collect();

@@ -1,6 +1,6 @@
 //! Calibration commands: sessions, calibrated ratings, the report.
 
-use crate::access::{Action, Target, authorize, authorize_calibration_report};
+use crate::access::{Action, Target, authorize, authorize_calibration_report, own_results_hidden};
 use crate::domain::calibration::{
     CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report,
 };
@@ -190,7 +190,8 @@ impl Engine {
 
     /// A session's rating distribution against the cycle's target, and its 9-box grid (when
     /// the template asks the manager for potential). For the session's contributors, admins
-    /// and collaborators.
+    /// and collaborators; a reader who is a participant of the session is left out of it until
+    /// their results are shared.
     ///
     /// # Errors
     ///
@@ -218,6 +219,10 @@ impl Engine {
             let Some(packet) = packets.get(person).map(|p| &p.record) else {
                 continue;
             };
+            // A reader's own rating and 9-box cell stay hidden from them until shared.
+            if own_results_hidden(actor, packet) {
+                continue;
+            }
             let reviews = self.storage.reviews_about(cycle.id(), *person).await?;
             let refs: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
             let potential = potential_id.and_then(|q| {

@@ -1,7 +1,9 @@
 //! Results for a reader: a participant's score breakdown and their row of the results export,
 //! each computed only from the reviews that reader may read.
 
-use crate::access::{Action, Context, Target, authorize, decide};
+use crate::access::{
+    Action, Context, Target, authorize, decide, own_results_hidden, own_results_not_shared,
+};
 use crate::domain::rating::ScoreInput;
 use crate::domain::score::{ScoreBreakdown, input_mean, packet_breakdown};
 use crate::domain::transition::State;
@@ -26,7 +28,9 @@ pub(crate) const RESULTS_HEADER: [&str; 12] = [
 
 /// The participant's score breakdown for `reader`: whoever may read the packet's manager
 /// review may see it (the subject once results are shared); without a manager review, whoever
-/// may view the participant's progress. `reviews` are the reviews about the participant.
+/// may view the participant's progress, but never the subject before sharing. The breakdown
+/// is computed from the reviews the reader may read: an input that left reviews out says so
+/// (`withheld`). `reviews` are the reviews about the participant.
 ///
 /// # Errors
 ///
@@ -45,8 +49,32 @@ pub(crate) fn score(
         Some(r) => authorize(ctx, reader, Action::ReadReview, Target::Review(packet, r))?,
         None => authorize(ctx, reader, Action::ViewProgress, Target::Packet(packet))?,
     }
-    let all: Vec<&Review> = reviews.iter().collect();
-    Ok(packet_breakdown(cycle, packet, &all))
+    if own_results_hidden(reader, packet) {
+        return Err(own_results_not_shared(ctx, reader, packet));
+    }
+    let readable = readable(ctx, reader, packet, reviews);
+    let mut score = packet_breakdown(cycle, packet, &readable);
+    if readable.len() < reviews.len() {
+        let all: Vec<&Review> = reviews.iter().collect();
+        let full = packet_breakdown(cycle, packet, &all);
+        for (input, whole) in score.inputs.iter_mut().zip(&full.inputs) {
+            input.withheld = whole.responses > input.responses;
+        }
+    }
+    Ok(score)
+}
+
+/// The reviews of `reviews` that `reader` may read.
+fn readable<'r>(
+    ctx: &Context<'_>,
+    reader: PersonId,
+    packet: &Packet,
+    reviews: &'r [Review],
+) -> Vec<&'r Review> {
+    reviews
+        .iter()
+        .filter(|r| decide(ctx, reader, Action::ReadReview, Target::Review(packet, r)).is_allowed())
+        .collect()
 }
 
 /// Whether the participant has a row in `reader`'s results export: whether the reader may
@@ -69,11 +97,14 @@ pub(crate) fn results_row(
     if !in_export(ctx, reader, packet) {
         return None;
     }
-    let readable: Vec<&Review> = reviews
-        .iter()
-        .filter(|r| decide(ctx, reader, Action::ReadReview, Target::Review(packet, r)).is_allowed())
-        .collect();
-    let score = packet_breakdown(cycle, packet, &readable);
+    let readable = readable(ctx, reader, packet, reviews);
+    let mut score = packet_breakdown(cycle, packet, &readable);
+    if own_results_hidden(reader, packet) {
+        score.consolidated = None;
+        score.calibrated = None;
+        score.result = None;
+        score.band = None;
+    }
     let rating = |kind| {
         input_mean(
             &ScoreInput::Kind(kind),
