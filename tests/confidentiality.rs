@@ -113,3 +113,54 @@ fn sharers_and_viewers_read_without_private_answers() {
         assert_eq!(sees_private_answers(&d), sees, "{who}");
     }
 }
+
+/// DOMAIN.md, settings: once a review of a kind is submitted, the settings that protect its
+/// author from the subject can only be made stricter. After the peer reviews about ann are
+/// in, a collaborator can neither drop peer anonymity nor lower the threshold, and the
+/// subject still reads the peer reviews without their authors.
+#[tokio::test]
+async fn settings_that_protect_writers_only_get_stricter_once_they_wrote() {
+    use appraise::plugin::StorageExt as _;
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = crate::engine::run_ann(&w).await;
+    e.share(id("bo"), packet).await.unwrap();
+    let config = w
+        .storage
+        .cycle(w.cycle)
+        .await
+        .unwrap()
+        .record
+        .config()
+        .clone();
+    let before = w.storage.dump();
+    let mut open = config.clone();
+    open.settings.anonymous_peer = false;
+    let err = e.edit_cycle(id("lee"), w.cycle, open).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid anonymous_peer: peer reviews were submitted under anonymity: it can only be made stricter"
+    );
+    let mut lower = config.clone();
+    lower.settings.anonymity_threshold = 1;
+    let err = e.edit_cycle(id("lee"), w.cycle, lower).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid anonymity_threshold: peer reviews were submitted under a threshold of 2: it can only be made stricter"
+    );
+    assert_eq!(w.storage.dump(), before, "refused edits change nothing");
+    for r in e
+        .reviews_about(id("ann"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+    {
+        if r.kind == appraise::ReviewKind::Peer {
+            assert_eq!(r.author, None, "peer authors stay hidden from ann");
+        }
+    }
+    // Stricter is fine; upward reviews, of which none is submitted, may still change.
+    let mut stricter = config;
+    stricter.settings.anonymity_threshold = 3;
+    stricter.settings.anonymous_upward = false;
+    e.edit_cycle(id("lee"), w.cycle, stricter).await.unwrap();
+}

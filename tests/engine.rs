@@ -117,7 +117,7 @@ fn answers(text: &str, rating: u8) -> Answers {
 }
 
 /// Nominations, peers, self reviews and manager reviews for ann: returns ann's packet id.
-async fn run_ann(w: &World) -> appraise::PacketId {
+pub async fn run_ann(w: &World) -> appraise::PacketId {
     let e = &w.engine;
     let ann_packet = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
     for peer in ["cy", "eve", "fay"] {

@@ -255,6 +255,45 @@ impl CycleSettings {
         }
     }
 
+    /// Checks that `new` keeps what these settings promised the writers of the feedback kinds
+    /// `written` says have a submitted review (DOMAIN.md, settings): once a review of a kind is
+    /// submitted, that kind's anonymity, its sharing with the subject and the anonymity
+    /// threshold can only be made stricter.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the setting that would loosen.
+    pub fn check_promises(&self, new: &Self, written: impl Fn(ReviewKind) -> bool) -> Result<()> {
+        for kind in [ReviewKind::Peer, ReviewKind::Upward] {
+            if !written(kind) {
+                continue;
+            }
+            let name = kind.name();
+            let refuse = |field: String, what: &str| {
+                Err(Error::invalid(
+                    field,
+                    format!("{name} reviews were submitted {what}: it can only be made stricter"),
+                ))
+            };
+            if self.is_anonymous(kind) && !new.is_anonymous(kind) {
+                return refuse(format!("anonymous_{name}"), "under anonymity");
+            }
+            if !self.shares_with_subject(kind) && new.shares_with_subject(kind) {
+                return refuse(
+                    format!("share_{name}_with_subject"),
+                    "without being shared with the subject",
+                );
+            }
+            if new.anonymity_threshold < self.anonymity_threshold {
+                return refuse(
+                    "anonymity_threshold".to_owned(),
+                    &format!("under a threshold of {}", self.anonymity_threshold),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the settings for contradictions; the error names the setting.
     ///
     /// # Errors

@@ -38,7 +38,10 @@ impl Engine {
         Ok(cycle)
     }
 
-    /// Replaces a cycle's configuration (R-WRITE-2).
+    /// Replaces a cycle's configuration (R-WRITE-2). Once a peer or upward review is
+    /// submitted, that kind's anonymity, its sharing with the subject and the anonymity
+    /// threshold can only be made stricter
+    /// ([`CycleSettings::check_promises`](crate::CycleSettings::check_promises)).
     ///
     /// # Errors
     ///
@@ -52,7 +55,12 @@ impl Engine {
     ) -> Result<Cycle> {
         config.validate()?;
         self.templates_of(&config).await?;
+        // What writers were promised: the kinds with a submitted review keep their settings
+        // or stricter ones.
+        let progress = self.storage.progress(cycle).await?;
+        let written = |kind| progress.by_kind.get(&kind).is_some_and(|k| k.submitted > 0);
         self.cycle_command(actor, cycle, (Action::EditCycle, None), |c, by, at| {
+            c.settings().check_promises(&config.settings, written)?;
             c.edit(config, by, at)
         })
         .await
