@@ -164,3 +164,40 @@ async fn settings_that_protect_writers_only_get_stricter_once_they_wrote() {
     stricter.settings.anonymous_upward = false;
     e.edit_cycle(id("lee"), w.cycle, stricter).await.unwrap();
 }
+
+/// DOMAIN.md, leavers: a person who has left reads nothing and does nothing. After bo, ann's
+/// manager, leaves, he reads neither her reviews nor his own, and cannot share her results.
+#[tokio::test]
+async fn a_leaver_reads_and_does_nothing() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = crate::engine::run_ann(&w).await;
+    let about_ann = e.reviews_about(id("bo"), w.cycle, id("ann")).await.unwrap();
+    assert!(about_ann.len() >= 4, "bo reads ann's reviews while he is here");
+    e.person_left(id("kim"), w.cycle, id("bo")).await.unwrap();
+    for r in &about_ann {
+        let why = denied(e.read_review(id("bo"), r.id).await);
+        assert_eq!(why, "left refused: bo has left, and reads and does nothing");
+    }
+    assert!(
+        e.reviews_about(id("bo"), w.cycle, id("ann"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    denied(e.share(id("bo"), packet).await);
+    denied(e.score(id("bo"), packet).await);
+    // Everyone else reads on.
+    assert_eq!(
+        e.reviews_about(id("kim"), w.cycle, id("ann"))
+            .await
+            .unwrap()
+            .len(),
+        about_ann.len()
+    );
+    // An unknown person cannot leave.
+    assert!(matches!(
+        e.person_left(id("kim"), w.cycle, id("nobody")).await,
+        Err(Error::NotFound { .. })
+    ));
+}

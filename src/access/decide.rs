@@ -29,6 +29,10 @@ use crate::{CalibrationSessionId, Cycle, PersonId, ReviewKind};
 /// assert_eq!((d.rule(), d.reason()), (Rule::Write(1), Reason::NoRelation));
 /// ```
 pub fn decide(ctx: &Context<'_>, actor: PersonId, action: Action, target: Target<'_>) -> Decision {
+    // A person who has left is denied everything, before any rule.
+    if ctx.snapshot.is_some_and(|s| s.has_left(actor)) {
+        return Decision::deny(Rule::Left, Reason::Left);
+    }
     match action.write_rule() {
         None => read(ctx, actor, target),
         Some(n) => write(ctx, actor, action, Rule::Write(n), target),

@@ -246,6 +246,8 @@ pub enum Rule {
     OwnPacket,
     /// The request's records do not belong together (or a needed one is missing).
     Context,
+    /// The actor has left: a leaver reads nothing and does nothing.
+    Left,
 }
 
 impl fmt::Display for Rule {
@@ -256,6 +258,7 @@ impl fmt::Display for Rule {
             Self::Locked => f.write_str("R-WRITE locked"),
             Self::OwnPacket => f.write_str("R-WRITE own packet"),
             Self::Context => f.write_str("context"),
+            Self::Left => f.write_str("left"),
         }
     }
 }
@@ -329,6 +332,8 @@ pub enum Reason {
     OwnPacket,
     /// The grant would go to the actor themselves (R-WRITE-16).
     SelfGrant,
+    /// The actor has left.
+    Left,
     /// A cycle setting turns the action off.
     SettingOff,
     /// The review's writing window has not opened yet.

@@ -13,7 +13,7 @@ use std::fmt;
 use hashbrown::{HashTable, hash_table};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::id::{IdMap, hash_of};
+use crate::domain::id::{IdMap, IdSet, hash_of};
 use crate::domain::{DepartmentId, PersonId};
 
 const NONE: u32 = u32::MAX;
@@ -286,6 +286,8 @@ pub struct OrgSnapshot {
     /// Who may have direct reports, for a quick "no" to ancestor tests.
     managers: Managers,
     department_index: IdMap<DepartmentId, u32>,
+    /// Everyone who has left (inactive): usually nobody, so asking costs one length check.
+    left: IdSet<PersonId>,
     parent: Vec<u32>,
     depth: Vec<u32>,
     /// People in pre-order: a subtree is a contiguous range.
@@ -661,6 +663,7 @@ impl OrgSnapshot {
                 managers.add(&nodes, i as u32);
             }
         }
+        let left = people.iter().filter(|p| !p.active).map(|p| p.id).collect();
         Ok(Self {
             managers,
             nodes,
@@ -668,6 +671,7 @@ impl OrgSnapshot {
             departments,
             index,
             department_index,
+            left,
             parent,
             depth,
             order,
@@ -816,6 +820,35 @@ impl OrgSnapshot {
             node.span = span;
             self.managers.sync(i, span);
         }
+    }
+
+    /// Whether `id` has left (is inactive in this snapshot). A person who has left reads
+    /// nothing and does nothing (DOMAIN.md, leavers).
+    #[must_use]
+    #[inline]
+    pub fn has_left(&self, id: PersonId) -> bool {
+        !self.left.is_empty() && self.left.contains(&id)
+    }
+
+    /// Records that `person` left: inactive from now on in this snapshot (the manager tree is
+    /// unchanged: their reports still report to them until someone reassigns them).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`](crate::domain::Error::NotFound) when `person` is not in the
+    /// snapshot.
+    pub fn mark_left(&mut self, person: PersonId) -> crate::domain::Result<()> {
+        let i = self
+            .idx(person)
+            .ok_or_else(|| crate::domain::Error::NotFound {
+                what: "person",
+                id: person.to_string(),
+            })?;
+        if let Some(p) = self.people.get_mut(i as usize) {
+            p.active = false;
+        }
+        self.left.insert(person);
+        Ok(())
     }
 
     /// Number of people.

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use crate::domain::workflow;
 use crate::plugin::{Directory, Expect, Record, RecordKey, Storage, StorageExt, Versioned};
 use crate::{
-    CycleId, CycleState, Error, Packet, PacketId, PersonId, RandomIds, Result, Review, ReviewId,
-    ReviewKind, ReviewState,
+    CycleId, CycleState, Error, OrgSnapshot, Packet, PacketId, PersonId, RandomIds, Result, Review,
+    ReviewId, ReviewKind, ReviewState,
 };
 
 use super::Engine;
@@ -102,7 +102,8 @@ impl Engine {
     }
 
     /// A person left (R-WRITE-2): their packet is withdrawn, every review they still had to
-    /// write in this cycle is cancelled, nothing is deleted.
+    /// write in this cycle is cancelled, nothing is deleted, and the cycle's org snapshot
+    /// records that they left, so they read and do nothing in the cycle any more.
     ///
     /// # Errors
     ///
@@ -149,11 +150,21 @@ impl Engine {
                     .map(|r| (RecordKey::Review(r.record.id()), r.version)),
             )
             .collect();
+        // They read and do nothing in this cycle from now on: the snapshot says they left.
+        let mut snapshot = OrgSnapshot::clone(scope.snapshot()?);
+        snapshot.mark_left(person)?;
         let mut tx = scope.tx();
         for (key, version) in &versions {
             tx.read(*key, Expect::Version(*version));
         }
         tx.apply(outcome, |key| versions.get(&key).copied());
+        tx.put(
+            Record::Snapshot {
+                cycle,
+                snapshot: Box::new(snapshot),
+            },
+            Expect::Absent,
+        );
         self.finish(tx).await
     }
 
