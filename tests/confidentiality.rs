@@ -173,7 +173,10 @@ async fn a_leaver_reads_and_does_nothing() {
     let e = &w.engine;
     let packet = crate::engine::run_ann(&w).await;
     let about_ann = e.reviews_about(id("bo"), w.cycle, id("ann")).await.unwrap();
-    assert!(about_ann.len() >= 4, "bo reads ann's reviews while he is here");
+    assert!(
+        about_ann.len() >= 4,
+        "bo reads ann's reviews while he is here"
+    );
     e.person_left(id("kim"), w.cycle, id("bo")).await.unwrap();
     for r in &about_ann {
         let why = denied(e.read_review(id("bo"), r.id).await);
@@ -200,4 +203,58 @@ async fn a_leaver_reads_and_does_nothing() {
         e.person_left(id("kim"), w.cycle, id("nobody")).await,
         Err(Error::NotFound { .. })
     ));
+}
+
+/// DOMAIN.md: events about the reader's own packet never link a review of an anonymous kind
+/// to its author. ann, a participant who is also a review admin, reads the audit log: no event
+/// there names one of the anonymous peer reviews about her, which kim's log does.
+#[tokio::test]
+async fn the_audit_log_never_links_a_subjects_anonymous_reviews_to_their_authors() {
+    use appraise::plugin::Clock as _;
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = crate::engine::run_ann(&w).await;
+    e.share(id("bo"), packet).await.unwrap();
+    let since = w.clock.now() - Duration::days(30);
+    e.grant_admin(
+        id("kim"),
+        id("ann"),
+        AdminGrant {
+            since,
+            past_cycles: true,
+        },
+    )
+    .await
+    .unwrap();
+    let peer_reviews: Vec<String> = e
+        .reviews_about(id("ann"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == appraise::ReviewKind::Peer)
+        .map(|r| {
+            assert_eq!(r.author, None);
+            r.id.to_string()
+        })
+        .collect();
+    assert_eq!(peer_reviews.len(), 3);
+    let json = |events| serde_json::to_string(&events).unwrap();
+    let for_kim = json(e.audit_log(id("kim"), w.cycle, None, 10_000).await.unwrap());
+    let for_ann = json(e.audit_log(id("ann"), w.cycle, None, 10_000).await.unwrap());
+    for review in &peer_reviews {
+        assert!(for_kim.contains(review.as_str()), "kim's log names {review}");
+        assert!(!for_ann.contains(review.as_str()), "ann's log names {review}");
+    }
+    // Paging with a small limit reaches the same events.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = e.audit_log(id("ann"), w.cycle, after, 3).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|x| x.seq);
+        paged.extend(page);
+    }
+    assert_eq!(json(paged), for_ann);
 }

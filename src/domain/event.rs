@@ -289,3 +289,21 @@ pub enum EventKind {
         change: GrantChange,
     },
 }
+
+impl EventKind {
+    /// The review this event is about, if it is about one review.
+    #[must_use]
+    pub const fn review(&self) -> Option<ReviewId> {
+        match self {
+            Self::ReviewAssigned { review, .. }
+            | Self::ReviewDraftSaved { review }
+            | Self::ReviewSubmitted { review, .. }
+            | Self::ReviewReopened { review }
+            | Self::ReviewCancelled { review }
+            | Self::FeedbackRemoved { review }
+            | Self::ReminderSent { review, .. }
+            | Self::ReminderRequested { review, .. } => Some(*review),
+            _ => None,
+        }
+    }
+}

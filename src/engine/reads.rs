@@ -6,8 +6,8 @@ use crate::access::{
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
 use crate::plugin::{Storage, StorageExt, StoredEvent, Versioned};
-use crate::views::{ReviewView, view};
-use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, ReviewId};
+use crate::views::{ReviewView, audit, view};
+use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, Review, ReviewId};
 
 use super::{Engine, PAGE};
 
@@ -179,7 +179,9 @@ impl Engine {
         Ok(progress)
     }
 
-    /// The cycle's audit log after `after` (R-WRITE-15 readers: admins and collaborators).
+    /// The cycle's audit log after `after`, at most `limit` events (R-WRITE-15 readers: admins
+    /// and collaborators). A reader who is a participant of the cycle gets it without the
+    /// events that would link an anonymous review about them to its author.
     ///
     /// # Errors
     ///
@@ -193,7 +195,29 @@ impl Engine {
     ) -> Result<Vec<StoredEvent>> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
-        self.storage.events(cycle, after, limit).await
+        // A reader who is also a participant never learns who wrote the anonymous reviews
+        // about them.
+        let about_reader: Vec<Review> = self
+            .storage
+            .reviews_about(cycle, actor)
+            .await?
+            .into_iter()
+            .map(|r| r.record)
+            .collect();
+        let protected = audit::protected_reviews(&scope.cycle.record, actor, &about_reader);
+        let mut out = Vec::new();
+        let mut after = after;
+        loop {
+            let mut page = self.storage.events(cycle, after, limit).await?;
+            let full = page.len() == limit;
+            after = page.last().map(|e| e.seq).or(after);
+            page.retain_mut(|e| audit::redact(&mut e.event, &protected));
+            out.extend(page);
+            if !full || out.len() >= limit {
+                out.truncate(limit);
+                return Ok(out);
+            }
+        }
     }
 
     /// A manager's progress: their direct reports and extended team in the cycle's org

@@ -2,6 +2,7 @@
 //! reader's [`Decision`].
 
 pub mod aggregate;
+pub(crate) mod audit;
 pub(crate) mod results;
 
 use serde::{Deserialize, Serialize};
