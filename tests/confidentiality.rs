@@ -179,8 +179,16 @@ async fn a_leaver_reads_and_does_nothing() {
     );
     e.person_left(id("kim"), w.cycle, id("bo")).await.unwrap();
     for r in &about_ann {
-        let why = denied(e.read_review(id("bo"), r.id).await);
-        assert_eq!(why, "left refused: bo has left, and reads and does nothing");
+        match e.read_review(id("bo"), r.id).await {
+            // His own review: he is told why.
+            Err(Error::Denied(why)) if r.author == Some(id("bo")) => assert_eq!(
+                why.to_string(),
+                "left refused: bo has left, and reads and does nothing"
+            ),
+            // Anyone else's: for him it does not exist any more.
+            Err(Error::NotFound { .. }) if r.author != Some(id("bo")) => {}
+            other => panic!("bo must read nothing: {other:?}"),
+        }
     }
     assert!(
         e.reviews_about(id("bo"), w.cycle, id("ann"))
@@ -242,8 +250,14 @@ async fn the_audit_log_never_links_a_subjects_anonymous_reviews_to_their_authors
     let for_kim = json(e.audit_log(id("kim"), w.cycle, None, 10_000).await.unwrap());
     let for_ann = json(e.audit_log(id("ann"), w.cycle, None, 10_000).await.unwrap());
     for review in &peer_reviews {
-        assert!(for_kim.contains(review.as_str()), "kim's log names {review}");
-        assert!(!for_ann.contains(review.as_str()), "ann's log names {review}");
+        assert!(
+            for_kim.contains(review.as_str()),
+            "kim's log names {review}"
+        );
+        assert!(
+            !for_ann.contains(review.as_str()),
+            "ann's log names {review}"
+        );
     }
     // Paging with a small limit reaches the same events.
     let mut paged = Vec::new();
@@ -257,4 +271,48 @@ async fn the_audit_log_never_links_a_subjects_anonymous_reviews_to_their_authors
         paged.extend(page);
     }
     assert_eq!(json(paged), for_ann);
+}
+
+/// DOMAIN.md, error messages obey R-READ: a denial never tells an unrelated caller who a
+/// review is about. fay, with no role towards ann's manager review, is told it does not exist
+/// (by `explain_read`, `read_review` and a write), and the error names neither ann nor the kind;
+/// ann's manager chain still gets the explanation.
+#[tokio::test]
+async fn an_unrelated_caller_learns_nothing_about_a_review() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    crate::engine::run_ann(&w).await;
+    let manager_review = e
+        .reviews_about(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind == appraise::ReviewKind::Manager)
+        .unwrap();
+    let errors = [
+        e.explain_read(id("fay"), manager_review.id)
+            .await
+            .map(|_| ()),
+        e.read_review(id("fay"), manager_review.id)
+            .await
+            .map(|_| ()),
+        e.remove_feedback(id("fay"), manager_review.id)
+            .await
+            .map(|_| ()),
+    ];
+    for err in errors {
+        let err = err.unwrap_err();
+        assert!(
+            matches!(err, Error::NotFound { what: "review", .. }),
+            "{err:?}"
+        );
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains(&id("ann").to_string()) && !text.contains("ann"),
+            "{text}"
+        );
+        assert!(!text.contains("manager"), "{text}");
+    }
+    let why = e.explain_read(id("dana"), manager_review.id).await.unwrap();
+    assert_eq!(why.to_string(), "R-READ-5 chain: dana → bo → ann");
 }

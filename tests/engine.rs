@@ -335,10 +335,11 @@ async fn refused_commands_change_nothing() {
         err.to_string().ends_with(": rating 7 is outside 1–5"),
         "{err}"
     );
+    // cy has no relation to ann's self review: for him it does not exist.
     refused!(
         w,
         e.submit_review(id("cy"), self_review.id, None),
-        Error::Denied(_)
+        Error::NotFound { .. }
     );
     // Not found.
     refused!(
@@ -847,10 +848,10 @@ async fn grants_through_the_engine() {
         .into_iter()
         .find(|r| r.subject == id("ann"))
         .unwrap();
-    // fay holds no role towards ann's self review.
+    // fay holds no role towards ann's self review: for her it does not exist.
     assert!(matches!(
         e.read_review(id("fay"), ann_self.id).await,
-        Err(Error::Denied(_))
+        Err(Error::NotFound { .. })
     ));
     refused!(
         w,

@@ -737,7 +737,11 @@ async fn corrections_reopen_remove_feedback_manager_change_and_leavers() {
     // Remove feedback: the manager (setting on); the subject no longer sees it, others do.
     w.submit("eve", "ann", ReviewKind::Peer, None).await;
     let eve = w.review("eve", "ann", ReviewKind::Peer).await;
-    refused!(w, e.remove_feedback(id("fay"), eve.id), Error::Denied(_));
+    refused!(
+        w,
+        e.remove_feedback(id("fay"), eve.id),
+        Error::NotFound { .. }
+    );
     e.remove_feedback(id("bo"), eve.id).await.unwrap();
     // Both corrections are audited, with who did them.
     let log = e
@@ -788,10 +792,10 @@ async fn corrections_reopen_remove_feedback_manager_change_and_leavers() {
     let new = w.review("dana", "ann", ReviewKind::Manager).await;
     assert_eq!(new.state, ReviewState::Assigned);
     assert!(log_has(&w, |k| matches!(k, EventKind::ManagerChanged { .. })).await);
-    // bo lost his relation to ann: he no longer reads ann's self review.
+    // bo lost his relation to ann: ann's self review no longer exists for him.
     assert!(matches!(
         e.read_review(id("bo"), own.id).await,
-        Err(Error::Denied(_))
+        Err(Error::NotFound { .. })
     ));
     // A submitted manager review stays, and its author keeps access after a change.
     e.submit_review(id("dana"), new.id, None).await.unwrap();
@@ -907,7 +911,7 @@ async fn every_admin_command_checks_the_grants() {
     let own = w.review("ann", "ann", ReviewKind::SelfReview).await;
     assert!(matches!(
         e.read_review(id("ivy"), own.id).await,
-        Err(Error::Denied(_))
+        Err(Error::NotFound { .. })
     ));
     e.add_viewer(id("lee"), ann.id(), id("ivy")).await.unwrap();
     assert!(e.read_review(id("ivy"), own.id).await.is_ok());
@@ -966,16 +970,16 @@ async fn cached_records_never_go_stale_across_engines() {
         .change_manager(id("kim"), ann.id(), Some(id("hal")))
         .await
         .unwrap();
-    // bo no longer manages ann: the next read is denied; hal's is allowed.
+    // bo no longer manages ann: the next read finds nothing; hal's is allowed.
     assert!(matches!(
         w.engine.read_review(id("bo"), own.id).await,
-        Err(Error::Denied(_))
+        Err(Error::NotFound { .. })
     ));
     assert!(w.engine.read_review(id("hal"), own.id).await.is_ok());
     // cy, a peer of ann, reads nothing of hers until the other engine makes her an admin.
     assert!(matches!(
         w.engine.read_review(id("cy"), own.id).await,
-        Err(Error::Denied(_))
+        Err(Error::NotFound { .. })
     ));
     let grant = appraise::AdminGrant {
         since: w.engine.now() - chrono::Duration::days(30),
@@ -986,7 +990,7 @@ async fn cached_records_never_go_stale_across_engines() {
     other.revoke_admin(id("kim"), id("cy")).await.unwrap();
     assert!(matches!(
         w.engine.read_review(id("cy"), own.id).await,
-        Err(Error::Denied(_))
+        Err(Error::NotFound { .. })
     ));
     // And a lock by the other engine is seen at once.
     other.lock(id("kim"), w.cycle).await.unwrap();

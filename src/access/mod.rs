@@ -67,6 +67,7 @@ use crate::domain::nomination::Nomination;
 use crate::domain::org::OrgSnapshot;
 use crate::domain::packet::Packet;
 use crate::domain::review::Review;
+use crate::domain::vocab::ReviewState;
 use crate::{Cycle, Error, PersonId, Result, ReviewKind};
 
 /// What an action is about.
@@ -326,4 +327,50 @@ pub(crate) fn own_results_not_shared(
         decision,
     );
     Error::Denied(Box::new(why))
+}
+
+/// Whether `actor` may learn that `review` exists and whom it is about: its author, its
+/// subject, or someone who may read it once it is submitted. Everyone else is told there is
+/// no such review, so a refusal never names the subject of a review to an unrelated caller.
+#[must_use]
+pub(crate) fn knows_of(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    packet: &Packet,
+    review: &Review,
+) -> bool {
+    if actor == review.author() || actor == packet.subject() {
+        return true;
+    }
+    let mut submitted = review.clone();
+    submitted.state = ReviewState::Submitted;
+    decide(
+        ctx,
+        actor,
+        Action::ReadReview,
+        Target::Review(packet, &submitted),
+    )
+    .is_allowed()
+}
+
+/// `action` on `review`: `Ok(())` when allowed; else the denial, or "not found" for a caller
+/// who may not know of the review ([`knows_of`]).
+///
+/// # Errors
+///
+/// [`Error::Locked`], [`Error::Denied`], [`Error::NotFound`].
+pub(crate) fn authorize_review(
+    ctx: &Context<'_>,
+    actor: PersonId,
+    action: Action,
+    packet: &Packet,
+    review: &Review,
+) -> Result<()> {
+    match authorize(ctx, actor, action, Target::Review(packet, review)) {
+        Err(Error::Denied(_)) if !knows_of(ctx, actor, packet, review) => Err(Error::NotFound {
+            what: "review",
+            id: review.id().to_string(),
+        }),
+        other => other,
+    }
 }

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use futures_util::future::join;
 
-use crate::access::{Action, Context, Target, authorize};
+use crate::access::{Action, Context, Target, authorize, authorize_review};
 use crate::domain::notification::Notification;
 use crate::domain::template::AnswerCheck;
 use crate::memory::{IndexedMemoryStorage, RecordingNotifier, StaticDirectory};
@@ -418,7 +418,7 @@ impl Engine {
     }
 
     /// A review, its packet and their cycle's scope, once `actor` may take `action` on the
-    /// review.
+    /// review (a caller who may not know of the review is told it does not exist).
     async fn authorized_review(
         &self,
         actor: PersonId,
@@ -426,8 +426,7 @@ impl Engine {
         action: Action,
     ) -> Result<(Scope, Versioned<Packet>, Versioned<Review>)> {
         let (scope, packet, review) = self.review_scope(review).await?;
-        let target = Target::Review(&packet.record, &review.record);
-        authorize(&scope.ctx(), actor, action, target)?;
+        authorize_review(&scope.ctx(), actor, action, &packet.record, &review.record)?;
         Ok((scope, packet, review))
     }
 

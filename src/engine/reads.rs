@@ -2,10 +2,11 @@
 
 use crate::access::{
     Action, Rule, Target, authorize, authorize_packet, authorize_team_progress, decide, explain,
+    knows_of,
 };
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
-use crate::plugin::{Storage, StorageExt, StoredEvent, Versioned};
+use crate::plugin::{RecordKey, Storage, StorageExt, StoredEvent, Versioned};
 use crate::views::{ReviewView, audit, view};
 use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, Review, ReviewId};
 
@@ -13,36 +14,35 @@ use super::{Engine, PAGE};
 
 impl Engine {
     /// Reads a review as `actor` may see it (R-READ): the author is removed when the decision
-    /// hides it.
+    /// hides it, answers to private questions when the reader may not receive them.
     ///
     /// # Errors
     ///
-    /// [`Error::Denied`] with the explanation, [`Error::NotFound`].
+    /// [`Error::Denied`] with the explanation; [`Error::NotFound`] for a review that does not
+    /// exist, or that the caller may not know of (no relation to its subject).
     pub async fn read_review(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
-        let (scope, packet, review) = self.review_scope(review).await?;
-        let ctx = scope.ctx();
+        let (scope, packet, review) = self
+            .authorized_review(actor, review, Action::ReadReview)
+            .await?;
         let target = Target::Review(&packet.record, &review.record);
-        let d = decide(&ctx, actor, Action::ReadReview, target);
-        if !d.is_allowed() {
-            return Err(Error::Denied(Box::new(explain(
-                &ctx,
-                actor,
-                Action::ReadReview,
-                target,
-            ))));
-        }
+        let d = decide(&scope.ctx(), actor, Action::ReadReview, target);
         Ok(view(&scope.cycle.record, &review.record, d))
     }
 
-    /// Why `actor` may or may not read a review.
+    /// Why `actor` may or may not read a review. A caller with no relation to the review's
+    /// subject is told the review does not exist, as [`read_review`](Self::read_review) does.
     ///
     /// # Errors
     ///
     /// [`Error::NotFound`].
     pub async fn explain_read(&self, actor: PersonId, review: ReviewId) -> Result<Explanation> {
         let (scope, packet, review) = self.review_scope(review).await?;
+        let ctx = scope.ctx();
+        if !knows_of(&ctx, actor, &packet.record, &review.record) {
+            return Err(RecordKey::Review(review.record.id()).not_found());
+        }
         Ok(explain(
-            &scope.ctx(),
+            &ctx,
             actor,
             Action::ReadReview,
             Target::Review(&packet.record, &review.record),
