@@ -455,3 +455,104 @@ fn launch_cycle_runs_the_whole_protocol() {
     .unwrap_err();
     assert!(err.to_string().contains("`active`"), "{err}");
 }
+
+/// DOMAIN.md "Calibration": a question marked as the potential rating feeds the 9-box only,
+/// never the performance score. A manager who rates overall 2 and potential 1 gives a manager
+/// input of 2.00, not 1.50.
+#[test]
+fn the_potential_rating_never_feeds_the_performance_score() {
+    use appraise::score::{ConsolidatedRule, ScoreInput, WeightedInput, packet_breakdown};
+    use appraise::{
+        Answer, Answers, LaunchInput, Question, QuestionId, QuestionKind, Section, Template,
+        TemplateId, launch_cycle,
+    };
+    let template = Template::new(TemplateId::from_key("m"), "manager")
+        .section(
+            Section::new("perf", "Performance")
+                .question(
+                    Question::new("overall", "Overall", QuestionKind::Rating)
+                        .answered_by([ReviewKind::Manager]),
+                )
+                .question(
+                    Question::new("potential", "Potential", QuestionKind::Rating)
+                        .answered_by([ReviewKind::Manager])
+                        .private(),
+                ),
+        )
+        .section(
+            Section::new("summary", "Summary")
+                .question(
+                    Question::new(
+                        "consolidated",
+                        "Consolidated",
+                        QuestionKind::ConsolidatedRating,
+                    )
+                    .answered_by([ReviewKind::Manager]),
+                )
+                .question(
+                    Question::new(
+                        "next",
+                        "Recommendation",
+                        QuestionKind::Recommendation {
+                            options: vec!["keep growing".into()],
+                        },
+                    )
+                    .answered_by([ReviewKind::Manager]),
+                ),
+        );
+    let period = Period {
+        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        end: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+    };
+    let mut config = CycleConfig::new("c", period);
+    config.templates = vec![(ReviewKind::Manager, template.id)];
+    config.settings.potential_question = Some("potential".into());
+    config.settings.consolidated = ConsolidatedRule::Formula(vec![WeightedInput {
+        input: ScoreInput::Kind(ReviewKind::Manager),
+        weight: 100,
+    }]);
+    let (mut draft, _) = Cycle::create(CycleId::from_key("c"), config, id("boss"), t0()).unwrap();
+    draft
+        .set_participants([id("ann")], id("boss"), t0())
+        .unwrap();
+    let input = LaunchInput {
+        people: org().people().to_vec(),
+        templates: vec![template],
+        ..LaunchInput::default()
+    };
+    let got = launch_cycle(
+        &draft,
+        input,
+        &mut SequentialIds::starting_at(1),
+        id("boss"),
+        t0(),
+    )
+    .unwrap();
+    let mut packet = got.launched.packets[0].clone();
+    packet.close_nominations(id("boss"), t0()).unwrap();
+    let mut reviews = got.launched.reviews.clone();
+    let q = QuestionId::from_key;
+    // The self review first: the manager review opens once it is submitted.
+    for r in &mut reviews {
+        if r.kind() == ReviewKind::SelfReview {
+            r.submit(&mut packet, Some(Answers::new()), id("ann"), t0())
+                .unwrap();
+        }
+    }
+    for r in &mut reviews {
+        if r.kind() == ReviewKind::Manager {
+            let answers = Answers::new()
+                .with(q("overall"), Answer::Rating(2))
+                .with(q("potential"), Answer::Rating(1))
+                .with(q("consolidated"), Answer::Rating(2))
+                .with(q("next"), Answer::Choice("keep growing".into()));
+            r.submit(&mut packet, Some(answers), id("boss"), t0())
+                .unwrap();
+        }
+    }
+    let refs: Vec<&Review> = reviews.iter().collect();
+    let score = packet_breakdown(&got.cycle, &packet, &refs);
+    let manager = &score.inputs[0];
+    assert_eq!((manager.value, manager.responses), (Some(2.0), 1));
+    assert_eq!(score.result.map(|s| s.to_string()).as_deref(), Some("2.00"));
+}

@@ -363,12 +363,62 @@ pub fn packet_breakdown(
     reviews: &[&Review],
 ) -> ScoreBreakdown {
     let settings = cycle.settings();
+    let templates = PerformanceTemplates::of(cycle);
     consolidate(
         &settings.consolidated,
         &settings.bands,
         reviews,
-        &|k| cycle.template_for(k),
+        &|k| templates.get(k),
         packet.goals(),
         packet.calibrated(),
     )
+}
+
+/// A cycle's frozen templates as the performance score reads them: without the question the
+/// cycle marks as the potential rating, which feeds the 9-box grid only (DOMAIN.md,
+/// calibration).
+#[derive(Debug, Clone)]
+pub struct PerformanceTemplates<'c> {
+    cycle: &'c crate::domain::Cycle,
+    /// The templates that held the potential question, with it left out.
+    stripped: Vec<Template>,
+}
+
+impl<'c> PerformanceTemplates<'c> {
+    /// The cycle's templates for scoring.
+    #[must_use]
+    pub fn of(cycle: &'c crate::domain::Cycle) -> Self {
+        let potential = cycle
+            .settings()
+            .potential_question
+            .as_deref()
+            .map(crate::domain::QuestionId::from_key);
+        let stripped = potential.map_or_else(Vec::new, |potential| {
+            cycle
+                .templates()
+                .iter()
+                .filter(|t| t.question(potential).is_some())
+                .map(|t| {
+                    let mut t = t.clone();
+                    for section in &mut t.sections {
+                        section.questions.retain(|q| q.id() != potential);
+                    }
+                    t
+                })
+                .collect()
+        });
+        Self { cycle, stripped }
+    }
+
+    /// The template reviews of `kind` answer, as scoring reads it.
+    #[must_use]
+    pub fn get(&self, kind: ReviewKind) -> Option<&Template> {
+        let frozen = self.cycle.template_for(kind)?;
+        Some(
+            self.stripped
+                .iter()
+                .find(|t| t.id == frozen.id)
+                .unwrap_or(frozen),
+        )
+    }
 }

@@ -5,7 +5,7 @@ use crate::access::{
     Action, Context, Target, authorize, decide, own_results_hidden, own_results_not_shared,
 };
 use crate::domain::rating::ScoreInput;
-use crate::domain::score::{ScoreBreakdown, input_mean, packet_breakdown};
+use crate::domain::score::{PerformanceTemplates, ScoreBreakdown, input_mean, packet_breakdown};
 use crate::domain::transition::State;
 use crate::domain::vocab::{ReviewState, Score};
 use crate::domain::{Cycle, OrgSnapshot, Packet, PersonId, Result, Review, ReviewKind};
@@ -105,11 +105,12 @@ pub(crate) fn results_row(
         score.result = None;
         score.band = None;
     }
+    let templates = PerformanceTemplates::of(cycle);
     let rating = |kind| {
         input_mean(
             &ScoreInput::Kind(kind),
             &readable,
-            &|k| cycle.template_for(k),
+            &|k| templates.get(k),
             packet.goals(),
         )
         .map_or_else(String::new, |v| format!("{v:.2}"))
