@@ -10,6 +10,7 @@ mod engine;
 mod engine_content;
 mod invariants;
 mod layers;
+mod leak;
 mod machines;
 mod oracle;
 mod oracle_test;

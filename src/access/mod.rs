@@ -374,3 +374,9 @@ pub(crate) fn authorize_review(
         other => other,
     }
 }
+
+/// Whether `actor` reads the reviews they write (R-READ-1): everyone but a person who has left.
+#[must_use]
+pub(crate) fn reads_own_reviews(ctx: &Context<'_>, actor: PersonId) -> bool {
+    !ctx.snapshot.is_some_and(|s| s.has_left(actor))
+}

@@ -2,12 +2,12 @@
 
 use crate::access::{
     Action, Rule, Target, authorize, authorize_packet, authorize_team_progress, decide, explain,
-    knows_of,
+    knows_of, reads_own_reviews,
 };
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
 use crate::plugin::{RecordKey, Storage, StorageExt, StoredEvent, Versioned};
-use crate::views::{ReviewView, audit, view};
+use crate::views::{self, ReviewView, audit, view};
 use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, Review, ReviewId};
 
 use super::{Engine, PAGE};
@@ -82,12 +82,17 @@ impl Engine {
             .collect())
     }
 
-    /// The reviews `actor` writes in `cycle` (their to-do list), with their state.
+    /// The reviews `actor` writes in `cycle` (their to-do list), with their state; nothing for
+    /// a person who has left.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`Error::NotFound`] for the cycle; a storage failure.
     pub async fn my_reviews(&self, actor: PersonId, cycle: CycleId) -> Result<Vec<ReviewView>> {
+        let scope = self.scope(cycle).await?;
+        if !reads_own_reviews(&scope.ctx(), actor) {
+            return Ok(Vec::new());
+        }
         Ok(self
             .storage
             .reviews_by(cycle, actor)
@@ -99,7 +104,9 @@ impl Engine {
 
     /// The packet of `subject` in `cycle`, for hosts that address participants by person:
     /// for the subject, and for whoever may view the participant's progress (R-WRITE-15:
-    /// admins, collaborators, the manager reviewer and the manager chain).
+    /// admins, collaborators, the manager reviewer and the manager chain). The subject gets it
+    /// with their manager reviewer but without the other people on it, and without the
+    /// calibrated rating until their results are shared.
     ///
     /// # Errors
     ///
@@ -113,7 +120,7 @@ impl Engine {
         let scope = self.scope(cycle).await?;
         let packet = self.versioned_packet_of(cycle, subject).await?.record;
         authorize_packet(&scope.ctx(), actor, &packet)?;
-        Ok(packet)
+        Ok(views::packet(&packet, actor))
     }
 
     /// [`packet_of`](Self::packet_of) with the packet's version.

@@ -7,9 +7,11 @@ pub(crate) mod results;
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Decision, Rule, sees_private_answers};
+use crate::access::{Decision, Rule, own_results_hidden, sees_private_answers};
 use crate::domain::template::Visibility;
-use crate::domain::{Answers, Cycle, CycleId, PersonId, Review, ReviewId, ReviewKind, ReviewState};
+use crate::domain::{
+    Answers, Cycle, CycleId, Packet, PersonId, Review, ReviewId, ReviewKind, ReviewState,
+};
 
 /// A review as one reader may see it: the author is `None` when the decision hides it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,4 +73,26 @@ pub(crate) fn view(cycle: &Cycle, review: &Review, decision: Decision) -> Review
         );
     }
     v
+}
+
+/// A participant's packet as `reader` may see it. The subject gets it with their manager
+/// reviewer but without the other people on it (peers, upward reviewers, additional and former
+/// managers, viewers, sharing users: with anonymous kinds, such a list can name an author), and
+/// without the calibrated rating until their results are shared; everyone else who may see the
+/// packet gets it whole.
+pub(crate) fn packet(packet: &Packet, reader: PersonId) -> Packet {
+    let mut p = packet.clone();
+    if reader == packet.subject() {
+        p.peers = Default::default();
+        p.upward_reviewers = Default::default();
+        p.additional_managers = Default::default();
+        p.default_additional_manager = None;
+        p.former_managers = Default::default();
+        p.viewers = Default::default();
+        p.sharers = Default::default();
+        if own_results_hidden(reader, packet) {
+            p.calibrated = None;
+        }
+    }
+    p
 }

@@ -1,0 +1,479 @@
+//! The leak test (DOMAIN.md, "Everything derived from reviews obeys R-READ"): random worlds
+//! built through the public `Engine`, every read method called as every person, each output
+//! (errors included) turned into text and searched for what the reader must not see.
+//!
+//! Every answer carries a unique marker (`PUB-<review>` for a public question, `PRIV-<review>`
+//! for a private one), so a leaked answer is found by a plain search. The judge is written
+//! from DOMAIN.md, independently of `decide`: R-READ from the naive oracle (`tests/oracle.rs`),
+//! leavers read nothing, and private answers reach only the author, R-READ-4 readers, the
+//! manager, additional managers and the chain, and approvers.
+//!
+//! 256 worlds a run; `APPRAISE_LEAK_WORLDS` raises it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use appraise::memory::{MemoryStorage, StaticDirectory};
+use appraise::plugin::{ManualClock, Storage, StorageExt};
+use appraise::{
+    AdminGrant, Answer, Answers, CycleConfig, CycleSettings, Engine, Error, Grants, PacketId,
+    Person, PersonId, Question, QuestionId, QuestionKind, Review, ReviewId, ReviewKind,
+    ReviewState, Section, Template, TemplateId,
+};
+use chrono::{TimeZone, Utc};
+
+use crate::oracle;
+use crate::world::{Rng, World};
+
+fn person(i: usize) -> PersonId {
+    PersonId::from_key(&format!("p{i}"))
+}
+
+fn hr() -> PersonId {
+    PersonId::from_key("hr")
+}
+
+fn stranger() -> PersonId {
+    PersonId::from_key("stranger")
+}
+
+fn marker(kind: &str, review: ReviewId) -> String {
+    format!("{kind}-{review}")
+}
+
+/// Public and private free text for every kind; the manager's summary section last.
+fn template() -> Template {
+    let all = ReviewKind::ALL;
+    Template::new(TemplateId::from_key("leak"), "leak")
+        .section(
+            Section::new("words", "Words")
+                .question(
+                    Question::new("public", "Say it", QuestionKind::FreeText { max_len: None })
+                        .answered_by(all),
+                )
+                .question(
+                    Question::new(
+                        "private",
+                        "Between us",
+                        QuestionKind::FreeText { max_len: None },
+                    )
+                    .answered_by(all)
+                    .private(),
+                ),
+        )
+        .section(
+            Section::new("summary", "Summary")
+                .question(
+                    Question::new(
+                        "consolidated",
+                        "Consolidated",
+                        QuestionKind::ConsolidatedRating,
+                    )
+                    .answered_by([ReviewKind::Manager]),
+                )
+                .question(
+                    Question::new(
+                        "next",
+                        "Recommendation",
+                        QuestionKind::Recommendation {
+                            options: vec!["keep growing".into()],
+                        },
+                    )
+                    .answered_by([ReviewKind::Manager]),
+                ),
+        )
+}
+
+/// A world built through the engine, and the raw facts the judge needs.
+struct Built {
+    engine: Engine,
+    storage: Arc<MemoryStorage>,
+    cycle: appraise::CycleId,
+    people: Vec<Person>,
+    admins: Vec<(PersonId, AdminGrant)>,
+    global_viewers: Vec<(PersonId, PersonId)>,
+    left: Option<PersonId>,
+}
+
+async fn build(seed: u64) -> Built {
+    let mut rng = Rng::new(seed);
+    let n = 6 + rng.below(6);
+    let mut people = vec![Person::new(hr(), "hr")];
+    for i in 0..n {
+        let p = Person::new(person(i), format!("p{i}"));
+        people.push(if i == 0 {
+            p
+        } else {
+            p.with_manager(person(rng.below(i)))
+        });
+    }
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
+    let storage = Arc::new(MemoryStorage::new());
+    let engine = Engine::builder()
+        .storage(Arc::clone(&storage))
+        .directory(StaticDirectory::new(people.clone(), vec![]))
+        .clock(clock.clone())
+        .build();
+    let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let grant = AdminGrant {
+        since,
+        past_cycles: true,
+    };
+    engine.bootstrap_admin(hr(), grant).await.unwrap();
+    let mut admins = vec![(hr(), grant)];
+    engine.create_template(hr(), template()).await.unwrap();
+    let settings = CycleSettings {
+        anonymous_peer: rng.chance(70),
+        anonymous_upward: rng.chance(70),
+        share_peer_with_subject: rng.chance(60),
+        share_upward_with_subject: rng.chance(60),
+        anonymity_threshold: 1 + rng.below(3) as u16,
+        nomination_approval: false,
+        max_peers: 4,
+        ..CycleSettings::default()
+    };
+    let period = appraise::Period {
+        start: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        end: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+    };
+    let config = CycleConfig::new("leak", period)
+        .with_settings(settings)
+        .with_template(template().id, ReviewKind::ALL);
+    let cycle = engine.create_cycle(hr(), config).await.unwrap().id();
+    let participants: Vec<PersonId> = (0..n).map(person).filter(|_| rng.chance(75)).collect();
+    let participants = if participants.len() < 2 {
+        vec![person(0), person(1)]
+    } else {
+        participants
+    };
+    engine
+        .add_participants(hr(), cycle, participants.clone())
+        .await
+        .unwrap();
+    engine.launch(hr(), cycle).await.unwrap();
+
+    // Assignments: peers by nomination, viewers and sharers, an admin among the participants,
+    // a global viewer.
+    let everyone: Vec<PersonId> = (0..n).map(person).collect();
+    let mut packets: Vec<PacketId> = Vec::new();
+    for &s in &participants {
+        let packet = engine.packet_of(hr(), cycle, s).await.unwrap().id();
+        packets.push(packet);
+        for _ in 0..rng.below(4) {
+            let _ = engine.nominate(s, packet, rng.pick(&everyone)).await;
+        }
+        if rng.chance(30) {
+            let _ = engine.add_viewer(hr(), packet, rng.pick(&everyone)).await;
+        }
+        if rng.chance(30) {
+            let _ = engine.add_sharer(hr(), packet, rng.pick(&everyone)).await;
+        }
+        engine.close_nominations(hr(), packet).await.unwrap();
+    }
+    if rng.chance(50) {
+        let p = rng.pick(&participants);
+        engine.grant_admin(hr(), p, grant).await.unwrap();
+        admins.push((p, grant));
+    }
+    let mut global_viewers = Vec::new();
+    if rng.chance(40) {
+        let (v, s) = (rng.pick(&everyone), rng.pick(&participants));
+        if engine.grant_global_viewer(hr(), v, s).await.is_ok() {
+            global_viewers.push((v, s));
+        }
+    }
+
+    // Reviews: self reviews first (gating), then the others, each with its markers.
+    for round in [ReviewKind::SelfReview, ReviewKind::Peer] {
+        for &p in everyone.iter().chain([hr()].iter()) {
+            for r in engine.my_reviews(p, cycle).await.unwrap() {
+                let first = r.kind == ReviewKind::SelfReview;
+                if first != (round == ReviewKind::SelfReview) || !rng.chance(75) {
+                    continue;
+                }
+                let mut answers = Answers::new()
+                    .with(
+                        QuestionId::from_key("public"),
+                        Answer::Text(marker("PUB", r.id)),
+                    )
+                    .with(
+                        QuestionId::from_key("private"),
+                        Answer::Text(marker("PRIV", r.id)),
+                    );
+                if r.kind == ReviewKind::Manager {
+                    answers = answers
+                        .with(QuestionId::from_key("consolidated"), Answer::Rating(3))
+                        .with(
+                            QuestionId::from_key("next"),
+                            Answer::Choice("keep growing".into()),
+                        );
+                }
+                let _ = engine.submit_review(p, r.id, Some(answers)).await;
+            }
+        }
+    }
+    for &packet in &packets {
+        if rng.chance(50) {
+            let _ = engine.share(hr(), packet).await;
+        }
+    }
+    let left = if rng.chance(30) {
+        let p = rng.pick(&everyone);
+        engine.person_left(hr(), cycle, p).await.unwrap();
+        Some(p)
+    } else {
+        None
+    };
+    Built {
+        engine,
+        storage,
+        cycle,
+        people,
+        admins,
+        global_viewers,
+        left,
+    }
+}
+
+/// The judge's view of the world: the records as stored, and the raw grants as given.
+async fn judge_world(b: &Built) -> World {
+    let cycle = b.storage.cycle(b.cycle).await.unwrap().record;
+    let org = b.storage.snapshot(b.cycle).await.unwrap().record;
+    let packets: Vec<_> = b
+        .storage
+        .packets(b.cycle, None, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.record)
+        .collect();
+    let mut reviews = Vec::new();
+    for p in &packets {
+        for r in b.storage.reviews_about(b.cycle, p.subject()).await.unwrap() {
+            reviews.push(r.record);
+        }
+    }
+    World {
+        seed: 0,
+        people: b.people.clone(),
+        departments: Vec::new(),
+        org,
+        cycle,
+        grants: Grants::new(),
+        packets,
+        reviews,
+        calibrations: Vec::new(),
+        nominations: Vec::new(),
+        now: Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap(),
+        admin_grants: b.admins.clone(),
+        global_viewers: b.global_viewers.clone(),
+        past_viewers: Vec::new(),
+        roles: Vec::new(),
+        role_grants: Vec::new(),
+        stranger: stranger(),
+    }
+}
+
+/// What `reader` may receive of `review`: (its content, its private answers, its author).
+fn entitled(
+    w: &World,
+    left: Option<PersonId>,
+    reader: PersonId,
+    review: &Review,
+) -> (bool, bool, bool) {
+    if left == Some(reader) {
+        return (false, false, false);
+    }
+    let answer = oracle::read(w, reader, review);
+    if !answer.allowed {
+        return (false, false, false);
+    }
+    let packet = w
+        .packets
+        .iter()
+        .find(|p| p.id() == review.packet())
+        .unwrap();
+    let s = packet.subject();
+    let private = match answer.rule {
+        1 | 4 | 8 => true,
+        5 => {
+            packet.manager() == Some(reader)
+                || packet.former_managers().contains(&reader)
+                || packet.default_additional_manager() == Some(reader)
+                || packet.additional_managers().contains(&reader)
+                || oracle::is_strict_ancestor(w, reader, s)
+        }
+        _ => false,
+    };
+    (true, private, !answer.hidden)
+}
+
+/// Every read of the engine as `reader`, each output as text, by method, with the
+/// participant it is about (when it is about one).
+async fn outputs(
+    b: &Built,
+    w: &World,
+    reader: PersonId,
+) -> Vec<(&'static str, Option<PersonId>, String)> {
+    fn text<T: serde::Serialize>(r: Result<T, Error>) -> String {
+        match r {
+            Ok(v) => serde_json::to_string(&v).unwrap(),
+            Err(e) => format!("{e} {e:?}"),
+        }
+    }
+    let e = &b.engine;
+    let c = b.cycle;
+    let mut out = Vec::new();
+    for r in &w.reviews {
+        let s = Some(r.subject());
+        out.push(("read_review", s, text(e.read_review(reader, r.id()).await)));
+        out.push((
+            "explain_read",
+            s,
+            text(e.explain_read(reader, r.id()).await),
+        ));
+    }
+    for p in &w.packets {
+        let s = Some(p.subject());
+        let reviews = e.reviews_about(reader, c, p.subject()).await;
+        out.push(("reviews_about", s, text(reviews)));
+        out.push((
+            "packet_of",
+            s,
+            text(e.packet_of(reader, c, p.subject()).await),
+        ));
+        out.push(("score", s, text(e.score(reader, p.id()).await)));
+        for kind in [ReviewKind::Peer, ReviewKind::Upward] {
+            let view = e.aggregated_responses(reader, p.id(), kind).await;
+            out.push(("aggregated_responses", s, text(view)));
+        }
+    }
+    out.push(("my_reviews", None, text(e.my_reviews(reader, c).await)));
+    out.push(("progress", None, text(e.progress(reader, c).await)));
+    let team = e.team_progress(reader, c, reader).await;
+    out.push(("team_progress", None, text(team)));
+    let log = e.audit_log(reader, c, None, 100_000).await;
+    out.push(("audit_log", None, text(log)));
+    let mut csv = Vec::new();
+    let export = e.export_results_csv(reader, c, &mut csv).await;
+    let export = format!("{} {}", text(export), String::from_utf8_lossy(&csv));
+    out.push(("export_results_csv", None, export));
+    out
+}
+
+/// The people whose authorship of a review about `reader` the reader must not learn: authors
+/// of anonymous reviews about them that they read with the author hidden, unless the same
+/// person also wrote a review about them that they read with its author.
+fn hidden_authors(w: &World, left: Option<PersonId>, reader: PersonId) -> Vec<PersonId> {
+    let about: Vec<&Review> = w
+        .reviews
+        .iter()
+        .filter(|r| r.subject() == reader && r.author() != reader)
+        .collect();
+    let seen = |r: &Review| {
+        let (content, _, author) = entitled(w, left, reader, r);
+        (content, author)
+    };
+    let shown: Vec<PersonId> = about
+        .iter()
+        .filter(|r| seen(r) == (true, true))
+        .map(|r| r.author())
+        .collect();
+    about
+        .iter()
+        .filter(|r| seen(r) == (true, false) && !shown.contains(&r.author()))
+        .map(|r| r.author())
+        .collect()
+}
+
+#[test]
+fn no_output_carries_what_its_reader_may_not_see() {
+    let worlds: u64 = std::env::var("APPRAISE_LEAK_WORLDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut calls: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let (mut allowed_reads, mut denied_reads, mut hidden_reads, mut leavers) = (0, 0, 0, 0);
+    for seed in 0..worlds {
+        rt.block_on(async {
+            let b = build(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).await;
+            let w = judge_world(&b).await;
+            leavers += usize::from(b.left.is_some());
+            let readers: Vec<PersonId> = b.people.iter().map(|p| p.id).chain([stranger()]).collect();
+            for &reader in &readers {
+                let outs = outputs(&b, &w, reader).await;
+                for r in w.reviews.iter().filter(|r| r.state() != ReviewState::Cancelled) {
+                    let (content, private, author) = entitled(&w, b.left, reader, r);
+                    if content {
+                        allowed_reads += 1;
+                    } else {
+                        denied_reads += 1;
+                    }
+                    let about_reader = r.subject() == reader;
+                    hidden_reads += usize::from(content && !author && about_reader);
+                    for (method, _, text) in &outs {
+                        let public = marker("PUB", r.id());
+                        let secret = marker("PRIV", r.id());
+                        assert!(
+                            content || !text.contains(&public),
+                            "world {seed}: {method} gives {reader} the answers of review {} that R-READ denies: {text}",
+                            r.id()
+                        );
+                        assert!(
+                            private || !text.contains(&secret),
+                            "world {seed}: {method} gives {reader} a private answer of review {}: {text}",
+                            r.id()
+                        );
+                    }
+                }
+                // Outputs about the reader's own packet never name an author hidden from them.
+                let names: BTreeMap<PersonId, String> =
+                    b.people.iter().map(|p| (p.id, p.name.clone())).collect();
+                for author in hidden_authors(&w, b.left, reader) {
+                    let name = format!("\"{}\"", names[&author]);
+                    for (method, about, text) in &outs {
+                        if *about == Some(reader) {
+                            assert!(
+                                !text.contains(&author.to_string()) && !text.contains(&name),
+                                "world {seed}: {method} names {author}, an author hidden from {reader}: {text}"
+                            );
+                        }
+                    }
+                }
+                for (method, _, _) in &outs {
+                    *calls.entry(method).or_default() += 1;
+                }
+            }
+        });
+    }
+    // Coverage: every read method ran, and the worlds held every case worth checking.
+    for method in [
+        "read_review",
+        "explain_read",
+        "reviews_about",
+        "packet_of",
+        "score",
+        "aggregated_responses",
+        "my_reviews",
+        "progress",
+        "team_progress",
+        "audit_log",
+        "export_results_csv",
+    ] {
+        assert!(
+            calls.get(method).copied().unwrap_or(0) > 0,
+            "{method} never ran"
+        );
+    }
+    assert!(
+        allowed_reads > 0 && denied_reads > 0,
+        "{allowed_reads} allowed, {denied_reads} denied"
+    );
+    if worlds >= 64 {
+        assert!(hidden_reads > 0, "no subject ever read an anonymous review");
+        assert!(leavers > 0, "no world had a leaver");
+    }
+}
