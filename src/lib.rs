@@ -57,6 +57,17 @@
 //! `examples/full_cycle.rs` runs a whole cycle on a 50-person org; ARCHITECTURE.md maps the
 //! modules and how a command flows from the engine to storage.
 //!
+//! ## Confidentiality
+//!
+//! Nothing leaves the engine that the rules of DOMAIN.md deny its reader: a review's content
+//! goes only to readers [`access::decide`] allows, answers to private questions only to those
+//! [`access::sees_private_answers`] names (the author, admins and collaborators, managers and
+//! the manager chain, approvers), an anonymous author never to the subject, and a participant's
+//! own ratings only once shared ([`access::own_results_hidden`]). Scores, aggregates, exports,
+//! reports and the audit log are built from what their reader may read; a caller with no
+//! relation to a review is told it does not exist. The README lists what each role sees;
+//! `tests/leak.rs` checks every read as every person on random worlds.
+//!
 //! ## The pure core
 //!
 //! Under the engine is a pure, synchronous domain core: no I/O, no clock reads (time is passed
