@@ -551,6 +551,15 @@ fn the_potential_rating_never_feeds_the_performance_score() {
         }
     }
     let refs: Vec<&Review> = reviews.iter().collect();
+    // The export's manager column reads the same templates.
+    let templates = appraise::score::PerformanceTemplates::of(&got.cycle);
+    let column = appraise::score::input_mean(
+        &ScoreInput::Kind(ReviewKind::Manager),
+        &refs,
+        &|k| templates.get(k),
+        packet.goals(),
+    );
+    assert_eq!(column, Some(2.0));
     let score = packet_breakdown(&got.cycle, &packet, &refs);
     let manager = &score.inputs[0];
     assert_eq!((manager.value, manager.responses), (Some(2.0), 1));

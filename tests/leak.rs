@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use appraise::memory::{MemoryStorage, StaticDirectory};
+use appraise::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use appraise::plugin::{ManualClock, Storage, StorageExt};
 use appraise::{
     AdminGrant, Answer, Answers, CycleConfig, CycleSettings, Engine, Error, Grants, PacketId,
@@ -88,6 +88,7 @@ fn template() -> Template {
 struct Built {
     engine: Engine,
     storage: Arc<MemoryStorage>,
+    notifier: Arc<RecordingNotifier>,
     cycle: appraise::CycleId,
     people: Vec<Person>,
     admins: Vec<(PersonId, AdminGrant)>,
@@ -109,8 +110,10 @@ async fn build(seed: u64) -> Built {
     }
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
     let storage = Arc::new(MemoryStorage::new());
+    let notifier = Arc::new(RecordingNotifier::new());
     let engine = Engine::builder()
         .storage(Arc::clone(&storage))
+        .notifier(Arc::clone(&notifier))
         .directory(StaticDirectory::new(people.clone(), vec![]))
         .clock(clock.clone())
         .build();
@@ -227,6 +230,7 @@ async fn build(seed: u64) -> Built {
     Built {
         engine,
         storage,
+        notifier,
         cycle,
         people,
         admins,
@@ -354,6 +358,17 @@ async fn outputs(
     out.push(("team_progress", None, text(team)));
     let log = e.audit_log(reader, c, None, 100_000).await;
     out.push(("audit_log", None, text(log)));
+    let notes: Vec<_> = b
+        .notifier
+        .delivered()
+        .into_iter()
+        .filter(|n| n.recipient == reader)
+        .collect();
+    out.push((
+        "notifications",
+        None,
+        serde_json::to_string(&notes).unwrap(),
+    ));
     let mut csv = Vec::new();
     let export = e.export_results_csv(reader, c, &mut csv).await;
     let export = format!("{} {}", text(export), String::from_utf8_lossy(&csv));
@@ -462,6 +477,7 @@ fn no_output_carries_what_its_reader_may_not_see() {
         "team_progress",
         "audit_log",
         "export_results_csv",
+        "notifications",
     ] {
         assert!(
             calls.get(method).copied().unwrap_or(0) > 0,
