@@ -316,3 +316,43 @@ async fn an_unrelated_caller_learns_nothing_about_a_review() {
     let why = e.explain_read(id("dana"), manager_review.id).await.unwrap();
     assert_eq!(why.to_string(), "R-READ-5 chain: dana → bo → ann");
 }
+
+/// DOMAIN.md, `viewer`: past-review visibility can only be given to the subject's default
+/// additional manager, as the directory names them.
+#[tokio::test]
+async fn past_review_visibility_only_goes_to_the_default_additional_manager() {
+    use appraise::memory::StaticDirectory;
+    use appraise::{Engine, Person};
+    let people = vec![
+        Person::new(id("kim"), "kim"),
+        Person::new(id("ann"), "ann").with_additional_manager(id("lee")),
+        Person::new(id("lee"), "lee"),
+        Person::new(id("eve"), "eve"),
+    ];
+    let e = Engine::builder()
+        .directory(StaticDirectory::new(people, vec![]))
+        .build();
+    let since = e.now() - Duration::days(1);
+    e.bootstrap_admin(
+        id("kim"),
+        AdminGrant {
+            since,
+            past_cycles: false,
+        },
+    )
+    .await
+    .unwrap();
+    let err = e
+        .grant_past_reviews(id("kim"), id("eve"), id("ann"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+    assert!(
+        e.grant_past_reviews(id("kim"), id("eve"), id("nobody"))
+            .await
+            .is_err()
+    );
+    e.grant_past_reviews(id("kim"), id("lee"), id("ann"))
+        .await
+        .unwrap();
+}

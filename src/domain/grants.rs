@@ -351,3 +351,34 @@ impl Grants {
         self.role_grants.get(&person).map_or(&[], Vec::as_slice)
     }
 }
+
+/// Past-review visibility is bound to the relation (DOMAIN.md, `viewer`): it can only be given
+/// to `subject`'s default additional manager. `person` is the subject as the directory knows
+/// them now.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming the grantee when they are not the subject's default additional
+/// manager, or when the subject is unknown.
+pub fn check_past_review_grantee(
+    person: Option<&crate::domain::Person>,
+    subject: PersonId,
+    viewer: PersonId,
+) -> Result<()> {
+    let Some(person) = person else {
+        return Err(Error::invalid(
+            "subject",
+            format!("`{subject}` is not in the directory"),
+        ));
+    };
+    if person.additional_manager != Some(viewer) {
+        return Err(Error::invalid(
+            "viewer",
+            format!(
+                "`{viewer}` is not {}'s default additional manager: only they can see all of {}'s past reviews",
+                person.name, person.name
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -115,18 +115,24 @@ impl Engine {
     }
 
     /// Gives `viewer`, `subject`'s default additional manager, visibility of all of
-    /// `subject`'s past reviews (R-WRITE-16).
+    /// `subject`'s past reviews (R-WRITE-16). Refused for anyone the directory does not name
+    /// as `subject`'s default additional manager.
     ///
     /// # Errors
     ///
-    /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
+    /// [`Error::Denied`], [`Error::Invalid`] for another grantee, [`Error::Conflict`].
     pub async fn grant_past_reviews(
         &self,
         actor: PersonId,
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
+        // The grant is bound to the relation: only the subject's default additional manager
+        // (as the directory says now) can receive it.
+        let people = self.directory.people().await?;
+        let person = people.iter().find(|p| p.id == subject);
         self.change_grants(actor, Some(viewer), |g, by, at| {
+            crate::domain::grants::check_past_review_grantee(person, subject, viewer)?;
             g.grant_past_reviews(viewer, subject, by, at)
         })
         .await
