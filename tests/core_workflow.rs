@@ -123,7 +123,7 @@ proptest! {
             c.settings.remind_overdue = overdue;
         });
         let packet = &l.packets[0];
-        let out = workflow::tick(&cycle, packet, &[], &l.reviews, &mut SequentialIds::starting_at(100), now).unwrap();
+        let out = workflow::tick(&cycle, packet, &[], &l.reviews, &[], &mut SequentialIds::starting_at(100), now).unwrap();
         let want: Vec<_> = l.reviews.iter().filter_map(|r| expected_reminder(&cycle, r, now).map(|k| (r.id(), k))).collect();
         prop_assert_eq!(out.reviews.len(), want.len());
         for (r, (want_id, kind)) in out.reviews.iter().zip(&want) {
@@ -139,25 +139,29 @@ proptest! {
         prop_assert!(system_did_it(&out));
         // The tick again, on the reviews as the first tick left them: nothing more.
         let after: Vec<Review> = l.reviews.iter().map(|r| out.reviews.iter().find(|x| x.id() == r.id()).unwrap_or(r).clone()).collect();
-        let again = workflow::tick(&cycle, packet, &[], &after, &mut SequentialIds::starting_at(200), now).unwrap();
+        let again = workflow::tick(&cycle, packet, &[], &after, &[], &mut SequentialIds::starting_at(200), now).unwrap();
         prop_assert!(again.is_empty(), "{:?}", again.events);
     }
 
     /// Pending nominations are approved at the deadline when the cycle says so (DOMAIN.md
     /// "Nominations"), each creating its peer review and notifying the peer; not before the
     /// deadline, not when the cycle does not approve automatically, not once writing started.
+    /// With the minimum of peers the nominations then close and writing starts; below it the
+    /// packet stays open and its manager and the admins are told, each once.
     #[test]
     fn tick_approves_pending_nominations_at_the_deadline(
         deadline_days in -5i64..5,
         auto in any::<bool>(),
         closed in any::<bool>(),
         nominees in 0usize..=4,
+        min in 0u8..=3,
     ) {
         let now = t0() + Duration::days(10);
         let (cycle, mut l) = launched(|c| {
             c.settings.nomination_deadline = Some(now + Duration::days(deadline_days));
             c.settings.auto_approve_nominations = auto;
             c.settings.max_peers = 4;
+            c.settings.min_peers = min;
         });
         let names = ["p1", "p2", "p3", "p4"];
         let nominations = nominate(&cycle, &l.packets[0], &names[..nominees]);
@@ -165,7 +169,8 @@ proptest! {
             l.packets[0].close_nominations(id("boss"), t0()).unwrap();
         }
         let packet = &l.packets[0];
-        let out = workflow::tick(&cycle, packet, &nominations, &[], &mut SequentialIds::starting_at(100), now).unwrap();
+        let admins = [id("boss"), id("hr")];
+        let out = workflow::tick(&cycle, packet, &nominations, &[], &admins, &mut SequentialIds::starting_at(100), now).unwrap();
         let approves = auto && deadline_days <= 0 && !closed;
         prop_assert_eq!(workflow::approves_at_deadline(&cycle, packet, now), approves);
         let approved = if approves { nominees } else { 0 };
@@ -179,10 +184,18 @@ proptest! {
         }
         let peers_notified: Vec<PersonId> = out.notices.iter().filter(|n| n.kind == NotificationKind::PeerAssigned).map(|n| n.recipient).collect();
         prop_assert_eq!(peers_notified, out.nominations.iter().map(Nomination::nominee).collect::<Vec<_>>());
-        prop_assert_eq!(out.packets.len(), usize::from(approved > 0));
+        let enough = approved >= usize::from(min);
+        prop_assert_eq!(out.packets.len(), usize::from(approves && (approved > 0 || enough)));
         if let Some(p) = out.packets.first() {
             prop_assert_eq!(usize::from(p.tally(ReviewKind::Peer).assigned), approved);
+            let state = if enough { PacketState::Writing } else { PacketState::Nominating };
+            prop_assert_eq!(p.state(), state);
         }
+        let mut short: Vec<PersonId> = out.notices.iter().filter(|n| n.kind == NotificationKind::PeersBelowMinimum).map(|n| n.recipient).collect();
+        short.sort();
+        let mut want = if approves && approved > 0 && !enough { admins.to_vec() } else { Vec::new() };
+        want.sort();
+        prop_assert_eq!(short, want);
         prop_assert!(system_did_it(&out));
     }
 }

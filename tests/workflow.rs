@@ -317,6 +317,9 @@ async fn nominations_follow_the_rules_and_auto_approve_at_the_deadline() {
         w.review("cy", "ann", ReviewKind::Peer).await.state,
         ReviewState::Assigned
     );
+    // With the cycle's minimum of peers, the deadline closes nominations: writing starts
+    // without an admin closing them packet by packet.
+    assert_eq!(w.packet("ann").await.state(), PacketState::Writing);
     assert_eq!(
         w.sent(NotificationKind::PeerAssigned)
             .iter()

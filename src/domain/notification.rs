@@ -25,6 +25,9 @@ pub enum NotificationKind {
     ReminderBeforeDue,
     /// A review is overdue (to its author).
     ReminderOverdue,
+    /// The nomination deadline passed and the participant still has fewer peers than the
+    /// cycle's minimum (to their manager and the cycle's admins).
+    PeersBelowMinimum,
 }
 
 /// One message to one person, with the idempotency key that makes redelivery harmless.

@@ -127,7 +127,10 @@ pub fn approves_at_deadline(cycle: &Cycle, packet: &Packet, now: DateTime<Utc>) 
 ///
 /// - at the cycle's nomination deadline, when the cycle approves pending nominations
 ///   automatically and the packet is still nominating, every pending nomination is approved
-///   and its peer review assigned (the peer is notified);
+///   and its peer review assigned (the peer is notified); then, when the packet has the
+///   cycle's minimum of peers ([`check_min_peers`]), its nominations close and writing
+///   starts; otherwise it stays open, and its manager and `admins` are notified (once, at the
+///   tick that approved its last nominations);
 /// - every review about the subject that is due a reminder ([`reminder_due`]) is marked and
 ///   its author notified, so each reminder goes out once per review and kind.
 ///
@@ -141,6 +144,7 @@ pub fn tick(
     packet: &Packet,
     nominations: &[Nomination],
     reviews: &[Review],
+    admins: &[PersonId],
     ids: &mut dyn IdSource,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
@@ -176,6 +180,21 @@ pub fn tick(
             );
             out.new_reviews.push(review);
             out.nominations.push(nomination);
+        }
+        if check_min_peers(cycle, &p).is_ok() {
+            let closed = p.close_nominations(Actor::System, now)?;
+            out.event(closed);
+        } else if !out.nominations.is_empty() {
+            // The event the notices are about: the last approval.
+            let at = out.events.len().saturating_sub(1);
+            let recipients = p.manager().into_iter().chain(admins.iter().copied());
+            let mut told: Vec<PersonId> = Vec::new();
+            for who in recipients {
+                if !told.contains(&who) && who != p.subject() {
+                    out.notify(who, NotificationKind::PeersBelowMinimum, p.subject(), at);
+                    told.push(who);
+                }
+            }
         }
     }
     for r in reviews {

@@ -126,14 +126,20 @@ impl Engine {
         } else {
             Vec::new()
         };
+        let admins: Vec<PersonId> = scope
+            .grants
+            .admins()
+            .filter(|(_, g)| g.covers(cycle.created_at()))
+            .map(|(p, _)| p)
+            .collect();
+        let nominations_now: Vec<_> = nominations.iter().map(|n| n.record.clone()).collect();
+        let reviews_now: Vec<_> = reviews.iter().map(|r| r.record.clone()).collect();
         let outcome = workflow::tick(
             cycle,
             p,
-            &nominations
-                .iter()
-                .map(|n| n.record.clone())
-                .collect::<Vec<_>>(),
-            &reviews.iter().map(|r| r.record.clone()).collect::<Vec<_>>(),
+            &nominations_now,
+            &reviews_now,
+            &admins,
             &mut RandomIds,
             scope.now,
         )?;

@@ -48,7 +48,7 @@ use crate::domain::org::OrgSnapshot;
 use crate::domain::review::Review;
 use crate::domain::transition::{self, State, Transition};
 use crate::domain::vocab::ReviewState;
-use crate::domain::vocab::{AssignmentRole, PacketState};
+use crate::domain::vocab::{Actor, AssignmentRole, PacketState};
 use crate::domain::{CycleId, Error, PacketId, PersonId, Result, ReviewId, ReviewKind};
 
 /// The most cycle-specific additional managers a packet can have (plus one default).
@@ -560,7 +560,7 @@ impl Packet {
         &mut self,
         to: PacketState,
         command: &str,
-        by: PersonId,
+        by: impl Into<Actor>,
         at: DateTime<Utc>,
     ) -> Result<Event> {
         if self.withdrawn {
@@ -573,7 +573,7 @@ impl Packet {
         transition::check(from, to, command)?;
         self.state = to;
         Ok(self.event(
-            Some(by),
+            by.into().person(),
             at,
             EventKind::PacketMoved {
                 packet: self.id,
@@ -760,7 +760,7 @@ impl Packet {
     /// # Errors
     ///
     /// [`Error::InvalidTransition`] from the packet table.
-    pub fn close_nominations(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+    pub fn close_nominations(&mut self, by: impl Into<Actor>, at: DateTime<Utc>) -> Result<Event> {
         self.go(PacketState::Writing, "close nominations", by, at)
     }
 
