@@ -578,3 +578,53 @@ fn the_potential_rating_never_feeds_the_performance_score() {
     assert_eq!((manager.value, manager.responses), (Some(2.0), 1));
     assert_eq!(score.result.map(|s| s.to_string()).as_deref(), Some("2.00"));
 }
+
+/// A refused transition changes nothing: a manager change that fails at its last step (the
+/// caller passed no live manager review although one is assigned) leaves the packet as it was,
+/// and a withdrawn packet's manager review cannot be opened early (DOMAIN.md, leavers: kept,
+/// read-only).
+#[test]
+fn refused_packet_transitions_leave_the_packet_as_it_was() {
+    let (cycle, l) = launched(|_| {});
+    let mut packet = l.packets[0].clone();
+    let before = packet.clone();
+    let err = packet
+        .change_manager(
+            Some(id("p1")),
+            None,
+            &cycle.config().kinds,
+            &mut SequentialIds::starting_at(50),
+            id("boss"),
+            t0(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("already assigned"), "{err}");
+    assert_eq!(packet, before, "a refused manager change changes nothing");
+
+    let mut review = l
+        .reviews
+        .iter()
+        .find(|r| r.kind() == ReviewKind::Manager)
+        .unwrap()
+        .clone();
+    let (review_before, packet_before) = (review.clone(), packet.clone());
+    packet
+        .change_manager(
+            Some(id("p1")),
+            Some(&mut review),
+            &cycle.config().kinds,
+            &mut SequentialIds::starting_at(60),
+            id("boss"),
+            t0(),
+        )
+        .unwrap();
+    assert_ne!(packet, packet_before);
+    assert_eq!(review.state(), ReviewState::Cancelled);
+    assert_ne!(review, review_before);
+
+    packet.withdraw(id("boss"), t0()).unwrap();
+    let withdrawn = packet.clone();
+    let err = packet.open_gate(id("boss"), t0()).unwrap_err();
+    assert!(err.to_string().contains("withdrawn"), "{err}");
+    assert_eq!(packet, withdrawn);
+}

@@ -743,8 +743,14 @@ impl Packet {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] when already open early.
+    /// [`Error::Invalid`] when already open early, or the packet is withdrawn.
     pub fn open_gate(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
         if self.gate_opened {
             return Err(Error::invalid(
                 "gating",
@@ -967,6 +973,26 @@ impl Packet {
     /// [`Error::Invalid`] when the new manager is the subject or already the manager, or the
     /// review passed is not this packet's live manager review.
     pub fn change_manager(
+        &mut self,
+        new_manager: Option<PersonId>,
+        current_review: Option<&mut Review>,
+        kinds: &crate::domain::cycle::ReviewKinds,
+        ids: &mut dyn IdSource,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<(Option<Review>, Vec<Event>)> {
+        // On copies, so that a refusal at any step leaves both as they were.
+        let mut packet = self.clone();
+        let mut review = current_review.as_deref().cloned();
+        let out = packet.change_manager_in(new_manager, review.as_mut(), kinds, ids, by, at)?;
+        *self = packet;
+        if let (Some(target), Some(changed)) = (current_review, review) {
+            *target = changed;
+        }
+        Ok(out)
+    }
+
+    fn change_manager_in(
         &mut self,
         new_manager: Option<PersonId>,
         current_review: Option<&mut Review>,
