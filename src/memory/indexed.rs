@@ -2,7 +2,7 @@
 //! records) in dense slot tables, per-cycle indexes holding 4-byte slots, and the progress
 //! counts of each cycle kept up to date by the commits.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::ops::Bound;
@@ -13,6 +13,7 @@ use hashbrown::{HashTable, hash_table};
 use smallvec::SmallVec;
 
 use super::MemoryDump;
+use super::outbox::Outbox;
 use crate::domain::id::{IdMap, hash_of};
 use crate::domain::progress::Tally;
 use crate::plugin::{
@@ -401,8 +402,7 @@ struct Inner {
     by_cycle: IdMap<CycleId, CycleIndex>,
     nominations_by_packet: BTreeSet<(PacketId, NominationId)>,
     events: Vec<StoredEvent>,
-    outbox: BTreeMap<u64, (OutboxEntry, bool)>,
-    outbox_keys: HashMap<String, u64>,
+    outbox: Outbox,
     next_seq: u64,
 }
 
@@ -435,7 +435,7 @@ impl IndexedMemoryStorage {
         MemoryDump {
             records: packets.chain(reviews).chain(others).collect(),
             events: inner.events.clone(),
-            outbox: inner.outbox.values().cloned().collect(),
+            outbox: inner.outbox.all(),
         }
     }
 }
@@ -798,7 +798,7 @@ impl Storage for IndexedMemoryStorage {
         let ex = examine(&commit);
         let keys = &ex.keys;
         let mut inner = self.lock();
-        check_shape(&commit, keys, |k| inner.outbox_keys.contains_key(k))?;
+        check_shape(&commit, keys, |k| inner.outbox.has_key(k))?;
         let (mut packets, mut reviews, mut others) = (0, 0, 0);
         for (w, key) in commit.writes.iter().zip(keys) {
             let expect = match w {
@@ -889,10 +889,7 @@ impl Storage for IndexedMemoryStorage {
         for notification in commit.outbox {
             inner.next_seq += 1;
             let seq = inner.next_seq;
-            inner.outbox_keys.insert(notification.key.clone(), seq);
-            inner
-                .outbox
-                .insert(seq, (OutboxEntry { seq, notification }, false));
+            inner.outbox.add(seq, notification);
         }
         Ok(())
     }
@@ -1016,23 +1013,11 @@ impl Storage for IndexedMemoryStorage {
     }
 
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
-        Ok(self
-            .lock()
-            .outbox
-            .values()
-            .filter(|(_, delivered)| !delivered)
-            .take(limit)
-            .map(|(e, _)| e.clone())
-            .collect())
+        Ok(self.lock().outbox.pending(limit))
     }
 
     async fn mark_delivered(&self, key: &str) -> Result<()> {
-        let mut inner = self.lock();
-        if let Some(seq) = inner.outbox_keys.get(key).copied()
-            && let Some(entry) = inner.outbox.get_mut(&seq)
-        {
-            entry.1 = true;
-        }
+        self.lock().outbox.mark_delivered(key);
         Ok(())
     }
 }
@@ -1051,6 +1036,7 @@ mod tests {
     use crate::domain::vocab::ReviewState;
     use crate::{ReviewKind, SequentialIds};
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     #[derive(Debug, Clone)]
     enum Op {

@@ -4,6 +4,7 @@
 mod directory;
 mod indexed;
 mod notifier;
+mod outbox;
 mod storage;
 
 pub use directory::StaticDirectory;

@@ -7,6 +7,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
+use super::outbox::Outbox;
+
 use crate::domain::{
     CalibrationSession, CalibrationSessionId, Cycle, CycleId, Error, Nomination, NominationId,
     Packet, PacketId, PersonId, Result, Review, ReviewId,
@@ -53,9 +55,7 @@ struct Store {
     nominations_by_packet: BTreeSet<(PacketId, NominationId)>,
     calibrations_by_cycle: BTreeSet<(CycleId, CalibrationSessionId)>,
     events: Vec<StoredEvent>,
-    /// Outbox entries by sequence number, with their delivered flag.
-    outbox: BTreeMap<u64, (OutboxEntry, bool)>,
-    outbox_keys: BTreeMap<String, u64>,
+    outbox: Outbox,
     last_seq: u64,
 }
 
@@ -79,7 +79,7 @@ impl MemoryStorage {
         MemoryDump {
             records: store.records.clone(),
             events: store.events.clone(),
-            outbox: store.outbox.values().cloned().collect(),
+            outbox: store.outbox.all(),
         }
     }
 }
@@ -203,7 +203,7 @@ impl Storage for MemoryStorage {
     async fn commit(&self, commit: Commit) -> Result<()> {
         let keys: Vec<RecordKey> = commit.writes.iter().map(Write::key).collect();
         let mut store = self.lock();
-        check_shape(&commit, &keys, |k| store.outbox_keys.contains_key(k))?;
+        check_shape(&commit, &keys, |k| store.outbox.has_key(k))?;
         // Every expectation first: a commit that fails changes nothing.
         for (write, key) in commit.writes.iter().zip(&keys) {
             let expect = match write {
@@ -235,10 +235,7 @@ impl Storage for MemoryStorage {
         }
         for notification in commit.outbox {
             let seq = store.next_seq();
-            store.outbox_keys.insert(notification.key.clone(), seq);
-            store
-                .outbox
-                .insert(seq, (OutboxEntry { seq, notification }, false));
+            store.outbox.add(seq, notification);
         }
         Ok(())
     }
@@ -333,23 +330,11 @@ impl Storage for MemoryStorage {
     }
 
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
-        Ok(self
-            .lock()
-            .outbox
-            .values()
-            .filter(|(_, delivered)| !delivered)
-            .take(limit)
-            .map(|(entry, _)| entry.clone())
-            .collect())
+        Ok(self.lock().outbox.pending(limit))
     }
 
     async fn mark_delivered(&self, key: &str) -> Result<()> {
-        let mut store = self.lock();
-        if let Some(seq) = store.outbox_keys.get(key).copied()
-            && let Some(entry) = store.outbox.get_mut(&seq)
-        {
-            entry.1 = true;
-        }
+        self.lock().outbox.mark_delivered(key);
         Ok(())
     }
 }
