@@ -741,6 +741,15 @@ async fn approval_chains_notify_and_gate_sharing() {
         e.read_review(id("bo"), mr.id).await.unwrap().state,
         ReviewState::Draft
     );
+    // A send-back notifies the manager who revises the review (DOMAIN.md, notifications).
+    let sent_back: Vec<_> = w
+        .notifier
+        .delivered()
+        .into_iter()
+        .filter(|n| n.kind == NotificationKind::SentBack)
+        .map(|n| n.recipient)
+        .collect();
+    assert_eq!(sent_back, vec![id("bo")]);
     e.submit_review(id("bo"), mr.id, None).await.unwrap();
     e.approve(id("dana"), packet.id()).await.unwrap();
     e.share(id("bo"), packet.id()).await.unwrap();

@@ -21,6 +21,9 @@ pub enum NotificationKind {
     ResultsShared,
     /// A packet waits for this approver.
     ApprovalNeeded,
+    /// An approver sent the results back (to the author of the manager review, who revises
+    /// it).
+    SentBack,
     /// A review is due soon (to its author).
     ReminderBeforeDue,
     /// A review is overdue (to its author).

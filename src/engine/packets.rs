@@ -170,7 +170,7 @@ impl Engine {
     }
 
     /// Sends the packet back to the manager with a comment (R-WRITE-12): the manager review
-    /// returns to draft.
+    /// returns to draft and its author is notified.
     ///
     /// # Errors
     ///
@@ -198,6 +198,16 @@ impl Engine {
         let mut r = manager_review.record.clone();
         let events = p.send_back(&mut r, comment, actor, scope.now)?;
         let mut tx = scope.tx();
+        if let Some(sent_back) = events.last() {
+            let (cycle, subject) = (Some(p.cycle()), Some(p.subject()));
+            tx.notify(
+                r.author(),
+                NotificationKind::SentBack,
+                cycle,
+                subject,
+                sent_back,
+            );
+        }
         tx.events(events);
         tx.put(Record::from(r), Expect::Version(manager_review.version));
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
