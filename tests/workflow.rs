@@ -616,6 +616,19 @@ async fn approval_chains_pass_up_past_the_subject_and_send_back() {
     };
     let w = launched(settings, &["ann", "bo"]).await;
     let e = &w.engine;
+    // ivy approves results through a custom role: an "admins" step notifies her too.
+    let role = appraise::CustomRole {
+        id: appraise::CustomRoleId::from_key("approvers"),
+        name: "approvers".into(),
+        permissions: [Permission::ApproveResults].into_iter().collect(),
+    };
+    e.define_role(id("kim"), role.clone()).await.unwrap();
+    let grant = RoleGrant {
+        role: role.id,
+        cycles: CycleScope::All,
+        people: PeopleScope::Everyone,
+    };
+    e.grant_role(id("kim"), id("ivy"), grant).await.unwrap();
     w.write("ann", "bo", 4).await;
     w.write("bo", "dana", 4).await;
     // ann: step 1 is her department head, bo; step 2 two levels up, dana.
@@ -645,6 +658,10 @@ async fn approval_chains_pass_up_past_the_subject_and_send_back() {
     assert!(
         approvers.contains(&id("bo")) && approvers.contains(&id("kim")),
         "{approvers:?}"
+    );
+    assert!(
+        approvers.contains(&id("ivy")),
+        "custom-role approvers are notified: {approvers:?}"
     );
 }
 

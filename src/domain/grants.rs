@@ -320,6 +320,11 @@ impl Grants {
         self.admins.iter().map(|(p, g)| (*p, g))
     }
 
+    /// Everyone who holds a custom role.
+    pub fn role_holders(&self) -> impl Iterator<Item = PersonId> + '_ {
+        self.role_grants.keys().copied()
+    }
+
     /// Whether `viewer` is a global viewer of `subject`.
     #[must_use]
     #[inline]

@@ -1,7 +1,7 @@
 //! Packet and review commands: drafts and submissions, approval, sharing, acknowledgement.
 
 use super::tx::Tx;
-use crate::access::{Action, Target, authorize};
+use crate::access::{Action, Target, authorize, decide};
 use crate::domain::event::Event;
 use crate::domain::notification::NotificationKind;
 use crate::plugin::{Expect, Record, RecordKey, Storage};
@@ -126,18 +126,25 @@ impl Engine {
             packet.approval_step(),
             subject,
         );
-        let approvers: Vec<PersonId> = match step {
+        let mut approvers: Vec<PersonId> = match step {
             StepApprover::Person(p) => vec![p],
-            StepApprover::Admins => scope
-                .grants
-                .admins()
-                .filter(|(p, g)| *p != subject && g.covers(cycle.created_at()))
-                .map(|(p, _)| p)
-                .collect(),
+            // Everyone who may approve this step: admins of the cycle and custom roles with
+            // "approve results" for the subject, as access decides.
+            StepApprover::Admins => {
+                let ctx = scope.ctx();
+                let target = Target::Packet(packet);
+                scope
+                    .grants
+                    .admins()
+                    .map(|(p, _)| p)
+                    .chain(scope.grants.role_holders())
+                    .filter(|p| decide(&ctx, *p, Action::Approve, target).is_allowed())
+                    .collect()
+            }
             StepApprover::Skipped => Vec::new(),
         };
-        let mut approvers = approvers;
         approvers.sort();
+        approvers.dedup();
         for a in approvers {
             tx.notify(
                 a,
