@@ -628,3 +628,23 @@ fn refused_packet_transitions_leave_the_packet_as_it_was() {
     assert!(err.to_string().contains("withdrawn"), "{err}");
     assert_eq!(packet, withdrawn);
 }
+
+/// DOMAIN.md: each transition has one command, one actor check and one event. Acknowledging
+/// shared results records one event with the states before and after.
+#[test]
+fn acknowledging_is_one_event() {
+    let mut s = crate::content::Scenario::complete(3, crate::content::shared_settings());
+    let events = s
+        .packet
+        .acknowledge(Some("thanks"), id("ann"), t0())
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(matches!(
+        &events[0].kind,
+        appraise::EventKind::Acknowledged {
+            from: PacketState::Shared,
+            to: PacketState::Acknowledged,
+            ..
+        }
+    ));
+}

@@ -642,6 +642,30 @@ async fn approval_chains_pass_up_past_the_subject_and_send_back() {
         .unwrap();
     assert_eq!(w.packet("ann").await.state(), PacketState::Writing);
     assert!(log_has(&w, |k| matches!(k, EventKind::SentBack { comment, .. } if comment == "add the billing numbers")).await);
+    // One event per transition: the send-back carries the states before and after, and no
+    // second event moves the packet.
+    assert!(
+        log_has(&w, |k| matches!(
+            k,
+            EventKind::SentBack {
+                from: PacketState::PendingApproval,
+                to: PacketState::Writing,
+                ..
+            }
+        ))
+        .await
+    );
+    assert!(
+        !log_has(&w, |k| matches!(
+            k,
+            EventKind::PacketMoved {
+                from: PacketState::PendingApproval,
+                to: PacketState::Writing,
+                ..
+            }
+        ))
+        .await
+    );
     // bo heads his own department: that step names him, so it passes to the next one (dana is
     // two levels up from bo? no: bo has only dana above him, so the last step falls to the
     // admins).

@@ -144,19 +144,27 @@ pub enum EventKind {
         /// Whether that was the last step.
         done: bool,
     },
-    /// The packet was sent back to the manager.
+    /// The packet was sent back to the manager (`pending_approval → writing`).
     SentBack {
         /// The packet.
         packet: PacketId,
         /// The approver's comment.
         comment: String,
+        /// The packet's state before.
+        from: PacketState,
+        /// The packet's state after.
+        to: PacketState,
     },
-    /// The participant acknowledged their results.
+    /// The participant acknowledged their results (`shared → acknowledged`).
     Acknowledged {
         /// The packet.
         packet: PacketId,
         /// Their comment.
         comment: Option<String>,
+        /// The packet's state before.
+        from: PacketState,
+        /// The packet's state after.
+        to: PacketState,
     },
     /// A review was assigned.
     ReviewAssigned {

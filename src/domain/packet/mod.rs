@@ -901,20 +901,21 @@ impl Packet {
                 "send back needs this packet's submitted manager review",
             ));
         }
-        let moved = self.go(PacketState::Writing, "send back", by, at)?;
+        let from = self.state;
+        // One event for the transition: the send-back, with the states before and after.
+        self.go(PacketState::Writing, "send back", by, at)?;
         manager_review.reopen_unchecked(self, at);
         self.approval_step = 0;
-        Ok(vec![
-            moved,
-            self.event(
-                Some(by),
-                at,
-                EventKind::SentBack {
-                    packet: self.id,
-                    comment: comment.to_owned(),
-                },
-            ),
-        ])
+        Ok(vec![self.event(
+            Some(by),
+            at,
+            EventKind::SentBack {
+                packet: self.id,
+                comment: comment.to_owned(),
+                from,
+                to: self.state,
+            },
+        )])
     }
 
     /// `ready_to_share → shared`.
@@ -946,18 +947,19 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Vec<Event>> {
-        let moved = self.go(PacketState::Acknowledged, "acknowledge", by, at)?;
-        Ok(vec![
-            moved,
-            self.event(
-                Some(by),
-                at,
-                EventKind::Acknowledged {
-                    packet: self.id,
-                    comment: comment.map(str::to_owned),
-                },
-            ),
-        ])
+        let from = self.state;
+        // One event for the transition: the acknowledgement, with the states before and after.
+        self.go(PacketState::Acknowledged, "acknowledge", by, at)?;
+        Ok(vec![self.event(
+            Some(by),
+            at,
+            EventKind::Acknowledged {
+                packet: self.id,
+                comment: comment.map(str::to_owned),
+                from,
+                to: self.state,
+            },
+        )])
     }
 
     /// Changes the manager reviewer mid-cycle (DOMAIN.md, "manager change"): a manager review
