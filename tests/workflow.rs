@@ -1093,3 +1093,32 @@ async fn r_write_15_progress_for_admins_collaborators_and_a_managers_own_team() 
         Err(Error::Denied(_))
     ));
 }
+
+/// DOMAIN.md, nominations: min and max peers hold for the peers however they were assigned. With
+/// a maximum of one, an admin's second direct assignment is refused and changes nothing.
+#[tokio::test]
+async fn the_maximum_of_peers_holds_for_direct_assignments() {
+    let w = launched(
+        CycleSettings {
+            max_peers: 1,
+            ..CycleSettings::default()
+        },
+        &["ann"],
+    )
+    .await;
+    let e = &w.engine;
+    let ann = w.packet("ann").await;
+    e.assign_reviewer(id("kim"), ann.id(), ReviewKind::Peer, id("cy"))
+        .await
+        .unwrap();
+    let err = refused!(
+        w,
+        e.assign_reviewer(id("kim"), ann.id(), ReviewKind::Peer, id("eve")),
+        Error::Invalid { .. }
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid peers: 1 peers assigned, the cycle allows at most 1"
+    );
+    assert_eq!(w.packet("ann").await.tally(ReviewKind::Peer).assigned, 1);
+}

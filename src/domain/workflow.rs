@@ -336,3 +336,22 @@ pub fn check_min_peers(cycle: &Cycle, packet: &Packet) -> Result<()> {
     }
     Ok(())
 }
+
+/// Another peer fits `packet` only while it has fewer peers than the cycle's maximum, however
+/// they were assigned (DOMAIN.md, nominations: the limits hold for nominations and direct
+/// assignments alike).
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming the count and the maximum.
+pub fn check_peer_room(cycle: &Cycle, packet: &Packet) -> Result<()> {
+    let max = cycle.settings().max_peers;
+    let peers = packet.tally(ReviewKind::Peer).assigned;
+    if peers >= u16::from(max) {
+        return Err(Error::invalid(
+            "peers",
+            format!("{peers} peers assigned, the cycle allows at most {max}"),
+        ));
+    }
+    Ok(())
+}

@@ -314,6 +314,9 @@ impl Engine {
         let (scope, packet) = self
             .authorized_packet(actor, packet, Action::EditAssignments)
             .await?;
+        if kind == ReviewKind::Peer {
+            workflow::check_peer_room(&scope.cycle.record, &packet.record)?;
+        }
         let mut p = packet.record.clone();
         let kinds = scope.cycle.record.config().kinds;
         let (review, event) =

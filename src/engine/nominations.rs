@@ -94,6 +94,7 @@ impl Engine {
         peer: PersonId,
         by: PersonId,
     ) -> Result<()> {
+        workflow::check_peer_room(&scope.cycle.record, packet)?;
         let kinds = scope.cycle.record.config().kinds;
         let (review, event) = packet.assign(
             &kinds,
