@@ -50,6 +50,45 @@ impl RatingSummary {
     }
 }
 
+/// Number-scale answers of one question, summarised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumberSummary {
+    /// How many answers.
+    pub count: usize,
+    /// Their mean.
+    pub mean: f64,
+    /// The lowest.
+    pub min: i32,
+    /// The highest.
+    pub max: i32,
+    /// How many answers gave each value, lowest first (values nobody gave left out).
+    pub distribution: Vec<(i32, usize)>,
+}
+
+impl NumberSummary {
+    fn of(values: &[i32]) -> Option<Self> {
+        let min = *values.iter().min()?;
+        let max = *values.iter().max()?;
+        let sum: f64 = values.iter().map(|v| f64::from(*v)).sum();
+        let mut distribution: Vec<(i32, usize)> = Vec::new();
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable();
+        for v in sorted {
+            match distribution.last_mut() {
+                Some((last, n)) if *last == v => *n += 1,
+                _ => distribution.push((v, 1)),
+            }
+        }
+        Some(Self {
+            count: values.len(),
+            mean: sum / values.len() as f64,
+            min,
+            max,
+            distribution,
+        })
+    }
+}
+
 /// One text response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextResponse {
@@ -72,6 +111,9 @@ pub struct QuestionSummary {
     pub answered: usize,
     /// For rating questions.
     pub ratings: Option<RatingSummary>,
+    /// For number-scale questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbers: Option<NumberSummary>,
     /// For choice questions: how often each option was chosen.
     pub choices: Vec<(String, usize)>,
     /// For competency questions: ratings per competency.
@@ -129,11 +171,13 @@ pub fn aggregate(
             text: q.text.clone(),
             answered: 0,
             ratings: None,
+            numbers: None,
             choices: Vec::new(),
             competencies: Vec::new(),
             texts: Vec::new(),
         };
         let mut ratings = Vec::new();
+        let mut numbers = Vec::new();
         let mut hidden_any = false;
         let mut per_competency: Vec<(String, Vec<u8>)> = match &q.kind {
             QuestionKind::Competency { competencies } => competencies
@@ -182,10 +226,12 @@ pub fn aggregate(
                         push_text(&a.comment);
                     }
                 }
-                Answer::Number(_) | Answer::Goals(_) => {}
+                Answer::Number(v) => numbers.push(*v),
+                Answer::Goals(_) => {}
             }
         }
         summary.ratings = RatingSummary::of(&ratings, scale);
+        summary.numbers = NumberSummary::of(&numbers);
         summary.competencies = per_competency
             .into_iter()
             .map(|(c, v)| (c, RatingSummary::of(&v, scale)))
@@ -246,5 +292,21 @@ impl std::fmt::Display for AggregatedView {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NumberSummary;
+
+    /// "View all peer responses" summarises number-scale answers: count, mean, lowest,
+    /// highest and how many gave each value.
+    #[test]
+    fn number_answers_are_summarised() {
+        let s = NumberSummary::of(&[6, 4, 6]).unwrap();
+        assert_eq!((s.count, s.min, s.max), (3, 4, 6));
+        assert!((s.mean - 16.0 / 3.0).abs() < 1e-9);
+        assert_eq!(s.distribution, vec![(4, 1), (6, 2)]);
+        assert_eq!(NumberSummary::of(&[]), None);
     }
 }
