@@ -355,23 +355,16 @@ impl fmt::Display for ScoreBreakdown {
 }
 
 /// A packet's score breakdown from `reviews`, by its cycle's consolidation rule and bands,
-/// with the templates the cycle froze and the packet's goals and calibrated rating.
+/// with the templates the cycle froze and the packet's goals and calibrated rating. To score
+/// many packets of one cycle, make the [`PerformanceTemplates`] once and call
+/// [`PerformanceTemplates::breakdown`].
 #[must_use]
 pub fn packet_breakdown(
     cycle: &crate::domain::Cycle,
     packet: &crate::domain::Packet,
     reviews: &[&Review],
 ) -> ScoreBreakdown {
-    let settings = cycle.settings();
-    let templates = PerformanceTemplates::of(cycle);
-    consolidate(
-        &settings.consolidated,
-        &settings.bands,
-        reviews,
-        &|k| templates.get(k),
-        packet.goals(),
-        packet.calibrated(),
-    )
+    PerformanceTemplates::of(cycle).breakdown(packet, reviews)
 }
 
 /// A cycle's frozen templates as the performance score reads them: without the question the
@@ -408,6 +401,20 @@ impl<'c> PerformanceTemplates<'c> {
                 .collect()
         });
         Self { cycle, stripped }
+    }
+
+    /// A packet of this cycle's score breakdown from `reviews` (see [`packet_breakdown`]).
+    #[must_use]
+    pub fn breakdown(&self, packet: &crate::domain::Packet, reviews: &[&Review]) -> ScoreBreakdown {
+        let settings = self.cycle.settings();
+        consolidate(
+            &settings.consolidated,
+            &settings.bands,
+            reviews,
+            &|k| self.get(k),
+            packet.goals(),
+            packet.calibrated(),
+        )
     }
 
     /// The template reviews of `kind` answer, as scoring reads it.

@@ -12,7 +12,7 @@ use crate::{
 };
 
 use super::{Engine, Scope};
-use crate::domain::score::packet_breakdown;
+use crate::domain::score::{PerformanceTemplates, packet_breakdown};
 
 impl Engine {
     /// Creates a calibration session of a cycle with its participants and contributors
@@ -211,6 +211,7 @@ impl Engine {
             .potential_question
             .as_deref()
             .map(crate::QuestionId::from_key);
+        let templates = PerformanceTemplates::of(cycle);
         let mut entries = Vec::new();
         let packets = self
             .packets_of(cycle.id(), session.record.participants())
@@ -237,7 +238,7 @@ impl Engine {
             });
             entries.push(CalibrationEntry {
                 person: *person,
-                result: packet_breakdown(cycle, packet, &refs).result,
+                result: templates.breakdown(packet, &refs).result,
                 potential,
             });
         }

@@ -151,6 +151,7 @@ impl Engine {
             )
             .collect();
         // They read and do nothing in this cycle from now on: the snapshot says they left.
+        let snapshot_version = scope.snapshot.as_ref().map(|s| s.version);
         let mut snapshot = OrgSnapshot::clone(scope.snapshot()?);
         snapshot.mark_left(person)?;
         let mut tx = scope.tx();
@@ -163,7 +164,7 @@ impl Engine {
                 cycle,
                 snapshot: Box::new(snapshot),
             },
-            Expect::Absent,
+            snapshot_version.map_or(Expect::Absent, Expect::Version),
         );
         self.finish(tx).await
     }

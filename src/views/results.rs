@@ -5,7 +5,7 @@ use crate::access::{
     Action, Context, Target, authorize, decide, own_results_hidden, own_results_not_shared,
 };
 use crate::domain::rating::ScoreInput;
-use crate::domain::score::{PerformanceTemplates, ScoreBreakdown, input_mean, packet_breakdown};
+use crate::domain::score::{PerformanceTemplates, ScoreBreakdown, input_mean};
 use crate::domain::transition::State;
 use crate::domain::vocab::{ReviewState, Score};
 use crate::domain::{Cycle, OrgSnapshot, Packet, PersonId, Result, Review, ReviewKind};
@@ -53,10 +53,11 @@ pub(crate) fn score(
         return Err(own_results_not_shared(ctx, reader, packet));
     }
     let readable = readable(ctx, reader, packet, reviews);
-    let mut score = packet_breakdown(cycle, packet, &readable);
+    let templates = PerformanceTemplates::of(cycle);
+    let mut score = templates.breakdown(packet, &readable);
     if readable.len() < reviews.len() {
         let all: Vec<&Review> = reviews.iter().collect();
-        let full = packet_breakdown(cycle, packet, &all);
+        let full = templates.breakdown(packet, &all);
         for (input, whole) in score.inputs.iter_mut().zip(&full.inputs) {
             input.withheld = whole.responses > input.responses;
         }
@@ -98,14 +99,14 @@ pub(crate) fn results_row(
         return None;
     }
     let readable = readable(ctx, reader, packet, reviews);
-    let mut score = packet_breakdown(cycle, packet, &readable);
+    let templates = PerformanceTemplates::of(cycle);
+    let mut score = templates.breakdown(packet, &readable);
     if own_results_hidden(reader, packet) {
         score.consolidated = None;
         score.calibrated = None;
         score.result = None;
         score.band = None;
     }
-    let templates = PerformanceTemplates::of(cycle);
     let rating = |kind| {
         input_mean(
             &ScoreInput::Kind(kind),
