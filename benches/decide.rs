@@ -54,6 +54,7 @@ fn bench(c: &mut Criterion) {
                 org: &w.org,
                 cycle: &w.cycle,
                 grants: &w.grants,
+                additional_managers: &Default::default(),
                 calibrations: &[],
                 packets: &w.packets,
                 reviews: &w.reviews,

@@ -242,6 +242,7 @@ fn decide_size(n: usize) -> Result<(), Failure> {
             org: &w.org,
             cycle: &w.cycle,
             grants: &w.grants,
+            additional_managers: &Default::default(),
             calibrations: &[],
             packets: &w.packets,
             reviews: &w.reviews,

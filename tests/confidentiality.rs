@@ -5,7 +5,9 @@ use appraise::plugin::Clock as _;
 use appraise::{AdminGrant, Error};
 use chrono::Duration;
 
-use crate::engine::{id, launched};
+use std::sync::Arc;
+
+use crate::engine::{id, launched, launched_on, run_ann};
 
 /// The explanation of a denial; any other outcome fails the test.
 fn denied<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
@@ -355,4 +357,98 @@ async fn past_review_visibility_only_goes_to_the_default_additional_manager() {
     e.grant_past_reviews(id("kim"), id("lee"), id("ann"))
         .await
         .unwrap();
+}
+
+/// A directory whose people the test changes while the engine runs, as a host's HR system
+/// does.
+#[derive(Debug, Default)]
+struct LiveDirectory {
+    people: std::sync::Mutex<Vec<appraise::Person>>,
+}
+
+impl LiveDirectory {
+    fn set_additional_manager(&self, subject: &str, manager: Option<&str>) {
+        let mut people = self.people.lock().unwrap();
+        let p = people.iter_mut().find(|p| p.id == id(subject)).unwrap();
+        p.additional_manager = manager.map(id);
+    }
+}
+
+#[async_trait::async_trait]
+impl appraise::plugin::Directory for LiveDirectory {
+    async fn people(&self) -> appraise::Result<Vec<appraise::Person>> {
+        Ok(self.people.lock().unwrap().clone())
+    }
+    async fn departments(&self) -> appraise::Result<Vec<appraise::Department>> {
+        Ok(Vec::new())
+    }
+}
+
+/// DOMAIN.md, `viewer`: a past-review grant is bound to its relation. While gus is ann's
+/// default additional manager he reads her past reviews, and the explanation says so; once
+/// the directory names someone else (or no one), the grant gives nothing, and gus learns
+/// nothing of the review either.
+#[tokio::test]
+async fn a_past_review_grant_gives_nothing_once_the_relation_ends() {
+    use appraise::plugin::Directory as _;
+    let dir = Arc::new(LiveDirectory::default());
+    let mut people = crate::engine::directory().people().await.unwrap();
+    people.push(appraise::Person::new(id("gus"), "gus"));
+    *dir.people.lock().unwrap() = people;
+    let w = launched_on(RecordingNotifier::new(), Arc::clone(&dir)).await;
+    let e = &w.engine;
+    run_ann(&w).await;
+    let manager_review = e
+        .reviews_about(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind == appraise::ReviewKind::Manager)
+        .unwrap();
+
+    // After the cycle, gus becomes ann's default additional manager and gets her past reviews.
+    dir.set_additional_manager("ann", Some("gus"));
+    e.grant_past_reviews(id("kim"), id("gus"), id("ann"))
+        .await
+        .unwrap();
+    let seen = e.read_review(id("gus"), manager_review.id).await.unwrap();
+    assert_eq!(seen.answers, manager_review.answers);
+    assert_eq!(
+        e.explain_read(id("gus"), manager_review.id)
+            .await
+            .unwrap()
+            .to_string(),
+        "R-READ-5 past reviews: gus is ann's default additional manager with past-review visibility"
+    );
+    assert_eq!(
+        e.reviews_about(id("gus"), w.cycle, id("ann"))
+            .await
+            .unwrap()
+            .len(),
+        e.reviews_about(id("kim"), w.cycle, id("ann"))
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.state == appraise::ReviewState::Submitted)
+            .count()
+    );
+
+    // The relation ends: someone else, then no one. The grant is still held, and gives nothing.
+    for now in [Some("lee"), None] {
+        dir.set_additional_manager("ann", now);
+        assert!(matches!(
+            e.read_review(id("gus"), manager_review.id).await,
+            Err(Error::NotFound { .. })
+        ));
+        assert!(matches!(
+            e.explain_read(id("gus"), manager_review.id).await,
+            Err(Error::NotFound { .. })
+        ));
+        assert!(
+            e.reviews_about(id("gus"), w.cycle, id("ann"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

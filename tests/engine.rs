@@ -6,7 +6,7 @@ use std::sync::Arc;
 use appraise::access::Reason;
 use appraise::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use appraise::plugin::{
-    Commit, ManualClock, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned,
+    Commit, Directory, ManualClock, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned,
 };
 use appraise::{
     AdminGrant, Answer, Answers, CycleConfig, CycleId, CycleSettings, Engine, Error,
@@ -63,13 +63,18 @@ pub fn settings() -> CycleSettings {
 
 /// An engine on memory with a launched cycle of ann, cy and eve.
 pub async fn launched(notifier: RecordingNotifier) -> World {
+    launched_on(notifier, directory()).await
+}
+
+/// [`launched`] with another directory (which must hold the people of [`directory`]).
+pub async fn launched_on(notifier: RecordingNotifier, directory: impl Directory) -> World {
     let storage = Arc::new(MemoryStorage::new());
     let notifier = Arc::new(notifier);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
     let engine = Engine::builder()
         .storage(Arc::clone(&storage))
         .notifier(Arc::clone(&notifier))
-        .directory(directory())
+        .directory(directory)
         .clock(clock.clone())
         .build();
     engine

@@ -128,8 +128,12 @@ fn approver(w: &World, packet: &Packet, p: PersonId) -> Option<u8> {
     None
 }
 
-/// R-READ, first match decides.
+/// R-READ, first match decides; before it, a person who has left reads nothing (DOMAIN.md,
+/// leavers), answered as rule 0.
 pub fn read(w: &World, p: PersonId, r: &Review) -> Answer {
+    if w.left.contains(&p) {
+        return deny(0);
+    }
     let packet = w.packets.iter().find(|x| x.id() == r.packet()).unwrap();
     let s = r.subject();
     let k = r.kind();
@@ -209,7 +213,7 @@ pub fn read(w: &World, p: PersonId, r: &Review) -> Answer {
     let chain = is_strict_ancestor(w, p, s);
     let viewer = packet.viewers().contains(&p)
         || w.global_viewers.contains(&(p, s))
-        || w.past_viewers.contains(&(p, s));
+        || (w.past_viewers.contains(&(p, s)) && w.current_additional.contains(&(s, p)));
     if manager_rel || addl || chain || viewer {
         return allow(5);
     }

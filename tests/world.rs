@@ -8,10 +8,10 @@
 use appraise::access::{Action, Context, Decision, Target, decide};
 use appraise::{
     AdminGrant, ApprovalStep, CalibrationSession, CalibrationSessionId, CustomRole, CustomRoleId,
-    Cycle, CycleConfig, CycleId, CycleScope, CycleSettings, Department, DepartmentId, Gating,
-    Grants, Nomination, NominationId, NominationState, OrgSnapshot, Packet, PacketState,
-    PeopleScope, Period, Permission, Person, PersonId, Review, ReviewKind, ReviewKinds,
-    ReviewState, RoleGrant, SequentialIds, Window, Windows, launch,
+    Cycle, CycleConfig, CycleId, CycleScope, CycleSettings, DefaultAdditionalManagers, Department,
+    DepartmentId, Gating, Grants, Nomination, NominationId, NominationState, OrgSnapshot, Packet,
+    PacketState, PeopleScope, Period, Permission, Person, PersonId, Review, ReviewKind,
+    ReviewKinds, ReviewState, RoleGrant, SequentialIds, Window, Windows, launch,
 };
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
@@ -89,8 +89,15 @@ pub struct World {
     pub admin_grants: Vec<(PersonId, AdminGrant)>,
     pub global_viewers: Vec<(PersonId, PersonId)>,
     pub past_viewers: Vec<(PersonId, PersonId)>,
+    /// Each subject's default additional manager now (the directory's word), which may no
+    /// longer be the one named in the packet: past-review grants bound to an ended relation
+    /// give nothing.
+    pub additional_managers: DefaultAdditionalManagers,
+    pub current_additional: Vec<(PersonId, PersonId)>,
     pub roles: Vec<CustomRole>,
     pub role_grants: Vec<(PersonId, RoleGrant)>,
+    /// Who has left (marked in `org`).
+    pub left: Vec<PersonId>,
     /// Someone who is in no relation to anything.
     pub stranger: PersonId,
 }
@@ -485,17 +492,34 @@ impl World {
                 global_viewers.push((v, s));
             }
         }
+        // The directory now: most relations hold; some ended, some moved to someone else.
+        // Past-review grants go to the current default additional manager (whose grant
+        // reads) or to someone who once was (a stale grant, which gives nothing).
+        let mut current_additional = Vec::new();
         let mut past_viewers = Vec::new();
         for packet in &packets {
-            if let Some(a) = packet.default_additional_manager()
-                && rng.chance(30)
-                && grants
-                    .grant_past_reviews(a, packet.subject(), granter, at)
+            let now = match rng.below(4) {
+                0 => None,
+                1 => Some(rng.pick(&ids)),
+                _ => packet.default_additional_manager(),
+            };
+            if let Some(a) = now {
+                current_additional.push((packet.subject(), a));
+            }
+            if rng.chance(40) {
+                let grantee = match now {
+                    Some(a) if rng.chance(60) => a,
+                    _ => rng.pick(&ids),
+                };
+                if grants
+                    .grant_past_reviews(grantee, packet.subject(), granter, at)
                     .is_ok()
-            {
-                past_viewers.push((a, packet.subject()));
+                {
+                    past_viewers.push((grantee, packet.subject()));
+                }
             }
         }
+        let additional_managers = current_additional.iter().copied().collect();
         let mut roles = Vec::new();
         let mut role_grants = Vec::new();
         for r in 0..rng.below(3) {
@@ -554,10 +578,21 @@ impl World {
             admin_grants,
             global_viewers,
             past_viewers,
+            additional_managers,
+            current_additional,
             roles,
             role_grants,
+            left: Vec::new(),
             stranger: PersonId::from_key(&format!("stranger-{seed}")),
         }
+    }
+
+    /// The same world after `person` left: marked in the snapshot, so they read nothing and
+    /// do nothing (DOMAIN.md, leavers).
+    pub fn with_leaver(mut self, person: PersonId) -> Self {
+        self.org.mark_left(person).expect("a person of the org");
+        self.left.push(person);
+        self
     }
 
     pub fn ctx(&self) -> Context<'_> {
@@ -565,6 +600,7 @@ impl World {
             .with_cycle(&self.cycle)
             .with_snapshot(&self.org)
             .with_calibrations(&self.calibrations)
+            .with_additional_managers(&self.additional_managers)
     }
 
     pub fn packet_of(&self, review: &Review) -> &Packet {

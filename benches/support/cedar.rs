@@ -9,12 +9,14 @@
 //!   mix with roles.
 //! - First match decides in R-READ; Cedar has no order, so the order is encoded with `forbid`
 //!   (which overrides every `permit`): rule 2 forbids unsubmitted reviews to non-authors, and
-//!   rule 3 forbids the subject everything rule 3 itself does not allow.
+//!   rule 3 forbids the subject everything rule 3 itself does not allow. A `forbid` on the
+//!   cycle's leavers puts the leaver rule before all of R-READ.
 //! - What Cedar cannot express cheaply is precomputed into attributes by the translation:
 //!   `admin(P, C)` (a grant's `since` against the cycle's creation, with the past-cycles flag),
 //!   custom roles' cycle and people scopes, the approvers of the current and passed approval
 //!   steps (resolving the chain against the org), the contributors of open calibration
-//!   sessions including the subject, and the threshold count (non-removed submitted reviews of
+//!   sessions including the subject, past-review grants whose relation still holds (the
+//!   subject's current default additional manager), and the threshold count (non-removed submitted reviews of
 //!   the kind). These relations are covered by the crate's naive oracle test instead.
 //! - Cedar decides allow or deny; whether the author is hidden is not part of its answer (the
 //!   oracle test covers it).
@@ -25,8 +27,8 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use appraise::{
-    CalibrationSession, Cycle, Grants, OrgSnapshot, Packet, PacketState, Permission, PersonId,
-    Review, ReviewState, StepApprover, resolve_step,
+    CalibrationSession, Cycle, DefaultAdditionalManagers, Grants, OrgSnapshot, Packet, PacketState,
+    Permission, PersonId, Review, ReviewState, StepApprover, resolve_step,
 };
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
@@ -39,6 +41,7 @@ entity Person in [Person];
 entity Cycle = {
     admins: Set<Person>,
     collaborators: Set<Person>,
+    left: Set<Person>,
 };
 entity Review = {
     author: Person,
@@ -63,6 +66,11 @@ action read appliesTo { principal: Person, resource: Review };
 
 /// R-READ as Cedar policies.
 pub const POLICIES: &str = r#"
+// Leavers: a person who has left reads nothing, whatever else holds.
+@id("LEFT")
+forbid (principal, action == Action::"read", resource)
+when { resource.cycle.left.contains(principal) };
+
 // R-READ-1: the author reads their review, in any state.
 @id("R-READ-1")
 permit (principal, action == Action::"read", resource)
@@ -161,6 +169,8 @@ pub struct Source<'a> {
     pub org: &'a OrgSnapshot,
     pub cycle: &'a Cycle,
     pub grants: &'a Grants,
+    /// Each subject's default additional manager now: past-review grants need it.
+    pub additional_managers: &'a DefaultAdditionalManagers,
     pub calibrations: &'a [CalibrationSession],
     pub packets: &'a [Packet],
     pub reviews: &'a [Review],
@@ -213,6 +223,15 @@ impl CedarWorld {
                         "collaborators".to_owned(),
                         people_set(cycle.collaborators().iter().copied()),
                     ),
+                    (
+                        "left".to_owned(),
+                        people_set(
+                            org.people()
+                                .iter()
+                                .map(|p| p.id)
+                                .filter(|p| org.has_left(*p)),
+                        ),
+                    ),
                 ]),
                 HashSet::new(),
             )
@@ -250,7 +269,8 @@ impl CedarWorld {
                         .copied()
                         .filter(|c| {
                             src.grants.is_global_viewer(*c, s)
-                                || src.grants.sees_past_reviews(*c, s)
+                                || (src.grants.sees_past_reviews(*c, s)
+                                    && src.additional_managers.is(*c, s))
                         })
                         .collect();
                     let roles = role_holders(src, &role_candidates, s, Permission::ViewAllReviews);

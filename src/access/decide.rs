@@ -214,7 +214,11 @@ fn managerial(
         Some(Reason::CycleViewer)
     } else if ctx.grants.is_global_viewer(actor, subject) {
         Some(Reason::GlobalViewer)
-    } else if ctx.grants.sees_past_reviews(actor, subject) {
+    } else if ctx.grants.sees_past_reviews(actor, subject)
+        && ctx
+            .additional_managers
+            .is_some_and(|m| m.is(actor, subject))
+    {
         Some(Reason::PastReviewViewer)
     } else {
         None

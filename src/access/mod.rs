@@ -62,7 +62,7 @@ pub use explain::explain;
 use chrono::{DateTime, Utc};
 
 use crate::domain::calibration::CalibrationSession;
-use crate::domain::grants::Grants;
+use crate::domain::grants::{DefaultAdditionalManagers, Grants};
 use crate::domain::nomination::Nomination;
 use crate::domain::org::OrgSnapshot;
 use crate::domain::packet::Packet;
@@ -98,6 +98,10 @@ pub struct Context<'a> {
     pub calibrations: &'a [CalibrationSession],
     /// The time of the request (writing windows).
     pub now: DateTime<Utc>,
+    /// The current default additional managers of the subjects of past-review grants: a
+    /// past-review grant reads only while its grantee is still one (DOMAIN.md, `viewer`).
+    /// `None` knows of no one, so no past-review grant gives anything.
+    pub additional_managers: Option<&'a DefaultAdditionalManagers>,
 }
 
 impl<'a> Context<'a> {
@@ -110,6 +114,7 @@ impl<'a> Context<'a> {
             snapshot: None,
             calibrations: &[],
             now,
+            additional_managers: None,
         }
     }
 
@@ -124,6 +129,16 @@ impl<'a> Context<'a> {
     #[must_use]
     pub const fn with_snapshot(mut self, snapshot: &'a OrgSnapshot) -> Self {
         self.snapshot = Some(snapshot);
+        self
+    }
+
+    /// With the subjects' current default additional managers (for past-review grants).
+    #[must_use]
+    pub const fn with_additional_managers(
+        mut self,
+        managers: &'a DefaultAdditionalManagers,
+    ) -> Self {
+        self.additional_managers = Some(managers);
         self
     }
 

@@ -340,6 +340,16 @@ impl Grants {
             && self.past_review_viewers.contains(&(viewer, subject))
     }
 
+    /// The subjects of every past-review grant, each once: the people whose current default
+    /// additional manager a decision may need (see [`DefaultAdditionalManagers`]).
+    pub fn past_review_subjects(&self) -> impl Iterator<Item = PersonId> + '_ {
+        let mut seen = IdSet::default();
+        self.past_review_viewers
+            .iter()
+            .map(|(_, s)| *s)
+            .filter(move |s| seen.insert(*s))
+    }
+
     /// The custom role with this id.
     #[must_use]
     pub fn role(&self, id: CustomRoleId) -> Option<&CustomRole> {
@@ -354,6 +364,49 @@ impl Grants {
             return &[];
         }
         self.role_grants.get(&person).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Each person's default additional manager as the directory names them now.
+///
+/// A past-review grant is bound to its relation (DOMAIN.md, `viewer`): it gives something only
+/// while the grantee is still the subject's default additional manager. The grant lives in
+/// [`Grants`]; the relation lives in the host's directory and changes without the library
+/// being told, so the engine looks it up for the subjects of past-review grants and hands it
+/// to [`decide`](crate::access::decide) in the
+/// [`Context`](crate::access::Context). A subject missing here has no default additional
+/// manager as far as the decision knows, so a grant about them gives nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DefaultAdditionalManagers {
+    of: IdMap<PersonId, PersonId>,
+}
+
+impl DefaultAdditionalManagers {
+    /// Records that `manager` is `subject`'s default additional manager now.
+    pub fn insert(&mut self, subject: PersonId, manager: PersonId) {
+        self.of.insert(subject, manager);
+    }
+
+    /// `subject`'s default additional manager now, if known.
+    #[must_use]
+    pub fn of(&self, subject: PersonId) -> Option<PersonId> {
+        self.of.get(&subject).copied()
+    }
+
+    /// Whether `viewer` is `subject`'s default additional manager now.
+    #[must_use]
+    #[inline]
+    pub fn is(&self, viewer: PersonId, subject: PersonId) -> bool {
+        self.of(subject) == Some(viewer)
+    }
+}
+
+impl FromIterator<(PersonId, PersonId)> for DefaultAdditionalManagers {
+    /// From `(subject, default additional manager)` pairs.
+    fn from_iter<I: IntoIterator<Item = (PersonId, PersonId)>>(iter: I) -> Self {
+        Self {
+            of: iter.into_iter().collect(),
+        }
     }
 }
 

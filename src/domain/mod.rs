@@ -42,7 +42,7 @@ pub use decision::Explanation;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
 pub use goal::Goal;
-pub use grants::Grants;
+pub use grants::{DefaultAdditionalManagers, Grants};
 pub use id::{
     CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, GoalId, IdSource, NominationId,
     PacketId, PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,

@@ -118,6 +118,12 @@ impl Engine {
     /// `subject`'s past reviews (R-WRITE-16). Refused for anyone the directory does not name
     /// as `subject`'s default additional manager.
     ///
+    /// The grant is bound to the relation (DOMAIN.md, `viewer`): each read asks the directory
+    /// ([`Directory::people_with_ids`](crate::plugin::Directory::people_with_ids)) who the
+    /// subject's default additional manager is now, and the grant reads only while that is
+    /// still `viewer`. A grant whose relation ended stays held until revoked, and gives
+    /// nothing meanwhile.
+    ///
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Invalid`] for another grantee, [`Error::Conflict`].
@@ -129,7 +135,7 @@ impl Engine {
     ) -> Result<()> {
         // The grant is bound to the relation: only the subject's default additional manager
         // (as the directory says now) can receive it.
-        let people = self.directory.people().await?;
+        let people = self.directory.people_with_ids(&[subject]).await?;
         let person = people.iter().find(|p| p.id == subject);
         self.change_grants(actor, Some(viewer), |g, by, at| {
             crate::domain::grants::check_past_review_grantee(person, subject, viewer)?;

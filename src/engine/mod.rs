@@ -43,8 +43,9 @@ use crate::plugin::{
     Versioned,
 };
 use crate::{
-    Answers, CalibrationSession, Cycle, CycleId, CycleState, Error, Event, Grants, Nomination,
-    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result, Review, ReviewId, ReviewKind,
+    Answers, CalibrationSession, Cycle, CycleId, CycleState, DefaultAdditionalManagers, Error,
+    Event, Grants, Nomination, NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result,
+    Review, ReviewId, ReviewKind,
 };
 use tx::Tx;
 
@@ -177,6 +178,8 @@ struct Scope {
     grants: Arc<Grants>,
     grants_expect: Expect,
     calibrations: Vec<CalibrationSession>,
+    /// The current default additional managers of the subjects of past-review grants.
+    additional_managers: DefaultAdditionalManagers,
     now: DateTime<Utc>,
 }
 
@@ -184,7 +187,8 @@ impl Scope {
     fn ctx(&self) -> Context<'_> {
         let ctx = Context::new(&self.grants, self.now)
             .with_cycle(&self.cycle.record)
-            .with_calibrations(&self.calibrations);
+            .with_calibrations(&self.calibrations)
+            .with_additional_managers(&self.additional_managers);
         match &self.snapshot {
             Some(s) => ctx.with_snapshot(&s.record),
             None => ctx,
@@ -328,14 +332,33 @@ impl Engine {
             join(self.cached(cycle), self.storage.calibrations(cycle)).await;
         let (Cached { cycle, snapshot }, grants_expect, grants) = cached?;
         let calibrations = calibrations?.into_iter().map(|v| v.record).collect();
+        let additional_managers = self.additional_managers(&grants).await?;
         Ok(Scope {
             cycle,
             snapshot,
             grants,
             grants_expect,
             calibrations,
+            additional_managers,
             now: self.clock.now(),
         })
+    }
+
+    /// Who the directory names, now, as default additional manager of each subject of a
+    /// past-review grant: the relation such a grant is bound to. No directory call while no
+    /// such grant exists.
+    async fn additional_managers(&self, grants: &Grants) -> Result<DefaultAdditionalManagers> {
+        let subjects: Vec<PersonId> = grants.past_review_subjects().collect();
+        if subjects.is_empty() {
+            return Ok(DefaultAdditionalManagers::default());
+        }
+        Ok(self
+            .directory
+            .people_with_ids(&subjects)
+            .await?
+            .into_iter()
+            .filter_map(|p| Some((p.id, p.additional_manager?)))
+            .collect())
     }
 
     async fn packet_scope(&self, packet: PacketId) -> Result<(Scope, Versioned<Packet>)> {

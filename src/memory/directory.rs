@@ -33,6 +33,8 @@ use crate::{Department, DepartmentId, Error, Goal, GoalId, Period, Person, Perso
 #[derive(Debug, Clone, Default)]
 pub struct StaticDirectory {
     people: Vec<Person>,
+    /// Each person's place in `people`, by id (the first, should an id repeat).
+    index: std::collections::HashMap<PersonId, usize>,
     departments: Vec<Department>,
     goals: Vec<Goal>,
 }
@@ -79,6 +81,7 @@ impl StaticDirectory {
     #[must_use]
     pub fn new(people: Vec<Person>, departments: Vec<Department>) -> Self {
         Self {
+            index: index_of(&people),
             people,
             departments,
             goals: Vec::new(),
@@ -251,12 +254,16 @@ impl StaticDirectory {
             people.push(person);
         }
         let departments = infer_departments(&people, names);
-        Ok(Self {
-            people,
-            departments,
-            goals: Vec::new(),
-        })
+        Ok(Self::new(people, departments))
     }
+}
+
+fn index_of(people: &[Person]) -> std::collections::HashMap<PersonId, usize> {
+    let mut index = std::collections::HashMap::with_capacity(people.len());
+    for (i, p) in people.iter().enumerate() {
+        index.entry(p.id).or_insert(i);
+    }
+    index
 }
 
 fn csv_reason(e: &csv::Error) -> String {
@@ -304,6 +311,14 @@ impl Directory for StaticDirectory {
 
     async fn departments(&self) -> Result<Vec<Department>> {
         Ok(self.departments.clone())
+    }
+
+    async fn people_with_ids(&self, ids: &[PersonId]) -> Result<Vec<Person>> {
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.index.get(id).and_then(|&i| self.people.get(i)))
+            .cloned()
+            .collect())
     }
 
     async fn goals(&self, period: Period) -> Result<Vec<Goal>> {

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{Department, Goal, Period, Person, Result};
+use crate::{Department, Goal, Period, Person, PersonId, Result};
 
 /// The host's source of people: who exists, who manages whom, departments and their heads.
 ///
@@ -24,6 +24,22 @@ pub trait Directory: Send + Sync + Debug + 'static {
     /// Every department, with its head.
     async fn departments(&self) -> Result<Vec<Department>>;
 
+    /// The people with these ids, in any order; ids the directory does not know are left out.
+    ///
+    /// The engine asks for the subjects of past-review grants on each command while such
+    /// grants exist, to learn who their default additional manager is now. The default reads
+    /// [`people`](Self::people); a host whose directory is large or remote should answer from
+    /// an index.
+    async fn people_with_ids(&self, ids: &[PersonId]) -> Result<Vec<Person>> {
+        let wanted: std::collections::HashSet<PersonId> = ids.iter().copied().collect();
+        Ok(self
+            .people()
+            .await?
+            .into_iter()
+            .filter(|p| wanted.contains(&p.id))
+            .collect())
+    }
+
     /// The goals (OKRs, projects) that run at some point of `period`, of anyone: the engine
     /// freezes each participant's into their packet at launch, for the goals section. The
     /// default has none, for hosts without a goal system.
@@ -41,6 +57,9 @@ impl<T: Directory + ?Sized> Directory for Arc<T> {
     async fn departments(&self) -> Result<Vec<Department>> {
         (**self).departments().await
     }
+    async fn people_with_ids(&self, ids: &[PersonId]) -> Result<Vec<Person>> {
+        (**self).people_with_ids(ids).await
+    }
     async fn goals(&self, period: Period) -> Result<Vec<Goal>> {
         (**self).goals(period).await
     }
@@ -53,6 +72,9 @@ impl<T: Directory + ?Sized> Directory for Box<T> {
     }
     async fn departments(&self) -> Result<Vec<Department>> {
         (**self).departments().await
+    }
+    async fn people_with_ids(&self, ids: &[PersonId]) -> Result<Vec<Person>> {
+        (**self).people_with_ids(ids).await
     }
     async fn goals(&self, period: Period) -> Result<Vec<Goal>> {
         (**self).goals(period).await
