@@ -64,9 +64,12 @@
 //! [`access::sees_private_answers`] names (the author, admins and collaborators, managers and
 //! the manager chain, approvers), an anonymous author never to the subject, and a participant's
 //! own ratings only once shared ([`access::own_results_hidden`]). Scores, aggregates, exports,
-//! reports and the audit log are built from what their reader may read; a caller with no
-//! relation to a review is told it does not exist. The README lists what each role sees;
-//! `tests/leak.rs` checks every read as every person on random worlds.
+//! reports, the audit log and what a command returns to its actor are built from what their
+//! reader may read; a caller with no relation to a review is told it does not exist. A
+//! past-review grant reads only while the [`Directory`](plugin::Directory) still names its
+//! holder the subject's default additional manager. The README lists what each role sees;
+//! `tests/leak.rs` checks every read and every command's result as every person on random
+//! worlds.
 //!
 //! ## The pure core
 //!

@@ -452,3 +452,60 @@ async fn a_past_review_grant_gives_nothing_once_the_relation_ends() {
         );
     }
 }
+
+/// DOMAIN.md, "Everything derived from reviews obeys R-READ": what a command returns to its
+/// actor goes through the read path too. The subject acknowledging gets her packet without
+/// the people on it (her anonymous peers among them); a custom role that may reopen reviews
+/// but not read them gets the reopened review without its answers or author.
+#[tokio::test]
+async fn what_a_command_returns_goes_through_the_read_path() {
+    use appraise::{CustomRole, CustomRoleId, CycleScope, PeopleScope, Permission, RoleGrant};
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = run_ann(&w).await;
+    let whole = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
+    assert!(!whole.peers().is_empty());
+    e.share(id("bo"), packet).await.unwrap();
+    let acknowledged = e.acknowledge(id("ann"), packet, None).await.unwrap();
+    assert!(acknowledged.peers().is_empty(), "{acknowledged:?}");
+    assert_eq!(acknowledged.manager(), Some(id("bo")));
+
+    let role = CustomRole {
+        id: CustomRoleId::from_key("fixer"),
+        name: "fixer".into(),
+        permissions: [Permission::ReopenReviews].into_iter().collect(),
+    };
+    e.define_role(id("kim"), role.clone()).await.unwrap();
+    let grant = RoleGrant {
+        role: role.id,
+        cycles: CycleScope::All,
+        people: PeopleScope::Everyone,
+    };
+    e.grant_role(id("kim"), id("fay"), grant).await.unwrap();
+    let peer_review = e
+        .reviews_about(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind == appraise::ReviewKind::Peer && r.author != Some(id("fay")))
+        .unwrap();
+    let reopened = e.reopen_review(id("fay"), peer_review.id).await.unwrap();
+    assert_eq!(reopened.state, appraise::ReviewState::Draft);
+    assert!(reopened.answers.is_empty(), "{reopened:?}");
+    assert_eq!(reopened.author, None);
+    // A draft is its author's alone (R-READ-2), so nobody else gets the reopened answers; a
+    // command that leaves the review submitted returns it whole to an admin.
+    let again = e
+        .reviews_about(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| {
+            r.kind == appraise::ReviewKind::Peer && r.state == appraise::ReviewState::Submitted
+        })
+        .unwrap();
+    let by_kim = e.remove_feedback(id("kim"), again.id).await.unwrap();
+    assert!(by_kim.removed);
+    assert_eq!(by_kim.answers, again.answers);
+    assert_eq!(by_kim.author, again.author);
+}

@@ -543,8 +543,7 @@ async fn race_two_submits(storage: Arc<dyn Storage>) {
     let stored = setup.read_review(id("ann"), review.id).await.unwrap();
     assert_eq!(stored.state, ReviewState::Submitted);
     assert_eq!(
-        &stored.answers,
-        winners[0].answers(),
+        &stored.answers, &winners[0].answers,
         "the stored answers are the winner's, whole"
     );
     let packet = setup

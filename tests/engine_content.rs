@@ -517,4 +517,30 @@ async fn an_admin_does_not_see_her_own_unshared_results() {
         for_kim.distribution.iter().map(|p| p.count).sum::<usize>(),
         1
     );
+    // The audit log carries a calibrated rating change with the manager's original rating:
+    // kim reads it, ann (an admin now) does not, until her results are shared.
+    e.open_calibration(id("kim"), session.id()).await.unwrap();
+    let before = e.audit_log(id("ann"), w.cycle, None, 1000).await.unwrap();
+    e.set_calibrated_rating(
+        id("kim"),
+        packet,
+        appraise::score::Score::from_hundredths(437),
+    )
+    .await
+    .unwrap();
+    let changed = |log: &[appraise::plugin::StoredEvent]| {
+        log.iter()
+            .filter(|e| {
+                matches!(
+                    e.event.kind,
+                    appraise::EventKind::CalibratedRatingChanged { .. }
+                )
+            })
+            .count()
+    };
+    let for_kim = e.audit_log(id("kim"), w.cycle, None, 1000).await.unwrap();
+    assert_eq!(changed(&for_kim), 1);
+    let for_ann = e.audit_log(id("ann"), w.cycle, None, 1000).await.unwrap();
+    assert_eq!(changed(&for_ann), 0);
+    assert_eq!(for_ann, before, "the change is left out of ann's log");
 }

@@ -15,10 +15,12 @@ use std::sync::Arc;
 
 use appraise::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use appraise::plugin::{ManualClock, Storage, StorageExt};
+use appraise::score::Score;
 use appraise::{
-    AdminGrant, Answer, Answers, CycleConfig, CycleSettings, Engine, Error, Grants, PacketId,
-    Person, PersonId, Question, QuestionId, QuestionKind, Review, ReviewId, ReviewKind,
-    ReviewState, Section, Template, TemplateId,
+    AdminGrant, Answer, Answers, ApprovalStep, CalibrationSessionId, CustomRole, CustomRoleId,
+    CycleConfig, CycleScope, CycleSettings, Engine, Error, Grants, PacketId, PacketState,
+    PeopleScope, Permission, Person, PersonId, Question, QuestionId, QuestionKind, Review,
+    ReviewId, ReviewKind, ReviewState, RoleGrant, Section, Template, TemplateId,
 };
 use chrono::{TimeZone, Utc};
 
@@ -93,7 +95,22 @@ struct Built {
     people: Vec<Person>,
     admins: Vec<(PersonId, AdminGrant)>,
     global_viewers: Vec<(PersonId, PersonId)>,
+    roles: Vec<CustomRole>,
+    role_grants: Vec<(PersonId, RoleGrant)>,
     left: Option<PersonId>,
+    /// Each calibrated rating set, by subject (the last one set).
+    calibrated: BTreeMap<PersonId, Score>,
+    sessions: Vec<CalibrationSessionId>,
+    /// What each command returned to its actor: (actor, command, subject, output as text).
+    returned: Vec<(PersonId, &'static str, Option<PersonId>, String)>,
+}
+
+/// A command's result as text (errors included), for the search.
+fn text<T: serde::Serialize>(r: &Result<T, Error>) -> String {
+    match r {
+        Ok(v) => serde_json::to_string(v).unwrap(),
+        Err(e) => format!("{e} {e:?}"),
+    }
 }
 
 async fn build(seed: u64) -> Built {
@@ -133,14 +150,26 @@ async fn build(seed: u64) -> Built {
         anonymity_threshold: 1 + rng.below(3) as u16,
         nomination_approval: false,
         max_peers: 4,
+        calibration: rng.chance(50),
+        approval_required: rng.chance(40),
+        approval_chain: (0..1 + rng.below(2))
+            .map(|_| {
+                rng.pick(&[
+                    ApprovalStep::Admins,
+                    ApprovalStep::ManagersManager,
+                    ApprovalStep::NthLevelUp(1),
+                ])
+            })
+            .collect(),
         ..CycleSettings::default()
     };
+    let mut returned = Vec::new();
     let period = appraise::Period {
         start: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         end: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
     };
     let config = CycleConfig::new("leak", period)
-        .with_settings(settings)
+        .with_settings(settings.clone())
         .with_template(template().id, ReviewKind::ALL);
     let cycle = engine.create_cycle(hr(), config).await.unwrap().id();
     let participants: Vec<PersonId> = (0..n).map(person).filter(|_| rng.chance(75)).collect();
@@ -163,15 +192,20 @@ async fn build(seed: u64) -> Built {
         let packet = engine.packet_of(hr(), cycle, s).await.unwrap().id();
         packets.push(packet);
         for _ in 0..rng.below(4) {
-            let _ = engine.nominate(s, packet, rng.pick(&everyone)).await;
+            let r = engine.nominate(s, packet, rng.pick(&everyone)).await;
+            returned.push((s, "nominate", Some(s), text(&r)));
         }
         if rng.chance(30) {
-            let _ = engine.add_viewer(hr(), packet, rng.pick(&everyone)).await;
+            let r = engine.add_viewer(hr(), packet, rng.pick(&everyone)).await;
+            returned.push((hr(), "add_viewer", Some(s), text(&r)));
         }
         if rng.chance(30) {
-            let _ = engine.add_sharer(hr(), packet, rng.pick(&everyone)).await;
+            let r = engine.add_sharer(hr(), packet, rng.pick(&everyone)).await;
+            returned.push((hr(), "add_sharer", Some(s), text(&r)));
         }
-        engine.close_nominations(hr(), packet).await.unwrap();
+        let r = engine.close_nominations(hr(), packet).await;
+        returned.push((hr(), "close_nominations", Some(s), text(&r)));
+        r.unwrap();
     }
     if rng.chance(50) {
         let p = rng.pick(&participants);
@@ -183,6 +217,33 @@ async fn build(seed: u64) -> Built {
         let (v, s) = (rng.pick(&everyone), rng.pick(&participants));
         if engine.grant_global_viewer(hr(), v, s).await.is_ok() {
             global_viewers.push((v, s));
+        }
+    }
+    // Custom roles: random permissions, granted with everyone or a subtree in scope.
+    let (mut roles, mut role_grants) = (Vec::new(), Vec::new());
+    for r in 0..rng.below(3) {
+        let role = CustomRole {
+            id: CustomRoleId::from_key(&format!("role{r}")),
+            name: format!("role{r}"),
+            permissions: Permission::ALL
+                .into_iter()
+                .filter(|_| rng.chance(50))
+                .collect(),
+        };
+        engine.define_role(hr(), role.clone()).await.unwrap();
+        roles.push(role.clone());
+        let holder = rng.pick(&everyone);
+        let grant = RoleGrant {
+            role: role.id,
+            cycles: CycleScope::All,
+            people: if rng.chance(50) {
+                PeopleScope::Everyone
+            } else {
+                PeopleScope::SubtreeOf(rng.pick(&everyone))
+            },
+        };
+        if engine.grant_role(hr(), holder, grant.clone()).await.is_ok() {
+            role_grants.push((holder, grant));
         }
     }
 
@@ -211,13 +272,75 @@ async fn build(seed: u64) -> Built {
                             Answer::Choice("keep growing".into()),
                         );
                 }
-                let _ = engine.submit_review(p, r.id, Some(answers)).await;
+                let done = engine.submit_review(p, r.id, Some(answers)).await;
+                returned.push((p, "submit_review", Some(r.subject), text(&done)));
             }
         }
     }
-    for &packet in &packets {
+    // Calibration: a session over some participants, with contributors from anyone; each
+    // calibrated rating unique to its participant (so a plain search finds it); sometimes
+    // closed again.
+    let mut calibrated = BTreeMap::new();
+    let mut sessions = Vec::new();
+    if settings.calibration {
+        let members: Vec<PersonId> = participants
+            .iter()
+            .copied()
+            .filter(|_| rng.chance(70))
+            .collect();
+        let contributors: Vec<PersonId> =
+            (0..1 + rng.below(3)).map(|_| rng.pick(&everyone)).collect();
+        let session = engine
+            .create_calibration(hr(), cycle, "leak", members.clone(), contributors.clone())
+            .await;
+        returned.push((hr(), "create_calibration", None, text(&session)));
+        if let Ok(session) = session {
+            sessions.push(session.id());
+            let opened = engine.open_calibration(hr(), session.id()).await;
+            returned.push((hr(), "open_calibration", None, text(&opened)));
+            for &m in &members {
+                let i = participants.iter().position(|p| *p == m).unwrap();
+                let score = Score::from_hundredths(401 + 7 * i as u16);
+                let actor = if rng.chance(50) {
+                    hr()
+                } else {
+                    rng.pick(&contributors)
+                };
+                let packet = packets[i];
+                let r = engine.set_calibrated_rating(actor, packet, score).await;
+                if r.is_ok() {
+                    calibrated.insert(m, score);
+                }
+                returned.push((actor, "set_calibrated_rating", Some(m), text(&r)));
+            }
+            if rng.chance(60) {
+                let closed = engine.close_calibration(hr(), session.id()).await;
+                returned.push((hr(), "close_calibration", None, text(&closed)));
+            }
+        }
+    }
+    // Approval: whoever tries, sometimes sending back.
+    let mut tryers: Vec<PersonId> = everyone.clone();
+    tryers.push(hr());
+    for _ in 0..3 {
+        for (&packet, &s) in packets.iter().zip(&participants) {
+            let actor = rng.pick(&tryers);
+            let r = if rng.chance(10) {
+                engine.send_back(actor, packet, "again").await
+            } else {
+                engine.approve(actor, packet).await
+            };
+            returned.push((actor, "approve", Some(s), text(&r)));
+        }
+    }
+    for (&packet, &s) in packets.iter().zip(&participants) {
         if rng.chance(50) {
-            let _ = engine.share(hr(), packet).await;
+            let r = engine.share(hr(), packet).await;
+            returned.push((hr(), "share", Some(s), text(&r)));
+            if r.is_ok() && rng.chance(50) {
+                let r = engine.acknowledge(s, packet, Some("ok")).await;
+                returned.push((s, "acknowledge", Some(s), text(&r)));
+            }
         }
     }
     let left = if rng.chance(30) {
@@ -235,7 +358,12 @@ async fn build(seed: u64) -> Built {
         people,
         admins,
         global_viewers,
+        roles,
+        role_grants,
         left,
+        calibrated,
+        sessions,
+        returned,
     }
 }
 
@@ -257,6 +385,14 @@ async fn judge_world(b: &Built) -> World {
             reviews.push(r.record);
         }
     }
+    let calibrations = b
+        .storage
+        .calibrations(b.cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.record)
+        .collect();
     World {
         seed: 0,
         people: b.people.clone(),
@@ -266,7 +402,7 @@ async fn judge_world(b: &Built) -> World {
         grants: Grants::new(),
         packets,
         reviews,
-        calibrations: Vec::new(),
+        calibrations,
         nominations: Vec::new(),
         now: Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap(),
         admin_grants: b.admins.clone(),
@@ -275,8 +411,8 @@ async fn judge_world(b: &Built) -> World {
         additional_managers: Default::default(),
         current_additional: Vec::new(),
         left: Vec::new(),
-        roles: Vec::new(),
-        role_grants: Vec::new(),
+        roles: b.roles.clone(),
+        role_grants: b.role_grants.clone(),
         stranger: stranger(),
     }
 }
@@ -322,45 +458,39 @@ async fn outputs(
     w: &World,
     reader: PersonId,
 ) -> Vec<(&'static str, Option<PersonId>, String)> {
-    fn text<T: serde::Serialize>(r: Result<T, Error>) -> String {
-        match r {
-            Ok(v) => serde_json::to_string(&v).unwrap(),
-            Err(e) => format!("{e} {e:?}"),
-        }
-    }
     let e = &b.engine;
     let c = b.cycle;
     let mut out = Vec::new();
     for r in &w.reviews {
         let s = Some(r.subject());
-        out.push(("read_review", s, text(e.read_review(reader, r.id()).await)));
+        out.push(("read_review", s, text(&e.read_review(reader, r.id()).await)));
         out.push((
             "explain_read",
             s,
-            text(e.explain_read(reader, r.id()).await),
+            text(&e.explain_read(reader, r.id()).await),
         ));
     }
     for p in &w.packets {
         let s = Some(p.subject());
         let reviews = e.reviews_about(reader, c, p.subject()).await;
-        out.push(("reviews_about", s, text(reviews)));
+        out.push(("reviews_about", s, text(&reviews)));
         out.push((
             "packet_of",
             s,
-            text(e.packet_of(reader, c, p.subject()).await),
+            text(&e.packet_of(reader, c, p.subject()).await),
         ));
-        out.push(("score", s, text(e.score(reader, p.id()).await)));
+        out.push(("score", s, text(&e.score(reader, p.id()).await)));
         for kind in [ReviewKind::Peer, ReviewKind::Upward] {
             let view = e.aggregated_responses(reader, p.id(), kind).await;
-            out.push(("aggregated_responses", s, text(view)));
+            out.push(("aggregated_responses", s, text(&view)));
         }
     }
-    out.push(("my_reviews", None, text(e.my_reviews(reader, c).await)));
-    out.push(("progress", None, text(e.progress(reader, c).await)));
+    out.push(("my_reviews", None, text(&e.my_reviews(reader, c).await)));
+    out.push(("progress", None, text(&e.progress(reader, c).await)));
     let team = e.team_progress(reader, c, reader).await;
-    out.push(("team_progress", None, text(team)));
+    out.push(("team_progress", None, text(&team)));
     let log = e.audit_log(reader, c, None, 100_000).await;
-    out.push(("audit_log", None, text(log)));
+    out.push(("audit_log", None, text(&log)));
     let notes: Vec<_> = b
         .notifier
         .delivered()
@@ -372,9 +502,13 @@ async fn outputs(
         None,
         serde_json::to_string(&notes).unwrap(),
     ));
+    for &session in &b.sessions {
+        let report = e.calibration_report(reader, session).await;
+        out.push(("calibration_report", None, text(&report)));
+    }
     let mut csv = Vec::new();
     let export = e.export_results_csv(reader, c, &mut csv).await;
-    let export = format!("{} {}", text(export), String::from_utf8_lossy(&csv));
+    let export = format!("{} {}", text(&export), String::from_utf8_lossy(&csv));
     out.push(("export_results_csv", None, export));
     out
 }
@@ -404,6 +538,97 @@ fn hidden_authors(w: &World, left: Option<PersonId>, reader: PersonId) -> Vec<Pe
         .collect()
 }
 
+/// Whether `text` carries this rating: as a number in JSON or as a decimal in text.
+fn mentions(text: &str, score: Score) -> bool {
+    let n = score.hundredths().to_string();
+    let json = [':', '[', ','].iter().any(|open| {
+        [',', '}', ']']
+            .iter()
+            .any(|close| text.contains(&format!("{open}{n}{close}")))
+    });
+    json || text.contains(&score.to_string())
+}
+
+/// What the search counted, to prove its coverage.
+#[derive(Default)]
+struct Counts {
+    calls: BTreeMap<&'static str, usize>,
+    allowed: usize,
+    denied: usize,
+    hidden: usize,
+    own_hidden_ratings: usize,
+}
+
+/// Searches `outs`, everything `reader` received, for what the judge denies them.
+fn search(
+    w: &World,
+    b: &Built,
+    seed: u64,
+    left: Option<PersonId>,
+    reader: PersonId,
+    outs: &[(&'static str, Option<PersonId>, String)],
+    counts: &mut Counts,
+) {
+    for r in w
+        .reviews
+        .iter()
+        .filter(|r| r.state() != ReviewState::Cancelled)
+    {
+        let (content, private, author) = entitled(w, left, reader, r);
+        if content {
+            counts.allowed += 1;
+        } else {
+            counts.denied += 1;
+        }
+        counts.hidden += usize::from(content && !author && r.subject() == reader);
+        let public = marker("PUB", r.id());
+        let secret = marker("PRIV", r.id());
+        for (method, _, text) in outs {
+            assert!(
+                content || !text.contains(&public),
+                "world {seed}: {method} gives {reader} the answers of review {} that R-READ denies: {text}",
+                r.id()
+            );
+            assert!(
+                private || !text.contains(&secret),
+                "world {seed}: {method} gives {reader} a private answer of review {}: {text}",
+                r.id()
+            );
+        }
+    }
+    // Outputs about the reader's own packet never name an author hidden from them; but the
+    // subject chose the peers they nominated, so what `nominate` returns may name them.
+    let names: BTreeMap<PersonId, String> =
+        b.people.iter().map(|p| (p.id, p.name.clone())).collect();
+    for author in hidden_authors(w, left, reader) {
+        let name = format!("\"{}\"", names[&author]);
+        for (method, about, text) in outs {
+            if *about == Some(reader) && *method != "nominate" {
+                assert!(
+                    !text.contains(&author.to_string()) && !text.contains(&name),
+                    "world {seed}: {method} names {author}, an author hidden from {reader}: {text}"
+                );
+            }
+        }
+    }
+    // The reader's own calibrated rating stays hidden from them until their results are shared.
+    let own = w.packets.iter().find(|p| p.subject() == reader);
+    if let (Some(packet), Some(&score)) = (own, b.calibrated.get(&reader))
+        && packet.state() < PacketState::Shared
+    {
+        counts.own_hidden_ratings += 1;
+        for (method, _, text) in outs {
+            assert!(
+                !mentions(text, score),
+                "world {seed}: {method} gives {reader} their own calibrated rating {score} before it is shared: {text}"
+            );
+        }
+    }
+    for (method, _, _) in outs {
+        *counts.calls.entry(method).or_default() += 1;
+    }
+}
+
 #[test]
 fn no_output_carries_what_its_reader_may_not_see() {
     let worlds: u64 = std::env::var("APPRAISE_LEAK_WORLDS")
@@ -413,61 +638,40 @@ fn no_output_carries_what_its_reader_may_not_see() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let mut calls: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let (mut allowed_reads, mut denied_reads, mut hidden_reads, mut leavers) = (0, 0, 0, 0);
+    let mut counts = Counts::default();
+    let (mut leavers, mut roles, mut sessions, mut approvals) = (0, 0, 0, 0);
     for seed in 0..worlds {
         rt.block_on(async {
             let b = build(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).await;
             let w = judge_world(&b).await;
             leavers += usize::from(b.left.is_some());
-            let readers: Vec<PersonId> = b.people.iter().map(|p| p.id).chain([stranger()]).collect();
+            roles += b.role_grants.len();
+            sessions += b.sessions.len();
+            approvals += w
+                .packets
+                .iter()
+                .filter(|p| p.approval_steps_passed() > 0)
+                .count();
+            let readers: Vec<PersonId> =
+                b.people.iter().map(|p| p.id).chain([stranger()]).collect();
             for &reader in &readers {
                 let outs = outputs(&b, &w, reader).await;
-                for r in w.reviews.iter().filter(|r| r.state() != ReviewState::Cancelled) {
-                    let (content, private, author) = entitled(&w, b.left, reader, r);
-                    if content {
-                        allowed_reads += 1;
-                    } else {
-                        denied_reads += 1;
-                    }
-                    let about_reader = r.subject() == reader;
-                    hidden_reads += usize::from(content && !author && about_reader);
-                    for (method, _, text) in &outs {
-                        let public = marker("PUB", r.id());
-                        let secret = marker("PRIV", r.id());
-                        assert!(
-                            content || !text.contains(&public),
-                            "world {seed}: {method} gives {reader} the answers of review {} that R-READ denies: {text}",
-                            r.id()
-                        );
-                        assert!(
-                            private || !text.contains(&secret),
-                            "world {seed}: {method} gives {reader} a private answer of review {}: {text}",
-                            r.id()
-                        );
-                    }
-                }
-                // Outputs about the reader's own packet never name an author hidden from them.
-                let names: BTreeMap<PersonId, String> =
-                    b.people.iter().map(|p| (p.id, p.name.clone())).collect();
-                for author in hidden_authors(&w, b.left, reader) {
-                    let name = format!("\"{}\"", names[&author]);
-                    for (method, about, text) in &outs {
-                        if *about == Some(reader) {
-                            assert!(
-                                !text.contains(&author.to_string()) && !text.contains(&name),
-                                "world {seed}: {method} names {author}, an author hidden from {reader}: {text}"
-                            );
-                        }
-                    }
-                }
-                for (method, _, _) in &outs {
-                    *calls.entry(method).or_default() += 1;
-                }
+                search(&w, &b, seed, b.left, reader, &outs, &mut counts);
+                // What commands returned to this reader, judged as they were before leaving:
+                // nothing in these worlds takes access back but leaving and closing a session,
+                // and commands return no review content to contributors.
+                let returned: Vec<_> = b
+                    .returned
+                    .iter()
+                    .filter(|(actor, ..)| *actor == reader)
+                    .map(|(_, method, about, text)| (*method, *about, text.clone()))
+                    .collect();
+                search(&w, &b, seed, None, reader, &returned, &mut counts);
             }
         });
     }
-    // Coverage: every read method ran, and the worlds held every case worth checking.
+    // Coverage: every read method and the commands' results were searched, and the worlds
+    // held every case worth checking.
     for method in [
         "read_review",
         "explain_read",
@@ -481,18 +685,37 @@ fn no_output_carries_what_its_reader_may_not_see() {
         "audit_log",
         "export_results_csv",
         "notifications",
+        "calibration_report",
+        "nominate",
+        "submit_review",
+        "set_calibrated_rating",
+        "approve",
+        "share",
+        "acknowledge",
     ] {
         assert!(
-            calls.get(method).copied().unwrap_or(0) > 0,
+            counts.calls.get(method).copied().unwrap_or(0) > 0,
             "{method} never ran"
         );
     }
     assert!(
-        allowed_reads > 0 && denied_reads > 0,
-        "{allowed_reads} allowed, {denied_reads} denied"
+        counts.allowed > 0 && counts.denied > 0,
+        "{} allowed, {} denied",
+        counts.allowed,
+        counts.denied
     );
     if worlds >= 64 {
-        assert!(hidden_reads > 0, "no subject ever read an anonymous review");
+        assert!(
+            counts.hidden > 0,
+            "no subject ever read an anonymous review"
+        );
         assert!(leavers > 0, "no world had a leaver");
+        assert!(roles > 0, "no world had a custom role");
+        assert!(sessions > 0, "no world had a calibration session");
+        assert!(approvals > 0, "no packet passed an approval step");
+        assert!(
+            counts.own_hidden_ratings > 0,
+            "no participant had a calibrated rating hidden from them"
+        );
     }
 }

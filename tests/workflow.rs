@@ -774,7 +774,7 @@ async fn corrections_reopen_remove_feedback_manager_change_and_leavers() {
     let own = w.review("ann", "ann", ReviewKind::SelfReview).await;
     refused!(w, e.reopen_review(id("bo"), own.id), Error::Denied(_));
     assert_eq!(
-        e.reopen_review(id("lee"), own.id).await.unwrap().state(),
+        e.reopen_review(id("lee"), own.id).await.unwrap().state,
         ReviewState::Draft
     );
     e.submit_review(id("ann"), own.id, None).await.unwrap();

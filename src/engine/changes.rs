@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::workflow;
 use crate::plugin::{Directory, Expect, Record, RecordKey, Storage, StorageExt, Versioned};
+use crate::views::{self, ReviewView};
 use crate::{
     CycleId, CycleState, Error, OrgSnapshot, Packet, PacketId, PersonId, RandomIds, Result, Review,
     ReviewId, ReviewKind, ReviewState,
@@ -78,7 +79,7 @@ impl Engine {
         tx.put(Record::from(packet.clone()), Expect::Absent);
         tx.put(Record::from(c), Expect::Version(scope.cycle.version));
         self.finish(tx).await?;
-        Ok(packet)
+        Ok(views::packet(packet, actor))
     }
 
     /// Removes a participant after launch (R-WRITE-2): their packet is withdrawn (kept,
@@ -242,7 +243,7 @@ impl Engine {
             Expect::Version(snapshot.version),
         );
         self.finish(tx).await?;
-        Ok(p)
+        Ok(views::packet(p, actor))
     }
 
     /// Adds a cycle-specific review viewer (R-WRITE-2).
@@ -302,7 +303,7 @@ impl Engine {
         packet: PacketId,
         kind: ReviewKind,
         person: PersonId,
-    ) -> Result<Review> {
+    ) -> Result<ReviewView> {
         if !matches!(
             kind,
             ReviewKind::AdditionalManager | ReviewKind::Upward | ReviewKind::Peer
@@ -334,9 +335,9 @@ impl Engine {
         }
         tx.event(event);
         tx.put(Record::from(review.clone()), Expect::Absent);
-        tx.put(Record::from(p), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
-        Ok(review)
+        Ok(scope.receipt(actor, &p, &review))
     }
 
     /// Opens a participant's manager review before gating would (R-WRITE-2; audited).
@@ -357,7 +358,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
-    pub async fn reopen_review(&self, actor: PersonId, review: ReviewId) -> Result<Review> {
+    pub async fn reopen_review(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
         self.review_command(actor, review, Action::ReopenReview, |r, p, at| {
             r.reopen(p, actor, at)
         })
@@ -370,7 +371,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
-    pub async fn remove_feedback(&self, actor: PersonId, review: ReviewId) -> Result<Review> {
+    pub async fn remove_feedback(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
         self.review_command(actor, review, Action::RemoveFeedback, |r, p, at| {
             Ok(vec![r.remove_feedback(p, actor, at)?])
         })
@@ -388,16 +389,16 @@ impl Engine {
             chrono::DateTime<chrono::Utc>,
         ) -> Result<Vec<Event>>
         + Send,
-    ) -> Result<Review> {
+    ) -> Result<ReviewView> {
         let (scope, packet, review) = self.authorized_review(actor, review, action).await?;
         let (mut r, mut p) = (review.record.clone(), packet.record.clone());
         let events = change(&mut r, &mut p, scope.now)?;
         let mut tx = scope.tx();
         tx.events(events);
         tx.put(Record::from(r.clone()), Expect::Version(review.version));
-        tx.put(Record::from(p), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
-        Ok(r)
+        Ok(scope.receipt(actor, &p, &r))
     }
 
     /// The manager records the final meeting (R-WRITE-14), once results are shared.

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use futures_util::future::join;
 
-use crate::access::{Action, Context, Target, authorize, authorize_review};
+use crate::access::{Action, Context, Target, authorize, authorize_review, decide};
 use crate::domain::notification::Notification;
 use crate::domain::template::AnswerCheck;
 use crate::memory::{IndexedMemoryStorage, RecordingNotifier, StaticDirectory};
@@ -42,6 +42,7 @@ use crate::plugin::{
     Clock, Directory, Expect, Notifier, Record, RecordKey, Storage, StorageExt, SystemClock,
     Versioned,
 };
+use crate::views::{self, ReviewView};
 use crate::{
     Answers, CalibrationSession, Cycle, CycleId, CycleState, DefaultAdditionalManagers, Error,
     Event, Grants, Nomination, NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result,
@@ -202,6 +203,17 @@ impl Scope {
                 format!("`{}` is not launched", self.cycle.record.config().name),
             )
         })
+    }
+
+    /// The review a command changed, as its actor may read it ([`views::receipt`]).
+    fn receipt(&self, actor: PersonId, packet: &Packet, review: &Review) -> ReviewView {
+        let d = decide(
+            &self.ctx(),
+            actor,
+            Action::ReadReview,
+            Target::Review(packet, review),
+        );
+        views::receipt(&self.cycle.record, review, d)
     }
 
     /// A new transaction that relies on the scope's versions.

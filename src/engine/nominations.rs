@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::workflow;
 use crate::plugin::{Expect, Record, RecordKey, Storage};
+use crate::views;
 use crate::{
     Error, Nomination, NominationId, NominationState, Packet, PacketId, PacketState, PersonId,
     RandomIds, Result, ReviewKind,
@@ -243,6 +244,6 @@ impl Engine {
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         tx.event(event);
         self.finish(tx).await?;
-        Ok(p)
+        Ok(views::packet(p, actor))
     }
 }

@@ -5,8 +5,9 @@ use crate::access::{Action, Target, authorize, decide};
 use crate::domain::event::Event;
 use crate::domain::notification::NotificationKind;
 use crate::plugin::{Expect, Record, RecordKey, Storage};
+use crate::views::{self, ReviewView};
 use crate::{
-    Answers, Error, Packet, PacketId, PacketState, PersonId, Result, Review, ReviewId, ReviewKind,
+    Answers, Error, Packet, PacketId, PacketState, PersonId, Result, ReviewId, ReviewKind,
     ReviewState, StepApprover, resolve_step,
 };
 
@@ -24,7 +25,7 @@ impl Engine {
         actor: PersonId,
         review: ReviewId,
         answers: Answers,
-    ) -> Result<Review> {
+    ) -> Result<ReviewView> {
         let (scope, packet, review) = self
             .authorized_review(actor, review, Action::WriteReview)
             .await?;
@@ -43,12 +44,12 @@ impl Engine {
         if p == packet.record {
             tx.read(RecordKey::Packet(p.id()), Expect::Version(packet.version));
         } else {
-            tx.put(Record::from(p), Expect::Version(packet.version));
+            tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         }
         tx.put(Record::from(r.clone()), Expect::Version(review.version));
         tx.event(event);
         self.finish(tx).await?;
-        Ok(r)
+        Ok(scope.receipt(actor, &p, &r))
     }
 
     /// Submits a review (R-WRITE-6), with final answers when given. A self review notifies the
@@ -64,7 +65,7 @@ impl Engine {
         actor: PersonId,
         review: ReviewId,
         answers: Option<Answers>,
-    ) -> Result<Review> {
+    ) -> Result<ReviewView> {
         let (scope, packet, review) = self
             .authorized_review(actor, review, Action::WriteReview)
             .await?;
@@ -101,9 +102,9 @@ impl Engine {
             tx.event(moved);
         }
         tx.put(Record::from(r.clone()), Expect::Version(review.version));
-        tx.put(Record::from(p), Expect::Version(packet.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
-        Ok(r)
+        Ok(scope.receipt(actor, &p, &r))
     }
 
     /// Queues `approval_needed` for the current step's approvers, when the packet waits for
@@ -219,7 +220,7 @@ impl Engine {
         tx.put(Record::from(r), Expect::Version(manager_review.version));
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
-        Ok(p)
+        Ok(views::packet(p, actor))
     }
 
     /// Shares results with the participant (R-WRITE-13) and notifies them.
@@ -287,6 +288,6 @@ impl Engine {
         tx.events(events);
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         self.finish(tx).await?;
-        Ok(p)
+        Ok(views::packet(p, actor))
     }
 }

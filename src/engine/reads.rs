@@ -2,7 +2,7 @@
 
 use crate::access::{
     Action, Rule, Target, authorize, authorize_packet, authorize_team_progress, decide, explain,
-    knows_of, reads_own_reviews,
+    knows_of, own_results_hidden, reads_own_reviews,
 };
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
@@ -120,7 +120,7 @@ impl Engine {
         let scope = self.scope(cycle).await?;
         let packet = self.versioned_packet_of(cycle, subject).await?.record;
         authorize_packet(&scope.ctx(), actor, &packet)?;
-        Ok(views::packet(&packet, actor))
+        Ok(views::packet(packet, actor))
     }
 
     /// [`packet_of`](Self::packet_of) with the packet's version.
@@ -188,7 +188,8 @@ impl Engine {
 
     /// The cycle's audit log after `after`, at most `limit` events (R-WRITE-15 readers: admins
     /// and collaborators). A reader who is a participant of the cycle gets it without the
-    /// events that would link an anonymous review about them to its author.
+    /// events that would link an anonymous review about them to its author, and without the
+    /// changes of their own calibrated rating until their results are shared.
     ///
     /// # Errors
     ///
@@ -211,7 +212,19 @@ impl Engine {
             .into_iter()
             .map(|r| r.record)
             .collect();
-        let protected = audit::protected_reviews(&scope.cycle.record, actor, &about_reader);
+        // Nor their own ratings before their results are shared. Ratings exist only once a
+        // manager review does, so a reader with no review about them has none to hide.
+        let unshared_subject = match about_reader.first() {
+            Some(r) => {
+                let packet = self.storage.packet(r.packet()).await?.record;
+                own_results_hidden(actor, &packet).then_some(actor)
+            }
+            None => None,
+        };
+        let protected = audit::Protected {
+            reviews: audit::protected_reviews(&scope.cycle.record, actor, &about_reader),
+            unshared_subject,
+        };
         let mut out = Vec::new();
         let mut after = after;
         loop {

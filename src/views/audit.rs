@@ -20,11 +20,30 @@ pub(crate) fn protected_reviews(
         .collect()
 }
 
-/// `event` as a reader with these protected reviews may see it, or `false` when they may not
-/// see it at all: nothing may link a protected review to its author, so events about one of
-/// those reviews are left out (their actor is often the author), and a packet's creation lists
-/// its other assignments only.
-pub(crate) fn redact(event: &mut Event, protected: &BTreeSet<ReviewId>) -> bool {
+/// What the audit log keeps from one reader who is also a participant of the cycle.
+#[derive(Debug, Default)]
+pub(crate) struct Protected {
+    /// The reviews about the reader whose author the cycle hides from them
+    /// ([`protected_reviews`]).
+    pub reviews: BTreeSet<ReviewId>,
+    /// The reader, when their own results are not shared yet: events carrying their own
+    /// ratings are then left out.
+    pub unshared_subject: Option<PersonId>,
+}
+
+/// `event` as a reader with these protections may see it, or `false` when they may not see it
+/// at all: nothing may link a protected review to its author, so events about one of those
+/// reviews are left out (their actor is often the author), and a packet's creation lists its
+/// other assignments only; a change of the reader's own calibrated rating (with the manager's
+/// original rating) is left out until their results are shared.
+pub(crate) fn redact(event: &mut Event, protected: &Protected) -> bool {
+    if let (Some(reader), EventKind::CalibratedRatingChanged { subject, .. }) =
+        (protected.unshared_subject, &event.kind)
+        && *subject == reader
+    {
+        return false;
+    }
+    let protected = &protected.reviews;
     if protected.is_empty() {
         return true;
     }

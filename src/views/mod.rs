@@ -32,7 +32,9 @@ pub struct ReviewView {
     pub removed: bool,
     /// Its answers.
     pub answers: Answers,
-    /// The R-READ rule that let this reader see it.
+    /// The R-READ rule that let this reader see it. In what a command returns to an actor who
+    /// may not read the review, the rule that denied it (the answers are then empty and the
+    /// author hidden).
     pub allowed_by: Rule,
 }
 
@@ -75,14 +77,26 @@ pub(crate) fn view(cycle: &Cycle, review: &Review, decision: Decision) -> Review
     v
 }
 
+/// What a command hands its actor about the review it changed: the review as they may read
+/// it, or, when R-READ denies them (a custom role that may reopen reviews but not read
+/// them), its id, kind and state with no author and no answers.
+pub(crate) fn receipt(cycle: &Cycle, review: &Review, decision: Decision) -> ReviewView {
+    if decision.is_allowed() {
+        return view(cycle, review, decision);
+    }
+    let mut v = ReviewView::new(review, true, decision.rule());
+    v.answers = Answers::default();
+    v
+}
+
 /// A participant's packet as `reader` may see it. The subject gets it with their manager
 /// reviewer but without the other people on it (peers, upward reviewers, additional and former
 /// managers, viewers, sharing users: with anonymous kinds, such a list can name an author), and
 /// without the calibrated rating until their results are shared; everyone else who may see the
 /// packet gets it whole.
-pub(crate) fn packet(packet: &Packet, reader: PersonId) -> Packet {
-    let mut p = packet.clone();
-    if reader == packet.subject() {
+pub(crate) fn packet(packet: Packet, reader: PersonId) -> Packet {
+    let mut p = packet;
+    if reader == p.subject() {
         p.peers = Default::default();
         p.upward_reviewers = Default::default();
         p.additional_managers = Default::default();
@@ -90,7 +104,7 @@ pub(crate) fn packet(packet: &Packet, reader: PersonId) -> Packet {
         p.former_managers = Default::default();
         p.viewers = Default::default();
         p.sharers = Default::default();
-        if own_results_hidden(reader, packet) {
+        if own_results_hidden(reader, &p) {
             p.calibrated = None;
         }
     }
