@@ -509,3 +509,55 @@ async fn what_a_command_returns_goes_through_the_read_path() {
     assert_eq!(by_kim.answers, again.answers);
     assert_eq!(by_kim.author, again.author);
 }
+
+/// DOMAIN.md, "Everything derived from reviews obeys R-READ", the audit log: store-wide events
+/// (grants, custom roles, templates) reach review admins only. A collaborator and a
+/// custom-role holder are refused; the admin pages through every store-wide event in order.
+#[tokio::test]
+async fn store_wide_audit_events_reach_review_admins_only() {
+    use appraise::{CustomRole, CustomRoleId, CycleScope, PeopleScope, Permission, RoleGrant};
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let role = CustomRole {
+        id: CustomRoleId::from_key("auditor"),
+        name: "auditor".into(),
+        permissions: Permission::ALL.into_iter().collect(),
+    };
+    e.define_role(id("kim"), role.clone()).await.unwrap();
+    let grant = RoleGrant {
+        role: role.id,
+        cycles: CycleScope::All,
+        people: PeopleScope::Everyone,
+    };
+    e.grant_role(id("kim"), id("fay"), grant).await.unwrap();
+    e.grant_global_viewer(id("kim"), id("dana"), id("ann"))
+        .await
+        .unwrap();
+    for reader in ["lee", "fay", "ann"] {
+        denied(e.store_audit_log(id(reader), None, 100).await);
+    }
+    let log = e.store_audit_log(id("kim"), None, 100).await.unwrap();
+    assert!(log.iter().all(|s| s.event.cycle.is_none()));
+    let kinds: Vec<&str> = log
+        .iter()
+        .map(|s| match &s.event.kind {
+            appraise::EventKind::GrantChanged { change } => match change {
+                appraise::GrantChange::AdminGranted { .. } => "admin",
+                appraise::GrantChange::RoleDefined { .. } => "role defined",
+                appraise::GrantChange::RoleGranted { .. } => "role granted",
+                appraise::GrantChange::GlobalViewerGranted { .. } => "global viewer",
+                _ => "other grant",
+            },
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["admin", "role defined", "role granted", "global viewer"]
+    );
+    let rest = e
+        .store_audit_log(id("kim"), Some(log[1].seq), 100)
+        .await
+        .unwrap();
+    assert_eq!(rest, log[2..]);
+}

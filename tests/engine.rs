@@ -457,6 +457,9 @@ impl<S: Storage> Storage for Racing<S> {
     ) -> appraise::Result<Vec<StoredEvent>> {
         self.inner.events(c, a, l).await
     }
+    async fn store_events(&self, a: Option<u64>, l: usize) -> appraise::Result<Vec<StoredEvent>> {
+        self.inner.store_events(a, l).await
+    }
     async fn pending_outbox(&self, l: usize) -> appraise::Result<Vec<OutboxEntry>> {
         self.inner.pending_outbox(l).await
     }

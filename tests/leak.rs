@@ -491,6 +491,8 @@ async fn outputs(
     out.push(("team_progress", None, text(&team)));
     let log = e.audit_log(reader, c, None, 100_000).await;
     out.push(("audit_log", None, text(&log)));
+    let log = e.store_audit_log(reader, None, 100_000).await;
+    out.push(("store_audit_log", None, text(&log)));
     let notes: Vec<_> = b
         .notifier
         .delivered()
@@ -683,6 +685,7 @@ fn no_output_carries_what_its_reader_may_not_see() {
         "progress",
         "team_progress",
         "audit_log",
+        "store_audit_log",
         "export_results_csv",
         "notifications",
         "calibration_report",

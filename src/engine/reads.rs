@@ -1,8 +1,8 @@
 //! Reads: reviews, packets, progress, the audit log, team progress.
 
 use crate::access::{
-    Action, Rule, Target, authorize, authorize_packet, authorize_team_progress, decide, explain,
-    knows_of, own_results_hidden, reads_own_reviews,
+    Action, Context, Rule, Target, authorize, authorize_packet, authorize_team_progress, decide,
+    explain, knows_of, own_results_hidden, reads_own_reviews,
 };
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
@@ -238,6 +238,26 @@ impl Engine {
                 return Ok(out);
             }
         }
+    }
+
+    /// The audit events of no cycle after `after`, at most `limit`: grants of every kind,
+    /// custom roles and templates. For review admins, who manage grants (R-WRITE-16);
+    /// collaborators and custom-role holders read only the logs of their cycles
+    /// ([`audit_log`](Self::audit_log)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`]; a storage failure.
+    pub async fn store_audit_log(
+        &self,
+        actor: PersonId,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        let (_, grants) = self.storage.grants().await?;
+        let ctx = Context::new(&grants, self.clock.now());
+        authorize(&ctx, actor, Action::ManageGrants, Target::Cycle)?;
+        self.storage.store_events(after, limit).await
     }
 
     /// A manager's progress: their direct reports and extended team in the cycle's org

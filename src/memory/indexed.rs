@@ -400,6 +400,8 @@ struct Inner {
     others: IdMap<RecordKey, (u64, Record)>,
     cycles: BTreeSet<CycleId>,
     by_cycle: IdMap<CycleId, CycleIndex>,
+    /// Positions of the events of no cycle (grants, templates) in the log.
+    store_events: Vec<usize>,
     nominations_by_packet: BTreeSet<(PacketId, NominationId)>,
     events: Vec<StoredEvent>,
     outbox: Outbox,
@@ -868,18 +870,20 @@ impl Storage for IndexedMemoryStorage {
         // per run of events of the same cycle.
         let Inner {
             by_cycle,
+            store_events,
             events,
             next_seq,
             ..
         } = &mut *inner;
         let mut incoming = commit.events.into_iter().peekable();
         while let Some(cycle) = incoming.peek().map(|e| e.cycle) {
-            let mut of_cycle = cycle.map(|c| &mut by_cycle.entry(c).or_default().events);
+            let list = match cycle {
+                Some(c) => &mut by_cycle.entry(c).or_default().events,
+                None => &mut *store_events,
+            };
             while let Some(event) = incoming.next_if(|e| e.cycle == cycle) {
                 *next_seq += 1;
-                if let Some(list) = &mut of_cycle {
-                    list.push(events.len());
-                }
+                list.push(events.len());
                 events.push(StoredEvent {
                     seq: *next_seq,
                     event,
@@ -1006,6 +1010,19 @@ impl Storage for IndexedMemoryStorage {
             .events
             .partition_point(|&i| inner.events.get(i).is_some_and(|e| e.seq <= after));
         Ok(ix.events[start..]
+            .iter()
+            .take(limit)
+            .filter_map(|&i| inner.events.get(i).cloned())
+            .collect())
+    }
+
+    async fn store_events(&self, after: Option<u64>, limit: usize) -> Result<Vec<StoredEvent>> {
+        let inner = self.lock();
+        let after = after.unwrap_or(0);
+        let start = inner
+            .store_events
+            .partition_point(|&i| inner.events.get(i).is_some_and(|e| e.seq <= after));
+        Ok(inner.store_events[start..]
             .iter()
             .take(limit)
             .filter_map(|&i| inner.events.get(i).cloned())

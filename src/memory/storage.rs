@@ -329,6 +329,18 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
+    async fn store_events(&self, after: Option<u64>, limit: usize) -> Result<Vec<StoredEvent>> {
+        let store = self.lock();
+        let after = after.unwrap_or(0);
+        let start = store.events.partition_point(|e| e.seq <= after);
+        Ok(store.events[start..]
+            .iter()
+            .filter(|e| e.event.cycle.is_none())
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
         Ok(self.lock().outbox.pending(limit))
     }

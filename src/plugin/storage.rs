@@ -364,6 +364,10 @@ pub trait Storage: Send + Sync + Debug + 'static {
         limit: usize,
     ) -> Result<Vec<StoredEvent>>;
 
+    /// Audit events of no cycle (grants, custom roles, templates) with `seq > after`, in
+    /// order, at most `limit`.
+    async fn store_events(&self, after: Option<u64>, limit: usize) -> Result<Vec<StoredEvent>>;
+
     /// Outbox entries not yet delivered, oldest first, at most `limit`.
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>>;
 
@@ -435,6 +439,13 @@ macro_rules! forward_storage {
                 limit: usize,
             ) -> Result<Vec<StoredEvent>> {
                 (**self).events(cycle, after, limit).await
+            }
+            async fn store_events(
+                &self,
+                after: Option<u64>,
+                limit: usize,
+            ) -> Result<Vec<StoredEvent>> {
+                (**self).store_events(after, limit).await
             }
             async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
                 (**self).pending_outbox(limit).await

@@ -754,16 +754,19 @@ impl Storage for SqliteStorage {
         .fetch_all(&self.reader)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                let seq: i64 = row.try_get("seq").map_err(backend)?;
-                let body: String = row.try_get("body").map_err(backend)?;
-                Ok(StoredEvent {
-                    seq: u64::try_from(seq).unwrap_or_default(),
-                    event: from_json::<Event>(&body)?,
-                })
-            })
-            .collect()
+        rows.iter().map(stored_event).collect()
+    }
+
+    async fn store_events(&self, after: Option<u64>, n: usize) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, body FROM events WHERE cycle_id IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(version_i64(after.unwrap_or(0))?)
+        .bind(limit(n))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(stored_event).collect()
     }
 
     async fn pending_outbox(&self, n: usize) -> Result<Vec<OutboxEntry>> {
@@ -793,4 +796,18 @@ impl Storage for SqliteStorage {
             .map_err(backend)?;
         Ok(())
     }
+}
+
+/// An event row (`seq`, `body`).
+fn stored_event(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
+    let seq: i64 = row.try_get("seq").map_err(backend)?;
+    let body: String = row.try_get("body").map_err(backend)?;
+    Ok(StoredEvent {
+        seq: u64::try_from(seq).map_err(|_| {
+            backend(std::io::Error::other(format!(
+                "event seq {seq} is negative"
+            )))
+        })?,
+        event: from_json::<Event>(&body)?,
+    })
 }

@@ -614,13 +614,18 @@ pub async fn outbox_lifecycle(storage: &dyn Storage) {
     assert_eq!(mine(pending).len(), 2, "a refused commit adds no entry");
 }
 
-/// Events of a cycle come in commit order, page by `after`, and never mix cycles.
+/// Events of a cycle come in commit order, page by `after`, and never mix cycles; events of
+/// no cycle (grants, templates) are listed by `store_events`, in order, and by nothing else.
 pub async fn event_paging(storage: &dyn Storage) {
     let (a, b) = (CycleId::random(), CycleId::random());
+    let tag = CycleId::random().to_string();
+    let store_event =
+        |marker: String| Event::new(at(), None, None, EventKind::CycleCreated { name: marker });
     for i in 0..5 {
         let commit = Commit {
             events: vec![
                 event(a, &format!("a{i}x")),
+                store_event(format!("{tag}-s{i}")),
                 event(b, &format!("b{i}")),
                 event(a, &format!("a{i}y")),
             ],
@@ -664,6 +669,36 @@ pub async fn event_paging(storage: &dyn Storage) {
         paged.extend(page);
     }
     assert_eq!(paged, all, "paging by `after` yields the same events");
+    let mut store_wide = Vec::new();
+    let mut after = None;
+    loop {
+        let page = storage
+            .store_events(after, 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(page.len() <= 2, "a page holds at most `limit` events");
+        let Some(last) = page.last() else { break };
+        after = Some(last.seq);
+        store_wide.extend(page);
+    }
+    assert!(
+        store_wide.iter().all(|e| e.event.cycle.is_none()),
+        "store_events lists events of no cycle only"
+    );
+    assert!(
+        store_wide.windows(2).all(|w| w[0].seq < w[1].seq),
+        "store events in order"
+    );
+    let mine: Vec<String> = store_wide
+        .iter()
+        .map(marker)
+        .filter(|m| m.starts_with(&tag))
+        .collect();
+    assert_eq!(
+        mine,
+        (0..5).map(|i| format!("{tag}-s{i}")).collect::<Vec<_>>(),
+        "every event of no cycle, in commit order"
+    );
     // A commit as large as a launch's: events and outbox entries by the thousand, numbered in
     // one run after everything committed before.
     let big = CycleId::random();
