@@ -193,7 +193,11 @@ async fn templates_are_managed_by_admins_and_frozen_at_launch() {
         .questions
         .retain(|q| q.key != "strengths");
     e.update_template(id("kim"), edited.clone()).await.unwrap();
-    assert_eq!(e.template(edited.id).await.unwrap(), edited);
+    assert_eq!(e.template(id("kim"), edited.id).await.unwrap(), edited);
+    assert!(matches!(
+        e.template(id("ann"), edited.id).await,
+        Err(Error::Denied(_))
+    ));
     let cycle = e
         .storage()
         .get(appraise::plugin::RecordKey::Cycle(w.cycle))
@@ -207,6 +211,25 @@ async fn templates_are_managed_by_admins_and_frozen_at_launch() {
         cycle.template_for(ReviewKind::Peer),
         Some(&review_template())
     );
+    // Its writers and readers get that frozen form; someone with no relation learns nothing.
+    let own = e.my_reviews(id("ann"), w.cycle).await.unwrap();
+    let own = own
+        .iter()
+        .find(|r| r.kind == ReviewKind::SelfReview)
+        .unwrap();
+    assert_eq!(
+        e.review_form(id("ann"), own.id).await.unwrap(),
+        review_template()
+    );
+    // An unsubmitted review is its author's alone (R-READ-2), its form included.
+    assert!(matches!(
+        e.review_form(id("kim"), own.id).await,
+        Err(Error::Denied(_))
+    ));
+    assert!(matches!(
+        e.review_form(id("nobody"), own.id).await,
+        Err(Error::NotFound { .. })
+    ));
     // Goals were frozen into the packet.
     let packet = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
     assert_eq!(packet.goals(), goals_of(id("ann")).as_slice());

@@ -469,6 +469,7 @@ async fn outputs(
             s,
             text(&e.explain_read(reader, r.id()).await),
         ));
+        out.push(("review_form", s, text(&e.review_form(reader, r.id()).await)));
     }
     for p in &w.packets {
         let s = Some(p.subject());
@@ -485,6 +486,8 @@ async fn outputs(
             out.push(("aggregated_responses", s, text(&view)));
         }
     }
+    let form = e.template(reader, template().id).await;
+    out.push(("template", None, text(&form)));
     out.push(("my_reviews", None, text(&e.my_reviews(reader, c).await)));
     out.push(("progress", None, text(&e.progress(reader, c).await)));
     let team = e.team_progress(reader, c, reader).await;
@@ -677,6 +680,8 @@ fn no_output_carries_what_its_reader_may_not_see() {
     for method in [
         "read_review",
         "explain_read",
+        "review_form",
+        "template",
         "reviews_about",
         "packet_of",
         "score",

@@ -334,12 +334,21 @@ impl Engine {
         Ok(template)
     }
 
-    /// A template (templates hold no personal data: anyone may read them).
+    /// A template as stored now, for those who manage templates (R-WRITE-1: review admins and
+    /// custom roles with "manage templates"). Someone writing or reading a review gets the
+    /// form their cycle froze at launch from [`review_form`](Self::review_form).
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`].
-    pub async fn template(&self, id: TemplateId) -> Result<Template> {
+    /// [`Error::Denied`], [`Error::NotFound`].
+    pub async fn template(&self, actor: PersonId, id: TemplateId) -> Result<Template> {
+        let (_, grants) = self.storage.grants().await?;
+        authorize(
+            &Context::new(&grants, self.clock.now()),
+            actor,
+            Action::ManageTemplates,
+            Target::Cycle,
+        )?;
         Ok(self.storage.template(id).await?.record)
     }
 }

@@ -8,7 +8,7 @@ use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
 use crate::plugin::{RecordKey, Storage, StorageExt, StoredEvent, Versioned};
 use crate::views::{self, ReviewView, audit, view};
-use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, Review, ReviewId};
+use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, Review, ReviewId, Template};
 
 use super::{Engine, PAGE};
 
@@ -47,6 +47,28 @@ impl Engine {
             Action::ReadReview,
             Target::Review(&packet.record, &review.record),
         ))
+    }
+
+    /// The form of a review: the template its cycle froze at launch for the review's kind,
+    /// for its author and for whoever may read it (R-READ). A caller with no relation to the
+    /// review is told it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`], [`Error::Denied`] with the explanation.
+    pub async fn review_form(&self, actor: PersonId, review: ReviewId) -> Result<Template> {
+        let (scope, _, review) = self
+            .authorized_review(actor, review, Action::ReadReview)
+            .await?;
+        scope
+            .cycle
+            .record
+            .template_for(review.record.kind())
+            .cloned()
+            .ok_or_else(|| Error::NotFound {
+                what: "template",
+                id: format!("{} reviews of this cycle", review.record.kind()),
+            })
     }
 
     /// The reviews about `subject` in `cycle` that `actor` may read, as they may see them.
