@@ -178,7 +178,7 @@ pub use domain::{
     calibration_report, launch, launch_cycle, packet_for, resolve_step,
 };
 pub use engine::{Delivery, Engine, EngineBuilder, LaunchReport, TickReport};
-pub use views::ReviewView;
+pub use views::{CycleSummary, ReviewView};
 
 /// The README's code blocks, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

@@ -561,3 +561,42 @@ async fn store_wide_audit_events_reach_review_admins_only() {
         .unwrap();
     assert_eq!(rest, log[2..]);
 }
+
+/// DOMAIN.md, no public read without an actor: the list of cycles names only those the reader
+/// takes part in. kim (admin) and lee (collaborator) see the running cycle; kim alone sees a
+/// draft; participants, their manager and the manager's manager see the running cycle; fay,
+/// with no role yet, and a stranger see nothing; a leaver sees nothing.
+#[tokio::test]
+async fn cycles_are_listed_only_for_those_who_take_part() {
+    use appraise::{CycleConfig, CycleState};
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let draft = e
+        .create_cycle(
+            id("kim"),
+            CycleConfig::new("H2 2026", crate::engine::period()),
+        )
+        .await
+        .unwrap();
+    let listed = |names: Vec<appraise::CycleSummary>| {
+        names
+            .into_iter()
+            .map(|c| (c.id, c.state))
+            .collect::<Vec<_>>()
+    };
+    let mut both = vec![(w.cycle, CycleState::Active), (draft.id(), CycleState::Draft)];
+    both.sort_by_key(|(c, _)| *c);
+    assert_eq!(listed(e.cycles(id("kim")).await.unwrap()), both);
+    for person in ["lee", "ann", "cy", "bo", "dana"] {
+        assert_eq!(
+            listed(e.cycles(id(person)).await.unwrap()),
+            [(w.cycle, CycleState::Active)],
+            "{person}"
+        );
+    }
+    for person in ["fay", "nobody"] {
+        assert!(e.cycles(id(person)).await.unwrap().is_empty(), "{person}");
+    }
+    e.person_left(id("kim"), w.cycle, id("cy")).await.unwrap();
+    assert!(e.cycles(id("cy")).await.unwrap().is_empty());
+}

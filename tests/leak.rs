@@ -486,6 +486,7 @@ async fn outputs(
             out.push(("aggregated_responses", s, text(&view)));
         }
     }
+    out.push(("cycles", None, text(&e.cycles(reader).await)));
     let form = e.template(reader, template().id).await;
     out.push(("template", None, text(&form)));
     out.push(("my_reviews", None, text(&e.my_reviews(reader, c).await)));
@@ -682,6 +683,7 @@ fn no_output_carries_what_its_reader_may_not_see() {
         "explain_read",
         "review_form",
         "template",
+        "cycles",
         "reviews_about",
         "packet_of",
         "score",

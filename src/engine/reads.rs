@@ -7,8 +7,10 @@ use crate::access::{
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
 use crate::plugin::{RecordKey, Storage, StorageExt, StoredEvent, Versioned};
-use crate::views::{self, ReviewView, audit, view};
-use crate::{CycleId, Error, Explanation, Packet, PersonId, Result, Review, ReviewId, Template};
+use crate::views::{self, CycleSummary, ReviewView, audit, view};
+use crate::{
+    CycleId, CycleState, Error, Explanation, Packet, PersonId, Result, Review, ReviewId, Template,
+};
 
 use super::{Engine, PAGE};
 
@@ -47,6 +49,55 @@ impl Engine {
             Action::ReadReview,
             Target::Review(&packet.record, &review.record),
         ))
+    }
+
+    /// The cycles `actor` takes part in, ordered by id: those whose progress they may view
+    /// (admins whose grant reaches the cycle, collaborators, custom roles with "view
+    /// progress"), and, once launched, those where they write a review, are a participant, or
+    /// manage someone in the cycle's org snapshot. Deleted cycles, and cycles whose snapshot
+    /// says `actor` has left, are not listed. Other readers (viewers, sharing users,
+    /// approvers beyond the manager chain) reach a cycle by its id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub async fn cycles(&self, actor: PersonId) -> Result<Vec<CycleSummary>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.storage.cycles(after, PAGE).await?;
+            for c in &page {
+                if c.record.state() != CycleState::Deleted
+                    && self.takes_part(actor, c.record.id()).await?
+                {
+                    out.push(CycleSummary::new(&c.record));
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Whether `actor` takes part in `cycle` (see [`cycles`](Self::cycles)).
+    async fn takes_part(&self, actor: PersonId, cycle: CycleId) -> Result<bool> {
+        let scope = self.scope(cycle).await?;
+        let ctx = scope.ctx();
+        let snapshot = scope.snapshot.as_ref().map(|s| &*s.record);
+        if snapshot.is_some_and(|s| s.has_left(actor)) {
+            return Ok(false);
+        }
+        if authorize(&ctx, actor, Action::ViewProgress, Target::Cycle).is_ok()
+            || snapshot.is_some_and(|s| s.direct_reports(actor).next().is_some())
+        {
+            return Ok(true);
+        }
+        if snapshot.is_none() {
+            return Ok(false);
+        }
+        Ok(!self.storage.reviews_by(cycle, actor).await?.is_empty()
+            || !self.storage.reviews_about(cycle, actor).await?.is_empty())
     }
 
     /// The form of a review: the template its cycle froze at launch for the review's kind,

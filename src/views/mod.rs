@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Decision, Rule, own_results_hidden, sees_private_answers};
 use crate::domain::template::Visibility;
 use crate::domain::{
-    Answers, Cycle, CycleId, Packet, PersonId, Review, ReviewId, ReviewKind, ReviewState,
+    Answers, Cycle, CycleId, CycleState, Packet, Period, PersonId, Review, ReviewId, ReviewKind,
+    ReviewState,
 };
 
 /// A review as one reader may see it: the author is `None` when the decision hides it.
@@ -50,6 +51,33 @@ impl ReviewView {
             removed: review.is_removed(),
             answers: review.answers().clone(),
             allowed_by,
+        }
+    }
+}
+
+/// A cycle as a list of cycles shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleSummary {
+    /// The cycle.
+    pub id: CycleId,
+    /// Its name.
+    pub name: String,
+    /// Its state.
+    pub state: CycleState,
+    /// Whether it is locked.
+    pub locked: bool,
+    /// The period it reviews.
+    pub period: Period,
+}
+
+impl CycleSummary {
+    pub(crate) fn new(cycle: &Cycle) -> Self {
+        Self {
+            id: cycle.id(),
+            name: cycle.config().name.clone(),
+            state: cycle.state(),
+            locked: cycle.is_locked(),
+            period: cycle.config().period,
         }
     }
 }
