@@ -584,7 +584,10 @@ async fn cycles_are_listed_only_for_those_who_take_part() {
             .map(|c| (c.id, c.state))
             .collect::<Vec<_>>()
     };
-    let mut both = vec![(w.cycle, CycleState::Active), (draft.id(), CycleState::Draft)];
+    let mut both = vec![
+        (w.cycle, CycleState::Active),
+        (draft.id(), CycleState::Draft),
+    ];
     both.sort_by_key(|(c, _)| *c);
     assert_eq!(listed(e.cycles(id("kim")).await.unwrap()), both);
     for person in ["lee", "ann", "cy", "bo", "dana"] {
