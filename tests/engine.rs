@@ -984,3 +984,50 @@ async fn packet_of_is_for_the_subject_and_those_who_see_progress() {
         }
     }
 }
+
+/// DOMAIN.md, lifecycle: after `close`, adding a viewer, assigning a peer and changing a
+/// manager are refused and change nothing; sharing and acknowledging go on; reopening the
+/// cycle (audited) lets the edits through again.
+#[tokio::test]
+async fn a_closed_cycle_refuses_edits_until_reopened() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = run_ann(&w).await;
+    e.close(id("kim"), w.cycle).await.unwrap();
+    let before = w.storage.dump();
+    let refusals = [
+        e.add_viewer(id("kim"), packet, id("dana"))
+            .await
+            .map(|_| ()),
+        e.assign_reviewer(id("kim"), packet, ReviewKind::Peer, id("lee"))
+            .await
+            .map(|_| ()),
+        e.change_manager(id("kim"), packet, Some(id("dana")))
+            .await
+            .map(|_| ()),
+    ];
+    for refused in refusals {
+        match refused {
+            Err(Error::Denied(why)) => assert_eq!(
+                why.to_string(),
+                "R-WRITE closed refused: the cycle is closed; only sharing, acknowledging, the final meeting and reopening are accepted"
+            ),
+            other => panic!("expected the closed rule, got {other:?}"),
+        }
+    }
+    assert_eq!(w.storage.dump(), before, "refused edits change nothing");
+    e.share(id("bo"), packet).await.unwrap();
+    e.acknowledge(id("ann"), packet, None).await.unwrap();
+    assert!(matches!(
+        e.reopen(id("ann"), w.cycle).await,
+        Err(Error::Denied(_))
+    ));
+    let reopened = e.reopen(id("kim"), w.cycle).await.unwrap();
+    assert_eq!(reopened.state(), appraise::CycleState::Active);
+    e.add_viewer(id("kim"), packet, id("dana")).await.unwrap();
+    let log = e.audit_log(id("kim"), w.cycle, None, 10_000).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|s| matches!(s.event.kind, appraise::EventKind::CycleReopened))
+    );
+}

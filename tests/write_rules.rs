@@ -57,7 +57,7 @@ proptest! {
                 for action in Action::ALL.into_iter().filter(|a| a.excluded_on_own_packet()) {
                     let d = decide(&ctx, s, action, t);
                     prop_assert!(!d.is_allowed(), "{:?} on own packet allowed", action);
-                    prop_assert!(matches!(d.rule(), Rule::OwnPacket | Rule::Locked | Rule::Context));
+                    prop_assert!(matches!(d.rule(), Rule::OwnPacket | Rule::Locked | Rule::Closed | Rule::Context));
                 }
             }
         }
@@ -141,7 +141,8 @@ proptest! {
             people.push(w.people[rng.below(w.people.len())].id);
             for p in people {
                 let d = decide(&ctx, p, Action::DeclineNomination, Target::Nomination(packet, n));
-                prop_assert_eq!(d.is_allowed(), p == n.nominee() && !w.cycle.is_locked());
+                let closed = w.cycle.state() == appraise::CycleState::Closed;
+                prop_assert_eq!(d.is_allowed(), p == n.nominee() && !w.cycle.is_locked() && !closed);
             }
         }
     }
@@ -160,9 +161,47 @@ proptest! {
                 continue;
             }
             let d = decide(&ctx, m, Action::RemoveFeedback, Target::Review(packet, r));
+            if w.cycle.state() == appraise::CycleState::Closed {
+                prop_assert_eq!(d.rule(), Rule::Closed);
+                continue;
+            }
             prop_assert_eq!(d.is_allowed(), may);
             if !may {
                 prop_assert_eq!(d.reason(), Reason::SettingOff);
+            }
+        }
+    }
+
+    /// DOMAIN.md, lifecycle: a closed cycle refuses every write but sharing, unsharing,
+    /// acknowledging, the final meeting, reopening (the closers' action) and unlocking; reads
+    /// go on. Checked as every candidate, for every action, on every target of the world.
+    #[test]
+    fn a_closed_cycle_refuses_every_write_but_the_exempt(w in worlds()) {
+        let mut w = w;
+        if w.cycle.state() == appraise::CycleState::Active {
+            let creator = w.cycle.created_by();
+            w.cycle.close(creator, w.now).unwrap();
+        }
+        if w.cycle.state() != appraise::CycleState::Closed {
+            return Ok(());
+        }
+        let ctx = w.ctx();
+        let mut rng = Rng::new(w.seed);
+        for r in w.reviews.iter().take(30) {
+            let packet = w.packet_of(r);
+            let targets = [Target::Cycle, Target::Packet(packet), Target::Review(packet, r)];
+            for p in w.candidates(r, &mut rng) {
+                for action in Action::ALL {
+                    for t in targets {
+                        let d = decide(&ctx, p, action, t);
+                        if d.is_allowed() {
+                            prop_assert!(action.allowed_when_closed(), "{:?} allowed on a closed cycle", action);
+                        }
+                        if d.rule() == Rule::Closed {
+                            prop_assert!(!action.allowed_when_closed());
+                        }
+                    }
+                }
             }
         }
     }

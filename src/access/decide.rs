@@ -332,6 +332,9 @@ fn write(
     if action.changes_cycle() && action != Action::Unlock && cycle.is_locked() {
         return Decision::deny(Rule::Locked, Reason::Locked);
     }
+    if cycle.state() == CycleState::Closed && !action.allowed_when_closed() {
+        return Decision::deny(Rule::Closed, Reason::Closed);
+    }
     if action.excluded_on_own_packet() && packet.is_some_and(|p| p.subject == actor) {
         return Decision::deny(Rule::OwnPacket, Reason::OwnPacket);
     }

@@ -113,6 +113,7 @@ pub(crate) fn render(
         Reason::Locked => "refused: the cycle is locked; only unlock is accepted".to_owned(),
         Reason::OwnPacket => format!("refused: {a} may not {} on their own packet", action.verb()),
         Reason::SelfGrant => format!("refused: {a} may not grant anything to themselves"),
+        Reason::Closed => "refused: the cycle is closed; only sharing, acknowledging, the final meeting and reopening are accepted".to_owned(),
         Reason::Left => format!("refused: {a} has left, and reads and does nothing"),
         Reason::SettingOff => format!("setting off: the cycle's settings do not let {a} {}", action.verb()),
         Reason::NotYetOpen => "not open: the writing window has not opened yet".to_owned(),

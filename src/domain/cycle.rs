@@ -2,7 +2,7 @@
 //!
 //! # Lifecycle
 //!
-//! `Draft → Active → Closed`, and a draft can be deleted. Orthogonal to it a cycle is locked or
+//! `Draft → Active → Closed` (and `Closed → Active` when reopened), and a draft can be deleted. Orthogonal to it a cycle is locked or
 //! not ([`LockState`]): a locked cycle refuses every write except `unlock` (rule R-WRITE, checked
 //! by [`decide`](crate::access::decide)), while reads go on.
 //!
@@ -13,6 +13,7 @@
 //! | `draft` | `active` | launch |
 //! | `draft` | `deleted` | delete |
 //! | `active` | `closed` | close |
+//! | `closed` | `active` | reopen |
 //!
 //! The lock table ([`LockState::TRANSITIONS`]):
 //!
@@ -560,6 +561,11 @@ impl State for CycleState {
             to: Self::Closed,
             command: "close",
         },
+        Transition {
+            from: Self::Closed,
+            to: Self::Active,
+            command: "reopen",
+        },
     ];
 
     fn name(self) -> &'static str {
@@ -920,6 +926,16 @@ impl Cycle {
     pub fn close(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
         self.go(CycleState::Closed, "close")?;
         Ok(self.event(by, at, EventKind::CycleClosed))
+    }
+
+    /// `closed → active`: an admin reopens a closed cycle (audited).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTransition`] unless the cycle is closed.
+    pub fn reopen(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
+        self.go(CycleState::Active, "reopen")?;
+        Ok(self.event(by, at, EventKind::CycleReopened))
     }
 
     /// `unlocked → locked`.

@@ -182,6 +182,23 @@ impl Action {
         )
     }
 
+    /// Whether a closed cycle still accepts the action (DOMAIN.md: sharing, unsharing,
+    /// acknowledging, the final meeting; reopening is [`Close`](Self::Close)'s holders' and
+    /// unlocking stays possible so a locked closed cycle can be reopened).
+    #[must_use]
+    pub const fn allowed_when_closed(self) -> bool {
+        !self.changes_cycle()
+            || matches!(
+                self,
+                Self::Share
+                    | Self::Unshare
+                    | Self::Acknowledge
+                    | Self::RecordMeeting
+                    | Self::Close
+                    | Self::Unlock
+            )
+    }
+
     /// Whether the action is refused on the actor's own packet, whatever role they hold.
     #[must_use]
     pub const fn excluded_on_own_packet(self) -> bool {
@@ -242,6 +259,9 @@ pub enum Rule {
     Write(u8),
     /// The cycle is locked: every write but unlock is refused.
     Locked,
+    /// The cycle is closed: every write but sharing, unsharing, acknowledging, the final
+    /// meeting, reopening and unlocking is refused.
+    Closed,
     /// Nobody acts on their own packet this way.
     OwnPacket,
     /// The request's records do not belong together (or a needed one is missing).
@@ -256,6 +276,7 @@ impl fmt::Display for Rule {
             Self::Read(n) => write!(f, "R-READ-{n}"),
             Self::Write(n) => write!(f, "R-WRITE-{n}"),
             Self::Locked => f.write_str("R-WRITE locked"),
+            Self::Closed => f.write_str("R-WRITE closed"),
             Self::OwnPacket => f.write_str("R-WRITE own packet"),
             Self::Context => f.write_str("context"),
             Self::Left => f.write_str("left"),
@@ -328,6 +349,8 @@ pub enum Reason {
     NoRelation,
     /// The cycle is locked.
     Locked,
+    /// The cycle is closed.
+    Closed,
     /// The target is the actor's own packet.
     OwnPacket,
     /// The grant would go to the actor themselves (R-WRITE-16).

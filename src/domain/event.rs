@@ -67,6 +67,8 @@ pub enum EventKind {
     },
     /// The cycle was closed.
     CycleClosed,
+    /// A closed cycle was reopened.
+    CycleReopened,
     /// The cycle was locked.
     CycleLocked,
     /// The cycle was unlocked.

@@ -138,6 +138,19 @@ impl Engine {
             .await
     }
 
+    /// Reopens a closed cycle (`closed → active`, audited), for those who may close it
+    /// (R-WRITE-2). While closed, a cycle accepts only sharing, unsharing, acknowledging and
+    /// the final meeting.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`] unless closed,
+    /// [`Error::Conflict`].
+    pub async fn reopen(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
+        self.cycle_command(actor, cycle, (Action::Close, None), Cycle::reopen)
+            .await
+    }
+
     /// Adds a collaborator to a cycle (R-WRITE-16: a review admin whose grant reaches this
     /// cycle; nobody adds themselves).
     ///
