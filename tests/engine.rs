@@ -6,7 +6,8 @@ use std::sync::Arc;
 use appraise::access::Reason;
 use appraise::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use appraise::plugin::{
-    Commit, Directory, ManualClock, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned,
+    Commit, Directory, ManualClock, OutboxEntry, Record, RecordKey, Storage, StorageExt,
+    StoredEvent, Versioned,
 };
 use appraise::{
     AdminGrant, Answer, Answers, CycleConfig, CycleId, CycleSettings, Engine, Error,
@@ -1030,4 +1031,154 @@ async fn a_closed_cycle_refuses_edits_until_reopened() {
         log.iter()
             .any(|s| matches!(s.event.kind, appraise::EventKind::CycleReopened))
     );
+}
+
+/// Finds `author`'s live review of `kind` about `subject`, as an admin reads the list.
+async fn review_of(
+    w: &World,
+    subject: &str,
+    kind: ReviewKind,
+    author: &str,
+) -> appraise::ReviewView {
+    w.engine
+        .my_reviews(id(author), w.cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.subject == id(subject) && r.kind == kind && r.state != ReviewState::Cancelled)
+        .unwrap()
+}
+
+/// DOMAIN.md, "every assignment can be added, removed or replaced": peers, additional
+/// managers, viewers and sharing users are removed and replaced by admins; a removed writer's
+/// unsubmitted review is cancelled and stays readable by its author only; a writer who
+/// submitted cannot be removed; the subject cannot edit her own packet and a stranger learns
+/// nothing; every refusal changes nothing.
+#[tokio::test]
+async fn every_assignment_can_be_removed_or_replaced() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = e
+        .packet_of(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .id();
+    for peer in ["cy", "eve"] {
+        e.assign_reviewer(id("kim"), packet, ReviewKind::Peer, id(peer))
+            .await
+            .unwrap();
+    }
+    e.assign_reviewer(id("kim"), packet, ReviewKind::AdditionalManager, id("dana"))
+        .await
+        .unwrap();
+    e.add_viewer(id("kim"), packet, id("dana")).await.unwrap();
+    e.add_sharer(id("kim"), packet, id("fay")).await.unwrap();
+
+    // Refusals first: each changes nothing.
+    let cy = review_of(&w, "ann", ReviewKind::Peer, "cy").await;
+    let before = w.storage.dump();
+    assert!(matches!(
+        e.remove_reviewer(id("ann"), cy.id).await,
+        Err(Error::Denied(_))
+    ));
+    assert!(matches!(
+        e.remove_reviewer(id("nobody"), cy.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        e.remove_viewer(id("kim"), packet, id("fay")).await,
+        Err(Error::Invalid { .. })
+    ));
+    let own = review_of(&w, "ann", ReviewKind::SelfReview, "ann").await;
+    assert!(matches!(
+        e.remove_reviewer(id("kim"), own.id).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert_eq!(w.storage.dump(), before, "refusals change nothing");
+
+    // Removing cy cancels her review; she still reads it, kim does not.
+    let after = e.remove_reviewer(id("kim"), cy.id).await.unwrap();
+    assert_eq!(after.peers(), [id("eve")]);
+    assert_eq!(
+        e.read_review(id("cy"), cy.id).await.unwrap().state,
+        ReviewState::Cancelled
+    );
+    assert!(e.read_review(id("kim"), cy.id).await.is_err());
+
+    // Replacing eve by fay: eve's review is cancelled, fay gets a new one and is told.
+    let eve = review_of(&w, "ann", ReviewKind::Peer, "eve").await;
+    let new = e
+        .replace_reviewer(id("kim"), eve.id, id("fay"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (new.kind, new.author, new.state),
+        (ReviewKind::Peer, Some(id("fay")), ReviewState::Assigned)
+    );
+    let packet_now = e.packet_of(id("kim"), w.cycle, id("ann")).await.unwrap();
+    assert_eq!(packet_now.peers(), [id("fay")]);
+    assert!(
+        w.notifier
+            .delivered()
+            .iter()
+            .any(|n| n.recipient == id("fay") && n.kind == NotificationKind::PeerAssigned)
+    );
+
+    // A writer who submitted stays (remove the feedback instead).
+    e.submit_review(id("fay"), new.id, Some(answers("fay on ann", 4)))
+        .await
+        .unwrap();
+    let before = w.storage.dump();
+    assert!(matches!(
+        e.remove_reviewer(id("kim"), new.id).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert_eq!(w.storage.dump(), before);
+
+    // The additional manager, the viewer and the sharing user go too.
+    let dana = review_of(&w, "ann", ReviewKind::AdditionalManager, "dana").await;
+    let after = e.remove_reviewer(id("kim"), dana.id).await.unwrap();
+    assert!(after.additional_managers().is_empty());
+    e.remove_viewer(id("kim"), packet, id("dana"))
+        .await
+        .unwrap();
+    let after = e.remove_sharer(id("kim"), packet, id("fay")).await.unwrap();
+    assert!(after.viewers().is_empty() && after.sharers().is_empty());
+}
+
+/// DOMAIN.md, "change of manager reviewer only": the manager review moves to another writer
+/// with the cancel-or-keep rule, and the org snapshot is untouched.
+#[tokio::test]
+async fn the_manager_reviewer_changes_without_changing_the_org() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = e
+        .packet_of(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .id();
+    let snapshot = e.storage().snapshot(w.cycle).await.unwrap();
+    let bo = review_of(&w, "ann", ReviewKind::Manager, "bo").await;
+    let after = e
+        .change_manager_reviewer(id("kim"), packet, Some(id("dana")))
+        .await
+        .unwrap();
+    assert_eq!(after.manager(), Some(id("dana")));
+    assert_eq!(
+        e.read_review(id("bo"), bo.id).await.unwrap().state,
+        ReviewState::Cancelled
+    );
+    let dana = review_of(&w, "ann", ReviewKind::Manager, "dana").await;
+    assert_eq!(dana.state, ReviewState::Assigned);
+    assert_eq!(
+        e.storage().snapshot(w.cycle).await.unwrap(),
+        snapshot,
+        "the org is untouched"
+    );
+    let log = e.audit_log(id("kim"), w.cycle, None, 10_000).await.unwrap();
+    assert!(log.iter().any(|s| matches!(
+        s.event.kind,
+        appraise::EventKind::ManagerReviewerChanged { from: Some(f), to: Some(t), .. }
+            if f == id("bo") && t == id("dana")
+    )));
 }

@@ -206,6 +206,26 @@ async fn build(seed: u64) -> Built {
         let r = engine.close_nominations(hr(), packet).await;
         returned.push((hr(), "close_nominations", Some(s), text(&r)));
         r.unwrap();
+        // Sometimes a peer is replaced, or removed, before anyone writes.
+        if rng.chance(30) {
+            let peer_reviews: Vec<_> = storage
+                .reviews_about(cycle, s)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.record.kind() == ReviewKind::Peer)
+                .collect();
+            if let Some(r) = peer_reviews.first() {
+                let id = r.record.id();
+                if rng.chance(50) {
+                    let done = engine.replace_reviewer(hr(), id, rng.pick(&everyone)).await;
+                    returned.push((hr(), "replace_reviewer", Some(s), text(&done)));
+                } else {
+                    let done = engine.remove_reviewer(hr(), id).await;
+                    returned.push((hr(), "remove_reviewer", Some(s), text(&done)));
+                }
+            }
+        }
     }
     if rng.chance(50) {
         let p = rng.pick(&participants);
@@ -699,6 +719,8 @@ fn no_output_carries_what_its_reader_may_not_see() {
         "nominate",
         "submit_review",
         "set_calibrated_rating",
+        "replace_reviewer",
+        "remove_reviewer",
         "approve",
         "share",
         "acknowledge",

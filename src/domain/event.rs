@@ -121,8 +121,37 @@ pub enum EventKind {
         /// Who.
         person: PersonId,
     },
+    /// A cycle-specific viewer or sharing user was removed.
+    RoleRemoved {
+        /// The packet.
+        packet: PacketId,
+        /// Which role.
+        role: AssignmentRole,
+        /// Who.
+        person: PersonId,
+    },
+    /// A reviewer was removed from a packet; their review is cancelled in the same commit.
+    ReviewerRemoved {
+        /// Their review.
+        review: ReviewId,
+        /// Its kind.
+        kind: ReviewKind,
+        /// Who was removed.
+        author: PersonId,
+    },
     /// The manager reviewer changed mid-cycle.
     ManagerChanged {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+        /// The manager reviewer before.
+        from: Option<PersonId>,
+        /// The manager reviewer after.
+        to: Option<PersonId>,
+    },
+    /// Who writes the manager review changed, the org untouched.
+    ManagerReviewerChanged {
         /// The packet.
         packet: PacketId,
         /// The participant.
@@ -310,6 +339,7 @@ impl EventKind {
             | Self::ReviewSubmitted { review, .. }
             | Self::ReviewReopened { review }
             | Self::ReviewCancelled { review }
+            | Self::ReviewerRemoved { review, .. }
             | Self::FeedbackRemoved { review }
             | Self::ReminderSent { review, .. }
             | Self::ReminderRequested { review, .. } => Some(*review),

@@ -186,6 +186,34 @@ impl Engine {
         packet: PacketId,
         new_manager: Option<PersonId>,
     ) -> Result<Packet> {
+        self.change_manager_with(actor, packet, new_manager, true)
+            .await
+    }
+
+    /// Changes who writes a participant's manager review without changing the org (DOMAIN.md,
+    /// "change of manager reviewer only"; R-WRITE-2): the same cancel-or-keep rule as
+    /// [`change_manager`](Self::change_manager), and the org snapshot is untouched.
+    ///
+    /// # Errors
+    ///
+    /// As [`change_manager`](Self::change_manager).
+    pub async fn change_manager_reviewer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        new_manager: Option<PersonId>,
+    ) -> Result<Packet> {
+        self.change_manager_with(actor, packet, new_manager, false)
+            .await
+    }
+
+    async fn change_manager_with(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        new_manager: Option<PersonId>,
+        in_org: bool,
+    ) -> Result<Packet> {
         let (scope, packet) = self
             .authorized_packet(actor, packet, Action::EditAssignments)
             .await?;
@@ -212,18 +240,36 @@ impl Engine {
         let mut p = packet.record.clone();
         let mut old = live.clone();
         let kinds = scope.cycle.record.config().kinds;
-        let (new_review, events) = p.change_manager(
-            new_manager,
-            old.as_mut().map(|r| &mut r.record),
-            &kinds,
-            &mut RandomIds,
-            actor,
-            scope.now,
-        )?;
+        let current = old.as_mut().map(|r| &mut r.record);
+        let (new_review, events) = if in_org {
+            p.change_manager(
+                new_manager,
+                current,
+                &kinds,
+                &mut RandomIds,
+                actor,
+                scope.now,
+            )?
+        } else {
+            p.change_manager_reviewer(
+                new_manager,
+                current,
+                &kinds,
+                &mut RandomIds,
+                actor,
+                scope.now,
+            )?
+        };
         // The packet's own checks first (not the subject, not the same manager), then the org.
-        let moved = snapshot
-            .record
-            .with_manager_changed(packet.record.subject(), new_manager)?;
+        let moved = if in_org {
+            Some(
+                snapshot
+                    .record
+                    .with_manager_changed(packet.record.subject(), new_manager)?,
+            )
+        } else {
+            None
+        };
         let mut tx = scope.tx();
         tx.events(events);
         if let Some(old) = old
@@ -235,15 +281,146 @@ impl Engine {
             tx.put(Record::from(r), Expect::Absent);
         }
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        tx.put(
-            Record::Snapshot {
-                cycle: p.cycle(),
-                snapshot: Box::new(moved),
-            },
-            Expect::Version(snapshot.version),
-        );
+        if let Some(moved) = moved {
+            tx.put(
+                Record::Snapshot {
+                    cycle: p.cycle(),
+                    snapshot: Box::new(moved),
+                },
+                Expect::Version(snapshot.version),
+            );
+        }
         self.finish(tx).await?;
         Ok(views::packet(p, actor))
+    }
+
+    /// Removes a cycle-specific review viewer (R-WRITE-2).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] when they are not one,
+    /// [`Error::Conflict`].
+    pub async fn remove_viewer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        person: PersonId,
+    ) -> Result<Packet> {
+        self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
+            Ok(vec![p.remove_role(
+                AssignmentRole::Viewer,
+                person,
+                actor,
+                scope.now,
+            )?])
+        })
+        .await
+    }
+
+    /// Removes a sharing user (R-WRITE-2).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] when they are not one,
+    /// [`Error::Conflict`].
+    pub async fn remove_sharer(
+        &self,
+        actor: PersonId,
+        packet: PacketId,
+        person: PersonId,
+    ) -> Result<Packet> {
+        self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
+            Ok(vec![p.remove_role(
+                AssignmentRole::Sharer,
+                person,
+                actor,
+                scope.now,
+            )?])
+        })
+        .await
+    }
+
+    /// Removes the writer of a review: an additional manager (the default one too), an upward
+    /// reviewer or a peer (R-WRITE-2). Their unsubmitted review is cancelled (kept, readable
+    /// by its author only); a writer who submitted cannot be removed (remove the feedback
+    /// instead). Once writing has started, a peer is not removed below the cycle's minimum
+    /// of peers (replace them instead).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::NotFound`],
+    /// [`Error::Conflict`].
+    pub async fn remove_reviewer(&self, actor: PersonId, review: ReviewId) -> Result<Packet> {
+        let (scope, packet, review) = self.reviewer_scope(actor, review).await?;
+        let (mut p, mut r) = (packet.record.clone(), review.record.clone());
+        let events = p.remove_reviewer(&mut r, actor, scope.now)?;
+        if r.kind() == ReviewKind::Peer && p.state() != crate::PacketState::Nominating {
+            workflow::check_min_peers(&scope.cycle.record, &p)?;
+        }
+        let mut tx = scope.tx();
+        tx.events(events);
+        tx.put(Record::from(r), Expect::Version(review.version));
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
+        self.finish(tx).await?;
+        Ok(views::packet(p, actor))
+    }
+
+    /// Replaces the writer of a review with `person` (R-WRITE-2): the old writer is removed as
+    /// [`remove_reviewer`](Self::remove_reviewer) says and `person` gets a new review of the
+    /// same kind (a new peer is notified). Returns the new review as `actor` may see it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::NotFound`],
+    /// [`Error::Conflict`].
+    pub async fn replace_reviewer(
+        &self,
+        actor: PersonId,
+        review: ReviewId,
+        person: PersonId,
+    ) -> Result<ReviewView> {
+        let (scope, packet, review) = self.reviewer_scope(actor, review).await?;
+        let (mut p, mut r) = (packet.record.clone(), review.record.clone());
+        let kinds = scope.cycle.record.config().kinds;
+        let (new, events) =
+            p.replace_reviewer(&mut r, person, &kinds, &mut RandomIds, actor, scope.now)?;
+        let mut tx = scope.tx();
+        if let (ReviewKind::Peer, Some(assigned)) = (new.kind(), events.last()) {
+            tx.notify(
+                person,
+                NotificationKind::PeerAssigned,
+                Some(p.cycle()),
+                Some(p.subject()),
+                assigned,
+            );
+        }
+        tx.events(events);
+        tx.put(Record::from(r), Expect::Version(review.version));
+        tx.put(Record::from(new.clone()), Expect::Absent);
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
+        self.finish(tx).await?;
+        Ok(scope.receipt(actor, &p, &new))
+    }
+
+    /// A review, its packet and scope, once `actor` may edit the packet's assignments; a
+    /// caller with no relation to the review's subject is told it does not exist.
+    async fn reviewer_scope(
+        &self,
+        actor: PersonId,
+        review: ReviewId,
+    ) -> Result<(super::Scope, Versioned<Packet>, Versioned<Review>)> {
+        let (scope, packet, review) = self.review_scope(review).await?;
+        let ctx = scope.ctx();
+        if !crate::access::knows_of(&ctx, actor, &packet.record, &review.record) {
+            return Err(RecordKey::Review(review.record.id()).not_found());
+        }
+        authorize(
+            &ctx,
+            actor,
+            Action::EditAssignments,
+            Target::Packet(&packet.record),
+        )?;
+        Ok((scope, packet, review))
     }
 
     /// Adds a cycle-specific review viewer (R-WRITE-2).

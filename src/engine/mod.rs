@@ -213,7 +213,7 @@ impl Scope {
             Action::ReadReview,
             Target::Review(packet, review),
         );
-        views::receipt(&self.cycle.record, review, d)
+        views::receipt(&self.cycle.record, review, actor, d)
     }
 
     /// A new transaction that relies on the scope's versions.

@@ -34,8 +34,7 @@ pub struct ReviewView {
     /// Its answers.
     pub answers: Answers,
     /// The R-READ rule that let this reader see it. In what a command returns to an actor who
-    /// may not read the review, the rule that denied it (the answers are then empty and the
-    /// author hidden).
+    /// may not read the review, the rule that denied it (the answers are then empty).
     pub allowed_by: Rule,
 }
 
@@ -106,13 +105,19 @@ pub(crate) fn view(cycle: &Cycle, review: &Review, decision: Decision) -> Review
 }
 
 /// What a command hands its actor about the review it changed: the review as they may read
-/// it, or, when R-READ denies them (a custom role that may reopen reviews but not read
-/// them), its id, kind and state with no author and no answers.
-pub(crate) fn receipt(cycle: &Cycle, review: &Review, decision: Decision) -> ReviewView {
+/// it, or, when R-READ denies them (a review not yet submitted, a custom role that may reopen
+/// reviews but not read them), its id, kind, state and author with no answers. Anonymity
+/// hides an author from the subject only, so only the subject gets the author hidden.
+pub(crate) fn receipt(
+    cycle: &Cycle,
+    review: &Review,
+    actor: PersonId,
+    decision: Decision,
+) -> ReviewView {
     if decision.is_allowed() {
         return view(cycle, review, decision);
     }
-    let mut v = ReviewView::new(review, true, decision.rule());
+    let mut v = ReviewView::new(review, actor == review.subject(), decision.rule());
     v.answers = Answers::default();
     v
 }

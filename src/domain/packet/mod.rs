@@ -225,6 +225,20 @@ impl PersonList {
     pub(crate) fn push(&mut self, person: PersonId) {
         self.0.get_or_insert_default().push(person);
     }
+
+    /// Removes `person`; whether they were on the list.
+    pub(crate) fn remove(&mut self, person: PersonId) -> bool {
+        let Some(list) = self.0.as_mut() else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|p| *p != person);
+        let removed = list.len() != before;
+        if list.is_empty() {
+            self.0 = None;
+        }
+        removed
+    }
 }
 
 impl std::ops::Deref for PersonList {
@@ -739,6 +753,172 @@ impl Packet {
         ))
     }
 
+    /// Removes a cycle-specific viewer or sharing user.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a review-carrying role (use
+    /// [`remove_reviewer`](Self::remove_reviewer)), someone who does not hold the role, or a
+    /// withdrawn packet.
+    pub fn remove_role(
+        &mut self,
+        role: AssignmentRole,
+        person: PersonId,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
+        let (list, name) = match role {
+            AssignmentRole::Viewer => (&mut self.viewers, "viewer"),
+            AssignmentRole::Sharer => (&mut self.sharers, "sharing user"),
+            _ => {
+                return Err(Error::invalid(
+                    "role",
+                    "reviewer roles come with a review: remove the reviewer instead",
+                ));
+            }
+        };
+        if !list.remove(person) {
+            return Err(Error::invalid(
+                "person",
+                format!("`{person}` is not a {name} of this participant"),
+            ));
+        }
+        Ok(self.event(
+            Some(by),
+            at,
+            EventKind::RoleRemoved {
+                packet: self.id,
+                role,
+                person,
+            },
+        ))
+    }
+
+    /// Removes the writer of a review (DOMAIN.md, "every assignment can be added, removed or
+    /// replaced"): an additional manager (the default one too), an upward reviewer or a peer.
+    /// Their unsubmitted review is cancelled (kept, readable by its author only); a writer
+    /// whose review is submitted cannot be removed (remove the feedback instead). A refusal
+    /// leaves the packet and the review as they were.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for another kind, a submitted or cancelled review, a review of
+    /// another packet, or a withdrawn packet.
+    pub fn remove_reviewer(
+        &mut self,
+        review: &mut Review,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Event>> {
+        let (mut packet, mut r) = (self.clone(), review.clone());
+        let events = packet.remove_reviewer_in(&mut r, by, at)?;
+        *self = packet;
+        *review = r;
+        Ok(events)
+    }
+
+    /// Replaces the writer of a review with `person`: the old writer is removed as
+    /// [`remove_reviewer`](Self::remove_reviewer) says, and `person` gets a new review of the
+    /// same kind. A refusal leaves the packet and the review as they were.
+    ///
+    /// # Errors
+    ///
+    /// As [`remove_reviewer`](Self::remove_reviewer) and [`assign`](Self::assign).
+    #[allow(clippy::too_many_arguments)]
+    pub fn replace_reviewer(
+        &mut self,
+        review: &mut Review,
+        person: PersonId,
+        kinds: &crate::domain::cycle::ReviewKinds,
+        ids: &mut dyn IdSource,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<(Review, Vec<Event>)> {
+        let (mut packet, mut r) = (self.clone(), review.clone());
+        let mut events = packet.remove_reviewer_in(&mut r, by, at)?;
+        let (new, assigned) = packet.assign(kinds, r.kind, person, ids, Some(by), at)?;
+        events.push(assigned);
+        *self = packet;
+        *review = r;
+        Ok((new, events))
+    }
+
+    fn remove_reviewer_in(
+        &mut self,
+        review: &mut Review,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Event>> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
+        if review.packet != self.id {
+            return Err(Error::invalid(
+                "review",
+                format!(
+                    "review `{}` belongs to packet `{}`",
+                    review.id, review.packet
+                ),
+            ));
+        }
+        let (kind, author) = (review.kind, review.author);
+        match review.state {
+            ReviewState::Submitted => {
+                return Err(Error::invalid(
+                    "review",
+                    "its writer submitted it and cannot be removed: remove the feedback instead",
+                ));
+            }
+            ReviewState::Cancelled => {
+                return Err(Error::invalid("review", "it is already cancelled"));
+            }
+            ReviewState::Assigned | ReviewState::Draft => {}
+        }
+        let listed = match kind {
+            ReviewKind::AdditionalManager if self.default_additional_manager == Some(author) => {
+                self.default_additional_manager = None;
+                true
+            }
+            ReviewKind::AdditionalManager => self.additional_managers.remove(author),
+            ReviewKind::Peer => self.peers.remove(author),
+            ReviewKind::Upward => self.upward_reviewers.remove(author),
+            ReviewKind::SelfReview | ReviewKind::Manager => {
+                return Err(Error::invalid(
+                    "review",
+                    format!(
+                        "the {kind} review goes with the participant or their manager reviewer: change the manager reviewer instead"
+                    ),
+                ));
+            }
+        };
+        if !listed {
+            return Err(Error::invalid(
+                "review",
+                format!("`{author}` is not a {kind} reviewer of this participant"),
+            ));
+        }
+        let removed = self.event(
+            Some(by),
+            at,
+            EventKind::ReviewerRemoved {
+                review: review.id,
+                kind,
+                author,
+            },
+        );
+        let cancelled = review.cancel(self, by, at)?;
+        Ok(vec![removed, cancelled])
+    }
+
     /// Opens the manager review for writing before gating would (audited).
     ///
     /// # Errors
@@ -983,10 +1163,45 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<(Option<Review>, Vec<Event>)> {
+        self.change_manager_on_copies(true, new_manager, current_review, kinds, ids, by, at)
+    }
+
+    /// Changes who writes the manager review without changing the org (15Five's "change
+    /// manager review author"): the same cancel-or-keep rule as
+    /// [`change_manager`](Self::change_manager), audited as
+    /// [`ManagerReviewerChanged`](EventKind::ManagerReviewerChanged).
+    ///
+    /// # Errors
+    ///
+    /// As [`change_manager`](Self::change_manager).
+    pub fn change_manager_reviewer(
+        &mut self,
+        new_manager: Option<PersonId>,
+        current_review: Option<&mut Review>,
+        kinds: &crate::domain::cycle::ReviewKinds,
+        ids: &mut dyn IdSource,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<(Option<Review>, Vec<Event>)> {
+        self.change_manager_on_copies(false, new_manager, current_review, kinds, ids, by, at)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn change_manager_on_copies(
+        &mut self,
+        in_org: bool,
+        new_manager: Option<PersonId>,
+        current_review: Option<&mut Review>,
+        kinds: &crate::domain::cycle::ReviewKinds,
+        ids: &mut dyn IdSource,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<(Option<Review>, Vec<Event>)> {
         // On copies, so that a refusal at any step leaves both as they were.
         let mut packet = self.clone();
         let mut review = current_review.as_deref().cloned();
-        let out = packet.change_manager_in(new_manager, review.as_mut(), kinds, ids, by, at)?;
+        let out =
+            packet.change_manager_in(in_org, new_manager, review.as_mut(), kinds, ids, by, at)?;
         *self = packet;
         if let (Some(target), Some(changed)) = (current_review, review) {
             *target = changed;
@@ -994,8 +1209,10 @@ impl Packet {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn change_manager_in(
         &mut self,
+        in_org: bool,
         new_manager: Option<PersonId>,
         current_review: Option<&mut Review>,
         kinds: &crate::domain::cycle::ReviewKinds,
@@ -1044,19 +1261,23 @@ impl Packet {
             }
         }
         self.manager = new_manager;
-        events.insert(
-            0,
-            self.event(
-                Some(by),
-                at,
-                EventKind::ManagerChanged {
-                    packet: self.id,
-                    subject: self.subject,
-                    from: old,
-                    to: new_manager,
-                },
-            ),
-        );
+        let (packet, subject, from, to) = (self.id, self.subject, old, new_manager);
+        let changed = if in_org {
+            EventKind::ManagerChanged {
+                packet,
+                subject,
+                from,
+                to,
+            }
+        } else {
+            EventKind::ManagerReviewerChanged {
+                packet,
+                subject,
+                from,
+                to,
+            }
+        };
+        events.insert(0, self.event(Some(by), at, changed));
         let mut new_review = None;
         if let (Some(m), true) = (new_manager, needs_new_review) {
             let (review, event) = self.assign(kinds, ReviewKind::Manager, m, ids, Some(by), at)?;
