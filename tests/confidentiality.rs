@@ -7,7 +7,7 @@ use chrono::Duration;
 
 use std::sync::Arc;
 
-use crate::engine::{id, launched, launched_on, run_ann};
+use crate::engine::{LiveDirectory, id, launched, launched_on, run_ann};
 
 /// The explanation of a denial; any other outcome fails the test.
 fn denied<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
@@ -357,31 +357,6 @@ async fn past_review_visibility_only_goes_to_the_default_additional_manager() {
     e.grant_past_reviews(id("kim"), id("lee"), id("ann"))
         .await
         .unwrap();
-}
-
-/// A directory whose people the test changes while the engine runs, as a host's HR system
-/// does.
-#[derive(Debug, Default)]
-struct LiveDirectory {
-    people: std::sync::Mutex<Vec<appraise::Person>>,
-}
-
-impl LiveDirectory {
-    fn set_additional_manager(&self, subject: &str, manager: Option<&str>) {
-        let mut people = self.people.lock().unwrap();
-        let p = people.iter_mut().find(|p| p.id == id(subject)).unwrap();
-        p.additional_manager = manager.map(id);
-    }
-}
-
-#[async_trait::async_trait]
-impl appraise::plugin::Directory for LiveDirectory {
-    async fn people(&self) -> appraise::Result<Vec<appraise::Person>> {
-        Ok(self.people.lock().unwrap().clone())
-    }
-    async fn departments(&self) -> appraise::Result<Vec<appraise::Department>> {
-        Ok(Vec::new())
-    }
 }
 
 /// DOMAIN.md, `viewer`: a past-review grant is bound to its relation. While gus is ann's

@@ -1182,3 +1182,80 @@ async fn the_manager_reviewer_changes_without_changing_the_org() {
             if f == id("bo") && t == id("dana")
     )));
 }
+
+/// A directory whose people the test changes while the engine runs, as a host's HR system
+/// does.
+#[derive(Debug, Default)]
+pub struct LiveDirectory {
+    pub people: std::sync::Mutex<Vec<appraise::Person>>,
+}
+
+impl LiveDirectory {
+    /// The people of [`directory`], and these.
+    pub async fn with(more: Vec<Person>) -> Arc<Self> {
+        let mut people = directory().people().await.unwrap();
+        people.extend(more);
+        Arc::new(Self {
+            people: std::sync::Mutex::new(people),
+        })
+    }
+
+    /// Someone joins the company.
+    pub fn hire(&self, person: Person) {
+        self.people.lock().unwrap().push(person);
+    }
+
+    pub fn set_additional_manager(&self, subject: &str, manager: Option<&str>) {
+        let mut people = self.people.lock().unwrap();
+        let p = people.iter_mut().find(|p| p.id == id(subject)).unwrap();
+        p.additional_manager = manager.map(id);
+    }
+}
+
+#[async_trait::async_trait]
+impl appraise::plugin::Directory for LiveDirectory {
+    async fn people(&self) -> appraise::Result<Vec<appraise::Person>> {
+        Ok(self.people.lock().unwrap().clone())
+    }
+    async fn departments(&self) -> appraise::Result<Vec<appraise::Department>> {
+        Ok(Vec::new())
+    }
+}
+
+/// DOMAIN.md, mid-cycle changes: a person hired after launch can be added; they join the
+/// cycle's org snapshot from the directory (audited), under their manager, who then writes
+/// their manager review. Someone the directory does not know is refused, and changes nothing.
+#[tokio::test]
+async fn a_person_hired_after_launch_joins_the_cycle() {
+    let dir = LiveDirectory::with(Vec::new()).await;
+    let w = launched_on(RecordingNotifier::new(), Arc::clone(&dir)).await;
+    let e = &w.engine;
+    let before = w.storage.dump();
+    assert!(matches!(
+        e.add_participant(id("kim"), w.cycle, id("gus")).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert_eq!(w.storage.dump(), before, "refused, nothing changed");
+    dir.hire(Person::new(id("gus"), "gus").with_manager(id("bo")));
+    let packet = e
+        .add_participant(id("kim"), w.cycle, id("gus"))
+        .await
+        .unwrap();
+    assert_eq!(packet.manager(), Some(id("bo")));
+    let snapshot = e.storage().snapshot(w.cycle).await.unwrap().record;
+    assert_eq!(snapshot.manager_of(id("gus")), Some(id("bo")));
+    assert!(snapshot.is_ancestor(id("dana"), id("gus")));
+    let manager_review = review_of(&w, "gus", ReviewKind::Manager, "bo").await;
+    assert_eq!(manager_review.state, ReviewState::Assigned);
+    let log = e.audit_log(id("kim"), w.cycle, None, 10_000).await.unwrap();
+    assert!(log.iter().any(|s| matches!(
+        s.event.kind,
+        appraise::EventKind::JoinedOrg { person, manager: Some(m) } if person == id("gus") && m == id("bo")
+    )));
+    // A hire whose manager is not in the snapshot is refused, naming the problem.
+    dir.hire(Person::new(id("hal"), "hal").with_manager(id("zed")));
+    assert!(matches!(
+        e.add_participant(id("kim"), w.cycle, id("hal")).await,
+        Err(Error::Org(_))
+    ));
+}

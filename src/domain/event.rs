@@ -139,6 +139,13 @@ pub enum EventKind {
         /// Who was removed.
         author: PersonId,
     },
+    /// A person hired after launch joined the cycle's org snapshot from the directory.
+    JoinedOrg {
+        /// Who.
+        person: PersonId,
+        /// Their manager, as the directory names them.
+        manager: Option<PersonId>,
+    },
     /// The manager reviewer changed mid-cycle.
     ManagerChanged {
         /// The packet.

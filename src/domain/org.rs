@@ -678,6 +678,31 @@ impl OrgSnapshot {
         })
     }
 
+    /// A copy of this snapshot with `person` added (a hire after launch joining a running
+    /// cycle): rebuilt from its people and departments plus the new person, with everyone who
+    /// had left still marked. Linear in the size of the org, like a launch's build.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`](crate::domain::Error::Invalid) when `person` is already in the
+    /// snapshot; [`Error::Org`](crate::domain::Error::Org) when their manager, additional
+    /// manager or department is not in it.
+    pub fn with_person_added(&self, person: Person) -> crate::domain::Result<Self> {
+        if self.contains(person.id) {
+            return Err(crate::domain::Error::invalid(
+                "person",
+                format!("{} is already in the org snapshot", person.name),
+            ));
+        }
+        let mut people = self.people.clone();
+        people.push(person);
+        let mut copy = Self::build(people, self.departments.clone())?;
+        for gone in &self.left {
+            copy.mark_left(*gone)?;
+        }
+        Ok(copy)
+    }
+
     /// A copy of this snapshot with `person`'s manager changed (see
     /// [`set_manager`](Self::set_manager)).
     ///

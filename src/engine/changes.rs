@@ -19,12 +19,15 @@ use super::Engine;
 
 impl Engine {
     /// Adds a participant to a launched cycle (R-WRITE-2): their packet with the default
-    /// assignments, and their goals for the period. They must be in the cycle's org snapshot.
+    /// assignments, and their goals for the period. A person hired after launch, not yet in
+    /// the cycle's org snapshot, joins it from the [`Directory`] first (audited as
+    /// [`JoinedOrg`](EventKind::JoinedOrg)); their manager must be in the snapshot.
     ///
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (not launched, already a
-    /// participant, not in the snapshot), [`Error::Conflict`].
+    /// participant, not in the directory), [`Error::Org`] (their manager is not in the
+    /// snapshot), [`Error::Conflict`].
     pub async fn add_participant(
         &self,
         actor: PersonId,
@@ -46,14 +49,24 @@ impl Engine {
                 format!("`{person}` already takes part"),
             ));
         }
-        let (mut packet, reviews, events) = crate::packet_for(
-            &c,
-            scope.snapshot()?,
-            person,
-            &mut RandomIds,
-            actor,
-            scope.now,
-        )?;
+        let snapshot = scope.snapshot()?;
+        // A hire after launch joins the snapshot from the directory.
+        let joined = if snapshot.contains(person) {
+            None
+        } else {
+            let found = self.directory.people_with_ids(&[person]).await?;
+            let Some(hire) = found.into_iter().find(|p| p.id == person) else {
+                return Err(Error::invalid(
+                    "participants",
+                    format!("`{person}` is neither in the org snapshot nor in the directory"),
+                ));
+            };
+            let manager = hire.manager;
+            Some((snapshot.with_person_added(hire)?, manager))
+        };
+        let placed = joined.as_ref().map_or(snapshot, |(s, _)| s);
+        let (mut packet, reviews, events) =
+            crate::packet_for(&c, placed, person, &mut RandomIds, actor, scope.now)?;
         let period = c.config().period;
         packet.goals = self
             .directory
@@ -63,6 +76,21 @@ impl Engine {
             .filter(|g| g.owner == person)
             .collect();
         let mut tx = scope.tx();
+        if let (Some((grown, manager)), Some(held)) = (joined, scope.snapshot.as_ref()) {
+            tx.event(Event::new(
+                scope.now,
+                Some(actor),
+                Some(cycle),
+                EventKind::JoinedOrg { person, manager },
+            ));
+            tx.put(
+                Record::Snapshot {
+                    cycle,
+                    snapshot: Box::new(grown),
+                },
+                Expect::Version(held.version),
+            );
+        }
         tx.event(Event::new(
             scope.now,
             Some(actor),
