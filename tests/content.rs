@@ -646,8 +646,22 @@ fn score_breakdown_with_formula_bands_and_calibration() {
     assert_eq!(b.consolidated.map(|s| s.hundredths()), Some(380));
     assert_eq!(b.band.as_deref(), Some("meets"));
     let mut out = b.to_string();
-    // Calibration overrides the result, both are kept.
+    // Calibration overrides the result, both are kept; never once the results are shared.
     let scale = s.cycle.settings().rating_scale.clone();
+    let shared = s.packet.clone();
+    let err = s
+        .packet
+        .set_calibrated(
+            appraise::score::Score::from_hundredths(450),
+            b.consolidated,
+            &scale,
+            id("dana"),
+            at(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("unshare them first"), "{err}");
+    assert_eq!(s.packet, shared, "refused, unchanged");
+    s.packet.unshare(id("dana"), at()).unwrap();
     s.packet
         .set_calibrated(
             appraise::score::Score::from_hundredths(450),

@@ -567,3 +567,89 @@ async fn an_admin_does_not_see_her_own_unshared_results() {
     assert_eq!(changed(&for_ann), 0);
     assert_eq!(for_ann, before, "the change is left out of ann's log");
 }
+
+/// DOMAIN.md, calibration: a session's participants and contributors change until it closes;
+/// calibrated ratings change only inside an open session that includes the participant, and
+/// never once the results are shared; contributors read the report only while the session is
+/// open. Every refusal changes nothing.
+#[tokio::test]
+async fn calibration_sessions_are_edited_until_closed_and_ratings_move_only_inside_them() {
+    let w = world(CycleSettings {
+        calibration: true,
+        ..shared_settings()
+    })
+    .await;
+    let e = &w.engine;
+    let packet = complete_unshared(&w).await;
+    let score = |h| appraise::score::Score::from_hundredths(h);
+    let invalid = |r: Result<appraise::Packet, Error>, says: &str| match r {
+        Err(Error::Invalid { reason, .. }) => assert!(reason.contains(says), "{reason}"),
+        other => panic!("expected a refusal saying {says:?}, got {other:?}"),
+    };
+    // No session yet, then a draft one: no rating moves.
+    let before = w.storage.dump();
+    invalid(
+        e.set_calibrated_rating(id("kim"), packet, score(400)).await,
+        "no open calibration session includes ann",
+    );
+    let session = e
+        .create_calibration(id("kim"), w.cycle, "eng", [id("ann")], [id("bo")])
+        .await
+        .unwrap();
+    invalid(
+        e.set_calibrated_rating(id("kim"), packet, score(400)).await,
+        "no open calibration session",
+    );
+    assert!(w.storage.dump() != before);
+    // Members change while the session is not closed; the event says who came and went.
+    let edited = e
+        .edit_calibration(id("kim"), session.id(), [id("ann")], [id("dana")])
+        .await
+        .unwrap();
+    assert_eq!(
+        edited.contributors().iter().copied().collect::<Vec<_>>(),
+        [id("dana")]
+    );
+    let log = e.audit_log(id("kim"), w.cycle, None, 10_000).await.unwrap();
+    assert!(log.iter().any(|s| matches!(
+        &s.event.kind,
+        appraise::EventKind::CalibrationMembersChanged { contributors_added, contributors_removed, .. }
+            if contributors_added == &[id("dana")] && contributors_removed == &[id("bo")]
+    )));
+    e.open_calibration(id("kim"), session.id()).await.unwrap();
+    e.set_calibrated_rating(id("dana"), packet, score(450))
+        .await
+        .unwrap();
+    e.calibration_report(id("dana"), session.id())
+        .await
+        .unwrap();
+    e.close_calibration(id("kim"), session.id()).await.unwrap();
+    // Closed: no more members, no more ratings, and the contributor's report is gone.
+    let before = w.storage.dump();
+    assert!(matches!(
+        e.edit_calibration(id("kim"), session.id(), [id("ann")], [id("bo")])
+            .await,
+        Err(Error::Invalid { .. })
+    ));
+    invalid(
+        e.set_calibrated_rating(id("kim"), packet, score(300)).await,
+        "no open calibration session",
+    );
+    assert!(matches!(
+        e.calibration_report(id("dana"), session.id()).await,
+        Err(Error::Denied(_))
+    ));
+    e.calibration_report(id("kim"), session.id()).await.unwrap();
+    assert_eq!(w.storage.dump(), before, "refusals change nothing");
+    // Shared results are not recalibrated, even in a new open session.
+    e.share(id("kim"), packet).await.unwrap();
+    let again = e
+        .create_calibration(id("kim"), w.cycle, "late", [id("ann")], [id("dana")])
+        .await
+        .unwrap();
+    e.open_calibration(id("kim"), again.id()).await.unwrap();
+    invalid(
+        e.set_calibrated_rating(id("kim"), packet, score(300)).await,
+        "unshare them first",
+    );
+}

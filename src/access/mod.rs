@@ -203,8 +203,8 @@ pub(crate) fn authorize_team_progress(
     authorize(ctx, actor, Action::ViewProgress, Target::Cycle)
 }
 
-/// A calibration session's report: its contributors, or whoever may manage the session
-/// (R-WRITE-4: admins, collaborators).
+/// A calibration session's report: its contributors while it is open, or whoever may manage
+/// the session (R-WRITE-4: admins, collaborators).
 ///
 /// # Errors
 ///
@@ -214,7 +214,7 @@ pub(crate) fn authorize_calibration_report(
     actor: PersonId,
     session: &CalibrationSession,
 ) -> Result<()> {
-    if session.contributors().contains(&actor) {
+    if session.is_open() && session.contributors().contains(&actor) {
         return Ok(());
     }
     authorize(

@@ -174,6 +174,80 @@ impl CalibrationSession {
     pub fn close(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
         self.go(CalibrationState::Closed, "close", by, at)
     }
+
+    /// Whether this open session calibrates `subject`.
+    #[must_use]
+    pub fn calibrates(&self, subject: PersonId) -> bool {
+        self.is_open() && self.participants.contains(&subject)
+    }
+
+    /// Replaces the participants and contributors (DOMAIN.md: both may change until the
+    /// session closes). The event lists who came and who went, on each side.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::domain::Error::Invalid`] once the session is closed; nothing changes then.
+    pub fn set_members(
+        &mut self,
+        participants: BTreeSet<PersonId>,
+        contributors: BTreeSet<PersonId>,
+        by: PersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Event> {
+        if self.state == CalibrationState::Closed {
+            return Err(crate::domain::Error::invalid(
+                "session",
+                format!("`{}` is closed: its members no longer change", self.name),
+            ));
+        }
+        let diff = |before: &BTreeSet<PersonId>, after: &BTreeSet<PersonId>| {
+            (
+                after.difference(before).copied().collect::<Vec<_>>(),
+                before.difference(after).copied().collect::<Vec<_>>(),
+            )
+        };
+        let (participants_added, participants_removed) = diff(&self.participants, &participants);
+        let (contributors_added, contributors_removed) = diff(&self.contributors, &contributors);
+        self.participants = participants;
+        self.contributors = contributors;
+        Ok(Event::new(
+            at,
+            Some(by),
+            Some(self.cycle),
+            EventKind::CalibrationMembersChanged {
+                session: self.id,
+                participants_added,
+                participants_removed,
+                contributors_added,
+                contributors_removed,
+            },
+        ))
+    }
+}
+
+/// The open session of the cycle that calibrates `subject`, if any: a calibrated rating
+/// changes only inside one (DOMAIN.md, calibration).
+///
+/// # Errors
+///
+/// [`crate::domain::Error::Invalid`] naming the subject when no open session includes them.
+pub fn open_session_of<'a>(
+    sessions: &'a [CalibrationSession],
+    cycle: CycleId,
+    subject: PersonId,
+    name: &str,
+) -> Result<&'a CalibrationSession> {
+    sessions
+        .iter()
+        .find(|s| s.cycle == cycle && s.calibrates(subject))
+        .ok_or_else(|| {
+            crate::domain::Error::invalid(
+                "calibrated rating",
+                format!(
+                    "no open calibration session includes {name}: ratings change only inside one"
+                ),
+            )
+        })
 }
 
 /// A third of the scale, for the 9-box grid.

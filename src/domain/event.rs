@@ -274,6 +274,19 @@ pub enum EventKind {
         /// Whether it is now open.
         open: bool,
     },
+    /// A calibration session's members changed.
+    CalibrationMembersChanged {
+        /// The session.
+        session: CalibrationSessionId,
+        /// Participants who joined.
+        participants_added: Vec<PersonId>,
+        /// Participants who left the session.
+        participants_removed: Vec<PersonId>,
+        /// Contributors who joined.
+        contributors_added: Vec<PersonId>,
+        /// Contributors who left the session.
+        contributors_removed: Vec<PersonId>,
+    },
     /// A calibrated rating was set or changed.
     CalibratedRatingChanged {
         /// The packet.

@@ -2,7 +2,7 @@
 
 use crate::access::{Action, Target, authorize, authorize_calibration_report, own_results_hidden};
 use crate::domain::calibration::{
-    CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report,
+    CalibrationEntry, CalibrationReport, CalibrationSession, calibration_report, open_session_of,
 };
 use crate::domain::vocab::Score;
 use crate::plugin::{Expect, Record, RecordKey, Storage, Versioned};
@@ -176,14 +176,63 @@ impl Engine {
             .await?;
         let refs: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
         let original = packet_breakdown(&scope.cycle.record, &packet.record, &refs).consolidated;
-        self.commit_change(&scope, &packet, |p| {
-            p.set_calibrated(
-                rating,
-                original,
-                &scope.cycle.record.settings().rating_scale,
-                actor,
-                scope.now,
-            )
+        let subject = packet.record.subject();
+        let name = scope
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.record.name(subject))
+            .map_or_else(|| subject.to_string(), str::to_owned);
+        let session =
+            open_session_of(&scope.calibrations, scope.cycle.record.id(), subject, &name)?;
+        let mut p = packet.record.clone();
+        let event = p.set_calibrated(
+            rating,
+            original,
+            &scope.cycle.record.settings().rating_scale,
+            actor,
+            scope.now,
+        )?;
+        let mut tx = scope.tx();
+        // The session must still be open when this commits.
+        if let Some(version) = scope.calibration_version(session.id()) {
+            tx.read(
+                RecordKey::Calibration(session.id()),
+                Expect::Version(version),
+            );
+        }
+        tx.event(event);
+        tx.put(Record::from(p.clone()), Expect::Version(packet.version));
+        self.finish(tx).await?;
+        Ok(crate::views::packet(p, actor))
+    }
+
+    /// Changes a session's participants and contributors until it closes (R-WRITE-4). The
+    /// event lists who came and who went.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] for a closed session or a
+    /// participant of no packet, [`Error::Conflict`].
+    pub async fn edit_calibration(
+        &self,
+        actor: PersonId,
+        session: CalibrationSessionId,
+        participants: impl IntoIterator<Item = PersonId> + Send,
+        contributors: impl IntoIterator<Item = PersonId> + Send,
+    ) -> Result<CalibrationSession> {
+        let participants: std::collections::BTreeSet<PersonId> = participants.into_iter().collect();
+        let contributors = contributors.into_iter().collect();
+        let (scope, session) = self.managed_session(actor, session).await?;
+        for p in &participants {
+            if !scope.cycle.record.participants().contains(p) {
+                return Err(Error::invalid(
+                    "calibration",
+                    format!("`{p}` is not a participant of the cycle"),
+                ));
+            }
+        }
+        self.commit_change(&scope, &session, |s| {
+            s.set_members(participants, contributors, actor, scope.now)
         })
         .await
     }

@@ -44,9 +44,9 @@ use crate::plugin::{
 };
 use crate::views::{self, ReviewView};
 use crate::{
-    Answers, CalibrationSession, Cycle, CycleId, CycleState, DefaultAdditionalManagers, Error,
-    Event, Grants, Nomination, NominationId, OrgSnapshot, Packet, PacketId, PersonId, Result,
-    Review, ReviewId, ReviewKind,
+    Answers, CalibrationSession, CalibrationSessionId, Cycle, CycleId, CycleState,
+    DefaultAdditionalManagers, Error, Event, Grants, Nomination, NominationId, OrgSnapshot, Packet,
+    PacketId, PersonId, Result, Review, ReviewId, ReviewKind,
 };
 use tx::Tx;
 
@@ -179,6 +179,8 @@ struct Scope {
     grants: Arc<Grants>,
     grants_expect: Expect,
     calibrations: Vec<CalibrationSession>,
+    /// The version of each of `calibrations`, in the same order.
+    calibration_versions: Vec<u64>,
     /// The current default additional managers of the subjects of past-review grants.
     additional_managers: DefaultAdditionalManagers,
     now: DateTime<Utc>,
@@ -214,6 +216,15 @@ impl Scope {
             Target::Review(packet, review),
         );
         views::receipt(&self.cycle.record, review, actor, d)
+    }
+
+    /// The version this scope read of a calibration session.
+    fn calibration_version(&self, session: CalibrationSessionId) -> Option<u64> {
+        self.calibrations
+            .iter()
+            .zip(&self.calibration_versions)
+            .find(|(s, _)| s.id() == session)
+            .map(|(_, v)| *v)
     }
 
     /// A new transaction that relies on the scope's versions.
@@ -343,7 +354,10 @@ impl Engine {
         let (cached, calibrations) =
             join(self.cached(cycle), self.storage.calibrations(cycle)).await;
         let (Cached { cycle, snapshot }, grants_expect, grants) = cached?;
-        let calibrations = calibrations?.into_iter().map(|v| v.record).collect();
+        let (calibration_versions, calibrations) = calibrations?
+            .into_iter()
+            .map(|v| (v.version, v.record))
+            .unzip();
         let additional_managers = self.additional_managers(&grants).await?;
         Ok(Scope {
             cycle,
@@ -351,6 +365,7 @@ impl Engine {
             grants,
             grants_expect,
             calibrations,
+            calibration_versions,
             additional_managers,
             now: self.clock.now(),
         })

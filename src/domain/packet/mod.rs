@@ -526,6 +526,12 @@ impl Packet {
                 format!("{rating} is outside {}–{}", scale.min, scale.max),
             ));
         }
+        if self.state.is_shared() {
+            return Err(Error::invalid(
+                "calibrated rating",
+                "the results are shared: unshare them first",
+            ));
+        }
         if self.state < PacketState::ManagerSubmitted {
             return Err(Error::invalid(
                 "calibrated rating",
