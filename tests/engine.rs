@@ -1259,3 +1259,75 @@ async fn a_person_hired_after_launch_joins_the_cycle() {
         Err(Error::Org(_))
     ));
 }
+
+/// DOMAIN.md, events: a cycle edit keeps every changed field before and after, and the
+/// participant list names who joined and who left it. A launched cycle keeps the templates it
+/// froze and its kinds: a swap is refused and changes nothing.
+#[tokio::test]
+async fn cycle_edits_keep_before_and_after_and_launched_templates_stay() {
+    use appraise::{Question, QuestionKind, Section, Template, TemplateId};
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let stricter = CycleConfig::new("H1 2026", period()).with_settings(CycleSettings {
+        anonymity_threshold: 3,
+        ..settings()
+    });
+    e.edit_cycle(id("kim"), w.cycle, stricter.clone())
+        .await
+        .unwrap();
+    let log = e.audit_log(id("kim"), w.cycle, None, 10_000).await.unwrap();
+    let changes = log
+        .iter()
+        .find_map(|s| match &s.event.kind {
+            appraise::EventKind::CycleEdited { changes } => Some(changes.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        changes,
+        [appraise::FieldChange {
+            field: "settings.anonymity_threshold".into(),
+            before: "2".into(),
+            after: "3".into(),
+        }]
+    );
+    let form = Template::new(TemplateId::from_key("form"), "form").section(
+        Section::new("words", "Words").question(
+            Question::new("say", "Say it", QuestionKind::FreeText { max_len: None })
+                .answered_by([ReviewKind::Peer]),
+        ),
+    );
+    e.create_template(id("kim"), form.clone()).await.unwrap();
+    let before = w.storage.dump();
+    for swap in [
+        stricter.clone().with_template(form.id, [ReviewKind::Peer]),
+        CycleConfig {
+            kinds: appraise::ReviewKinds {
+                upward: !stricter.kinds.upward,
+                ..stricter.kinds
+            },
+            ..stricter.clone()
+        },
+    ] {
+        assert!(matches!(
+            e.edit_cycle(id("kim"), w.cycle, swap).await,
+            Err(Error::Invalid { .. })
+        ));
+    }
+    assert_eq!(w.storage.dump(), before, "refused edits change nothing");
+
+    // A draft's participant list: who joined and who left.
+    let draft = e
+        .create_cycle(id("kim"), CycleConfig::new("H2 2026", period()))
+        .await
+        .unwrap();
+    e.add_participants(id("kim"), draft.id(), [id("ann"), id("cy")])
+        .await
+        .unwrap();
+    let log = e.audit_log(id("kim"), draft.id(), None, 100).await.unwrap();
+    assert!(log.iter().any(|s| matches!(
+        &s.event.kind,
+        appraise::EventKind::ParticipantsSet { added, removed, count: 2 }
+            if added.len() == 2 && removed.is_empty()
+    )));
+}

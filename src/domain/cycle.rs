@@ -781,16 +781,34 @@ impl Cycle {
         }
     }
 
-    /// Replaces the configuration (draft or active cycles).
+    /// Replaces the configuration (draft or active cycles); the event keeps the configuration
+    /// before and after. A launched cycle keeps the templates it froze and its review kinds:
+    /// swapping either would leave answers checked against a form they were not written for.
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] when the config does not validate or the cycle is closed.
+    /// [`Error::Invalid`] when the config does not validate, changes a launched cycle's
+    /// templates or kinds, or the cycle is closed.
     pub fn edit(&mut self, config: CycleConfig, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
         self.ensure_not_closed()?;
         config.validate()?;
+        if self.state != CycleState::Draft {
+            if config.templates != self.config.templates {
+                return Err(Error::invalid(
+                    "templates",
+                    "a launched cycle keeps the templates it froze: its reviews are written against them",
+                ));
+            }
+            if config.kinds != self.config.kinds {
+                return Err(Error::invalid(
+                    "kinds",
+                    "a launched cycle keeps its review kinds: its packets were made for them",
+                ));
+            }
+        }
+        let changes = config_changes(&self.config, &config)?;
         self.config = config;
-        Ok(self.event(by, at, EventKind::CycleEdited))
+        Ok(self.event(by, at, EventKind::CycleEdited { changes }))
     }
 
     /// Adds a collaborator.
@@ -881,11 +899,16 @@ impl Cycle {
                 "the list is frozen at launch; add or remove participants one by one",
             ));
         }
-        self.participants = participants.into_iter().collect();
+        let after: BTreeSet<PersonId> = participants.into_iter().collect();
+        let added = after.difference(&self.participants).copied().collect();
+        let removed = self.participants.difference(&after).copied().collect();
+        self.participants = after;
         Ok(self.event(
             by,
             at,
             EventKind::ParticipantsSet {
+                added,
+                removed,
                 count: self.participants.len(),
             },
         ))
@@ -959,4 +982,54 @@ impl Cycle {
         self.lock = LockState::Unlocked;
         Ok(self.event(by, at, EventKind::CycleUnlocked))
     }
+}
+
+/// The fields of a cycle's configuration that differ, each with its JSON before and after; a
+/// setting is named `settings.<name>`.
+fn config_changes(
+    before: &CycleConfig,
+    after: &CycleConfig,
+) -> Result<Vec<crate::domain::event::FieldChange>> {
+    use serde_json::Value;
+    let json = |c: &CycleConfig| {
+        serde_json::to_value(c).map_err(|e| Error::invalid("config", e.to_string()))
+    };
+    let flat = |v: Value| -> Vec<(String, Value)> {
+        let Value::Object(top) = v else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in top {
+            match (k.as_str(), v) {
+                ("settings", Value::Object(settings)) => {
+                    out.extend(
+                        settings
+                            .into_iter()
+                            .map(|(s, v)| (format!("settings.{s}"), v)),
+                    );
+                }
+                (_, v) => out.push((k, v)),
+            }
+        }
+        out
+    };
+    let (old, new) = (flat(json(before)?), flat(json(after)?));
+    let text = |v: Option<&Value>| v.map_or_else(|| "null".to_owned(), Value::to_string);
+    let mut fields: Vec<&String> = old.iter().chain(&new).map(|(k, _)| k).collect();
+    fields.sort();
+    fields.dedup();
+    fn find<'a>(list: &'a [(String, serde_json::Value)], k: &str) -> Option<&'a serde_json::Value> {
+        list.iter().find(|(f, _)| f == k).map(|(_, v)| v)
+    }
+    Ok(fields
+        .into_iter()
+        .filter_map(|field| {
+            let (b, a) = (find(&old, field), find(&new, field));
+            (b != a).then(|| crate::domain::event::FieldChange {
+                field: field.clone(),
+                before: text(b),
+                after: text(a),
+            })
+        })
+        .collect())
 }

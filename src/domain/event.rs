@@ -52,10 +52,17 @@ pub enum EventKind {
         name: String,
     },
     /// The cycle's configuration was replaced.
-    CycleEdited,
+    CycleEdited {
+        /// Every field that changed, with its value before and after.
+        changes: Vec<FieldChange>,
+    },
     /// The explicit participant list was set.
     ParticipantsSet {
-        /// How many participants.
+        /// Who joined the list.
+        added: Vec<PersonId>,
+        /// Who left it.
+        removed: Vec<PersonId>,
+        /// How many participants now.
         count: usize,
     },
     /// A draft cycle was deleted.
@@ -347,6 +354,18 @@ pub enum EventKind {
         /// What changed.
         change: GrantChange,
     },
+}
+
+/// One field of a record that an edit changed, with its value before and after as JSON text
+/// (`settings.anonymity_threshold`: `2` → `3`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// The field: a top-level name, or `settings.<name>` for a cycle setting.
+    pub field: String,
+    /// Its value before, as JSON.
+    pub before: String,
+    /// Its value after, as JSON.
+    pub after: String,
 }
 
 impl EventKind {

@@ -40,7 +40,7 @@ pub use cycle::{
 };
 pub use decision::Explanation;
 pub use error::{Error, Result};
-pub use event::{Event, EventKind};
+pub use event::{Event, EventKind, FieldChange};
 pub use goal::Goal;
 pub use grants::{DefaultAdditionalManagers, Grants};
 pub use id::{
