@@ -201,7 +201,8 @@ proptest! {
 }
 
 /// A leaver (DOMAIN.md "Cycles", mid-cycle changes): their packet is withdrawn and the reviews
-/// they still had to write are cancelled; submitted reviews stay; nothing is deleted.
+/// they still had to write are cancelled; submitted reviews stay; nothing is deleted; the
+/// packets they were the manager reviewer of are reported to the admins.
 #[test]
 fn a_leavers_packet_is_withdrawn_and_open_reviews_cancelled() {
     let (cycle, l) = launched(|_| {});
@@ -218,6 +219,7 @@ fn a_leavers_packet_is_withdrawn_and_open_reviews_cancelled() {
         id("ann"),
         std::slice::from_ref(packet),
         &own,
+        &[id("hr")],
         id("boss"),
         t0(),
     )
@@ -232,7 +234,10 @@ fn a_leavers_packet_is_withdrawn_and_open_reviews_cancelled() {
     );
     assert!(out.new_reviews.is_empty() && out.nominations.is_empty());
 
-    // boss leaves: the manager review about ann is cancelled; ann's packet stays live.
+    assert!(out.notices.is_empty(), "ann managed nobody");
+
+    // boss leaves: the manager review about ann is cancelled; ann's packet stays live, and
+    // the admins hear that it needs a new manager reviewer.
     let by_boss: Vec<Review> = l
         .reviews
         .iter()
@@ -245,6 +250,7 @@ fn a_leavers_packet_is_withdrawn_and_open_reviews_cancelled() {
         id("boss"),
         std::slice::from_ref(packet),
         &by_boss,
+        &[id("hr"), id("ann")],
         id("boss"),
         t0(),
     )
@@ -255,12 +261,32 @@ fn a_leavers_packet_is_withdrawn_and_open_reviews_cancelled() {
             .iter()
             .all(|r| r.state() == ReviewState::Cancelled && r.author() == id("boss"))
     );
+    assert_eq!(packet.manager(), Some(id("boss")));
+    let told: Vec<_> = out.notices.iter().map(|n| (n.recipient, n.kind)).collect();
+    assert_eq!(
+        told,
+        [(id("hr"), appraise::NotificationKind::ManagerReviewerNeeded)],
+        "the admins, not the subject"
+    );
+    assert!(out.events.iter().any(|e| matches!(
+        e.kind,
+        appraise::EventKind::ManagerReviewerNeeded { left, .. } if left == id("boss")
+    )));
 
     // A submitted review is not cancelled.
     let mut p = packet.clone();
     let mut submitted = own[0].clone();
     submitted.submit(&mut p, None, id("ann"), t0()).unwrap();
-    let out = workflow::leave(cycle.id(), id("ann"), &[p], &[submitted], id("boss"), t0()).unwrap();
+    let out = workflow::leave(
+        cycle.id(),
+        id("ann"),
+        &[p],
+        &[submitted],
+        &[],
+        id("boss"),
+        t0(),
+    )
+    .unwrap();
     assert!(out.reviews.is_empty());
 }
 

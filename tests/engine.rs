@@ -1331,3 +1331,36 @@ async fn cycle_edits_keep_before_and_after_and_launched_templates_stay() {
             if added.len() == 2 && removed.is_empty()
     )));
 }
+
+/// DOMAIN.md, leaver: the packets a leaver was the manager reviewer of are reported to the
+/// admins as needing a new manager reviewer; a new one is then set without changing the org.
+#[tokio::test]
+async fn a_leaving_manager_reviewer_is_reported_to_admins() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    e.person_left(id("kim"), w.cycle, id("bo")).await.unwrap();
+    let mut about: Vec<PersonId> = w
+        .notifier
+        .delivered()
+        .iter()
+        .filter(|n| n.kind == NotificationKind::ManagerReviewerNeeded)
+        .map(|n| {
+            assert_eq!(n.recipient, id("kim"));
+            n.subject.unwrap()
+        })
+        .collect();
+    about.sort();
+    let mut want = vec![id("ann"), id("cy"), id("eve")];
+    want.sort();
+    assert_eq!(about, want);
+    let packet = e
+        .packet_of(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .id();
+    let after = e
+        .change_manager_reviewer(id("kim"), packet, Some(id("dana")))
+        .await
+        .unwrap();
+    assert_eq!(after.manager(), Some(id("dana")));
+}

@@ -146,6 +146,15 @@ pub enum EventKind {
         /// Who was removed.
         author: PersonId,
     },
+    /// A packet's manager reviewer left: it needs a new one (reported to the admins).
+    ManagerReviewerNeeded {
+        /// The packet.
+        packet: PacketId,
+        /// The participant.
+        subject: PersonId,
+        /// The manager reviewer who left.
+        left: PersonId,
+    },
     /// A person hired after launch joined the cycle's org snapshot from the directory.
     JoinedOrg {
         /// Who.

@@ -31,6 +31,9 @@ pub enum NotificationKind {
     /// The nomination deadline passed and the participant still has fewer peers than the
     /// cycle's minimum (to their manager and the cycle's admins).
     PeersBelowMinimum,
+    /// The participant's manager reviewer left: the packet needs a new one (to the cycle's
+    /// admins).
+    ManagerReviewerNeeded,
 }
 
 /// One message to one person, with the idempotency key that makes redelivery harmless.

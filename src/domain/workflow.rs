@@ -221,8 +221,12 @@ pub fn tick(
 /// withdrawn (kept, read-only), and every review they still had to write there is cancelled,
 /// except in packets already withdrawn for someone else. Nothing is deleted.
 ///
-/// `packets` holds the packets involved (the leaver's own, if any, and those of the reviews in
-/// `open`); `open` the leaver's unsubmitted reviews in the cycle.
+/// Every other live packet whose manager reviewer they were is reported to `admins` as
+/// needing a new manager reviewer (`manager_reviewer_needed`).
+///
+/// `packets` holds the packets involved (the leaver's own, if any, those of the reviews in
+/// `open`, and those they are the manager reviewer of); `open` the leaver's unsubmitted
+/// reviews in the cycle.
 ///
 /// # Errors
 ///
@@ -232,6 +236,7 @@ pub fn leave(
     person: PersonId,
     packets: &[Packet],
     open: &[Review],
+    admins: &[PersonId],
     by: PersonId,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
@@ -264,6 +269,30 @@ pub fn leave(
         let event = review.cancel(p, by, now)?;
         out.event(event);
         out.reviews.push(review);
+    }
+    for p in &changed {
+        if p.manager() == Some(person) && p.subject() != person && !p.is_withdrawn() {
+            let at = out.event(Event::new(
+                now,
+                Some(by),
+                Some(cycle),
+                crate::domain::event::EventKind::ManagerReviewerNeeded {
+                    packet: p.id(),
+                    subject: p.subject(),
+                    left: person,
+                },
+            ));
+            for &admin in admins {
+                if admin != person && admin != p.subject() {
+                    out.notify(
+                        admin,
+                        NotificationKind::ManagerReviewerNeeded,
+                        p.subject(),
+                        at,
+                    );
+                }
+            }
+        }
     }
     out.packets = changed
         .into_iter()

@@ -158,16 +158,35 @@ impl Engine {
             .into_iter()
             .filter(|r| matches!(r.record.state(), ReviewState::Assigned | ReviewState::Draft))
             .collect();
-        for r in &open {
-            if !packets.iter().any(|p| p.record.id() == r.record.packet()) {
-                packets.push(self.storage.packet(r.record.packet()).await?);
+        // The packets of their open reviews, and those they write the manager review of
+        // (whatever its state), which need a new manager reviewer.
+        let managed: Vec<PacketId> = self
+            .storage
+            .reviews_by(cycle, person)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.record.kind() == ReviewKind::Manager && r.record.state() != ReviewState::Cancelled
+            })
+            .map(|r| r.record.packet())
+            .collect();
+        for id in open.iter().map(|r| r.record.packet()).chain(managed) {
+            if !packets.iter().any(|p| p.record.id() == id) {
+                packets.push(self.storage.packet(id).await?);
             }
         }
+        let admins: Vec<PersonId> = scope
+            .grants
+            .admins()
+            .filter(|(_, g)| g.covers(scope.cycle.record.created_at()))
+            .map(|(p, _)| p)
+            .collect();
         let outcome = workflow::leave(
             cycle,
             person,
             &packets.iter().map(|p| p.record.clone()).collect::<Vec<_>>(),
             &open.iter().map(|r| r.record.clone()).collect::<Vec<_>>(),
+            &admins,
             actor,
             scope.now,
         )?;
