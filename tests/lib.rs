@@ -15,6 +15,7 @@ mod machines;
 mod oracle;
 mod oracle_test;
 mod read_rules;
+mod refusals;
 mod snapshots;
 #[cfg(feature = "testkit")]
 mod storage;
