@@ -179,7 +179,7 @@ pub use domain::{
     resolve_step,
 };
 pub use engine::{Delivery, Engine, EngineBuilder, LaunchReport, TickReport};
-pub use views::{CycleSummary, ReviewView};
+pub use views::{CycleSummary, HistoryEntry, ReviewView};
 
 /// The README's code blocks, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

@@ -200,6 +200,12 @@ async fn a_leaver_reads_and_does_nothing() {
     );
     denied(e.share(id("bo"), packet).await);
     denied(e.score(id("bo"), packet).await);
+    assert!(e.history(id("bo"), id("ann")).await.unwrap().is_empty());
+    assert!(e.cycles(id("bo")).await.unwrap().is_empty());
+    // ann leaves too: her own packet and history are closed to her.
+    e.person_left(id("kim"), w.cycle, id("ann")).await.unwrap();
+    denied(e.packet_of(id("ann"), w.cycle, id("ann")).await);
+    assert!(e.history(id("ann"), id("ann")).await.unwrap().is_empty());
     // Everyone else reads on.
     assert_eq!(
         e.reviews_about(id("kim"), w.cycle, id("ann"))

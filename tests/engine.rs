@@ -1364,3 +1364,56 @@ async fn a_leaving_manager_reviewer_is_reported_to_admins() {
         .unwrap();
     assert_eq!(after.manager(), Some(id("dana")));
 }
+
+/// A participant's history across cycles (Ally: "view the feedback/ratings for current and
+/// past review cycles"), each cycle through R-READ: ann sees her shared past results and only
+/// her own review in the running cycle; lee, a collaborator of the first cycle only, sees that
+/// one; kim, an admin of both, sees both; a stranger sees nothing.
+#[tokio::test]
+async fn a_participants_history_goes_through_r_read_in_every_cycle() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let first = run_ann(&w).await;
+    e.share(id("bo"), first).await.unwrap();
+    e.acknowledge(id("ann"), first, None).await.unwrap();
+    e.close(id("kim"), w.cycle).await.unwrap();
+    w.clock.advance(Duration::days(30));
+    let second = e
+        .create_cycle(
+            id("kim"),
+            CycleConfig::new("H2 2026", period()).with_settings(settings()),
+        )
+        .await
+        .unwrap()
+        .id();
+    e.add_participants(id("kim"), second, [id("ann")])
+        .await
+        .unwrap();
+    e.launch(id("kim"), second).await.unwrap();
+
+    let cycles = |h: &[appraise::HistoryEntry]| h.iter().map(|x| x.cycle.id).collect::<Vec<_>>();
+    let mut both = vec![w.cycle, second];
+    both.sort();
+    let ann = e.history(id("ann"), id("ann")).await.unwrap();
+    assert_eq!(cycles(&ann), both);
+    let past = ann.iter().find(|x| x.cycle.id == w.cycle).unwrap();
+    assert_eq!(past.state, Some(appraise::PacketState::Acknowledged));
+    assert!(past.score.is_some(), "shared results");
+    assert!(past.reviews.iter().any(|r| r.kind == ReviewKind::Manager));
+    let now = ann.iter().find(|x| x.cycle.id == second).unwrap();
+    assert!(now.score.is_none(), "nothing shared yet");
+    assert!(
+        now.reviews.iter().all(|r| r.author == Some(id("ann"))),
+        "only her own review: {:?}",
+        now.reviews
+    );
+    assert_eq!(
+        cycles(&e.history(id("lee"), id("ann")).await.unwrap()),
+        [w.cycle]
+    );
+    assert_eq!(
+        cycles(&e.history(id("kim"), id("ann")).await.unwrap()),
+        both
+    );
+    assert!(e.history(id("nobody"), id("ann")).await.unwrap().is_empty());
+}

@@ -501,6 +501,7 @@ async fn outputs(
             text(&e.packet_of(reader, c, p.subject()).await),
         ));
         out.push(("score", s, text(&e.score(reader, p.id()).await)));
+        out.push(("history", s, text(&e.history(reader, p.subject()).await)));
         for kind in [ReviewKind::Peer, ReviewKind::Upward] {
             let view = e.aggregated_responses(reader, p.id(), kind).await;
             out.push(("aggregated_responses", s, text(&view)));
@@ -707,6 +708,7 @@ fn no_output_carries_what_its_reader_may_not_see() {
         "reviews_about",
         "packet_of",
         "score",
+        "history",
         "aggregated_responses",
         "my_reviews",
         "progress",

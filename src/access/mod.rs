@@ -282,7 +282,9 @@ pub(crate) fn authorize_on_cycle(
 ///
 /// [`Error::Denied`] explaining the progress decision.
 pub(crate) fn authorize_packet(ctx: &Context<'_>, actor: PersonId, packet: &Packet) -> Result<()> {
-    if packet.subject() == actor {
+    // The subject sees their own packet, unless they have left (then `decide` refuses them
+    // everything).
+    if packet.subject() == actor && !ctx.snapshot.is_some_and(|s| s.has_left(actor)) {
         return Ok(());
     }
     authorize(ctx, actor, Action::ViewProgress, Target::Packet(packet))

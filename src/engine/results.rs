@@ -1,9 +1,11 @@
 //! Results: score breakdowns, aggregated peer responses, the results export.
 
+use crate::access::{Action, Target, authorize_packet, decide};
 use crate::domain::score::ScoreBreakdown;
-use crate::plugin::Storage;
+use crate::plugin::{Storage, StorageExt};
 use crate::views::aggregate::{AggregatedView, aggregate};
 use crate::views::results;
+use crate::views::{CycleSummary, HistoryEntry, ReviewView};
 use crate::{CycleId, Error, PacketId, PersonId, Result, Review, ReviewKind};
 
 use super::{Engine, PAGE};
@@ -28,6 +30,72 @@ impl Engine {
             .map(|r| r.record)
             .collect();
         results::score(&scope.ctx(), actor, &scope.cycle.record, p, &reviews)
+    }
+
+    /// A participant's history across current and past cycles (Ally: "view the
+    /// feedback/ratings for current and past review cycles"): for each launched cycle with
+    /// reviews about `subject`, the reviews `actor` may read, the packet state when they may
+    /// see the packet, and the score when they may see it, each through R-READ in that cycle
+    /// (an admin's grant may exclude past cycles; a former manager keeps what they wrote; a
+    /// past-review grant reaches every cycle while its relation holds). Cycles where the
+    /// reader sees nothing are left out; ordered by cycle id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub async fn history(&self, actor: PersonId, subject: PersonId) -> Result<Vec<HistoryEntry>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.storage.cycles(after, PAGE).await?;
+            for c in &page {
+                if let Some(entry) = self.history_in(actor, c.record.id(), subject).await? {
+                    out.push(entry);
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// One cycle of [`history`](Self::history), or `None` when the reader sees nothing there.
+    async fn history_in(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        subject: PersonId,
+    ) -> Result<Option<HistoryEntry>> {
+        let stored = self.storage.reviews_about(cycle, subject).await?;
+        let Some(first) = stored.first() else {
+            return Ok(None);
+        };
+        let scope = self.scope(cycle).await?;
+        let ctx = scope.ctx();
+        let packet = self.storage.packet(first.record.packet()).await?.record;
+        let reviews: Vec<Review> = stored.into_iter().map(|r| r.record).collect();
+        let readable: Vec<ReviewView> = reviews
+            .iter()
+            .filter_map(|r| {
+                let d = decide(&ctx, actor, Action::ReadReview, Target::Review(&packet, r));
+                d.is_allowed()
+                    .then(|| crate::views::view(&scope.cycle.record, r, d))
+            })
+            .collect();
+        let state = authorize_packet(&ctx, actor, &packet)
+            .is_ok()
+            .then(|| packet.state());
+        let score = results::score(&ctx, actor, &scope.cycle.record, &packet, &reviews).ok();
+        if readable.is_empty() && state.is_none() && score.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(HistoryEntry {
+            cycle: CycleSummary::new(&scope.cycle.record),
+            state,
+            reviews: readable,
+            score,
+        }))
     }
 
     /// "View all peer responses": the participant's peer or upward reviews aggregated per

@@ -81,6 +81,22 @@ impl CycleSummary {
     }
 }
 
+/// One cycle of a participant's history as one reader may see it ([`Engine::history`]).
+///
+/// [`Engine::history`]: crate::Engine::history
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The cycle.
+    pub cycle: CycleSummary,
+    /// The participant's packet state, when the reader may see the packet (the participant,
+    /// and those who may view their progress).
+    pub state: Option<crate::domain::PacketState>,
+    /// The reviews about the participant the reader may read, as they may see them.
+    pub reviews: Vec<ReviewView>,
+    /// The score breakdown, when the reader may see it (for the participant, once shared).
+    pub score: Option<crate::domain::score::ScoreBreakdown>,
+}
+
 /// The review as a reader may see it, given the decision that let them read it: the author
 /// hidden when the decision says so, answers to private questions withheld unless
 /// [`sees_private_answers`] says the reader receives them.
