@@ -6,7 +6,8 @@
 //! ```
 //!
 //! It reads a 50-person org from `examples/data/org.csv`, creates and launches a cycle, runs
-//! nominations and approvals, self, peer, upward and manager reviews, shares and acknowledges
+//! nominations and approvals, a participant added after launch, a replaced peer, self, peer,
+//! upward and manager reviews (one reopened and submitted again), shares and acknowledges
 //! results, then prints a progress table, one permission explanation with its manager path, the
 //! number of audit events and the notifications delivered. Run it twice on the same SQLite file:
 //! the second run starts a second cycle next to the first.
@@ -275,12 +276,18 @@ async fn main() -> Result<(), Failure> {
     let cycle = engine.create_cycle(hr, config).await?;
     let c = cycle.id();
     engine.add_collaborator(hr, c, partner).await?;
-    // Everyone with a manager takes part (the CEO is reviewed by the board, not here).
-    let participants: Vec<_> = people
+    // Everyone with a manager takes part (the CEO is reviewed by the board, not here); one
+    // person without reports joins after launch.
+    let mut participants: Vec<_> = people
         .iter()
         .filter(|p| p.manager.is_some())
         .cloned()
         .collect();
+    let late = participants
+        .iter()
+        .rposition(|p| p.id != partner && !people.iter().any(|r| r.manager == Some(p.id)))
+        .map(|i| participants.remove(i))
+        .ok_or("a person without reports")?;
     engine
         .add_participants(partner, c, participants.iter().map(|p| p.id))
         .await?;
@@ -319,6 +326,47 @@ async fn main() -> Result<(), Failure> {
         engine.close_nominations(closer, packet.id()).await?;
     }
     println!("4. {nominations} peer nominations made and approved by managers; nominations closed");
+
+    // A participant added after launch gets a packet with the default assignments.
+    let joined = engine.add_participant(partner, c, late.id).await?;
+    engine.close_nominations(partner, joined.id()).await?;
+    participants.push(late.clone());
+    println!(
+        "   {} joins after launch: self and manager reviews assigned ({} writes the manager review)",
+        who(late.id),
+        joined.manager().map_or_else(|| "nobody".to_owned(), who)
+    );
+
+    // A peer is replaced before writing: the old peer's review is cancelled, the new one is
+    // assigned and notified.
+    let subject = participants
+        .iter()
+        .find(|p| p.id != partner)
+        .ok_or("a participant")?
+        .id;
+    let packet = engine.packet_of(hr, c, subject).await?;
+    if let Some(&old_peer) = packet.peers().first() {
+        let review = engine
+            .my_reviews(old_peer, c)
+            .await?
+            .into_iter()
+            .find(|r| r.subject == subject && r.kind == Peer)
+            .ok_or("the peer review")?;
+        let new_peer = people
+            .iter()
+            .map(|p| p.id)
+            .find(|&id| id != subject && !packet.peers().contains(&id))
+            .ok_or("someone else")?;
+        engine
+            .replace_reviewer(partner, review.id, new_peer)
+            .await?;
+        println!(
+            "   peer replaced: {} reviews {} instead of {}",
+            who(new_peer),
+            who(subject),
+            who(old_peer)
+        );
+    }
 
     // A manager change mid-cycle: someone moves to another team before manager reviews are
     // written; their old manager's unsubmitted review is cancelled and the new one gets one.
@@ -381,6 +429,32 @@ async fn main() -> Result<(), Failure> {
         }
     }
     println!("5. reviews submitted: {written:?}");
+
+    // A review reopened: the partner sends a peer review back to draft; its author edits and
+    // submits it again (both audited).
+    let reopened = engine
+        .my_reviews(subject, c)
+        .await?
+        .into_iter()
+        .find(|r| r.kind == Peer && r.state == appraise::ReviewState::Submitted)
+        .ok_or("a submitted peer review")?;
+    engine.reopen_review(partner, reopened.id).await?;
+    let edited = reopened.answers.clone().with(
+        q("strengths"),
+        Answer::Text(format!(
+            "{} (edited after a second look)",
+            who(reopened.subject)
+        )),
+    );
+    engine
+        .submit_review(subject, reopened.id, Some(edited))
+        .await?;
+    println!(
+        "   {} reopens {}'s peer review of {}; it is edited and submitted again",
+        who(partner),
+        who(subject),
+        who(reopened.subject)
+    );
 
     // Calibration: the department heads calibrate everyone in one session.
     let heads: Vec<PersonId> = ["e002", "e003", "e004"].map(PersonId::from_key).to_vec();
