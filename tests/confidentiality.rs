@@ -541,6 +541,25 @@ async fn store_wide_audit_events_reach_review_admins_only() {
         .await
         .unwrap();
     assert_eq!(rest, log[2..]);
+    // A redefinition keeps the definition before.
+    let narrower = CustomRole {
+        permissions: [Permission::ViewAllReviews].into_iter().collect(),
+        ..role.clone()
+    };
+    e.define_role(id("kim"), narrower.clone()).await.unwrap();
+    let last = e
+        .store_audit_log(id("kim"), Some(log[3].seq), 100)
+        .await
+        .unwrap();
+    assert!(matches!(
+        &last[..],
+        [s] if matches!(
+            &s.event.kind,
+            appraise::EventKind::GrantChanged {
+                change: appraise::GrantChange::RoleDefined { role: now, previous: Some(before) }
+            } if *now == narrower && *before == role
+        )
+    ));
 }
 
 /// DOMAIN.md, no public read without an actor: the list of cycles names only those the reader

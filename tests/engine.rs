@@ -1417,3 +1417,84 @@ async fn a_participants_history_goes_through_r_read_in_every_cycle() {
     );
     assert!(e.history(id("nobody"), id("ann")).await.unwrap().is_empty());
 }
+
+/// DOMAIN.md, "View all peer responses": number-scale answers are summarised (count, mean,
+/// lowest, highest, distribution) end to end, from a template's peer question to the view.
+#[tokio::test]
+async fn peer_number_answers_are_summarised_in_the_aggregated_view() {
+    use appraise::{Question, QuestionKind, Section, Template, TemplateId};
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let form = Template::new(TemplateId::from_key("numbers"), "numbers")
+        .section(
+            Section::new("scale", "Scale").question(
+                Question::new(
+                    "impact",
+                    "Impact, 0 to 10",
+                    QuestionKind::NumberScale {
+                        min: 0,
+                        max: 10,
+                        step: 1,
+                    },
+                )
+                .answered_by([ReviewKind::Peer]),
+            ),
+        )
+        .section(
+            Section::new("summary", "Summary")
+                .question(
+                    Question::new(
+                        "consolidated",
+                        "Consolidated",
+                        QuestionKind::ConsolidatedRating,
+                    )
+                    .answered_by([ReviewKind::Manager]),
+                )
+                .question(
+                    Question::new(
+                        "next",
+                        "Recommendation",
+                        QuestionKind::Recommendation {
+                            options: vec!["keep growing".into()],
+                        },
+                    )
+                    .answered_by([ReviewKind::Manager]),
+                ),
+        );
+    e.create_template(id("kim"), form.clone()).await.unwrap();
+    let cycle = e
+        .create_cycle(
+            id("kim"),
+            CycleConfig::new("numbers", period())
+                .with_settings(settings())
+                .with_template(form.id, [ReviewKind::Peer, ReviewKind::Manager]),
+        )
+        .await
+        .unwrap()
+        .id();
+    e.add_participants(id("kim"), cycle, [id("ann")])
+        .await
+        .unwrap();
+    e.launch(id("kim"), cycle).await.unwrap();
+    let packet = e.packet_of(id("kim"), cycle, id("ann")).await.unwrap().id();
+    for (peer, value) in [("cy", 6), ("eve", 4), ("fay", 6)] {
+        let r = e
+            .assign_reviewer(id("kim"), packet, ReviewKind::Peer, id(peer))
+            .await
+            .unwrap();
+        let answers = Answers::new().with(QuestionId::from_key("impact"), Answer::Number(value));
+        e.close_nominations(id("kim"), packet).await.ok();
+        e.submit_review(id(peer), r.id, Some(answers))
+            .await
+            .unwrap();
+    }
+    let view = e
+        .aggregated_responses(id("kim"), packet, ReviewKind::Peer)
+        .await
+        .unwrap();
+    let impact = view.questions.iter().find(|q| q.key == "impact").unwrap();
+    let numbers = impact.numbers.as_ref().unwrap();
+    assert_eq!((numbers.count, numbers.min, numbers.max), (3, 4, 6));
+    assert!((numbers.mean - 16.0 / 3.0).abs() < 1e-9);
+    assert_eq!(numbers.distribution, [(4, 1), (6, 2)]);
+}

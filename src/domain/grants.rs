@@ -91,8 +91,16 @@ impl Grants {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Event {
-        self.admins.insert(person, grant);
-        Self::event(GrantChange::AdminGranted { person, grant }, by, at)
+        let previous = self.admins.insert(person, grant);
+        Self::event(
+            GrantChange::AdminGranted {
+                person,
+                grant,
+                previous,
+            },
+            by,
+            at,
+        )
     }
 
     /// Removes a review-admin grant.
@@ -243,8 +251,12 @@ impl Grants {
         if role.name.trim().is_empty() {
             return Err(Error::invalid("role name", "must not be empty"));
         }
-        self.roles.insert(role.id, role.clone());
-        Ok(Self::event(GrantChange::RoleDefined { role }, by, at))
+        let previous = self.roles.insert(role.id, role.clone());
+        Ok(Self::event(
+            GrantChange::RoleDefined { role, previous },
+            by,
+            at,
+        ))
     }
 
     /// Grants a defined custom role to `person`.

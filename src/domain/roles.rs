@@ -226,6 +226,9 @@ pub enum GrantChange {
         person: PersonId,
         /// The grant.
         grant: AdminGrant,
+        /// The grant it replaced, if they were an admin already.
+        #[serde(default)]
+        previous: Option<AdminGrant>,
     },
     /// Someone stopped being a review admin.
     AdminRevoked {
@@ -264,6 +267,9 @@ pub enum GrantChange {
     RoleDefined {
         /// The role.
         role: CustomRole,
+        /// Its definition before, when redefined.
+        #[serde(default)]
+        previous: Option<CustomRole>,
     },
     /// A custom role was granted.
     RoleGranted {
