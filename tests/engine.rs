@@ -1498,3 +1498,51 @@ async fn peer_number_answers_are_summarised_in_the_aggregated_view() {
     assert!((numbers.mean - 16.0 / 3.0).abs() < 1e-9);
     assert_eq!(numbers.distribution, [(4, 1), (6, 2)]);
 }
+
+/// Reliability finding: concurrent nominations of the same peer were all accepted (12 of 16
+/// on SQLite), and past the maximum. Every nomination now writes the packet, so of four at
+/// once exactly one lands and the others conflict.
+#[tokio::test]
+async fn concurrent_nominations_of_one_peer_admit_one() {
+    let w = launched(RecordingNotifier::new()).await;
+    let packet = w
+        .engine
+        .packet_of(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .id();
+    let racing = Racing {
+        inner: Arc::clone(&w.storage),
+        gate: tokio::sync::Barrier::new(4),
+    };
+    let engine = Arc::new(
+        Engine::builder()
+            .storage(racing)
+            .directory(directory())
+            .clock(w.clock.clone())
+            .build(),
+    );
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let e = Arc::clone(&engine);
+            tokio::spawn(async move { e.nominate(id("ann"), packet, id("cy")).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(Error::Conflict { .. }))),
+        "{results:?}"
+    );
+    assert_eq!(w.storage.nominations(packet).await.unwrap().len(), 1);
+}

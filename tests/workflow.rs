@@ -9,9 +9,9 @@ use appraise::plugin::{Clock, ManualClock};
 use appraise::score::Score;
 use appraise::{
     AdminGrant, Answer, Answers, ApprovalStep, CycleConfig, CycleId, CycleScope, CycleSettings,
-    Department, DepartmentId, Eligibility, Engine, Error, EventKind, NotificationKind, PacketState,
-    PeopleScope, Permission, Person, PersonId, QuestionId, ReviewKind, ReviewState, RoleGrant,
-    Window, Windows,
+    Department, DepartmentId, Eligibility, Engine, Error, EventKind, NominationState,
+    NotificationKind, PacketState, PeopleScope, Permission, Person, PersonId, QuestionId,
+    ReviewKind, ReviewState, RoleGrant, Window, Windows,
 };
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
@@ -1121,4 +1121,48 @@ async fn the_maximum_of_peers_holds_for_direct_assignments() {
         "invalid peers: 1 peers assigned, the cycle allows at most 1"
     );
     assert_eq!(w.packet("ann").await.tally(ReviewKind::Peer).assigned, 1);
+}
+
+/// Reliability finding: a nomination of a peer who was then assigned directly made every
+/// later tick fail, so no reminder went out again in the whole store. At the deadline such a
+/// nomination is now denied with the reason, the other pending ones are approved, and the
+/// tick goes on for everyone.
+#[tokio::test]
+async fn a_nomination_of_a_peer_assigned_directly_does_not_stall_the_tick() {
+    let settings = CycleSettings {
+        nomination_deadline: Some(start() + Duration::days(2)),
+        auto_approve_nominations: true,
+        max_peers: 3,
+        ..CycleSettings::default()
+    };
+    let w = launched(settings, &["ann", "cy"]).await;
+    let e = &w.engine;
+    let ann = w.packet("ann").await;
+    let n_eve = e.nominate(id("ann"), ann.id(), id("eve")).await.unwrap();
+    let n_fay = e.nominate(id("ann"), ann.id(), id("fay")).await.unwrap();
+    let cy = w.packet("cy").await;
+    let n_cy = e.nominate(id("cy"), cy.id(), id("fay")).await.unwrap();
+    // eve becomes ann's peer directly while her nomination is pending.
+    e.assign_reviewer(id("lee"), ann.id(), ReviewKind::Peer, id("eve"))
+        .await
+        .unwrap();
+    w.clock.advance(Duration::days(3));
+    let tick = e.tick().await.unwrap();
+    assert!(tick.failed.is_empty(), "{:?}", tick.failed);
+    assert_eq!(tick.auto_approved, 2, "fay for ann, fay for cy");
+    let stored = |n: &appraise::Nomination| {
+        let key = appraise::plugin::RecordKey::Nomination(n.id());
+        async move {
+            match e.storage().get(key).await.unwrap().unwrap().record {
+                appraise::plugin::Record::Nomination(n) => *n,
+                _ => unreachable!(),
+            }
+        }
+    };
+    let eve = stored(&n_eve).await;
+    assert_eq!(eve.state(), NominationState::Denied);
+    assert!(eve.reason().is_some_and(|r| r.contains("already a peer")));
+    assert_eq!(stored(&n_fay).await.state(), NominationState::Approved);
+    assert_eq!(stored(&n_cy).await.state(), NominationState::Approved);
+    assert_eq!(e.tick().await.unwrap(), appraise::TickReport::default());
 }

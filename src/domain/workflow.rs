@@ -156,6 +156,22 @@ pub fn tick(
             .filter(|n| n.state() == NominationState::Pending)
         {
             let mut nomination = n.clone();
+            // A nominee who became a peer another way, or a packet already at the cycle's
+            // maximum, gets a denial: an approval would be refused, and the tick must go on.
+            let refusal = if p.peers().contains(&nomination.nominee()) {
+                Some("already a peer: approved another way before the deadline")
+            } else if check_peer_room(cycle, &p).is_err() {
+                Some("the cycle's maximum of peers was reached before the deadline")
+            } else {
+                None
+            };
+            if let Some(reason) = refusal {
+                let denied =
+                    nomination.decide(NominationState::Denied, Some(reason), Actor::System, now)?;
+                out.event(denied);
+                out.nominations.push(nomination);
+                continue;
+            }
             let decided = nomination.decide(
                 NominationState::Approved,
                 Some("approved at the nomination deadline"),

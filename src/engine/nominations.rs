@@ -66,6 +66,10 @@ impl Engine {
         tx.event(event.clone());
         let subject = packet.record.subject();
         let cycle = Some(scope.cycle.record.id());
+        // Every nomination writes the packet, so a racing one conflicts instead of slipping
+        // past the duplicate and maximum checks made on the nominations read above.
+        let mut p = packet.record.clone();
+        p.note_nomination();
         if settings.nomination_approval {
             if let Some(manager) = packet.record.manager() {
                 tx.notify(
@@ -78,10 +82,9 @@ impl Engine {
             }
         } else {
             tx.event(nomination.decide(NominationState::Approved, None, actor, scope.now)?);
-            let mut p = packet.record.clone();
             self.assign_peer(&scope, &mut tx, &mut p, nominee, actor)?;
-            tx.put(Record::from(p), Expect::Version(packet.version));
         }
+        tx.put(Record::from(p), Expect::Version(packet.version));
         tx.put(Record::from(nomination.clone()), Expect::Absent);
         self.finish(tx).await?;
         Ok(nomination)

@@ -23,7 +23,7 @@ pub struct Delivery {
 }
 
 /// What one [`tick`](crate::Engine::tick) did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TickReport {
     /// Nominations approved at their deadline.
     pub auto_approved: usize,
@@ -31,4 +31,7 @@ pub struct TickReport {
     pub reminders: usize,
     /// Packets skipped because someone else changed them meanwhile (the next tick retries).
     pub conflicts: usize,
+    /// Packets whose due work failed otherwise, with the error's message: one packet's
+    /// failure never stops the tick for the others, and the next tick tries it again.
+    pub failed: Vec<(crate::PacketId, String)>,
 }

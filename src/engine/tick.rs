@@ -97,7 +97,9 @@ impl Engine {
                         report.reminders += reminded;
                     }
                     Err(Error::Conflict { .. }) => report.conflicts += 1,
-                    Err(e) => return Err(e),
+                    // A storage failure stops the tick; anything else is this packet's alone.
+                    Err(e @ Error::Backend { .. }) => return Err(e),
+                    Err(e) => report.failed.push((packet.record.id(), e.to_string())),
                 }
             }
             match page.last() {
@@ -146,7 +148,12 @@ impl Engine {
         if outcome.is_empty() {
             return Ok((0, 0));
         }
-        let done = (outcome.nominations.len(), outcome.reviews.len());
+        let approved = outcome
+            .nominations
+            .iter()
+            .filter(|n| n.state() == crate::NominationState::Approved)
+            .count();
+        let done = (approved, outcome.reviews.len());
         let versions: BTreeMap<RecordKey, u64> = nominations
             .iter()
             .map(|n| (RecordKey::Nomination(n.record.id()), n.version))

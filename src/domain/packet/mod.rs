@@ -299,6 +299,10 @@ pub struct Packet {
     pub(crate) approval_step: u8,
     #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) approval_passed: u8,
+    /// Nominations made on this packet. Each nomination changes the packet, so two made at
+    /// once conflict and the duplicate and maximum checks hold under races.
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
+    pub(crate) nominations_made: u32,
     /// Where the subject sits in the snapshot the packet was made from (see [`SubjectHint`]).
     #[serde(skip)]
     pub(crate) subject_at: SubjectHint,
@@ -345,6 +349,7 @@ impl Packet {
             gate_opened: false,
             approval_step: 0,
             approval_passed: 0,
+            nominations_made: 0,
             subject_at: SubjectHint::default(),
             tally: [KindTally::default(); 5],
             goals: Vec::new(),
@@ -757,6 +762,12 @@ impl Packet {
                 person,
             },
         ))
+    }
+
+    /// Counts a nomination made on this packet (see `nominations_made`): the engine writes the
+    /// packet with every nomination, so nominations made at once conflict.
+    pub(crate) fn note_nomination(&mut self) {
+        self.nominations_made = self.nominations_made.saturating_add(1);
     }
 
     /// Removes a cycle-specific viewer or sharing user.
