@@ -187,7 +187,7 @@ proptest! {
         let enough = approved >= usize::from(min);
         prop_assert_eq!(out.packets.len(), usize::from(approves && (approved > 0 || enough)));
         if let Some(p) = out.packets.first() {
-            prop_assert_eq!(usize::from(p.tally(ReviewKind::Peer).assigned), approved);
+            prop_assert_eq!(p.tally(ReviewKind::Peer).assigned as usize, approved);
             let state = if enough { PacketState::Writing } else { PacketState::Nominating };
             prop_assert_eq!(p.state(), state);
         }
@@ -673,4 +673,54 @@ fn acknowledging_is_one_event() {
             ..
         }
     ));
+}
+
+/// Reliability finding: a manager with 70,000 reports and upward reviews on overflowed a
+/// `u16` counter (a panic in debug, a wrap in release: progress said 4,464 of 70,000). The
+/// counters are `u32` now.
+#[test]
+fn seventy_thousand_upward_reviewers_are_counted() {
+    let n = 70_000;
+    let mut people = vec![Person::new(id("boss"), "boss")];
+    people.extend((0..n).map(|i| {
+        Person::new(PersonId::from_key(&format!("r{i}")), format!("r{i}")).with_manager(id("boss"))
+    }));
+    let org = OrgSnapshot::build(people, vec![]).unwrap();
+    let period = Period {
+        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        end: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+    };
+    let mut config = CycleConfig::new("c", period);
+    config.kinds.upward = true;
+    let (mut cycle, _) = Cycle::create(CycleId::from_key("c"), config, id("hr"), t0()).unwrap();
+    cycle
+        .set_participants([id("boss")], id("hr"), t0())
+        .unwrap();
+    let l = launch(
+        &mut cycle,
+        &org,
+        &mut SequentialIds::starting_at(1),
+        id("hr"),
+        t0(),
+    )
+    .unwrap();
+    let tally = l.packets[0].tally(ReviewKind::Upward);
+    assert_eq!(tally.assigned, 70_000);
+    assert_eq!(tally.not_started(), 70_000);
+}
+
+/// Reliability finding: a stored packet whose counters are inconsistent (more removed than
+/// submitted) panicked inside `decide` in debug and, in release, counted as above the
+/// anonymity threshold. The count of visible reviews now saturates at zero: below any
+/// threshold, so the subject is refused.
+#[test]
+fn inconsistent_counters_count_as_nothing_visible() {
+    let corrupt = appraise::KindTally {
+        assigned: 1,
+        submitted: 1,
+        removed: 5,
+        draft: 0,
+    };
+    assert_eq!(corrupt.visible(), 0);
+    assert_eq!(corrupt.not_started(), 0);
 }

@@ -204,10 +204,10 @@ proptest! {
             for kind in ReviewKind::ALL {
                 let mine = || w.reviews.iter().filter(|r| r.packet() == packet.id() && r.kind() == kind);
                 let t = packet.tally(kind);
-                prop_assert_eq!(usize::from(t.assigned), mine().filter(|r| r.state() != ReviewState::Cancelled).count());
-                prop_assert_eq!(usize::from(t.submitted), mine().filter(|r| r.state() == ReviewState::Submitted).count());
-                prop_assert_eq!(usize::from(t.removed), mine().filter(|r| r.state() == ReviewState::Submitted && r.is_removed()).count());
-                prop_assert_eq!(usize::from(t.draft), mine().filter(|r| r.state() == ReviewState::Draft).count());
+                prop_assert_eq!(t.assigned as usize, mine().filter(|r| r.state() != ReviewState::Cancelled).count());
+                prop_assert_eq!(t.submitted as usize, mine().filter(|r| r.state() == ReviewState::Submitted).count());
+                prop_assert_eq!(t.removed as usize, mine().filter(|r| r.state() == ReviewState::Submitted && r.is_removed()).count());
+                prop_assert_eq!(t.draft as usize, mine().filter(|r| r.state() == ReviewState::Draft).count());
             }
         }
     }

@@ -61,7 +61,7 @@ proptest! {
                 ReviewKind::Peer | ReviewKind::Upward => {
                     let visible = packet.tally(r.kind()).visible();
                     settings.shares_with_subject(r.kind()) && shared && !r.is_removed()
-                        && visible >= settings.anonymity_threshold
+                        && visible >= u32::from(settings.anonymity_threshold)
                 }
                 ReviewKind::SelfReview => false,
             };

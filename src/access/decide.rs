@@ -129,7 +129,8 @@ fn subject_reads(settings: &CycleSettings, packet: &Packet, review: &Review) -> 
             if review.removed {
                 return Decision::deny(rule, Reason::Removed);
             }
-            let have = packet.tally(kind).visible();
+            // At or above `u16::MAX` visible reviews, every threshold is met.
+            let have = u16::try_from(packet.tally(kind).visible()).unwrap_or(u16::MAX);
             let need = settings.anonymity_threshold;
             if have < need {
                 return Decision::deny(rule, Reason::BelowThreshold { have, need });

@@ -92,12 +92,13 @@ impl Tally {
         for kind in ReviewKind::ALL {
             let t = p.tally(kind);
             let k = &mut self.by_kind[kind.index()];
-            k.assigned += usize::from(t.assigned);
-            k.submitted += usize::from(t.submitted);
-            k.draft += usize::from(t.draft);
-            k.not_started += usize::from(t.not_started());
+            k.assigned = k.assigned.saturating_add(count(t.assigned));
+            k.submitted = k.submitted.saturating_add(count(t.submitted));
+            k.draft = k.draft.saturating_add(count(t.draft));
+            k.not_started = k.not_started.saturating_add(count(t.not_started()));
             if overdue(kind) {
-                k.overdue += usize::from(t.assigned.saturating_sub(t.submitted));
+                let late = count(t.assigned.saturating_sub(t.submitted));
+                k.overdue = k.overdue.saturating_add(late);
             }
         }
     }
@@ -189,4 +190,10 @@ impl fmt::Display for TeamProgress {
             self.extended.packets, self.extended
         )
     }
+}
+
+/// A packet's count as a progress count: `u32` always fits a `usize` on the platforms the
+/// crate builds for; should it not, the count saturates rather than wraps.
+pub(crate) fn count(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }

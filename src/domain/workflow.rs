@@ -373,7 +373,7 @@ pub fn decline(
 pub fn check_min_peers(cycle: &Cycle, packet: &Packet) -> Result<()> {
     let min = cycle.settings().min_peers;
     let peers = packet.tally(ReviewKind::Peer).assigned;
-    if cycle.config().kinds.peer && peers < u16::from(min) {
+    if cycle.config().kinds.peer && peers < u32::from(min) {
         return Err(Error::invalid(
             "peers",
             format!("{peers} peers assigned, the cycle needs at least {min}"),
@@ -392,7 +392,7 @@ pub fn check_min_peers(cycle: &Cycle, packet: &Packet) -> Result<()> {
 pub fn check_peer_room(cycle: &Cycle, packet: &Packet) -> Result<()> {
     let max = cycle.settings().max_peers;
     let peers = packet.tally(ReviewKind::Peer).assigned;
-    if peers >= u16::from(max) {
+    if peers >= u32::from(max) {
         return Err(Error::invalid(
             "peers",
             format!("{peers} peers assigned, the cycle allows at most {max}"),

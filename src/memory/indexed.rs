@@ -1137,8 +1137,8 @@ mod tests {
                 PacketState::Writing,
             );
             p.tally[0] = KindTally {
-                assigned: u16::from(subject) + 1,
-                submitted: u16::from(subject % 2),
+                assigned: u32::from(subject) + 1,
+                submitted: u32::from(subject % 2),
                 removed: 0,
                 draft: 0,
             };
@@ -1246,7 +1246,7 @@ mod tests {
                         } else {
                             p.state
                         };
-                        p.tally[1].assigned += 1;
+                        p.tally[1].assigned = p.tally[1].assigned.saturating_add(1);
                         Record::Packet(p)
                     }
                     Record::Review(mut r) => {

@@ -969,10 +969,18 @@ fn recount(packets: &[Packet]) -> Progress {
         for kind in ReviewKind::ALL {
             let t = p.tally(kind);
             let k = expected.by_kind.entry(kind).or_default();
-            k.assigned += usize::from(t.assigned);
-            k.submitted += usize::from(t.submitted);
-            k.draft += usize::from(t.draft);
-            k.not_started += usize::from(t.not_started());
+            k.assigned = k
+                .assigned
+                .saturating_add(crate::domain::progress::count(t.assigned));
+            k.submitted = k
+                .submitted
+                .saturating_add(crate::domain::progress::count(t.submitted));
+            k.draft = k
+                .draft
+                .saturating_add(crate::domain::progress::count(t.draft));
+            k.not_started = k
+                .not_started
+                .saturating_add(crate::domain::progress::count(t.not_started()));
         }
     }
     expected

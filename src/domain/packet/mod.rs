@@ -119,22 +119,22 @@ impl State for PacketState {
 pub struct KindTally {
     /// Reviews of the kind that are not cancelled.
     #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
-    pub assigned: u16,
+    pub assigned: u32,
     /// Of those, submitted.
     #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
-    pub submitted: u16,
+    pub submitted: u32,
     /// Of the submitted, removed from what the subject sees.
     #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
-    pub removed: u16,
+    pub removed: u32,
     /// Not submitted, but a draft is saved.
     #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
-    pub draft: u16,
+    pub draft: u32,
 }
 
 impl KindTally {
     /// Assigned, with nothing saved yet.
     #[must_use]
-    pub const fn not_started(&self) -> u16 {
+    pub const fn not_started(&self) -> u32 {
         self.assigned
             .saturating_sub(self.submitted)
             .saturating_sub(self.draft)
@@ -142,8 +142,8 @@ impl KindTally {
 
     /// Submitted and not removed: what the anonymity threshold counts.
     #[must_use]
-    pub const fn visible(&self) -> u16 {
-        self.submitted - self.removed
+    pub const fn visible(&self) -> u32 {
+        self.submitted.saturating_sub(self.removed)
     }
 }
 
@@ -691,7 +691,7 @@ impl Packet {
                 add_unique(&mut self.upward_reviewers, author, "upward reviewer", None)?;
             }
         }
-        self.tally[kind.index()].assigned += 1;
+        self.tally[kind.index()].assigned = self.tally[kind.index()].assigned.saturating_add(1);
         let review = Review {
             id: ReviewId::from_uuid(ids.next_uuid()),
             cycle: self.cycle,

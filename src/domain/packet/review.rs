@@ -296,7 +296,8 @@ impl Review {
         self.ensure_packet(packet)?;
         if self.state != ReviewState::Draft {
             self.go(ReviewState::Draft, "save draft", at)?;
-            packet.tally[self.kind.index()].draft += 1;
+            packet.tally[self.kind.index()].draft =
+                packet.tally[self.kind.index()].draft.saturating_add(1);
         }
         self.answers = answers;
         self.updated_at = at;
@@ -334,12 +335,12 @@ impl Review {
             self.answers = answers;
         }
         let tally = &mut packet.tally[self.kind.index()];
-        tally.submitted += 1;
+        tally.submitted = tally.submitted.saturating_add(1);
         if was_draft {
-            tally.draft -= 1;
+            tally.draft = tally.draft.saturating_sub(1);
         }
         if self.removed {
-            tally.removed += 1;
+            tally.removed = tally.removed.saturating_add(1);
         }
         events.insert(
             0,
@@ -385,10 +386,10 @@ impl Review {
         self.state = ReviewState::Draft;
         self.updated_at = at;
         let tally = &mut packet.tally[self.kind.index()];
-        tally.submitted -= 1;
-        tally.draft += 1;
+        tally.submitted = tally.submitted.saturating_sub(1);
+        tally.draft = tally.draft.saturating_add(1);
         if self.removed {
-            tally.removed -= 1;
+            tally.removed = tally.removed.saturating_sub(1);
         }
     }
 
@@ -412,9 +413,9 @@ impl Review {
         let was_draft = self.state == ReviewState::Draft;
         self.go(ReviewState::Cancelled, "cancel", at)?;
         let tally = &mut packet.tally[self.kind.index()];
-        tally.assigned -= 1;
+        tally.assigned = tally.assigned.saturating_sub(1);
         if was_draft {
-            tally.draft -= 1;
+            tally.draft = tally.draft.saturating_sub(1);
         }
         Ok(self.event(by, at, EventKind::ReviewCancelled { review: self.id }))
     }
@@ -455,7 +456,8 @@ impl Review {
         }
         self.removed = true;
         self.updated_at = at;
-        packet.tally[self.kind.index()].removed += 1;
+        packet.tally[self.kind.index()].removed =
+            packet.tally[self.kind.index()].removed.saturating_add(1);
         Ok(self.event(by, at, EventKind::FeedbackRemoved { review: self.id }))
     }
 }
