@@ -1546,3 +1546,45 @@ async fn concurrent_nominations_of_one_peer_admit_one() {
     );
     assert_eq!(w.storage.nominations(packet).await.unwrap().len(), 1);
 }
+
+/// Reliability finding: unknown person ids were accepted as peer, additional manager, viewer,
+/// sharing user and collaborator, and `person_left` audited a change for an unknown person.
+/// Each is refused now, naming the id, and changes nothing.
+#[tokio::test]
+async fn unknown_people_get_no_role() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = e
+        .packet_of(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .id();
+    let nobody = id("nobody");
+    let before = w.storage.dump();
+    let results = [
+        e.assign_reviewer(id("kim"), packet, ReviewKind::Peer, nobody)
+            .await
+            .map(|_| ()),
+        e.assign_reviewer(id("kim"), packet, ReviewKind::AdditionalManager, nobody)
+            .await
+            .map(|_| ()),
+        e.add_viewer(id("kim"), packet, nobody).await.map(|_| ()),
+        e.add_sharer(id("kim"), packet, nobody).await.map(|_| ()),
+        e.add_collaborator(id("kim"), w.cycle, nobody)
+            .await
+            .map(|_| ()),
+    ];
+    for r in results {
+        match r {
+            Err(Error::Invalid { reason, .. }) => {
+                assert!(reason.contains(&nobody.to_string()), "{reason}");
+            }
+            other => panic!("expected a refusal naming the id, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        e.person_left(id("kim"), w.cycle, nobody).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(w.storage.dump(), before, "refusals change nothing");
+}

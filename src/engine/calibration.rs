@@ -44,6 +44,10 @@ impl Engine {
             ));
         }
         let participants: Vec<PersonId> = participants.into_iter().collect();
+        let contributors: Vec<PersonId> = contributors.into_iter().collect();
+        for c in &contributors {
+            scope.known(*c)?;
+        }
         for p in &participants {
             if !scope.cycle.record.participants().contains(p) {
                 return Err(Error::invalid(
@@ -221,8 +225,11 @@ impl Engine {
         contributors: impl IntoIterator<Item = PersonId> + Send,
     ) -> Result<CalibrationSession> {
         let participants: std::collections::BTreeSet<PersonId> = participants.into_iter().collect();
-        let contributors = contributors.into_iter().collect();
+        let contributors: std::collections::BTreeSet<PersonId> = contributors.into_iter().collect();
         let (scope, session) = self.managed_session(actor, session).await?;
+        for c in &contributors {
+            scope.known(*c)?;
+        }
         for p in &participants {
             if !scope.cycle.record.participants().contains(p) {
                 return Err(Error::invalid(

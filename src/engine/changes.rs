@@ -427,6 +427,7 @@ impl Engine {
         person: PersonId,
     ) -> Result<ReviewView> {
         let (scope, packet, review) = self.reviewer_scope(actor, review).await?;
+        scope.known(person)?;
         let (mut p, mut r) = (packet.record.clone(), review.record.clone());
         let kinds = scope.cycle.record.config().kinds;
         let (new, events) =
@@ -482,6 +483,7 @@ impl Engine {
         person: PersonId,
     ) -> Result<Packet> {
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
+            scope.known(person)?;
             Ok(vec![p.add_role(
                 AssignmentRole::Viewer,
                 person,
@@ -504,6 +506,7 @@ impl Engine {
         person: PersonId,
     ) -> Result<Packet> {
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
+            scope.known(person)?;
             Ok(vec![p.add_role(
                 AssignmentRole::Sharer,
                 person,
@@ -540,6 +543,7 @@ impl Engine {
         let (scope, packet) = self
             .authorized_packet(actor, packet, Action::EditAssignments)
             .await?;
+        scope.known(person)?;
         if kind == ReviewKind::Peer {
             workflow::check_peer_room(&scope.cycle.record, &packet.record)?;
         }

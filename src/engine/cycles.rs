@@ -163,6 +163,7 @@ impl Engine {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<Cycle> {
+        self.in_directory(person).await?;
         self.cycle_command(
             actor,
             cycle,

@@ -218,6 +218,19 @@ impl Scope {
         views::receipt(&self.cycle.record, review, actor, d)
     }
 
+    /// `Ok` when `person` is in the cycle's org snapshot: nobody else can hold a role in a
+    /// launched cycle.
+    fn known(&self, person: PersonId) -> Result<()> {
+        if self.snapshot()?.contains(person) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "person",
+                format!("`{person}` is not in the cycle's org snapshot"),
+            ))
+        }
+    }
+
     /// The version this scope read of a calibration session.
     fn calibration_version(&self, session: CalibrationSessionId) -> Option<u64> {
         self.calibrations
@@ -478,6 +491,24 @@ impl Engine {
         let (scope, packet, review) = self.review_scope(review).await?;
         authorize_review(&scope.ctx(), actor, action, &packet.record, &review.record)?;
         Ok((scope, packet, review))
+    }
+
+    /// `Ok` when the directory knows `person`.
+    async fn in_directory(&self, person: PersonId) -> Result<()> {
+        if self
+            .directory
+            .people_with_ids(&[person])
+            .await?
+            .iter()
+            .any(|p| p.id == person)
+        {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "person",
+                format!("`{person}` is not in the directory"),
+            ))
+        }
     }
 
     /// Commits, then hands the new notifications to the notifier.
