@@ -1588,3 +1588,96 @@ async fn unknown_people_get_no_role() {
     ));
     assert_eq!(w.storage.dump(), before, "refusals change nothing");
 }
+
+/// Reliability finding: a draft of 5,000 answers of 20,000 characters was accepted, names had
+/// no length limit, and control characters and spreadsheet formulas passed into explanations
+/// and the results export. Answers and names are limited (`Limits`, tunable), explanations
+/// turn control characters into spaces, and export cells that start like a formula are
+/// quoted.
+#[tokio::test]
+async fn inputs_are_limited_and_outputs_are_safe_to_open() {
+    use appraise::memory::StaticDirectory;
+    let mut people = directory().people().await.unwrap();
+    for p in &mut people {
+        if p.id == id("ann") {
+            p.name = "=HYPERLINK(\"x\")\nann".into();
+        }
+    }
+    let w = launched_on(
+        RecordingNotifier::new(),
+        StaticDirectory::new(people, vec![]),
+    )
+    .await;
+    let e = &w.engine;
+    let own = e
+        .my_reviews(id("ann"), w.cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind == ReviewKind::SelfReview)
+        .unwrap();
+    let many = (0..300).fold(Answers::new(), |a, i| {
+        a.with(
+            QuestionId::from_key(&format!("q{i}")),
+            Answer::Text("x".into()),
+        )
+    });
+    let huge = (0..40).fold(Answers::new(), |a, i| {
+        a.with(
+            QuestionId::from_key(&format!("q{i}")),
+            Answer::Text("y".repeat(19_000)),
+        )
+    });
+    let before = w.storage.dump();
+    for answers in [many, huge] {
+        assert!(matches!(
+            e.save_draft(id("ann"), own.id, answers).await,
+            Err(Error::Invalid { .. })
+        ));
+    }
+    let long = CycleConfig::new("n".repeat(500), period());
+    assert!(matches!(
+        e.create_cycle(id("kim"), long).await,
+        Err(Error::Invalid { .. })
+    ));
+    let control = CycleConfig::new("H2\u{7}", period());
+    assert!(matches!(
+        e.create_cycle(id("kim"), control).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert_eq!(w.storage.dump(), before, "refusals change nothing");
+    // ann's name holds a newline and starts like a formula.
+    let why = e.explain_read(id("ann"), own.id).await.unwrap().to_string();
+    assert!(!why.contains('\n'), "{why}");
+    let mut csv = Vec::new();
+    e.export_results_csv(id("kim"), w.cycle, &mut csv)
+        .await
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(
+        !csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"),
+        "{csv}"
+    );
+    // A host may raise the limits.
+    let roomy = Engine::builder()
+        .limits(appraise::Limits {
+            max_name_len: 1_000,
+            ..appraise::Limits::default()
+        })
+        .build();
+    roomy
+        .bootstrap_admin(
+            id("kim"),
+            AdminGrant {
+                since: roomy.now() - Duration::days(1),
+                past_cycles: false,
+            },
+        )
+        .await
+        .unwrap();
+    roomy
+        .create_cycle(id("kim"), CycleConfig::new("n".repeat(500), period()))
+        .await
+        .unwrap();
+}

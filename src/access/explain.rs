@@ -44,10 +44,17 @@ pub(crate) fn render(
         Target::Review(p, r) => (Some(p.subject()), Some(r.kind())),
         Target::Cycle | Target::Calibration(_) => (None, None),
     };
+    // Names come from the host's directory: control characters in one become spaces, so an
+    // explanation stays one line of text.
     let name = |id: PersonId| -> String {
-        ctx.snapshot
-            .and_then(|s| s.name(id))
-            .map_or_else(|| format!("`{id}`"), str::to_owned)
+        ctx.snapshot.and_then(|s| s.name(id)).map_or_else(
+            || format!("`{id}`"),
+            |n| {
+                n.chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect()
+            },
+        )
     };
     let a = name(actor);
     let s = subject.map_or_else(|| "the participant".to_owned(), name);

@@ -37,6 +37,7 @@ impl Engine {
             Action::ManageCalibration,
             Target::Cycle,
         )?;
+        self.limits.check_name("session name", name)?;
         if !scope.cycle.record.settings().calibration {
             return Err(Error::invalid(
                 "calibration",

@@ -27,6 +27,7 @@ impl Engine {
         let now = self.clock.now();
         let ctx = Context::new(&grants, now);
         authorize(&ctx, actor, Action::CreateCycle, Target::Cycle)?;
+        self.limits.check_name("name", &config.name)?;
         config.validate()?;
         self.templates_of(&config).await?;
         let (cycle, event) = Cycle::create(CycleId::random(), config, actor, now)?;
@@ -53,6 +54,7 @@ impl Engine {
         cycle: CycleId,
         config: CycleConfig,
     ) -> Result<Cycle> {
+        self.limits.check_name("name", &config.name)?;
         config.validate()?;
         self.templates_of(&config).await?;
         // What writers were promised: the kinds with a submitted review keep their settings
@@ -326,6 +328,7 @@ impl Engine {
             Action::ManageTemplates,
             Target::Cycle,
         )?;
+        self.limits.check_name("template name", &template.name)?;
         template.validate()?;
         let expect = if create {
             Expect::Absent

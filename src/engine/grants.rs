@@ -167,6 +167,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
     pub async fn define_role(&self, actor: PersonId, role: CustomRole) -> Result<()> {
+        self.limits.check_name("role name", &role.name)?;
         self.change_grants(actor, None, |g, by, at| g.define_role(role, by, at))
             .await
     }

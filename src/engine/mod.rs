@@ -18,6 +18,7 @@ mod calibration;
 mod changes;
 mod cycles;
 mod grants;
+mod limits;
 mod nominations;
 mod outcome;
 mod packets;
@@ -26,6 +27,7 @@ mod results;
 mod tick;
 mod tx;
 
+pub use limits::Limits;
 pub use outcome::{Delivery, LaunchReport, TickReport};
 
 use std::collections::{HashSet, VecDeque};
@@ -91,6 +93,7 @@ pub struct Engine {
     notifier: Arc<dyn Notifier>,
     directory: Arc<dyn Directory>,
     clock: Arc<dyn Clock>,
+    limits: Limits,
     deliveries: Mutex<Deliveries>,
     /// Large records shared between commands while their version stays the same.
     cache: Mutex<Cache>,
@@ -125,9 +128,16 @@ pub struct EngineBuilder {
     notifier: Option<Arc<dyn Notifier>>,
     directory: Option<Arc<dyn Directory>>,
     clock: Option<Arc<dyn Clock>>,
+    limits: Limits,
 }
 
 impl EngineBuilder {
+    /// Uses these input limits (default: [`Limits::default`]).
+    pub const fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Uses this storage (default: [`IndexedMemoryStorage`]).
     pub fn storage(mut self, storage: impl Storage) -> Self {
         self.storage = Some(Arc::new(storage));
@@ -166,6 +176,7 @@ impl EngineBuilder {
                 .directory
                 .unwrap_or_else(|| Arc::new(StaticDirectory::default())),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            limits: self.limits,
             deliveries: Mutex::new(Deliveries::default()),
             cache: Mutex::new(Cache::default()),
         }
@@ -590,12 +601,14 @@ impl Engine {
 /// Checks answers against the cycle's frozen template for `kind`, or, without one, against the
 /// scale alone.
 fn check_answers(
+    limits: &Limits,
     cycle: &Cycle,
     packet: &Packet,
     kind: ReviewKind,
     answers: &Answers,
     submitting: bool,
 ) -> Result<()> {
+    limits.check_answers(answers)?;
     let scale = &cycle.settings().rating_scale;
     match cycle.template_for(kind) {
         Some(t) => t.validate_answers(

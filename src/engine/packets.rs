@@ -30,6 +30,7 @@ impl Engine {
             .authorized_review(actor, review, Action::WriteReview)
             .await?;
         check_answers(
+            &self.limits,
             &scope.cycle.record,
             &packet.record,
             review.record.kind(),
@@ -72,6 +73,7 @@ impl Engine {
         let kind = review.record.kind();
         let final_answers = answers.as_ref().unwrap_or(review.record.answers());
         check_answers(
+            &self.limits,
             &scope.cycle.record,
             &packet.record,
             kind,

@@ -188,7 +188,8 @@ impl Engine {
                 let Some(row) = results::results_row(&ctx, actor, c, snapshot, p, &reviews) else {
                     continue;
                 };
-                out.write_record(row).map_err(io)?;
+                out.write_record(row.map(results::spreadsheet_safe))
+                    .map_err(io)?;
                 rows += 1;
             }
             match page.last() {

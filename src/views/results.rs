@@ -84,6 +84,22 @@ pub(crate) fn in_export(ctx: &Context<'_>, reader: PersonId, packet: &Packet) ->
     decide(ctx, reader, Action::ViewProgress, Target::Packet(packet)).is_allowed()
 }
 
+/// A cell a spreadsheet will not run: one that starts like a formula (`=`, `+`, `-`, `@`, a
+/// tab or a carriage return) gets a leading `'`, and control characters become spaces.
+pub(crate) fn spreadsheet_safe(cell: String) -> String {
+    let cell = if cell.chars().any(char::is_control) {
+        cell.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    } else {
+        cell
+    };
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
+}
+
 /// The participant's row of the results export for `reader`, or `None` when the reader may
 /// not view the participant's progress ([`in_export`]): each kind's rating, the consolidated and calibrated
 /// ratings, the result and its band, computed from the reviews `reader` may read.
