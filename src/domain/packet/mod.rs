@@ -519,12 +519,7 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Event> {
-        if self.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", self.id),
-            ));
-        }
+        self.ensure_live()?;
         if !rating.within(scale) {
             return Err(Error::invalid(
                 "calibrated rating",
@@ -588,12 +583,7 @@ impl Packet {
         by: impl Into<Actor>,
         at: DateTime<Utc>,
     ) -> Result<Event> {
-        if self.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", self.id),
-            ));
-        }
+        self.ensure_live()?;
         let from = self.state;
         transition::check(from, to, command)?;
         self.state = to;
@@ -629,12 +619,7 @@ impl Packet {
         by: Option<PersonId>,
         at: DateTime<Utc>,
     ) -> Result<(Review, Event)> {
-        if self.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", self.id),
-            ));
-        }
+        self.ensure_live()?;
         if !kinds.runs(kind) {
             return Err(Error::invalid(
                 "kind",
@@ -731,12 +716,7 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Event> {
-        if self.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", self.id),
-            ));
-        }
+        self.ensure_live()?;
         if person == self.subject {
             return Err(Error::invalid(
                 "person",
@@ -764,6 +744,17 @@ impl Packet {
         ))
     }
 
+    /// `Ok` unless the packet is withdrawn (kept, read-only).
+    pub(crate) fn ensure_live(&self) -> Result<()> {
+        if self.withdrawn {
+            return Err(Error::invalid(
+                "packet",
+                format!("packet `{}` is withdrawn and read-only", self.id),
+            ));
+        }
+        Ok(())
+    }
+
     /// Counts a nomination made on this packet (see `nominations_made`): the engine writes the
     /// packet with every nomination, so nominations made at once conflict.
     pub(crate) fn note_nomination(&mut self) {
@@ -784,12 +775,7 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Event> {
-        if self.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", self.id),
-            ));
-        }
+        self.ensure_live()?;
         let (list, name) = match role {
             AssignmentRole::Viewer => (&mut self.viewers, "viewer"),
             AssignmentRole::Sharer => (&mut self.sharers, "sharing user"),
@@ -872,12 +858,7 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<Vec<Event>> {
-        if self.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", self.id),
-            ));
-        }
+        self.ensure_live()?;
         if review.packet != self.id {
             return Err(Error::invalid(
                 "review",
@@ -942,12 +923,7 @@ impl Packet {
     ///
     /// [`Error::Invalid`] when already open early, or the packet is withdrawn.
     pub fn open_gate(&mut self, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
-        if self.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", self.id),
-            ));
-        }
+        self.ensure_live()?;
         if self.gate_opened {
             return Err(Error::invalid(
                 "gating",
@@ -1237,12 +1213,7 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<(Option<Review>, Vec<Event>)> {
-        if self.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", self.id),
-            ));
-        }
+        self.ensure_live()?;
         if new_manager == Some(self.subject) {
             return Err(Error::invalid(
                 "manager",

@@ -258,13 +258,7 @@ impl Review {
                 format!("review `{}` belongs to packet `{}`", self.id, self.packet),
             ));
         }
-        if packet.withdrawn {
-            return Err(Error::invalid(
-                "packet",
-                format!("packet `{}` is withdrawn and read-only", packet.id),
-            ));
-        }
-        Ok(())
+        packet.ensure_live()
     }
 
     fn event(&self, by: PersonId, at: DateTime<Utc>, kind: EventKind) -> Event {
