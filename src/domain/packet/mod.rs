@@ -299,10 +299,6 @@ pub struct Packet {
     pub(crate) approval_step: u8,
     #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
     pub(crate) approval_passed: u8,
-    /// Nominations made on this packet. Each nomination changes the packet, so two made at
-    /// once conflict and the duplicate and maximum checks hold under races.
-    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
-    pub(crate) nominations_made: u32,
     /// Where the subject sits in the snapshot the packet was made from (see [`SubjectHint`]).
     #[serde(skip)]
     pub(crate) subject_at: SubjectHint,
@@ -328,6 +324,11 @@ pub struct Packet {
     /// When the manager recorded the final meeting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) meeting_at: Option<DateTime<Utc>>,
+    /// Nominations made on this packet. Each nomination changes the packet, so two made at
+    /// once conflict and the duplicate and maximum checks hold under races. Last: the
+    /// permission check never reads it.
+    #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
+    pub(crate) nominations_made: u32,
 }
 
 impl Packet {
@@ -1366,6 +1367,7 @@ mod tests {
             offset_of!(Packet, manager) + size_of::<Option<PersonId>>(),
             offset_of!(Packet, default_additional_manager) + size_of::<Option<PersonId>>(),
             offset_of!(Packet, state) + 1,
+            offset_of!(Packet, subject_at) + size_of::<SubjectHint>(),
             offset_of!(Packet, former_managers) + size_of::<PersonList>(),
             offset_of!(Packet, additional_managers) + size_of::<PersonList>(),
             offset_of!(Packet, viewers) + size_of::<PersonList>(),
