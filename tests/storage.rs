@@ -58,4 +58,44 @@ mod sqlite {
         assert_eq!(again.pending_outbox(10).await.expect("read"), before);
         testkit::round_trips(&again).await;
     }
+
+    /// Reliability finding: `SQLITE_BUSY` reached the caller as a backend failure when another
+    /// process held the database. It is a conflict now: nothing was written, retry. (This
+    /// test waits out the storage's 10 s busy timeout.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_database_is_a_conflict() {
+        use appraise::plugin::Commit;
+        use appraise::{Error, Event, EventKind};
+        use sqlx::Connection as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("busy.db");
+        let storage = SqliteStorage::open(&path).await.expect("open");
+        let commit = || Commit {
+            events: vec![Event::new(
+                chrono::Utc::now(),
+                None,
+                None,
+                EventKind::CycleDeleted,
+            )],
+            ..Commit::default()
+        };
+        // Another process takes the write lock and keeps it.
+        let url = format!("sqlite://{}", path.display());
+        let mut other = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("connect");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .expect("lock");
+        let busy = storage.commit(commit()).await;
+        assert!(matches!(busy, Err(Error::Conflict { .. })), "{busy:?}");
+        sqlx::query("ROLLBACK")
+            .execute(&mut other)
+            .await
+            .expect("unlock");
+        storage.commit(commit()).await.expect("a retry lands");
+        assert_eq!(storage.store_events(None, 10).await.expect("read").len(), 1);
+        storage.close().await;
+    }
 }

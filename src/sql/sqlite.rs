@@ -42,10 +42,31 @@ pub struct SqliteStorage {
     reader: SqlitePool,
 }
 
+/// The crate's error for a backend failure. SQLite's busy and locked errors (another writer
+/// holds the database past the busy timeout, or a read snapshot went stale) become
+/// [`Error::Conflict`]: nothing was written, and the command can be retried.
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    if is_busy(&e) {
+        return Error::Conflict {
+            what: "SQLite database",
+            id: "busy".to_owned(),
+        };
+    }
     Error::Backend {
         source: Box::new(e),
     }
+}
+
+/// Whether `e` is SQLite's `SQLITE_BUSY` or `SQLITE_LOCKED`, extended codes included
+/// (5, 261, 517, 773; 6, 262).
+fn is_busy(e: &(dyn std::any::Any + Send + Sync)) -> bool {
+    let Some(sqlx::Error::Database(db)) = e.downcast_ref::<sqlx::Error>() else {
+        return false;
+    };
+    matches!(
+        db.code().as_deref(),
+        Some("5" | "261" | "517" | "773" | "6" | "262")
+    )
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
