@@ -205,8 +205,8 @@ async fn main() -> Result<(), Failure> {
         )
         .await
     {
-        Ok(()) => println!("1. {} becomes the first review admin", who(hr)),
-        Err(Error::Invalid { .. }) => println!("1. review admins exist already (a second run)"),
+        Ok(true) => println!("1. {} becomes the first review admin", who(hr)),
+        Ok(false) => println!("1. {} is a review admin already (a second run)", who(hr)),
         Err(e) => return Err(e.into()),
     }
 

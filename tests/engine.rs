@@ -947,7 +947,7 @@ async fn grants_through_the_engine() {
         ),
         "{err}"
     );
-    // Bootstrapping is possible once only.
+    // Bootstrapping makes the first admin only, and is idempotent for them.
     refused!(
         w,
         e.bootstrap_admin(
@@ -958,6 +958,17 @@ async fn grants_through_the_engine() {
             }
         ),
         Error::Invalid { .. }
+    );
+    let before = w.storage.dump();
+    let again = AdminGrant {
+        since: w.clock.now(),
+        past_cycles: true,
+    };
+    assert!(!e.bootstrap_admin(id("kim"), again).await.unwrap());
+    assert_eq!(
+        w.storage.dump(),
+        before,
+        "a repeated bootstrap changes nothing"
     );
 }
 

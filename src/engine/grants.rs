@@ -49,14 +49,20 @@ impl Engine {
         .await
     }
 
-    /// Makes `person` the first review admin of a store that has none; refused once any admin
-    /// exists. The host calls it at installation, as itself.
+    /// Makes `person` the first review admin of a store that has none. The host calls it at
+    /// every start, as itself: it is idempotent. Returns `true` when it made `person` the
+    /// first admin, `false` when `person` is a review admin already (nothing changes then,
+    /// whatever `grant` says).
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] when an admin exists; [`Error::Conflict`].
-    pub async fn bootstrap_admin(&self, person: PersonId, grant: AdminGrant) -> Result<()> {
+    /// [`Error::Invalid`] when other people are review admins and `person` is not;
+    /// [`Error::Conflict`].
+    pub async fn bootstrap_admin(&self, person: PersonId, grant: AdminGrant) -> Result<bool> {
         let (expect, mut grants) = self.storage.grants().await?;
+        if grants.admins().any(|(admin, _)| admin == person) {
+            return Ok(false);
+        }
         if grants.admins().next().is_some() {
             return Err(Error::invalid(
                 "admin",
@@ -67,7 +73,8 @@ impl Engine {
         let mut tx = Tx::new();
         tx.put(Record::from(grants), expect);
         tx.event(event);
-        self.finish(tx).await
+        self.finish(tx).await?;
+        Ok(true)
     }
 
     /// Removes a review admin (R-WRITE-16).
