@@ -518,27 +518,7 @@ fn the_potential_rating_never_feeds_the_performance_score() {
                         .private(),
                 ),
         )
-        .section(
-            Section::new("summary", "Summary")
-                .question(
-                    Question::new(
-                        "consolidated",
-                        "Consolidated",
-                        QuestionKind::ConsolidatedRating,
-                    )
-                    .answered_by([ReviewKind::Manager]),
-                )
-                .question(
-                    Question::new(
-                        "next",
-                        "Recommendation",
-                        QuestionKind::Recommendation {
-                            options: vec!["keep growing".into()],
-                        },
-                    )
-                    .answered_by([ReviewKind::Manager]),
-                ),
-        );
+        .section(crate::engine::manager_summary());
     let period = Period {
         start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         end: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),

@@ -16,6 +16,31 @@ use appraise::{
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
+/// The section a template answered by managers ends with (DOMAIN.md, templates): the
+/// consolidated rating and a recommendation.
+pub fn manager_summary() -> appraise::Section {
+    use appraise::{Question, QuestionKind, Section};
+    Section::new("summary", "Summary")
+        .question(
+            Question::new(
+                "consolidated",
+                "Consolidated",
+                QuestionKind::ConsolidatedRating,
+            )
+            .answered_by([ReviewKind::Manager]),
+        )
+        .question(
+            Question::new(
+                "next",
+                "Recommendation",
+                QuestionKind::Recommendation {
+                    options: vec!["keep growing".into()],
+                },
+            )
+            .answered_by([ReviewKind::Manager]),
+        )
+}
+
 pub fn id(name: &str) -> PersonId {
     PersonId::from_key(name)
 }
@@ -1451,27 +1476,7 @@ async fn peer_number_answers_are_summarised_in_the_aggregated_view() {
                 .answered_by([ReviewKind::Peer]),
             ),
         )
-        .section(
-            Section::new("summary", "Summary")
-                .question(
-                    Question::new(
-                        "consolidated",
-                        "Consolidated",
-                        QuestionKind::ConsolidatedRating,
-                    )
-                    .answered_by([ReviewKind::Manager]),
-                )
-                .question(
-                    Question::new(
-                        "next",
-                        "Recommendation",
-                        QuestionKind::Recommendation {
-                            options: vec!["keep growing".into()],
-                        },
-                    )
-                    .answered_by([ReviewKind::Manager]),
-                ),
-        );
+        .section(manager_summary());
     e.create_template(id("kim"), form.clone()).await.unwrap();
     let cycle = e
         .create_cycle(

@@ -63,27 +63,7 @@ fn template() -> Template {
                     .private(),
                 ),
         )
-        .section(
-            Section::new("summary", "Summary")
-                .question(
-                    Question::new(
-                        "consolidated",
-                        "Consolidated",
-                        QuestionKind::ConsolidatedRating,
-                    )
-                    .answered_by([ReviewKind::Manager]),
-                )
-                .question(
-                    Question::new(
-                        "next",
-                        "Recommendation",
-                        QuestionKind::Recommendation {
-                            options: vec!["keep growing".into()],
-                        },
-                    )
-                    .answered_by([ReviewKind::Manager]),
-                ),
-        )
+        .section(crate::engine::manager_summary())
 }
 
 /// A world built through the engine, and the raw facts the judge needs.
