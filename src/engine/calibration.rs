@@ -46,17 +46,7 @@ impl Engine {
         }
         let participants: Vec<PersonId> = participants.into_iter().collect();
         let contributors: Vec<PersonId> = contributors.into_iter().collect();
-        for c in &contributors {
-            scope.known(*c)?;
-        }
-        for p in &participants {
-            if !scope.cycle.record.participants().contains(p) {
-                return Err(Error::invalid(
-                    "calibration",
-                    format!("`{p}` is not a participant of the cycle"),
-                ));
-            }
-        }
+        scope.check_calibration_members(&participants, &contributors)?;
         let (session, event) = CalibrationSession::create(
             CalibrationSessionId::random(),
             cycle,
@@ -228,17 +218,7 @@ impl Engine {
         let participants: std::collections::BTreeSet<PersonId> = participants.into_iter().collect();
         let contributors: std::collections::BTreeSet<PersonId> = contributors.into_iter().collect();
         let (scope, session) = self.managed_session(actor, session).await?;
-        for c in &contributors {
-            scope.known(*c)?;
-        }
-        for p in &participants {
-            if !scope.cycle.record.participants().contains(p) {
-                return Err(Error::invalid(
-                    "calibration",
-                    format!("`{p}` is not a participant of the cycle"),
-                ));
-            }
-        }
+        scope.check_calibration_members(&participants, &contributors)?;
         self.commit_change(&scope, &session, |s| {
             s.set_members(participants, contributors, actor, scope.now)
         })
@@ -305,5 +285,28 @@ impl Engine {
             &settings.calibration_target,
             settings.calibration_tolerance,
         ))
+    }
+}
+
+impl Scope {
+    /// A calibration session's members: participants of the cycle, and contributors in its
+    /// org snapshot.
+    fn check_calibration_members<'a>(
+        &self,
+        participants: impl IntoIterator<Item = &'a PersonId>,
+        contributors: impl IntoIterator<Item = &'a PersonId>,
+    ) -> Result<()> {
+        for c in contributors {
+            self.known(*c)?;
+        }
+        for p in participants {
+            if !self.cycle.record.participants().contains(p) {
+                return Err(Error::invalid(
+                    "calibration",
+                    format!("`{p}` is not a participant of the cycle"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
