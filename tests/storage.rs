@@ -59,6 +59,93 @@ mod sqlite {
         testkit::round_trips(&again).await;
     }
 
+    /// Reliability finding: a stored packet whose counters were inconsistent (removed above
+    /// submitted) panicked inside `decide` in debug builds and let a subject read a peer review
+    /// below the threshold in release builds. A record changed behind the storage's back is
+    /// now an error naming it, from every read: a get and a listing, a body that does not hold,
+    /// does not parse, or is another record's.
+    #[tokio::test]
+    async fn a_corrupt_stored_record_is_an_error_naming_it() {
+        use appraise::Error;
+        use appraise::plugin::{Commit, Expect, Record, RecordKey, Write};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("corrupt.db");
+        let storage = SqliteStorage::open(&path).await.expect("open");
+        let records = testkit::sample_records();
+        let writes = records
+            .iter()
+            .cloned()
+            .map(|record| Write::Put {
+                record,
+                expect: Expect::Absent,
+            })
+            .collect();
+        storage
+            .commit(Commit {
+                writes,
+                ..Commit::default()
+            })
+            .await
+            .expect("store");
+        let packets: Vec<_> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Packet(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        let (victim, other) = (&packets[0], &packets[1]);
+        let url = format!("sqlite://{}", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+        let corrupt = |sql: &'static str| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query(sql)
+                    .bind(victim.id().to_string())
+                    .bind(other.id().to_string())
+                    .execute(&pool)
+                    .await
+                    .expect("change behind the storage's back");
+            }
+        };
+        let expect_corrupt = |what: &str, got: Result<(), Error>, reason: &str| match got {
+            Err(Error::Corrupt { record, reason: r }) => {
+                assert_eq!(record, format!("packet `{}`", victim.id()), "{what}");
+                assert!(r.contains(reason), "{what}: {r}");
+            }
+            other => panic!("{what}: expected a corrupt record, got {other:?}"),
+        };
+        let reads = || async {
+            let get = storage
+                .get(RecordKey::Packet(victim.id()))
+                .await
+                .map(|_| ());
+            let list = storage.packets(victim.cycle(), None, 10).await.map(|_| ());
+            (get, list)
+        };
+        // Counters that do not add up: more removed than submitted.
+        corrupt(
+            "UPDATE packets SET body = json_set(body, '$.tally[3].removed', 3) WHERE id = ?1 \
+             AND ?2 IS NOT NULL",
+        )
+        .await;
+        let (get, list) = reads().await;
+        expect_corrupt("get, counters", get, "inconsistently");
+        expect_corrupt("listing, counters", list, "inconsistently");
+        // A body that does not parse.
+        corrupt("UPDATE packets SET body = '{' WHERE id = ?1 AND ?2 IS NOT NULL").await;
+        let (get, list) = reads().await;
+        expect_corrupt("get, syntax", get, "EOF");
+        expect_corrupt("listing, syntax", list, "EOF");
+        // Another packet's body under this packet's id.
+        corrupt("UPDATE packets SET body = (SELECT body FROM packets WHERE id = ?2) WHERE id = ?1")
+            .await;
+        let (get, _) = reads().await;
+        expect_corrupt("get, another record", get, &other.id().to_string());
+        pool.close().await;
+        storage.close().await;
+    }
+
     /// Reliability finding: `SQLITE_BUSY` reached the caller as a backend failure when another
     /// process held the database. It is a conflict now: nothing was written, retry. (This
     /// test waits out the storage's 10 s busy timeout.)

@@ -150,3 +150,108 @@ proptest! {
         }
     }
 }
+
+/// Reliability finding: deserialising public types built states no command could: 50
+/// additional managers, a peer review written by its subject, a scale with min above max,
+/// duplicate template keys. Every such JSON is refused now, received or read back from storage,
+/// with the invariant named; the untouched JSON still reads.
+#[test]
+fn deserialising_refuses_states_no_command_builds() {
+    fn refused<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+        what: &str,
+        value: Value,
+        reason: &str,
+    ) {
+        match serde_json::from_value::<T>(value) {
+            Err(e) => assert!(e.to_string().contains(reason), "{what}: {e}"),
+            Ok(v) => panic!("{what} was accepted: {v:?}"),
+        }
+    }
+    let (packet, reviews) = fresh();
+    let packet_json = serde_json::to_value(&packet).unwrap();
+    serde_json::from_value::<Packet>(packet_json.clone()).expect("the packet reads");
+    let with = |field: &str, value: Value| {
+        let mut p = packet_json.clone();
+        p[field] = value;
+        p
+    };
+    let many: Vec<String> = (0..50).map(|_| PersonId::random().to_string()).collect();
+    refused::<Packet>(
+        "50 additional managers",
+        with("additional_managers", json!(many)),
+        "50 additional managers",
+    );
+    let twice = PersonId::random().to_string();
+    refused::<Packet>(
+        "a peer listed twice",
+        with("peers", json!([twice, twice])),
+        "twice in peers",
+    );
+    let subject = packet.subject().to_string();
+    refused::<Packet>(
+        "the subject as their own peer",
+        with("peers", json!([subject])),
+        "own peer",
+    );
+    let mut counters = packet_json.clone();
+    counters["tally"][3] = json!({"assigned": 1, "submitted": 1, "removed": 2});
+    refused::<Packet>("more removed than submitted", counters, "inconsistently");
+    let mut counters = packet_json.clone();
+    counters["tally"][0] = json!({"assigned": 1, "submitted": 2});
+    refused::<Packet>("more submitted than assigned", counters, "inconsistently");
+
+    let manager_review = reviews
+        .iter()
+        .find(|r| r.kind() == appraise::ReviewKind::Manager)
+        .expect("a manager review");
+    let mut review = serde_json::to_value(manager_review).unwrap();
+    serde_json::from_value::<Review>(review.clone()).expect("the review reads");
+    review["author"] = json!(manager_review.subject());
+    refused::<Review>("a review by its own subject", review.clone(), "own subject");
+    review["kind"] = json!("peer");
+    refused::<Review>("a peer review by its own subject", review, "own subject");
+    let mut removed = serde_json::to_value(manager_review).unwrap();
+    removed["removed"] = json!(true);
+    refused::<Review>("a removed manager review", removed, "removed manager");
+
+    refused::<appraise::RatingScale>(
+        "a scale with min above max",
+        json!({"min": 5, "max": 1, "labels": []}),
+        "is not below max",
+    );
+    refused::<appraise::CycleSettings>(
+        "settings with a scale with min above max",
+        json!({"rating_scale": {"min": 5, "max": 1, "labels": []}}),
+        "is not below max",
+    );
+    refused::<appraise::CycleSettings>(
+        "more peers required than allowed",
+        json!({"min_peers": 6, "max_peers": 2}),
+        "min_peers",
+    );
+    let question = json!({
+        "key": "q", "text": "How?", "kind": {"type": "free_text", "max_len": null},
+        "answered_by": ["self"], "required": false, "visibility": "shared_with_subject"
+    });
+    let template = |questions: Value| {
+        json!({
+            "id": appraise::TemplateId::random(),
+            "name": "t",
+            "sections": [{"key": "s", "title": "S", "questions": questions}]
+        })
+    };
+    serde_json::from_value::<appraise::Template>(template(json!([question])))
+        .expect("the template reads");
+    refused::<appraise::Template>(
+        "a template with a key used twice",
+        template(json!([question, question])),
+        "used twice",
+    );
+    let mut scale = question.clone();
+    scale["kind"] = json!({"type": "number_scale", "min": 10, "max": 0, "step": 1});
+    refused::<appraise::Template>(
+        "a number scale with min above max",
+        template(json!([scale])),
+        "min 10 is not below max 0",
+    );
+}

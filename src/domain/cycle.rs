@@ -140,8 +140,10 @@ pub enum ApprovalStep {
 }
 
 /// The settings of a cycle. Every field has the default named in its doc.
+///
+/// Reading settings from JSON runs [`CycleSettings::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, remote = "Self")]
 pub struct CycleSettings {
     /// Participants may nominate their own peers. Default: `true`.
     pub self_nomination: bool,
@@ -329,20 +331,7 @@ impl CycleSettings {
                 "`nth_level_up` needs at least one level",
             ));
         }
-        let scale = &self.rating_scale;
-        if scale.min >= scale.max {
-            return Err(Error::invalid(
-                "rating_scale",
-                format!("min `{}` is not below max `{}`", scale.min, scale.max),
-            ));
-        }
-        let points = usize::from(scale.max - scale.min) + 1;
-        if scale.labels.len() != points {
-            return Err(Error::invalid(
-                "rating_scale",
-                format!("{} labels for {points} points", scale.labels.len()),
-            ));
-        }
+        self.rating_scale.validate()?;
         self.consolidated.validate()?;
         if let Some((p, _)) = self
             .calibration_target
@@ -447,7 +436,10 @@ impl Eligibility {
 }
 
 /// What an admin configures when creating or editing a cycle.
+///
+/// Reading a config from JSON runs [`CycleConfig::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct CycleConfig {
     /// Display name.
     pub name: String,
@@ -463,6 +455,9 @@ pub struct CycleConfig {
     #[serde(default)]
     pub eligibility: Eligibility,
 }
+
+crate::domain::checked::checked_serde!(CycleSettings, CycleSettings::validate);
+crate::domain::checked::checked_serde!(CycleConfig, CycleConfig::validate);
 
 impl CycleConfig {
     /// A config with every kind on, no templates and default settings.

@@ -55,6 +55,15 @@ pub enum Error {
         /// Its id.
         id: String,
     },
+    /// A record read back from storage does not hold what the commands keep true (or does not
+    /// parse): it was changed outside the crate. Nothing is decided from it.
+    #[error("stored {record} is corrupt: {reason}")]
+    Corrupt {
+        /// The record, as `kind `id``.
+        record: String,
+        /// What does not hold.
+        reason: String,
+    },
     /// A storage, notifier or directory backend failed.
     #[error("backend failure")]
     Backend {

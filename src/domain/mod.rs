@@ -7,6 +7,7 @@
 
 pub(crate) mod answer;
 pub(crate) mod calibration;
+pub(crate) mod checked;
 pub(crate) mod cycle;
 pub(crate) mod decision;
 pub(crate) mod error;

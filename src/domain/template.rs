@@ -204,7 +204,11 @@ impl Section {
 }
 
 /// A question template.
+///
+/// Reading one from JSON runs [`Template::validate`]: an invalid template is a
+/// deserialisation error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Template {
     /// Id.
     pub id: TemplateId,
@@ -213,6 +217,8 @@ pub struct Template {
     /// Sections, in order.
     pub sections: Vec<Section>,
 }
+
+crate::domain::checked::checked_serde!(Template, Template::validate);
 
 /// What answers are checked against besides the template.
 #[derive(Debug, Clone, Copy)]

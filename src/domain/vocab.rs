@@ -72,7 +72,10 @@ impl fmt::Display for ReviewKind {
 }
 
 /// A rating scale: whole points from `min` to `max`, each with a label.
+///
+/// Reading one from JSON runs [`RatingScale::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct RatingScale {
     /// Lowest point.
     pub min: u8,
@@ -80,6 +83,32 @@ pub struct RatingScale {
     pub max: u8,
     /// One label per point, lowest first.
     pub labels: Vec<String>,
+}
+
+crate::domain::checked::checked_serde!(RatingScale, RatingScale::validate);
+
+impl RatingScale {
+    /// Checks that `min` is below `max` and that there is one label per point.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`](crate::Error::Invalid) naming `rating_scale`.
+    pub fn validate(&self) -> crate::domain::Result<()> {
+        if self.min >= self.max {
+            return Err(crate::domain::Error::invalid(
+                "rating_scale",
+                format!("min `{}` is not below max `{}`", self.min, self.max),
+            ));
+        }
+        let points = usize::from(self.max - self.min) + 1;
+        if self.labels.len() != points {
+            return Err(crate::domain::Error::invalid(
+                "rating_scale",
+                format!("{} labels for {points} points", self.labels.len()),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for RatingScale {

@@ -1,3 +1,4 @@
+use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -73,8 +74,20 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(backend)
 }
 
-fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(backend)
+/// Parses a stored body; `record` names it when it does not parse or does not hold.
+fn from_json<T: DeserializeOwned>(record: impl fmt::Display, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt {
+        record: record.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A stored version, which is never negative.
+fn stored_version(record: impl fmt::Display, version: i64) -> Result<u64> {
+    u64::try_from(version).map_err(|_| Error::Corrupt {
+        record: record.to_string(),
+        reason: format!("version {version} is negative"),
+    })
 }
 
 fn limit(n: usize) -> i64 {
@@ -166,29 +179,44 @@ fn row_of(record: &Record) -> Result<(&'static str, &'static [&'static str], Vec
     })
 }
 
+/// The record stored under `key`: its body must parse, hold, and be the record of that key.
 fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
-    Ok(match key {
-        RecordKey::Cycle(_) => Record::Cycle(from_json(body)?),
+    let record = match key {
+        RecordKey::Cycle(_) => Record::Cycle(from_json(key, body)?),
         RecordKey::Snapshot(cycle) => Record::Snapshot {
             cycle: *cycle,
-            snapshot: from_json::<Box<OrgSnapshot>>(body)?,
+            snapshot: from_json::<Box<OrgSnapshot>>(key, body)?,
         },
-        RecordKey::Packet(_) => Record::Packet(from_json(body)?),
-        RecordKey::Review(_) => Record::Review(from_json(body)?),
-        RecordKey::Nomination(_) => Record::Nomination(from_json(body)?),
-        RecordKey::Calibration(_) => Record::Calibration(from_json(body)?),
-        RecordKey::Template(_) => Record::Template(from_json(body)?),
-        RecordKey::Grants => Record::Grants(from_json(body)?),
-    })
+        RecordKey::Packet(_) => Record::Packet(from_json(key, body)?),
+        RecordKey::Review(_) => Record::Review(from_json(key, body)?),
+        RecordKey::Nomination(_) => Record::Nomination(from_json(key, body)?),
+        RecordKey::Calibration(_) => Record::Calibration(from_json(key, body)?),
+        RecordKey::Template(_) => Record::Template(from_json(key, body)?),
+        RecordKey::Grants => Record::Grants(from_json(key, body)?),
+    };
+    if record.key() != *key {
+        return Err(Error::Corrupt {
+            record: key.to_string(),
+            reason: format!("holds {}", record.key()),
+        });
+    }
+    Ok(record)
 }
 
-fn versioned<T: DeserializeOwned>(row: &SqliteRow) -> Result<Versioned<T>> {
-    let version: i64 = row.try_get("version").map_err(backend)?;
-    let body: String = row.try_get("body").map_err(backend)?;
-    Ok(Versioned {
-        version: u64::try_from(version).unwrap_or_default(),
-        record: from_json(&body)?,
-    })
+/// A row of `id`, `version` and `body` from the table of `what`s.
+fn versioned<T: DeserializeOwned>(
+    what: &'static str,
+) -> impl Fn(&SqliteRow) -> Result<Versioned<T>> {
+    move |row| {
+        let id: String = row.try_get("id").map_err(backend)?;
+        let version: i64 = row.try_get("version").map_err(backend)?;
+        let body: String = row.try_get("body").map_err(backend)?;
+        let record = format!("{what} `{id}`");
+        Ok(Versioned {
+            version: stored_version(&record, version)?,
+            record: from_json(&record, &body)?,
+        })
+    }
 }
 
 impl SqliteStorage {
@@ -262,7 +290,7 @@ impl SqliteStorage {
         person: PersonId,
     ) -> Result<Vec<Versioned<Review>>> {
         let sql = format!(
-            "SELECT version, body FROM reviews WHERE cycle_id = ? AND {column} = ? ORDER BY id"
+            "SELECT id, version, body FROM reviews WHERE cycle_id = ? AND {column} = ? ORDER BY id"
         );
         let rows = sqlx::query(&sql)
             .bind(cycle.to_string())
@@ -270,7 +298,7 @@ impl SqliteStorage {
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?;
-        rows.iter().map(versioned).collect()
+        rows.iter().map(versioned("review")).collect()
     }
 
     /// Closes both pools, waiting for connections to finish.
@@ -663,7 +691,7 @@ impl Storage for SqliteStorage {
         let version: i64 = row.try_get("version").map_err(backend)?;
         let body: String = row.try_get("body").map_err(backend)?;
         Ok(Some(Versioned {
-            version: u64::try_from(version).unwrap_or_default(),
+            version: stored_version(key, version)?,
             record: record_from(&key, &body)?,
         }))
     }
@@ -701,13 +729,14 @@ impl Storage for SqliteStorage {
         after: Option<CycleId>,
         n: usize,
     ) -> Result<Vec<Versioned<crate::Cycle>>> {
-        let rows = sqlx::query("SELECT version, body FROM cycles WHERE id > ? ORDER BY id LIMIT ?")
-            .bind(after.map(|c| c.to_string()).unwrap_or_default())
-            .bind(limit(n))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(versioned).collect()
+        let rows =
+            sqlx::query("SELECT id, version, body FROM cycles WHERE id > ? ORDER BY id LIMIT ?")
+                .bind(after.map(|c| c.to_string()).unwrap_or_default())
+                .bind(limit(n))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+        rows.iter().map(versioned("cycle")).collect()
     }
 
     async fn packets(
@@ -717,7 +746,7 @@ impl Storage for SqliteStorage {
         n: usize,
     ) -> Result<Vec<Versioned<Packet>>> {
         let rows = sqlx::query(
-            "SELECT version, body FROM packets WHERE cycle_id = ? AND id > ? ORDER BY id LIMIT ?",
+            "SELECT id, version, body FROM packets WHERE cycle_id = ? AND id > ? ORDER BY id LIMIT ?",
         )
         .bind(cycle.to_string())
         .bind(after.map(|p| p.to_string()).unwrap_or_default())
@@ -725,7 +754,7 @@ impl Storage for SqliteStorage {
         .fetch_all(&self.reader)
         .await
         .map_err(backend)?;
-        rows.iter().map(versioned).collect()
+        rows.iter().map(versioned("packet")).collect()
     }
 
     async fn reviews_about(
@@ -741,23 +770,25 @@ impl Storage for SqliteStorage {
     }
 
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
-        let rows =
-            sqlx::query("SELECT version, body FROM nominations WHERE packet_id = ? ORDER BY id")
-                .bind(packet.to_string())
-                .fetch_all(&self.reader)
-                .await
-                .map_err(backend)?;
-        rows.iter().map(versioned).collect()
+        let rows = sqlx::query(
+            "SELECT id, version, body FROM nominations WHERE packet_id = ? ORDER BY id",
+        )
+        .bind(packet.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(versioned("nomination")).collect()
     }
 
     async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>> {
-        let rows =
-            sqlx::query("SELECT version, body FROM calibrations WHERE cycle_id = ? ORDER BY id")
-                .bind(cycle.to_string())
-                .fetch_all(&self.reader)
-                .await
-                .map_err(backend)?;
-        rows.iter().map(versioned).collect()
+        let rows = sqlx::query(
+            "SELECT id, version, body FROM calibrations WHERE cycle_id = ? ORDER BY id",
+        )
+        .bind(cycle.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(versioned("calibration session")).collect()
     }
 
     async fn events(
@@ -803,7 +834,10 @@ impl Storage for SqliteStorage {
                 let body: String = row.try_get("body").map_err(backend)?;
                 Ok(OutboxEntry {
                     seq: u64::try_from(seq).unwrap_or_default(),
-                    notification: from_json::<Notification>(&body)?,
+                    notification: from_json::<Notification>(
+                        format_args!("outbox entry {seq}"),
+                        &body,
+                    )?,
                 })
             })
             .collect()
@@ -829,6 +863,6 @@ fn stored_event(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
                 "event seq {seq} is negative"
             )))
         })?,
-        event: from_json::<Event>(&body)?,
+        event: from_json::<Event>(format_args!("event {seq}"), &body)?,
     })
 }

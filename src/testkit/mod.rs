@@ -159,14 +159,25 @@ fn fixture() -> Fixture {
         nomination,
         calibration,
         template: crate::Template::new(crate::TemplateId::random(), "testkit").section(
-            crate::Section::new("s", "Section").question(crate::Question::new(
-                "q",
-                "How did it go?",
-                crate::QuestionKind::FreeText { max_len: None },
-            )),
+            crate::Section::new("s", "Section").question(
+                crate::Question::new(
+                    "q",
+                    "How did it go?",
+                    crate::QuestionKind::FreeText { max_len: None },
+                )
+                .answered_by([crate::ReviewKind::SelfReview]),
+            ),
         ),
         people,
     }
+}
+
+/// One record of every kind, of a small launched cycle (a cycle, its snapshot, a nomination,
+/// a calibration session, a template, packets and reviews), for a backend's own tests: store
+/// them, then change them behind the storage's back.
+#[must_use]
+pub fn sample_records() -> Vec<Record> {
+    records(&fixture())
 }
 
 fn records(f: &Fixture) -> Vec<Record> {

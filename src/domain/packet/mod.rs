@@ -278,7 +278,13 @@ impl<'de> Deserialize<'de> for PersonList {
 /// and goals, absent managers and dates, `false` flags, zero approval steps and zero counts.
 /// Those fields read back as their default when left out, so the full form, which earlier
 /// versions wrote, reads too.
+///
+/// Reading a packet checks what the commands keep true: at most
+/// [`MAX_CYCLE_ADDITIONAL_MANAGERS`] additional managers, nobody twice on a list, the subject
+/// never their own manager, additional manager, peer or upward reviewer, and per kind no more
+/// reviews submitted than assigned, removed than submitted, or drafts than unsubmitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[repr(C)]
 pub struct Packet {
     // The fields the permission check reads come first, within 128 bytes (`repr(C)` keeps
@@ -331,7 +337,76 @@ pub struct Packet {
     pub(crate) nominations_made: u32,
 }
 
+crate::domain::checked::checked_serde!(Packet, Packet::check);
+
 impl Packet {
+    /// Whether the packet holds what the commands keep true (see the type's docs).
+    fn check(&self) -> Result<()> {
+        let name = || format!("packet `{}`", self.id);
+        if self.additional_managers.len() > MAX_CYCLE_ADDITIONAL_MANAGERS {
+            return Err(Error::invalid(
+                name(),
+                format!(
+                    "has {} additional managers, more than {MAX_CYCLE_ADDITIONAL_MANAGERS}",
+                    self.additional_managers.len()
+                ),
+            ));
+        }
+        let lists: [(&str, &[PersonId]); 6] = [
+            ("former_managers", &self.former_managers),
+            ("additional_managers", &self.additional_managers),
+            ("viewers", &self.viewers),
+            ("sharers", &self.sharers),
+            ("upward_reviewers", &self.upward_reviewers),
+            ("peers", &self.peers),
+        ];
+        for (list, people) in lists {
+            if let Some((_, p)) = people
+                .iter()
+                .enumerate()
+                .find(|(i, p)| people[..*i].contains(p))
+            {
+                return Err(Error::invalid(
+                    name(),
+                    format!("lists `{p}` twice in {list}"),
+                ));
+            }
+        }
+        let subject_roles = [
+            ("manager", self.manager == Some(self.subject)),
+            (
+                "additional manager",
+                self.additional_managers.contains(&self.subject),
+            ),
+            ("peer", self.peers.contains(&self.subject)),
+            (
+                "upward reviewer",
+                self.upward_reviewers.contains(&self.subject),
+            ),
+        ];
+        if let Some((role, _)) = subject_roles.iter().find(|(_, is)| *is) {
+            return Err(Error::invalid(
+                name(),
+                format!("names its subject as their own {role}"),
+            ));
+        }
+        for kind in ReviewKind::ALL {
+            let t = self.tally[kind.index()];
+            let unsubmitted = t.assigned.checked_sub(t.submitted);
+            if unsubmitted.is_none_or(|u| t.draft > u) || t.removed > t.submitted {
+                return Err(Error::invalid(
+                    name(),
+                    format!(
+                        "counts {kind} reviews inconsistently: {} assigned, {} submitted, \
+                         {} removed, {} drafts",
+                        t.assigned, t.submitted, t.removed, t.draft
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn new(id: PacketId, cycle: CycleId, subject: PersonId, state: PacketState) -> Self {
         Self {
             id,

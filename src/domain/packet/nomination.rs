@@ -54,7 +54,10 @@ impl State for NominationState {
 }
 
 /// A nomination of a peer for a participant.
+///
+/// Reading a nomination checks that it does not nominate the subject as their own peer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Nomination {
     pub(crate) id: NominationId,
     pub(crate) cycle: CycleId,
@@ -66,7 +69,20 @@ pub struct Nomination {
     pub(crate) reason: Option<String>,
 }
 
+crate::domain::checked::checked_serde!(Nomination, Nomination::check);
+
 impl Nomination {
+    /// Whether the nomination holds what the commands keep true (see the type's docs).
+    fn check(&self) -> Result<()> {
+        if self.nominee == self.subject {
+            return Err(Error::invalid(
+                format!("nomination `{}`", self.id),
+                "nominates the subject as their own peer",
+            ));
+        }
+        Ok(())
+    }
+
     /// Nominates `nominee` as a peer of the packet's participant.
     ///
     /// `existing` are the packet's other nominations: a nominee already pending or approved is

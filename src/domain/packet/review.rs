@@ -83,7 +83,11 @@ impl State for ReviewState {
 /// Serialised (as storages keep it) without `removed` when false, `reminders` when none was
 /// sent and `answers` when there are none; those read back as such when left out, so the full
 /// form, which earlier versions wrote, reads too.
+///
+/// Reading a review checks that a self review is written by its subject and every other kind
+/// by someone else, and that only peer and upward feedback is ever removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[repr(C)]
 pub struct Review {
     // What the permission check reads comes first, in one cache line (`repr(C)` keeps the
@@ -158,7 +162,32 @@ impl<'de> Deserialize<'de> for Reminders {
     }
 }
 
+crate::domain::checked::checked_serde!(Review, Review::check);
+
 impl Review {
+    /// Whether the review holds what the commands keep true (see the type's docs).
+    fn check(&self) -> Result<()> {
+        let name = || format!("review `{}`", self.id);
+        let own = self.kind == ReviewKind::SelfReview;
+        if own != (self.author == self.subject) {
+            return Err(Error::invalid(
+                name(),
+                if own {
+                    "is a self review written by someone else"
+                } else {
+                    "is written by its own subject"
+                },
+            ));
+        }
+        if self.removed && !self.kind.is_feedback() {
+            return Err(Error::invalid(
+                name(),
+                format!("is a removed {} review", self.kind),
+            ));
+        }
+        Ok(())
+    }
+
     /// The id.
     #[must_use]
     pub const fn id(&self) -> ReviewId {
