@@ -418,11 +418,30 @@ async fn refused_commands_change_nothing() {
 }
 
 /// A storage whose commits wait until `n` commits are waiting: two commands read before either
-/// writes, as in a real race.
+/// writes, as in a real race. With [`Racing::first`], the commits the predicate picks go
+/// first and the others follow once one of those is done.
 #[derive(Debug)]
 struct Racing<S> {
     inner: S,
     gate: tokio::sync::Barrier,
+    first: Option<fn(&Commit) -> bool>,
+    first_done: tokio::sync::watch::Sender<bool>,
+}
+
+impl<S> Racing<S> {
+    fn new(inner: S, n: usize) -> Self {
+        Self {
+            inner,
+            gate: tokio::sync::Barrier::new(n),
+            first: None,
+            first_done: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    fn first(mut self, pick: fn(&Commit) -> bool) -> Self {
+        self.first = Some(pick);
+        self
+    }
 }
 
 #[async_trait]
@@ -432,7 +451,19 @@ impl<S: Storage> Storage for Racing<S> {
     }
     async fn commit(&self, commit: Commit) -> appraise::Result<()> {
         self.gate.wait().await;
-        self.inner.commit(commit).await
+        match self.first {
+            Some(pick) if pick(&commit) => {
+                let result = self.inner.commit(commit).await;
+                self.first_done.send_replace(true);
+                result
+            }
+            Some(_) => {
+                let mut done = self.first_done.subscribe();
+                let _ = done.wait_for(|d| *d).await;
+                self.inner.commit(commit).await
+            }
+            None => self.inner.commit(commit).await,
+        }
     }
     async fn cycles(
         &self,
@@ -539,10 +570,7 @@ async fn race_two_submits(storage: Arc<dyn Storage>) {
         .unwrap()
         .len();
 
-    let racing = Racing {
-        inner: Arc::clone(&storage),
-        gate: tokio::sync::Barrier::new(2),
-    };
+    let racing = Racing::new(Arc::clone(&storage), 2);
     let engine = Arc::new(
         Engine::builder()
             .storage(racing)
@@ -838,10 +866,7 @@ async fn a_submit_racing_a_lock_never_lands_after_it() {
         let (_, cycle, review) = one_person_cycle(&storage).await;
         let kim = id("kim");
 
-        let racing = Racing {
-            inner: Arc::clone(&storage),
-            gate: tokio::sync::Barrier::new(2),
-        };
+        let racing = Racing::new(Arc::clone(&storage), 2);
         let engine = Arc::new(
             Engine::builder()
                 .storage(racing)
@@ -1527,10 +1552,7 @@ async fn concurrent_nominations_of_one_peer_admit_one() {
         .await
         .unwrap()
         .id();
-    let racing = Racing {
-        inner: Arc::clone(&w.storage),
-        gate: tokio::sync::Barrier::new(4),
-    };
+    let racing = Racing::new(Arc::clone(&w.storage), 4);
     let engine = Arc::new(
         Engine::builder()
             .storage(racing)
@@ -1696,4 +1718,88 @@ async fn inputs_are_limited_and_outputs_are_safe_to_open() {
         .create_cycle(id("kim"), CycleConfig::new("n".repeat(500), period()))
         .await
         .unwrap();
+}
+
+/// Reliability finding: `edit_cycle` read the review counts before its commit, and a submit
+/// does not otherwise change the cycle record, so an edit removing peer anonymity could land
+/// beside the first peer review submitted under it. The first submit of a kind now writes the
+/// cycle: racing, at most one of the two lands, and the settings stay as promised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loosening_edit_racing_the_first_submit_never_lands_beside_it() {
+    let w = launched(RecordingNotifier::new()).await;
+    let packet = w
+        .engine
+        .packet_of(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .id();
+    w.engine
+        .assign_reviewer(id("kim"), packet, ReviewKind::Peer, id("cy"))
+        .await
+        .unwrap();
+    let review = review_of(&w, "ann", ReviewKind::Peer, "cy").await;
+    let config = w
+        .storage
+        .cycle(w.cycle)
+        .await
+        .unwrap()
+        .record
+        .config()
+        .clone();
+    assert!(config.settings.anonymous_peer);
+    let loosened = CycleConfig {
+        settings: appraise::CycleSettings {
+            anonymous_peer: false,
+            ..config.settings.clone()
+        },
+        ..config
+    };
+    let engine = Arc::new(
+        Engine::builder()
+            .storage(
+                // The submit commits first: then the edit, checking only the cycle it read,
+                // would land beside it unless the submit wrote the cycle.
+                Racing::new(Arc::clone(&w.storage), 2).first(|c| {
+                    c.writes
+                        .iter()
+                        .any(|w| matches!(w.key(), RecordKey::Review(_)))
+                }),
+            )
+            .directory(directory())
+            .clock(w.clock.clone())
+            .build(),
+    );
+    let edit = {
+        let e = Arc::clone(&engine);
+        let cycle = w.cycle;
+        tokio::spawn(async move { e.edit_cycle(id("kim"), cycle, loosened).await })
+    };
+    let submit = {
+        let e = Arc::clone(&engine);
+        tokio::spawn(async move {
+            e.submit_review(id("cy"), review.id, Some(answers("cy on ann", 4)))
+                .await
+        })
+    };
+    let (edit, submit) = (edit.await.unwrap(), submit.await.unwrap());
+    assert!(submit.is_ok(), "{submit:?}");
+    assert!(
+        matches!(edit, Err(Error::Conflict { .. })),
+        "the edit landed beside the submit: {edit:?}"
+    );
+    let stored = w.storage.cycle(w.cycle).await.unwrap().record;
+    {
+        assert!(stored.settings().anonymous_peer, "the promise holds");
+        assert!(stored.has_submitted(ReviewKind::Peer));
+        // Once the submit landed, the same edit is refused outright.
+        let again = w
+            .engine
+            .edit_cycle(id("kim"), w.cycle, {
+                let mut c = stored.config().clone();
+                c.settings.anonymous_peer = false;
+                c
+            })
+            .await;
+        assert!(matches!(again, Err(Error::Invalid { .. })), "{again:?}");
+    }
 }

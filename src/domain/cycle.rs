@@ -610,6 +610,10 @@ pub struct Cycle {
     /// The templates, frozen at launch.
     #[serde(default)]
     templates: Vec<crate::domain::Template>,
+    /// The kinds of which a review was ever submitted: the first submit of a kind writes the
+    /// cycle, so an edit racing it conflicts instead of loosening what the writer was promised.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    submitted_kinds: BTreeSet<ReviewKind>,
 }
 
 impl Cycle {
@@ -643,6 +647,7 @@ impl Cycle {
             collaborators: BTreeSet::new(),
             participants: BTreeSet::new(),
             templates: Vec::new(),
+            submitted_kinds: BTreeSet::new(),
         };
         Ok((cycle, event))
     }
@@ -766,6 +771,18 @@ impl Cycle {
         &self.templates
     }
 
+    /// Whether a review of `kind` was ever submitted in this cycle: from then on the settings
+    /// that protect its writers only get stricter ([`CycleSettings::check_promises`]).
+    #[must_use]
+    pub fn has_submitted(&self, kind: ReviewKind) -> bool {
+        self.submitted_kinds.contains(&kind)
+    }
+
+    /// Records that a review of `kind` was submitted.
+    pub(crate) fn note_submitted(&mut self, kind: ReviewKind) {
+        self.submitted_kinds.insert(kind);
+    }
+
     fn ensure_not_closed(&self) -> Result<()> {
         match self.state {
             CycleState::Draft | CycleState::Active => Ok(()),
@@ -780,13 +797,19 @@ impl Cycle {
     /// before and after. A launched cycle keeps the templates it froze and its review kinds:
     /// swapping either would leave answers checked against a form they were not written for.
     ///
+    /// Once a review of a kind was submitted ([`Cycle::has_submitted`]), the settings that
+    /// protect its writers can only be made stricter.
+    ///
     /// # Errors
     ///
     /// [`Error::Invalid`] when the config does not validate, changes a launched cycle's
-    /// templates or kinds, or the cycle is closed.
+    /// templates or kinds, loosens what a writer was promised, or the cycle is closed.
     pub fn edit(&mut self, config: CycleConfig, by: PersonId, at: DateTime<Utc>) -> Result<Event> {
         self.ensure_not_closed()?;
         config.validate()?;
+        self.config
+            .settings
+            .check_promises(&config.settings, |kind| self.has_submitted(kind))?;
         if self.state != CycleState::Draft {
             if config.templates != self.config.templates {
                 return Err(Error::invalid(

@@ -58,7 +58,8 @@ impl Engine {
         config.validate()?;
         self.templates_of(&config).await?;
         // What writers were promised: the kinds with a submitted review keep their settings
-        // or stricter ones.
+        // or stricter ones. `Cycle::edit` checks the kinds the cycle record knows were
+        // submitted; the progress counts cover cycles stored before it kept them.
         let progress = self.storage.progress(cycle).await?;
         let written = |kind| progress.by_kind.get(&kind).is_some_and(|k| k.submitted > 0);
         self.cycle_command(actor, cycle, (Action::EditCycle, None), |c, by, at| {

@@ -105,6 +105,13 @@ impl Engine {
         }
         tx.put(Record::from(r.clone()), Expect::Version(review.version));
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
+        // The first submit of a kind writes the cycle: an edit loosening that kind's promises
+        // conflicts with it rather than landing beside it.
+        if !scope.cycle.record.has_submitted(kind) {
+            let mut c = crate::Cycle::clone(&scope.cycle.record);
+            c.note_submitted(kind);
+            tx.put(Record::from(c), Expect::Version(scope.cycle.version));
+        }
         self.finish(tx).await?;
         Ok(scope.receipt(actor, &p, &r))
     }
