@@ -6,6 +6,8 @@ mod confidentiality;
 mod content;
 mod content_props;
 mod core_workflow;
+#[cfg(feature = "testkit")]
+mod delivery;
 mod engine;
 mod engine_content;
 mod invariants;

@@ -27,6 +27,7 @@ mod results;
 mod tick;
 mod tx;
 
+use crate::plugin::Claim;
 pub use limits::Limits;
 pub use outcome::{Delivery, LaunchReport, TickReport};
 
@@ -52,8 +53,11 @@ use crate::{
 };
 use tx::Tx;
 
-/// How many delivered keys the engine remembers to avoid delivering one twice in-process.
-const REMEMBERED_DELIVERIES: usize = 65_536;
+/// How many accepted but unmarked notification keys the engine remembers, to mark them
+/// without handing them over again.
+const REMEMBERED_UNMARKED: usize = 65_536;
+/// How long an engine holds the outbox entries it hands to the notifier, by default.
+const DEFAULT_DELIVERY_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 /// Page size when the engine walks a cycle's packets.
 const PAGE: usize = 1_000;
 
@@ -94,9 +98,31 @@ pub struct Engine {
     directory: Arc<dyn Directory>,
     clock: Arc<dyn Clock>,
     limits: Limits,
-    deliveries: Mutex<Deliveries>,
+    delivery: DeliveryPolicy,
+    /// This engine's id, in its claims on outbox entries.
+    id: uuid::Uuid,
+    /// Keys the notifier accepted whose entries could not be marked delivered yet.
+    unmarked: Mutex<VecDeque<String>>,
     /// Large records shared between commands while their version stays the same.
     cache: Mutex<Cache>,
+}
+
+/// When and how an engine hands notifications to the notifier.
+#[derive(Debug, Clone, Copy)]
+struct DeliveryPolicy {
+    /// Whether commands deliver their own notifications before returning.
+    inline: bool,
+    /// How long a claim on outbox entries lasts.
+    lease: chrono::Duration,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        Self {
+            inline: true,
+            lease: DEFAULT_DELIVERY_LEASE,
+        }
+    }
 }
 
 /// A cycle and its org snapshot as last loaded, with their versions.
@@ -113,13 +139,6 @@ struct Cache {
     grants: Option<Versioned<Arc<Grants>>>,
 }
 
-#[derive(Debug, Default)]
-struct Deliveries {
-    in_flight: HashSet<String>,
-    done: HashSet<String>,
-    done_order: VecDeque<String>,
-}
-
 /// Builds an [`Engine`]; every plugin defaults to the in-memory implementation.
 #[derive(Debug, Default)]
 #[must_use]
@@ -129,9 +148,28 @@ pub struct EngineBuilder {
     directory: Option<Arc<dyn Directory>>,
     clock: Option<Arc<dyn Clock>>,
     limits: Limits,
+    delivery: DeliveryPolicy,
 }
 
 impl EngineBuilder {
+    /// Commands only queue their notifications; the host hands them over with
+    /// [`Engine::deliver_pending`] (from a scheduler or a background task). Use it when the
+    /// notifier may be slow or hang: a command then never waits for it. By default each
+    /// command delivers its own notifications after its commit, before it returns.
+    pub const fn deferred_delivery(mut self) -> Self {
+        self.delivery.inline = false;
+        self
+    }
+
+    /// How long the engine holds the outbox entries it hands to the notifier (default two
+    /// minutes). Another engine (or this one) takes over an entry once its hold ends without
+    /// the entry being marked delivered: longer than the notifier's slowest delivery, short
+    /// enough that a crashed engine's notifications are not held up for long.
+    pub const fn delivery_lease(mut self, lease: chrono::Duration) -> Self {
+        self.delivery.lease = lease;
+        self
+    }
+
     /// Uses these input limits (default: [`Limits::default`]).
     pub const fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -177,7 +215,9 @@ impl EngineBuilder {
                 .unwrap_or_else(|| Arc::new(StaticDirectory::default())),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             limits: self.limits,
-            deliveries: Mutex::new(Deliveries::default()),
+            delivery: self.delivery,
+            id: uuid::Uuid::new_v4(),
+            unmarked: Mutex::new(VecDeque::new()),
             cache: Mutex::new(Cache::default()),
         }
     }
@@ -522,79 +562,133 @@ impl Engine {
         }
     }
 
-    /// Commits, then hands the new notifications to the notifier.
+    /// Commits, then (unless delivery is deferred) hands the new notifications to the
+    /// notifier.
     async fn finish(&self, tx: Tx) -> Result<()> {
         let commit = tx.into_commit();
-        let outbox = commit.outbox.clone();
+        let outbox = if self.delivery.inline {
+            commit.outbox.clone()
+        } else {
+            Vec::new()
+        };
         self.storage.commit(commit).await?;
-        self.deliver(outbox).await;
+        if outbox.is_empty() {
+            return Ok(());
+        }
+        // The command landed: a delivery problem leaves its notifications pending for
+        // `deliver_pending`, never fails the command.
+        let claim = self.claim();
+        let keys: Vec<String> = outbox.iter().map(|n| n.key.clone()).collect();
+        let Ok(claimed) = self.storage.claim_keys(claim, &keys).await else {
+            return Ok(());
+        };
+        let claimed: HashSet<String> = claimed.into_iter().collect();
+        let mine = outbox.into_iter().filter(|n| claimed.contains(&n.key));
+        let (_, failed) = self.hand_over(mine).await;
+        for key in failed {
+            let _ = self.storage.release_claim(claim, &key).await;
+        }
         Ok(())
     }
 
-    /// Delivers notifications, marking each delivered on success. Failures stay pending.
-    async fn deliver(&self, notifications: Vec<Notification>) -> Delivery {
-        let mut report = Delivery::default();
-        for n in notifications {
-            {
-                let mut d = self
-                    .deliveries
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if d.done.contains(&n.key) || !d.in_flight.insert(n.key.clone()) {
-                    continue;
-                }
-            }
-            let ok = self.notifier.deliver(&n).await.is_ok()
-                && self.storage.mark_delivered(&n.key).await.is_ok();
-            let mut d = self
-                .deliveries
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            d.in_flight.remove(&n.key);
-            if ok {
-                report.delivered += 1;
-                d.done.insert(n.key.clone());
-                d.done_order.push_back(n.key);
-                if d.done_order.len() > REMEMBERED_DELIVERIES
-                    && let Some(old) = d.done_order.pop_front()
-                {
-                    d.done.remove(&old);
-                }
-            } else {
-                report.failed += 1;
-            }
+    /// A claim on outbox entries by this engine, from now for the delivery lease.
+    fn claim(&self) -> Claim {
+        let at = self.clock.now();
+        Claim {
+            by: self.id,
+            at,
+            until: at
+                .checked_add_signed(self.delivery.lease)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
         }
-        report
     }
 
-    /// Retries every pending notification once (oldest first). Call it from the host's
-    /// scheduler; a notifier outage only delays notifications.
+    /// Hands claimed notifications to the notifier in order and marks each accepted one
+    /// delivered (remembering those it could not mark); the report and the keys that failed.
+    async fn hand_over(
+        &self,
+        notifications: impl IntoIterator<Item = Notification>,
+    ) -> (Delivery, Vec<String>) {
+        let mut report = Delivery::default();
+        let mut failed = Vec::new();
+        for n in notifications {
+            if self.notifier.deliver(&n).await.is_err() {
+                report.failed += 1;
+                failed.push(n.key);
+                continue;
+            }
+            report.delivered += 1;
+            if self.storage.mark_delivered(&n.key).await.is_err() {
+                let mut unmarked = self.unmarked.lock().unwrap_or_else(PoisonError::into_inner);
+                unmarked.push_back(n.key);
+                if unmarked.len() > REMEMBERED_UNMARKED {
+                    unmarked.pop_front();
+                }
+            }
+        }
+        (report, failed)
+    }
+
+    /// Marks delivered the entries the notifier accepted earlier but the storage could not
+    /// mark then; the keys still unmarked.
+    async fn mark_unmarked(&self) -> HashSet<String> {
+        let keys: Vec<String> = self
+            .unmarked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+            .collect();
+        let mut still = Vec::new();
+        for key in keys {
+            if self.storage.mark_delivered(&key).await.is_err() {
+                still.push(key);
+            }
+        }
+        let mut unmarked = self.unmarked.lock().unwrap_or_else(PoisonError::into_inner);
+        unmarked.extend(still);
+        unmarked.iter().cloned().collect()
+    }
+
+    /// Hands every pending notification that no other delivery holds to the notifier once
+    /// (oldest first). Call it from the host's scheduler; a notifier outage only delays
+    /// notifications.
+    ///
+    /// Engines sharing one storage never hand one entry over at the same time: each claims
+    /// the entries it delivers for the delivery lease
+    /// ([`EngineBuilder::delivery_lease`]), and takes over entries whose claim ended without
+    /// a delivery (a crashed engine, a dropped command). A notification the notifier accepted
+    /// is marked delivered; if marking fails, this engine marks it later without handing it
+    /// over again. Only a crash between the notifier accepting a notification and the storage
+    /// marking it hands it over twice, under the same key.
     ///
     /// # Errors
     ///
-    /// A storage failure while listing the outbox.
+    /// A storage failure while claiming entries.
     pub async fn deliver_pending(&self) -> Result<Delivery> {
+        let unmarked = self.mark_unmarked().await;
         let mut total = Delivery::default();
-        let mut skip = 0usize;
-        loop {
-            let pending = self.storage.pending_outbox(skip + PAGE).await?;
-            let page: Vec<Notification> = pending
+        let mut failed: Vec<(Claim, String)> = Vec::new();
+        let result = loop {
+            let claim = self.claim();
+            let page = match self.storage.claim_pending(claim, PAGE).await {
+                Ok(page) if page.is_empty() => break Ok(total),
+                Ok(page) => page,
+                Err(e) => break Err(e),
+            };
+            let fresh = page
                 .into_iter()
-                .skip(skip)
                 .map(|e| e.notification)
-                .collect();
-            if page.is_empty() {
-                return Ok(total);
-            }
-            let got = self.deliver(page).await;
+                .filter(|n| !unmarked.contains(&n.key));
+            let (got, keys) = self.hand_over(fresh).await;
             total.delivered += got.delivered;
             total.failed += got.failed;
-            // Delivered entries left the pending list; failed ones are skipped from now on.
-            skip += got.failed;
-            if got.delivered == 0 {
-                return Ok(total);
-            }
+            // Failed entries stay claimed until the pass ends, so it does not take them again.
+            failed.extend(keys.into_iter().map(|k| (claim, k)));
+        };
+        for (claim, key) in failed {
+            let _ = self.storage.release_claim(claim, &key).await;
         }
+        result
     }
 }
 

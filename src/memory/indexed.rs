@@ -17,7 +17,7 @@ use super::outbox::Outbox;
 use crate::domain::id::{IdMap, hash_of};
 use crate::domain::progress::Tally;
 use crate::plugin::{
-    Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
+    Claim, Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
     check_shape,
 };
 use crate::{
@@ -1035,6 +1035,19 @@ impl Storage for IndexedMemoryStorage {
 
     async fn mark_delivered(&self, key: &str) -> Result<()> {
         self.lock().outbox.mark_delivered(key);
+        Ok(())
+    }
+
+    async fn claim_pending(&self, claim: Claim, limit: usize) -> Result<Vec<OutboxEntry>> {
+        Ok(self.lock().outbox.claim_pending(claim, limit))
+    }
+
+    async fn claim_keys(&self, claim: Claim, keys: &[String]) -> Result<Vec<String>> {
+        Ok(self.lock().outbox.claim_keys(claim, keys))
+    }
+
+    async fn release_claim(&self, claim: Claim, key: &str) -> Result<()> {
+        self.lock().outbox.release(claim, key);
         Ok(())
     }
 }

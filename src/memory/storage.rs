@@ -14,7 +14,7 @@ use crate::domain::{
     Packet, PacketId, PersonId, Result, Review, ReviewId,
 };
 use crate::plugin::{
-    Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
+    Claim, Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
     check_shape,
 };
 
@@ -347,6 +347,19 @@ impl Storage for MemoryStorage {
 
     async fn mark_delivered(&self, key: &str) -> Result<()> {
         self.lock().outbox.mark_delivered(key);
+        Ok(())
+    }
+
+    async fn claim_pending(&self, claim: Claim, limit: usize) -> Result<Vec<OutboxEntry>> {
+        Ok(self.lock().outbox.claim_pending(claim, limit))
+    }
+
+    async fn claim_keys(&self, claim: Claim, keys: &[String]) -> Result<Vec<String>> {
+        Ok(self.lock().outbox.claim_keys(claim, keys))
+    }
+
+    async fn release_claim(&self, claim: Claim, key: &str) -> Result<()> {
+        self.lock().outbox.release(claim, key);
         Ok(())
     }
 }

@@ -245,6 +245,28 @@ pub struct OutboxEntry {
     pub notification: Notification,
 }
 
+/// An engine's hold on outbox entries while it hands them to the notifier: who holds them and
+/// until when. Each engine claims with its own id; an entry whose claim has ended (a crashed or
+/// stuck engine) is free to claim again, so no notification is stranded, and two engines never
+/// hold one entry at once, so none is handed over twice while both are alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The claiming engine.
+    pub by: uuid::Uuid,
+    /// When the claim is made: entries whose earlier claim ended by then are free.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// When the claim ends unless the entry is delivered first.
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+impl Claim {
+    /// Whether an entry held by `held` (claimant and end) is free for this claim.
+    #[must_use]
+    pub fn frees(&self, held: Option<(uuid::Uuid, chrono::DateTime<chrono::Utc>)>) -> bool {
+        held.is_none_or(|(_, until)| until <= self.at)
+    }
+}
+
 /// Versioned records, the audit log and the outbox.
 ///
 /// # Contract
@@ -268,6 +290,11 @@ pub struct OutboxEntry {
 ///   and `packets` page by id.
 /// - **Outbox.** `pending_outbox` lists entries not yet marked delivered, oldest first;
 ///   `mark_delivered` is idempotent and unknown keys are ignored.
+/// - **Claims.** `claim_pending` and `claim_keys` take only pending entries that no claim holds
+///   at the claim's time (never claimed, released, or claimed until no later than
+///   [`Claim::at`]), and atomically: two claims racing never both get one entry.
+///   `release_claim` frees an entry only for the claim that holds it. A delivered entry is
+///   never claimed.
 /// - **Derived reads.** The provided methods ([`version`](Self::version),
 ///   [`versions`](Self::versions), [`progress`](Self::progress)) may be overridden for speed,
 ///   but must answer exactly what `get` and `packets` imply at that moment.
@@ -373,6 +400,19 @@ pub trait Storage: Send + Sync + Debug + 'static {
 
     /// Marks the entry with this key delivered (idempotent).
     async fn mark_delivered(&self, key: &str) -> Result<()>;
+
+    /// Claims, for `claim`, up to `limit` pending entries that no claim holds at
+    /// [`Claim::at`], oldest first, and returns them.
+    async fn claim_pending(&self, claim: Claim, limit: usize) -> Result<Vec<OutboxEntry>>;
+
+    /// Claims, for `claim`, the pending entries with these keys that no claim holds at
+    /// [`Claim::at`]; returns the keys it claimed (unknown, delivered and held keys are left
+    /// out).
+    async fn claim_keys(&self, claim: Claim, keys: &[String]) -> Result<Vec<String>>;
+
+    /// Frees the entry with this key if `claim` (same claimant and end) holds it, so that the
+    /// next claim may take it; otherwise does nothing.
+    async fn release_claim(&self, claim: Claim, key: &str) -> Result<()>;
 }
 
 macro_rules! forward_storage {
@@ -449,6 +489,15 @@ macro_rules! forward_storage {
             }
             async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
                 (**self).pending_outbox(limit).await
+            }
+            async fn claim_pending(&self, claim: Claim, limit: usize) -> Result<Vec<OutboxEntry>> {
+                (**self).claim_pending(claim, limit).await
+            }
+            async fn claim_keys(&self, claim: Claim, keys: &[String]) -> Result<Vec<String>> {
+                (**self).claim_keys(claim, keys).await
+            }
+            async fn release_claim(&self, claim: Claim, key: &str) -> Result<()> {
+                (**self).release_claim(claim, key).await
             }
             async fn mark_delivered(&self, key: &str) -> Result<()> {
                 (**self).mark_delivered(key).await

@@ -16,7 +16,7 @@ use sqlx::{Arguments, Row, Sqlite};
 
 use crate::domain::notification::Notification;
 use crate::plugin::{
-    Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
+    Claim, Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
     check_shape, keys_of,
 };
 use crate::{
@@ -828,19 +828,7 @@ impl Storage for SqliteStorage {
                 .fetch_all(&self.reader)
                 .await
                 .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                let seq: i64 = row.try_get("seq").map_err(backend)?;
-                let body: String = row.try_get("body").map_err(backend)?;
-                Ok(OutboxEntry {
-                    seq: u64::try_from(seq).unwrap_or_default(),
-                    notification: from_json::<Notification>(
-                        format_args!("outbox entry {seq}"),
-                        &body,
-                    )?,
-                })
-            })
-            .collect()
+        rows.iter().map(outbox_entry).collect()
     }
 
     async fn mark_delivered(&self, key: &str) -> Result<()> {
@@ -851,6 +839,73 @@ impl Storage for SqliteStorage {
             .map_err(backend)?;
         Ok(())
     }
+
+    async fn claim_pending(&self, claim: Claim, limit_n: usize) -> Result<Vec<OutboxEntry>> {
+        // One statement: SQLite runs it under the write lock, so two claims never overlap.
+        let rows = sqlx::query(
+            "UPDATE outbox SET claimed_by = ?1, claimed_until = ?2 WHERE seq IN \
+             (SELECT seq FROM outbox WHERE delivered = 0 \
+              AND (claimed_until IS NULL OR claimed_until <= ?3) ORDER BY seq LIMIT ?4) \
+             RETURNING seq, body",
+        )
+        .bind(claim.by.to_string())
+        .bind(claim.until.timestamp_micros())
+        .bind(claim.at.timestamp_micros())
+        .bind(limit(limit_n))
+        .fetch_all(&self.writer)
+        .await
+        .map_err(backend)?;
+        let mut entries = rows.iter().map(outbox_entry).collect::<Result<Vec<_>>>()?;
+        entries.sort_by_key(|e| e.seq);
+        Ok(entries)
+    }
+
+    async fn claim_keys(&self, claim: Claim, keys: &[String]) -> Result<Vec<String>> {
+        let mut claimed = Vec::new();
+        for chunk in keys.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!(
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE delivered = 0 \
+                 AND (claimed_until IS NULL OR claimed_until <= ?) AND key IN ({marks}) \
+                 RETURNING key"
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(claim.by.to_string())
+                .bind(claim.until.timestamp_micros())
+                .bind(claim.at.timestamp_micros());
+            for key in chunk {
+                query = query.bind(key);
+            }
+            for row in query.fetch_all(&self.writer).await.map_err(backend)? {
+                claimed.push(row.try_get::<String, _>("key").map_err(backend)?);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn release_claim(&self, claim: Claim, key: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
+             WHERE key = ? AND claimed_by = ? AND claimed_until = ?",
+        )
+        .bind(key)
+        .bind(claim.by.to_string())
+        .bind(claim.until.timestamp_micros())
+        .execute(&self.writer)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// An outbox row (`seq`, `body`).
+fn outbox_entry(row: &SqliteRow) -> Result<OutboxEntry> {
+    let seq: i64 = row.try_get("seq").map_err(backend)?;
+    let body: String = row.try_get("body").map_err(backend)?;
+    Ok(OutboxEntry {
+        seq: stored_version(format_args!("outbox entry {seq}"), seq)?,
+        notification: from_json::<Notification>(format_args!("outbox entry {seq}"), &body)?,
+    })
 }
 
 /// An event row (`seq`, `body`).

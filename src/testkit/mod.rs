@@ -16,6 +16,8 @@
 //! The concurrency check spawns tasks with `tokio::spawn`, so it needs a tokio runtime
 //! (preferably multi-threaded).
 
+pub mod faults;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -23,7 +25,9 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::domain::event::{Event, EventKind};
 use crate::domain::notification::{Notification, NotificationKind};
-use crate::plugin::{Commit, Expect, Record, RecordKey, Storage, StorageExt, Versioned, Write};
+use crate::plugin::{
+    Claim, Commit, Expect, Record, RecordKey, Storage, StorageExt, Versioned, Write,
+};
 use crate::{
     AdminGrant, CalibrationSession, CalibrationSessionId, Cycle, CycleConfig, CycleId, Error,
     KindProgress, Nomination, NominationId, OrgSnapshot, Packet, Period, Person, PersonId,
@@ -623,6 +627,171 @@ pub async fn outbox_lifecycle(storage: &dyn Storage) {
         "a refused commit adds no entry"
     );
     assert_eq!(mine(pending).len(), 2, "a refused commit adds no entry");
+}
+
+/// Claims on outbox entries: a claim takes only pending entries no live claim holds, oldest
+/// first; a release frees an entry only for the claim holding it; a claim's end frees its
+/// entries; a delivered entry is never claimed; claims racing from several claimants never
+/// share an entry.
+pub async fn outbox_claims(storage: Arc<dyn Storage>) {
+    let cycle = CycleId::random();
+    // A time after every other check's claims, so that entries other checks left pending
+    // are free too; only this check's keys are asserted on.
+    let t0 = Utc
+        .with_ymd_and_hms(2100, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let claim = |at_s: i64| Claim {
+        by: uuid::Uuid::new_v4(),
+        at: t0 + chrono::Duration::seconds(at_s),
+        until: t0 + chrono::Duration::seconds(at_s + 60),
+    };
+    let keys: Vec<String> = (0..4)
+        .map(|i| format!("testkit-claims-{cycle}-{i}"))
+        .collect();
+    let add = |keys: Vec<String>| {
+        let storage = Arc::clone(&storage);
+        async move {
+            storage
+                .commit(Commit {
+                    outbox: keys.iter().map(|k| notification(k, cycle)).collect(),
+                    ..Commit::default()
+                })
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    };
+    add(keys.clone()).await;
+    let set =
+        |keys: &[&String]| -> BTreeSet<String> { keys.iter().map(|k| (*k).clone()).collect() };
+    let claim_keys = |c: Claim, asked: Vec<String>| {
+        let storage = Arc::clone(&storage);
+        async move {
+            let got = storage
+                .claim_keys(c, &asked)
+                .await
+                .unwrap_or_else(|e| panic!("claim_keys: {e}"));
+            got.into_iter().collect::<BTreeSet<String>>()
+        }
+    };
+    let mine = |entries: Vec<crate::plugin::OutboxEntry>| -> Vec<String> {
+        entries
+            .into_iter()
+            .map(|e| e.notification.key)
+            .filter(|k| keys.contains(k))
+            .collect()
+    };
+    let a = claim(0);
+    let got = claim_keys(
+        a,
+        vec![
+            keys[0].clone(),
+            keys[1].clone(),
+            "testkit-no-such-key".into(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        set(&[&keys[0], &keys[1]]),
+        "a claim takes free keys, not unknown ones"
+    );
+    let b = claim(0);
+    let got = claim_keys(b, vec![keys[1].clone(), keys[2].clone()]).await;
+    assert_eq!(
+        got,
+        set(&[&keys[2]]),
+        "a held key is not claimed again before its claim ends"
+    );
+    let rest = storage
+        .claim_pending(b, usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("claim_pending: {e}"));
+    let seqs: Vec<u64> = rest.iter().map(|e| e.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "claimed entries come oldest first"
+    );
+    assert_eq!(
+        mine(rest),
+        vec![keys[3].clone()],
+        "claim_pending takes only free entries"
+    );
+    storage
+        .release_claim(b, &keys[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let c = claim(1);
+    assert!(
+        claim_keys(c, vec![keys[0].clone()]).await.is_empty(),
+        "a release by another claim frees nothing"
+    );
+    storage
+        .release_claim(a, &keys[1])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        claim_keys(c, vec![keys[1].clone()]).await,
+        set(&[&keys[1]]),
+        "a release by the holding claim frees the entry"
+    );
+    storage
+        .mark_delivered(&keys[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let later = claim(61);
+    let freed = storage
+        .claim_pending(later, usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("claim_pending: {e}"));
+    assert_eq!(
+        mine(freed),
+        keys[1..].to_vec(),
+        "ended claims free their entries; a delivered entry is never claimed"
+    );
+    let one = storage
+        .claim_pending(claim(200), 1)
+        .await
+        .unwrap_or_else(|e| panic!("claim_pending: {e}"));
+    assert!(one.len() <= 1, "claim_pending keeps to its limit");
+
+    // Racing claimants, by key and by listing: every entry goes to exactly one of them.
+    let racing: Vec<String> = (0..40)
+        .map(|i| format!("testkit-claims-{cycle}-race-{i}"))
+        .collect();
+    add(racing.clone()).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let storage = Arc::clone(&storage);
+            let racing = racing.clone();
+            let c = claim(300);
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    storage.claim_keys(c, &racing).await
+                } else {
+                    storage
+                        .claim_pending(c, usize::MAX)
+                        .await
+                        .map(|entries| entries.into_iter().map(|e| e.notification.key).collect())
+                }
+            })
+        })
+        .collect();
+    let mut claimed: Vec<String> = Vec::new();
+    for task in tasks {
+        let got = task
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("racing claims: {e}"));
+        claimed.extend(got.into_iter().filter(|k| racing.contains(k)));
+    }
+    claimed.sort();
+    let mut expected = racing.clone();
+    expected.sort();
+    assert_eq!(
+        claimed, expected,
+        "racing claims share no entry and leave none"
+    );
 }
 
 /// Events of a cycle come in commit order, page by `after`, and never mix cycles; events of
@@ -1322,6 +1491,7 @@ pub async fn run_all(storage: Arc<dyn Storage>) {
     version_conflicts(&*storage).await;
     atomicity(&*storage).await;
     outbox_lifecycle(&*storage).await;
+    outbox_claims(Arc::clone(&storage)).await;
     event_paging(&*storage).await;
     listings(&*storage).await;
     progress_counts(&*storage).await;
