@@ -173,9 +173,9 @@ pub use domain::{
     Nomination, NominationId, NominationState, Notification, NotificationKind, OrgError,
     OrgSnapshot, Packet, PacketId, PacketState, PeopleScope, Period, Permission, Permissions,
     Person, PersonId, PointShare, Progress, Question, QuestionId, QuestionKind, RandomIds,
-    RatingScale, ReminderKind, Result, Review, ReviewId, ReviewKind, ReviewKinds, ReviewState,
-    RoleGrant, Section, SequentialIds, StepApprover, TeamProgress, Template, TemplateId,
-    Visibility, Window, Windows, calibration_report, launch, launch_cycle, packet_for,
+    RatingScale, ReceiptId, ReminderKind, Result, Review, ReviewId, ReviewKind, ReviewKinds,
+    ReviewState, RoleGrant, Section, SequentialIds, StepApprover, TeamProgress, Template,
+    TemplateId, Visibility, Window, Windows, calibration_report, launch, launch_cycle, packet_for,
     resolve_step,
 };
 pub use engine::{Delivery, Engine, EngineBuilder, LaunchReport, Limits, TickReport};

@@ -421,7 +421,7 @@ async fn refused_commands_change_nothing() {
 /// writes, as in a real race. With [`Racing::first`], the commits the predicate picks go
 /// first and the others follow once one of those is done.
 #[derive(Debug)]
-struct Racing<S> {
+pub struct Racing<S> {
     inner: S,
     gate: tokio::sync::Barrier,
     first: Option<fn(&Commit) -> bool>,
@@ -429,7 +429,7 @@ struct Racing<S> {
 }
 
 impl<S> Racing<S> {
-    fn new(inner: S, n: usize) -> Self {
+    pub fn new(inner: S, n: usize) -> Self {
         Self {
             inner,
             gate: tokio::sync::Barrier::new(n),

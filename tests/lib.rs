@@ -10,6 +10,8 @@ mod core_workflow;
 mod delivery;
 mod engine;
 mod engine_content;
+#[cfg(feature = "testkit")]
+mod idempotency;
 mod invariants;
 mod layers;
 mod leak;

@@ -158,6 +158,20 @@ id_type!(
     CustomRoleId,
     "custom role id"
 );
+id_type!(
+    /// The receipt of a command run under a client's idempotency key: derived from the actor
+    /// and the key ([`ReceiptId::of`]), so that two people's keys never meet.
+    ReceiptId,
+    "receipt id"
+);
+
+impl ReceiptId {
+    /// The receipt id of `actor`'s commands under the client key `key`.
+    #[must_use]
+    pub fn of(actor: PersonId, key: &str) -> Self {
+        Self::from_key(&format!("{actor}/{key}"))
+    }
+}
 
 /// Where the core takes the ids of the records it creates (packets and reviews at launch, ...).
 ///

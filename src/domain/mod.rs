@@ -46,7 +46,7 @@ pub use goal::Goal;
 pub use grants::{DefaultAdditionalManagers, Grants};
 pub use id::{
     CalibrationSessionId, CustomRoleId, CycleId, DepartmentId, GoalId, IdSource, NominationId,
-    PacketId, PersonId, QuestionId, RandomIds, ReviewId, SequentialIds, TemplateId,
+    PacketId, PersonId, QuestionId, RandomIds, ReceiptId, ReviewId, SequentialIds, TemplateId,
 };
 pub use launch::{LaunchInput, Launched, LaunchedCycle, launch, launch_cycle, packet_for};
 pub use nomination::Nomination;

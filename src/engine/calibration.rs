@@ -30,6 +30,7 @@ impl Engine {
         participants: impl IntoIterator<Item = PersonId> + Send,
         contributors: impl IntoIterator<Item = PersonId> + Send,
     ) -> Result<CalibrationSession> {
+        replay!(self, actor);
         let scope = self.scope(cycle).await?;
         authorize(
             &scope.ctx(),
@@ -59,8 +60,7 @@ impl Engine {
         let mut tx = scope.tx();
         tx.event(event);
         tx.put(Record::from(session.clone()), Expect::Absent);
-        self.finish(tx).await?;
-        Ok(session)
+        self.finish(tx, actor, session).await
     }
 
     /// A session and its cycle's scope, once `actor` may manage the session (R-WRITE-4).
@@ -107,8 +107,9 @@ impl Engine {
         actor: PersonId,
         session: CalibrationSessionId,
     ) -> Result<CalibrationSession> {
+        replay!(self, actor);
         let (scope, session) = self.managed_session(actor, session).await?;
-        self.commit_change(&scope, &session, |s| s.open(actor, scope.now))
+        self.commit_change(actor, &scope, &session, |s| s.open(actor, scope.now))
             .await
     }
 
@@ -123,6 +124,7 @@ impl Engine {
         actor: PersonId,
         session: CalibrationSessionId,
     ) -> Result<CalibrationSession> {
+        replay!(self, actor);
         let (scope, session) = self.managed_session(actor, session).await?;
         let mut s = session.record.clone();
         let event = s.close(actor, scope.now)?;
@@ -144,8 +146,7 @@ impl Engine {
             tx.put(Record::from(p), Expect::Version(packet.version));
         }
         tx.put(Record::from(s.clone()), Expect::Version(session.version));
-        self.finish(tx).await?;
-        Ok(s)
+        self.finish(tx, actor, s).await
     }
 
     /// Sets a participant's calibrated rating (R-WRITE-11: contributors of an open session
@@ -162,6 +163,7 @@ impl Engine {
         packet: PacketId,
         rating: Score,
     ) -> Result<Packet> {
+        replay!(self, actor);
         let (scope, packet) = self
             .authorized_packet(actor, packet, Action::ChangeCalibratedRating)
             .await?;
@@ -197,8 +199,7 @@ impl Engine {
         }
         tx.event(event);
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(crate::views::packet(p, actor))
+        self.finish(tx, actor, crate::views::packet(p, actor)).await
     }
 
     /// Changes a session's participants and contributors until it closes (R-WRITE-4). The
@@ -215,11 +216,12 @@ impl Engine {
         participants: impl IntoIterator<Item = PersonId> + Send,
         contributors: impl IntoIterator<Item = PersonId> + Send,
     ) -> Result<CalibrationSession> {
+        replay!(self, actor);
         let participants: std::collections::BTreeSet<PersonId> = participants.into_iter().collect();
         let contributors: std::collections::BTreeSet<PersonId> = contributors.into_iter().collect();
         let (scope, session) = self.managed_session(actor, session).await?;
         scope.check_calibration_members(&participants, &contributors)?;
-        self.commit_change(&scope, &session, |s| {
+        self.commit_change(actor, &scope, &session, |s| {
             s.set_members(participants, contributors, actor, scope.now)
         })
         .await

@@ -34,6 +34,7 @@ impl Engine {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<Packet> {
+        replay!(self, actor);
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
         if scope.cycle.record.state() != CycleState::Active {
@@ -106,8 +107,7 @@ impl Engine {
         }
         tx.put(Record::from(packet.clone()), Expect::Absent);
         tx.put(Record::from(c), Expect::Version(scope.cycle.version));
-        self.finish(tx).await?;
-        Ok(views::packet(packet, actor))
+        self.finish(tx, actor, views::packet(packet, actor)).await
     }
 
     /// Removes a participant after launch (R-WRITE-2): their packet is withdrawn (kept,
@@ -123,10 +123,11 @@ impl Engine {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<Packet> {
+        replay!(self, actor);
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
         let packet = self.versioned_packet_of(cycle, person).await?;
-        self.commit_change(&scope, &packet, |p| p.withdraw(actor, scope.now))
+        self.commit_change(actor, &scope, &packet, |p| p.withdraw(actor, scope.now))
             .await
     }
 
@@ -143,6 +144,7 @@ impl Engine {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<()> {
+        replay!(self, actor);
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
         let mut packets: Vec<Versioned<Packet>> = Vec::new();
@@ -214,7 +216,7 @@ impl Engine {
             },
             snapshot_version.map_or(Expect::Absent, Expect::Version),
         );
-        self.finish(tx).await
+        self.finish(tx, actor, ()).await
     }
 
     /// Changes a participant's manager mid-cycle (R-WRITE-2, editing assignments), as DOMAIN.md
@@ -233,6 +235,7 @@ impl Engine {
         packet: PacketId,
         new_manager: Option<PersonId>,
     ) -> Result<Packet> {
+        replay!(self, actor);
         self.change_manager_with(actor, packet, new_manager, true)
             .await
     }
@@ -250,6 +253,7 @@ impl Engine {
         packet: PacketId,
         new_manager: Option<PersonId>,
     ) -> Result<Packet> {
+        replay!(self, actor);
         self.change_manager_with(actor, packet, new_manager, false)
             .await
     }
@@ -337,8 +341,7 @@ impl Engine {
                 Expect::Version(snapshot.version),
             );
         }
-        self.finish(tx).await?;
-        Ok(views::packet(p, actor))
+        self.finish(tx, actor, views::packet(p, actor)).await
     }
 
     /// Removes a cycle-specific review viewer (R-WRITE-2).
@@ -353,6 +356,7 @@ impl Engine {
         packet: PacketId,
         person: PersonId,
     ) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
             Ok(vec![p.remove_role(
                 AssignmentRole::Viewer,
@@ -376,6 +380,7 @@ impl Engine {
         packet: PacketId,
         person: PersonId,
     ) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
             Ok(vec![p.remove_role(
                 AssignmentRole::Sharer,
@@ -398,6 +403,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::NotFound`],
     /// [`Error::Conflict`].
     pub async fn remove_reviewer(&self, actor: PersonId, review: ReviewId) -> Result<Packet> {
+        replay!(self, actor);
         let (scope, packet, review) = self.reviewer_scope(actor, review).await?;
         let (mut p, mut r) = (packet.record.clone(), review.record.clone());
         let events = p.remove_reviewer(&mut r, actor, scope.now)?;
@@ -408,8 +414,7 @@ impl Engine {
         tx.events(events);
         tx.put(Record::from(r), Expect::Version(review.version));
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(views::packet(p, actor))
+        self.finish(tx, actor, views::packet(p, actor)).await
     }
 
     /// Replaces the writer of a review with `person` (R-WRITE-2): the old writer is removed as
@@ -426,6 +431,7 @@ impl Engine {
         review: ReviewId,
         person: PersonId,
     ) -> Result<ReviewView> {
+        replay!(self, actor);
         let (scope, packet, review) = self.reviewer_scope(actor, review).await?;
         scope.known(person)?;
         let (mut p, mut r) = (packet.record.clone(), review.record.clone());
@@ -446,8 +452,7 @@ impl Engine {
         tx.put(Record::from(r), Expect::Version(review.version));
         tx.put(Record::from(new.clone()), Expect::Absent);
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(scope.receipt(actor, &p, &new))
+        self.finish(tx, actor, scope.receipt(actor, &p, &new)).await
     }
 
     /// A review, its packet and scope, once `actor` may edit the packet's assignments; a
@@ -482,6 +487,7 @@ impl Engine {
         packet: PacketId,
         person: PersonId,
     ) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
             scope.known(person)?;
             Ok(vec![p.add_role(
@@ -505,6 +511,7 @@ impl Engine {
         packet: PacketId,
         person: PersonId,
     ) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
             scope.known(person)?;
             Ok(vec![p.add_role(
@@ -531,6 +538,7 @@ impl Engine {
         kind: ReviewKind,
         person: PersonId,
     ) -> Result<ReviewView> {
+        replay!(self, actor);
         if !matches!(
             kind,
             ReviewKind::AdditionalManager | ReviewKind::Upward | ReviewKind::Peer
@@ -564,8 +572,8 @@ impl Engine {
         tx.event(event);
         tx.put(Record::from(review.clone()), Expect::Absent);
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(scope.receipt(actor, &p, &review))
+        self.finish(tx, actor, scope.receipt(actor, &p, &review))
+            .await
     }
 
     /// Opens a participant's manager review before gating would (R-WRITE-2; audited).
@@ -575,6 +583,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] when already open,
     /// [`Error::Conflict`].
     pub async fn open_manager_review(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
             Ok(vec![p.open_gate(actor, scope.now)?])
         })
@@ -587,6 +596,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn reopen_review(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
+        replay!(self, actor);
         self.review_command(actor, review, Action::ReopenReview, |r, p, at| {
             r.reopen(p, actor, at)
         })
@@ -600,6 +610,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
     pub async fn remove_feedback(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
+        replay!(self, actor);
         self.review_command(actor, review, Action::RemoveFeedback, |r, p, at| {
             Ok(vec![r.remove_feedback(p, actor, at)?])
         })
@@ -625,8 +636,7 @@ impl Engine {
         tx.events(events);
         tx.put(Record::from(r.clone()), Expect::Version(review.version));
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(scope.receipt(actor, &p, &r))
+        self.finish(tx, actor, scope.receipt(actor, &p, &r)).await
     }
 
     /// The manager records the final meeting (R-WRITE-14), once results are shared.
@@ -635,6 +645,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
     pub async fn record_meeting(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::RecordMeeting, |_, scope, _, p| {
             Ok(vec![p.record_meeting(actor, scope.now)?])
         })

@@ -23,6 +23,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Invalid`] for a bad config, [`Error::Conflict`].
     pub async fn create_cycle(&self, actor: PersonId, config: CycleConfig) -> Result<Cycle> {
+        replay!(self, actor);
         let (grants_expect, grants) = self.storage.grants().await?;
         let now = self.clock.now();
         let ctx = Context::new(&grants, now);
@@ -35,8 +36,7 @@ impl Engine {
         tx.read(RecordKey::Grants, grants_expect);
         tx.put(Record::from(cycle.clone()), Expect::Absent);
         tx.event(event);
-        self.finish(tx).await?;
-        Ok(cycle)
+        self.finish(tx, actor, cycle).await
     }
 
     /// Replaces a cycle's configuration (R-WRITE-2). Once a peer or upward review is
@@ -54,6 +54,7 @@ impl Engine {
         cycle: CycleId,
         config: CycleConfig,
     ) -> Result<Cycle> {
+        replay!(self, actor);
         self.limits.check_name("name", &config.name)?;
         config.validate()?;
         self.templates_of(&config).await?;
@@ -76,6 +77,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::InvalidTransition`] unless a draft, [`Error::NotFound`],
     /// [`Error::Conflict`].
     pub async fn delete_cycle(&self, actor: PersonId, cycle: CycleId) -> Result<()> {
+        replay!(self, actor);
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::DeleteCycle, Target::Cycle)?;
         let mut deleted = Cycle::clone(&scope.cycle.record);
@@ -83,7 +85,7 @@ impl Engine {
         let mut tx = scope.tx();
         tx.delete(RecordKey::Cycle(cycle), scope.cycle.version);
         tx.event(event);
-        self.finish(tx).await
+        self.finish(tx, actor, ()).await
     }
 
     /// Adds people to a draft cycle's participant list (R-WRITE-2).
@@ -98,6 +100,7 @@ impl Engine {
         cycle: CycleId,
         people: impl IntoIterator<Item = PersonId> + Send,
     ) -> Result<Cycle> {
+        replay!(self, actor);
         let people: Vec<PersonId> = people.into_iter().collect();
         self.cycle_command(
             actor,
@@ -117,6 +120,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] when locked, [`Error::Conflict`].
     pub async fn lock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
+        replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::Lock, None), Cycle::lock)
             .await
     }
@@ -127,6 +131,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] when not locked, [`Error::Conflict`].
     pub async fn unlock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
+        replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::Unlock, None), Cycle::unlock)
             .await
     }
@@ -137,6 +142,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn close(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
+        replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::Close, None), Cycle::close)
             .await
     }
@@ -150,6 +156,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`] unless closed,
     /// [`Error::Conflict`].
     pub async fn reopen(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
+        replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::Close, None), Cycle::reopen)
             .await
     }
@@ -166,6 +173,7 @@ impl Engine {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<Cycle> {
+        replay!(self, actor);
         self.in_directory(person).await?;
         self.cycle_command(
             actor,
@@ -187,6 +195,7 @@ impl Engine {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<Cycle> {
+        replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::ManageGrants, None), |c, by, at| {
             c.remove_collaborator(person, by, at)
         })
@@ -212,8 +221,7 @@ impl Engine {
             Expect::Version(scope.cycle.version),
         );
         tx.event(event);
-        self.finish(tx).await?;
-        Ok(changed)
+        self.finish(tx, actor, changed).await
     }
 
     /// Launches a draft cycle (R-WRITE-2): takes the org snapshot from the [`Directory`], makes
@@ -225,6 +233,7 @@ impl Engine {
     /// [`Error::Invalid`] (no participants, one not in the directory),
     /// [`Error::InvalidTransition`] unless a draft, [`Error::Conflict`].
     pub async fn launch(&self, actor: PersonId, cycle: CycleId) -> Result<LaunchReport> {
+        replay!(self, actor);
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::Launch, Target::Cycle)?;
         crate::domain::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
@@ -279,8 +288,7 @@ impl Engine {
             },
             Expect::Absent,
         );
-        self.finish(tx).await?;
-        Ok(report)
+        self.finish(tx, actor, report).await
     }
 
     /// The templates a config names, loaded (so a missing one is [`Error::NotFound`]), with
@@ -303,6 +311,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Invalid`] naming the question, [`Error::Conflict`] when the
     /// id is taken.
     pub async fn create_template(&self, actor: PersonId, template: Template) -> Result<Template> {
+        replay!(self, actor);
         self.save_template(actor, template, true).await
     }
 
@@ -312,6 +321,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Invalid`], [`Error::NotFound`], [`Error::Conflict`].
     pub async fn update_template(&self, actor: PersonId, template: Template) -> Result<Template> {
+        replay!(self, actor);
         self.save_template(actor, template, false).await
     }
 
@@ -348,8 +358,7 @@ impl Engine {
             },
         ));
         tx.put(Record::from(template.clone()), expect);
-        self.finish(tx).await?;
-        Ok(template)
+        self.finish(tx, actor, template).await
     }
 
     /// A template as stored now, for those who manage templates (R-WRITE-1: review admins and

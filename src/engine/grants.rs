@@ -26,7 +26,7 @@ impl Engine {
         let mut tx = Tx::new();
         tx.put(Record::from(grants), expect);
         tx.event(event);
-        self.finish(tx).await
+        self.finish(tx, actor, ()).await
     }
 
     /// Makes `person` a review admin (R-WRITE-16: review admins).
@@ -43,6 +43,7 @@ impl Engine {
         person: PersonId,
         grant: AdminGrant,
     ) -> Result<()> {
+        replay!(self, actor);
         self.change_grants(actor, Some(person), |g, by, at| {
             Ok(g.grant_admin(person, grant, by, at))
         })
@@ -59,6 +60,7 @@ impl Engine {
     /// [`Error::Invalid`] when other people are review admins and `person` is not;
     /// [`Error::Conflict`].
     pub async fn bootstrap_admin(&self, person: PersonId, grant: AdminGrant) -> Result<bool> {
+        replay!(self, person);
         let (expect, mut grants) = self.storage.grants().await?;
         if grants.admins().any(|(admin, _)| admin == person) {
             return Ok(false);
@@ -73,8 +75,7 @@ impl Engine {
         let mut tx = Tx::new();
         tx.put(Record::from(grants), expect);
         tx.event(event);
-        self.finish(tx).await?;
-        Ok(true)
+        self.finish(tx, person, true).await
     }
 
     /// Removes a review admin (R-WRITE-16).
@@ -83,6 +84,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
     pub async fn revoke_admin(&self, actor: PersonId, person: PersonId) -> Result<()> {
+        replay!(self, actor);
         self.change_grants(actor, None, |g, by, at| g.revoke_admin(person, by, at))
             .await
     }
@@ -98,6 +100,7 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
+        replay!(self, actor);
         self.change_grants(actor, Some(viewer), |g, by, at| {
             g.grant_global_viewer(viewer, subject, by, at)
         })
@@ -115,6 +118,7 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
+        replay!(self, actor);
         self.change_grants(actor, None, |g, by, at| {
             g.revoke_global_viewer(viewer, subject, by, at)
         })
@@ -140,6 +144,7 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
+        replay!(self, actor);
         // The grant is bound to the relation: only the subject's default additional manager
         // (as the directory says now) can receive it.
         let people = self.directory.people_with_ids(&[subject]).await?;
@@ -162,6 +167,7 @@ impl Engine {
         viewer: PersonId,
         subject: PersonId,
     ) -> Result<()> {
+        replay!(self, actor);
         self.change_grants(actor, None, |g, by, at| {
             g.revoke_past_reviews(viewer, subject, by, at)
         })
@@ -174,6 +180,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
     pub async fn define_role(&self, actor: PersonId, role: CustomRole) -> Result<()> {
+        replay!(self, actor);
         self.limits.check_name("role name", &role.name)?;
         self.change_grants(actor, None, |g, by, at| g.define_role(role, by, at))
             .await
@@ -190,6 +197,7 @@ impl Engine {
         person: PersonId,
         grant: RoleGrant,
     ) -> Result<()> {
+        replay!(self, actor);
         self.change_grants(actor, Some(person), |g, by, at| {
             g.grant_role(person, grant, by, at)
         })
@@ -207,6 +215,7 @@ impl Engine {
         person: PersonId,
         role: CustomRoleId,
     ) -> Result<()> {
+        replay!(self, actor);
         self.change_grants(actor, None, |g, by, at| g.revoke_role(person, role, by, at))
             .await
     }

@@ -14,6 +14,16 @@
 //! Reads go through the permission engine too: [`Engine::read_review`] hides the author when
 //! the decision says so, [`Engine::reviews_about`] lists only what the reader may read.
 
+/// Returns early from a command with the outcome its first run stored, when the engine handle
+/// carries an idempotency key that already ran ([`Engine::with_key`]).
+macro_rules! replay {
+    ($engine:expr, $actor:expr) => {
+        if let Some(done) = $engine.replay($actor).await? {
+            return Ok(done);
+        }
+    };
+}
+
 mod calibration;
 mod changes;
 mod cycles;
@@ -27,9 +37,12 @@ mod results;
 mod tick;
 mod tx;
 
-use crate::plugin::Claim;
+use crate::ReceiptId;
+use crate::plugin::{Claim, Receipt};
 pub use limits::Limits;
 pub use outcome::{Delivery, LaunchReport, TickReport};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -61,7 +74,8 @@ const DEFAULT_DELIVERY_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 /// Page size when the engine walks a cycle's packets.
 const PAGE: usize = 1_000;
 
-/// The review-cycle engine. Cheap to share behind an `Arc`; every method takes `&self`.
+/// The review-cycle engine. Cheap to share behind an `Arc` or to clone (clones share
+/// everything); every method takes `&self`.
 ///
 /// ```
 /// use appraise::memory::StaticDirectory;
@@ -91,7 +105,7 @@ const PAGE: usize = 1_000;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Engine {
     storage: Arc<dyn Storage>,
     notifier: Arc<dyn Notifier>,
@@ -102,9 +116,11 @@ pub struct Engine {
     /// This engine's id, in its claims on outbox entries.
     id: uuid::Uuid,
     /// Keys the notifier accepted whose entries could not be marked delivered yet.
-    unmarked: Mutex<VecDeque<String>>,
+    unmarked: Arc<Mutex<VecDeque<String>>>,
     /// Large records shared between commands while their version stays the same.
-    cache: Mutex<Cache>,
+    cache: Arc<Mutex<Cache>>,
+    /// The client's idempotency key the commands of this handle run under.
+    key: Option<Arc<str>>,
 }
 
 /// When and how an engine hands notifications to the notifier.
@@ -217,8 +233,9 @@ impl EngineBuilder {
             limits: self.limits,
             delivery: self.delivery,
             id: uuid::Uuid::new_v4(),
-            unmarked: Mutex::new(VecDeque::new()),
-            cache: Mutex::new(Cache::default()),
+            unmarked: Arc::default(),
+            cache: Arc::default(),
+            key: None,
         }
     }
 }
@@ -342,6 +359,42 @@ impl Engine {
     #[must_use]
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// A handle whose commands run under the client's idempotency key `key`: the first
+    /// command that lands stores what it returned in its own commit (a [`Receipt`]), and any
+    /// later command through a handle with the same key, by the same actor, returns that
+    /// outcome without running again. So a client that timed out may retry with the same key
+    /// and never applies its command twice.
+    ///
+    /// A key stands for one call: reusing it for another command returns the first command's
+    /// outcome, or [`Error::Invalid`] when that outcome is not of the type the other command
+    /// returns. Keys are per actor, so two people's keys never meet. A refused command stores
+    /// nothing: a retry runs it again. Two runs with one key racing: one lands, the other gets
+    /// [`Error::Conflict`], and retrying it returns the first outcome. Reads ignore the key.
+    ///
+    /// ```
+    /// # use appraise::{AdminGrant, CycleConfig, Engine, Period, PersonId};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), appraise::Error> {
+    /// # let engine = Engine::new();
+    /// # let kim = PersonId::from_key("kim");
+    /// # engine.bootstrap_admin(kim, AdminGrant { since: engine.now() - chrono::Duration::days(1), past_cycles: false }).await?;
+    /// # let period = Period { start: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), end: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap() };
+    /// let request = engine.with_key("request-7f3a");
+    /// let first = request.create_cycle(kim, CycleConfig::new("H1", period.clone())).await?;
+    /// // The client timed out and retries: same key, same outcome, one cycle.
+    /// let again = request.create_cycle(kim, CycleConfig::new("H1", period)).await?;
+    /// assert_eq!(first.id(), again.id());
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_key(&self, key: impl Into<String>) -> Self {
+        Self {
+            key: Some(Arc::from(key.into())),
+            ..self.clone()
+        }
     }
 
     /// The cycle, its snapshot and the grants: the cached copies when their stored versions
@@ -484,12 +537,13 @@ impl Engine {
     /// the copy committed at the version read, with the event and the scope's checks.
     async fn commit_change<T>(
         &self,
+        actor: PersonId,
         scope: &Scope,
         record: &Versioned<T>,
         change: impl FnOnce(&mut T) -> Result<Event> + Send,
     ) -> Result<T>
     where
-        T: Clone + Send + Sync,
+        T: Clone + Send + Sync + Serialize,
         Record: From<T>,
     {
         let mut changed = record.record.clone();
@@ -500,8 +554,7 @@ impl Engine {
             Record::from(changed.clone()),
             Expect::Version(record.version),
         );
-        self.finish(tx).await?;
-        Ok(changed)
+        self.finish(tx, actor, changed).await
     }
 
     /// A packet and its cycle's scope, once `actor` may take `action` on the packet.
@@ -562,9 +615,54 @@ impl Engine {
         }
     }
 
+    /// Commits `actor`'s command and returns its `outcome`; under an idempotency key the
+    /// commit also stores the outcome as the key's [`Receipt`], or fails with a conflict when a
+    /// run with the same key landed first.
+    async fn finish<T: Serialize>(&self, mut tx: Tx, actor: PersonId, outcome: T) -> Result<T> {
+        if let Some(key) = &self.key {
+            let receipt = Receipt {
+                id: ReceiptId::of(actor, key),
+                outcome: serde_json::to_value(&outcome).map_err(|e| Error::Backend {
+                    source: Box::new(e),
+                })?,
+                at: self.clock.now(),
+            };
+            tx.put(Record::from(receipt), Expect::Absent);
+        }
+        self.commit_and_deliver(tx).await?;
+        Ok(outcome)
+    }
+
+    /// Under an idempotency key: the outcome `actor`'s first command with this key stored, if
+    /// it landed.
+    async fn replay<T: DeserializeOwned>(&self, actor: PersonId) -> Result<Option<T>> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        let at = RecordKey::Receipt(ReceiptId::of(actor, key));
+        match self.storage.get(at).await? {
+            None => Ok(None),
+            Some(Versioned {
+                record: Record::Receipt(receipt),
+                ..
+            }) => serde_json::from_value(receipt.outcome)
+                .map(Some)
+                .map_err(|_| {
+                    Error::invalid(
+                        "idempotency key",
+                        format!("`{key}` was used for another command"),
+                    )
+                }),
+            Some(other) => Err(Error::Corrupt {
+                record: at.to_string(),
+                reason: format!("holds {}", other.record.key()),
+            }),
+        }
+    }
+
     /// Commits, then (unless delivery is deferred) hands the new notifications to the
     /// notifier.
-    async fn finish(&self, tx: Tx) -> Result<()> {
+    async fn commit_and_deliver(&self, tx: Tx) -> Result<()> {
         let commit = tx.into_commit();
         let outbox = if self.delivery.inline {
             commit.outbox.clone()

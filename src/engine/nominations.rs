@@ -30,6 +30,7 @@ impl Engine {
         packet: PacketId,
         nominee: PersonId,
     ) -> Result<Nomination> {
+        replay!(self, actor);
         let (scope, packet) = self
             .authorized_packet(actor, packet, Action::Nominate)
             .await?;
@@ -86,8 +87,7 @@ impl Engine {
         }
         tx.put(Record::from(p), Expect::Version(packet.version));
         tx.put(Record::from(nomination.clone()), Expect::Absent);
-        self.finish(tx).await?;
-        Ok(nomination)
+        self.finish(tx, actor, nomination).await
     }
 
     pub(super) fn assign_peer(
@@ -132,6 +132,7 @@ impl Engine {
         nomination: NominationId,
         reason: Option<&str>,
     ) -> Result<Nomination> {
+        replay!(self, actor);
         self.decide_nomination(actor, nomination, NominationState::Approved, reason)
             .await
     }
@@ -148,6 +149,7 @@ impl Engine {
         nomination: NominationId,
         reason: Option<&str>,
     ) -> Result<Nomination> {
+        replay!(self, actor);
         self.decide_nomination(actor, nomination, NominationState::Denied, reason)
             .await
     }
@@ -177,8 +179,7 @@ impl Engine {
             );
         }
         tx.put(Record::from(n.clone()), Expect::Version(nomination.version));
-        self.finish(tx).await?;
-        Ok(n)
+        self.finish(tx, actor, n).await
     }
 
     /// The nominee declines (R-WRITE-9). Declining an approved nomination cancels the peer
@@ -194,6 +195,7 @@ impl Engine {
         nomination: NominationId,
         reason: Option<&str>,
     ) -> Result<Nomination> {
+        replay!(self, actor);
         let (scope, packet, nomination) = self
             .authorized_nomination(actor, nomination, Action::DeclineNomination)
             .await?;
@@ -225,8 +227,9 @@ impl Engine {
             .collect();
         let mut tx = scope.tx();
         tx.apply(outcome, |key| versions.get(&key).copied());
-        self.finish(tx).await?;
-        declined.ok_or_else(|| RecordKey::Nomination(nomination.record.id()).not_found())
+        let declined =
+            declined.ok_or_else(|| RecordKey::Nomination(nomination.record.id()).not_found())?;
+        self.finish(tx, actor, declined).await
     }
 
     /// Ends nominations for one participant: `nominating → writing` (R-WRITE-2, editing
@@ -237,6 +240,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] below the minimum,
     /// [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn close_nominations(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        replay!(self, actor);
         let (scope, packet) = self
             .authorized_packet(actor, packet, Action::EditAssignments)
             .await?;
@@ -246,7 +250,6 @@ impl Engine {
         let mut tx = scope.tx();
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
         tx.event(event);
-        self.finish(tx).await?;
-        Ok(views::packet(p, actor))
+        self.finish(tx, actor, views::packet(p, actor)).await
     }
 }

@@ -26,6 +26,7 @@ impl Engine {
         review: ReviewId,
         answers: Answers,
     ) -> Result<ReviewView> {
+        replay!(self, actor);
         let (scope, packet, review) = self
             .authorized_review(actor, review, Action::WriteReview)
             .await?;
@@ -49,8 +50,7 @@ impl Engine {
         }
         tx.put(Record::from(r.clone()), Expect::Version(review.version));
         tx.event(event);
-        self.finish(tx).await?;
-        Ok(scope.receipt(actor, &p, &r))
+        self.finish(tx, actor, scope.receipt(actor, &p, &r)).await
     }
 
     /// Submits a review (R-WRITE-6), with final answers when given. A self review notifies the
@@ -67,6 +67,7 @@ impl Engine {
         review: ReviewId,
         answers: Option<Answers>,
     ) -> Result<ReviewView> {
+        replay!(self, actor);
         let (scope, packet, review) = self
             .authorized_review(actor, review, Action::WriteReview)
             .await?;
@@ -112,8 +113,7 @@ impl Engine {
             c.note_submitted(kind);
             tx.put(Record::from(c), Expect::Version(scope.cycle.version));
         }
-        self.finish(tx).await?;
-        Ok(scope.receipt(actor, &p, &r))
+        self.finish(tx, actor, scope.receipt(actor, &p, &r)).await
     }
 
     /// Queues `approval_needed` for the current step's approvers, when the packet waits for
@@ -173,6 +173,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn approve(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::Approve, |engine, scope, tx, p| {
             let event = p.approve(
                 scope.cycle.record.settings(),
@@ -198,6 +199,7 @@ impl Engine {
         packet: PacketId,
         comment: &str,
     ) -> Result<Packet> {
+        replay!(self, actor);
         let (scope, packet) = self
             .authorized_packet(actor, packet, Action::Approve)
             .await?;
@@ -228,8 +230,7 @@ impl Engine {
         tx.events(events);
         tx.put(Record::from(r), Expect::Version(manager_review.version));
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(views::packet(p, actor))
+        self.finish(tx, actor, views::packet(p, actor)).await
     }
 
     /// Shares results with the participant (R-WRITE-13) and notifies them.
@@ -238,6 +239,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn share(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::Share, |_, scope, tx, p| {
             let event = p.share(actor, scope.now)?;
             tx.notify(
@@ -258,6 +260,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
     pub async fn unshare(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::Unshare, |_, scope, _, p| {
             Ok(vec![p.unshare(actor, scope.now)?])
         })
@@ -275,6 +278,7 @@ impl Engine {
         packet: PacketId,
         comment: Option<&str>,
     ) -> Result<Packet> {
+        replay!(self, actor);
         self.packet_command(actor, packet, Action::Acknowledge, |_, scope, _, p| {
             p.acknowledge(comment, actor, scope.now)
         })
@@ -296,7 +300,6 @@ impl Engine {
         let events = change(self, &scope, &mut tx, &mut p)?;
         tx.events(events);
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        self.finish(tx).await?;
-        Ok(views::packet(p, actor))
+        self.finish(tx, actor, views::packet(p, actor)).await
     }
 }

@@ -25,6 +25,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] for a submitted or cancelled
     /// review, [`Error::Conflict`].
     pub async fn send_reminder(&self, actor: PersonId, review: ReviewId) -> Result<()> {
+        replay!(self, actor);
         let (scope, _, review) = self
             .authorized_review(actor, review, Action::SendReminder)
             .await?;
@@ -50,7 +51,7 @@ impl Engine {
         };
         tx.notify(r.author(), kind, Some(r.cycle()), Some(r.subject()), &event);
         tx.event(event);
-        self.finish(tx).await
+        self.finish(tx, actor, ()).await
     }
 
     /// The engine's time-driven work, for the host's scheduler to call (no thread of ours):
@@ -167,7 +168,7 @@ impl Engine {
         let mut tx = scope.tx();
         tx.read(RecordKey::Packet(p.id()), Expect::Version(packet.version));
         tx.apply(outcome, |key| versions.get(&key).copied());
-        self.finish(tx).await?;
+        self.commit_and_deliver(tx).await?;
         Ok(done)
     }
 }

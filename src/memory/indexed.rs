@@ -625,7 +625,8 @@ impl Inner {
             | Record::Review(_)
             | Record::Snapshot { .. }
             | Record::Template(_)
-            | Record::Grants(_) => {}
+            | Record::Grants(_)
+            | Record::Receipt(_) => {}
         }
     }
 
@@ -646,7 +647,8 @@ impl Inner {
             | Record::Review(_)
             | Record::Snapshot { .. }
             | Record::Template(_)
-            | Record::Grants(_) => {}
+            | Record::Grants(_)
+            | Record::Receipt(_) => {}
         }
     }
 

@@ -139,7 +139,8 @@ impl Store {
             Record::Cycle(_)
             | Record::Snapshot { .. }
             | Record::Template(_)
-            | Record::Grants(_) => {}
+            | Record::Grants(_)
+            | Record::Receipt(_) => {}
         }
     }
 

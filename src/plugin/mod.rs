@@ -22,6 +22,6 @@ pub(crate) use shape::check_shape;
 #[cfg(feature = "sqlite")]
 pub(crate) use shape::keys_of;
 pub use storage::{
-    Claim, Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StorageExt, StoredEvent,
-    Versioned, Write,
+    Claim, Commit, Expect, OutboxEntry, Receipt, Record, RecordKey, Storage, StorageExt,
+    StoredEvent, Versioned, Write,
 };

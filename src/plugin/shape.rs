@@ -24,6 +24,7 @@ fn spread(key: &RecordKey) -> u64 {
         RecordKey::Nomination(id) => id.as_uuid().as_u128(),
         RecordKey::Calibration(id) => id.as_uuid().as_u128(),
         RecordKey::Template(id) => id.as_uuid().as_u128(),
+        RecordKey::Receipt(id) => id.as_uuid().as_u128(),
         RecordKey::Grants => 0,
     };
     // Both halves folded, then murmur3's finalizer.

@@ -9,8 +9,8 @@ use crate::domain::notification::Notification;
 use crate::domain::progress::Tally;
 use crate::{
     CalibrationSession, CalibrationSessionId, Cycle, CycleId, Error, Grants, Nomination,
-    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Progress, Result, Review, ReviewId,
-    Template, TemplateId,
+    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Progress, ReceiptId, Result, Review,
+    ReviewId, Template, TemplateId,
 };
 
 /// Names one stored record.
@@ -33,6 +33,8 @@ pub enum RecordKey {
     Template(TemplateId),
     /// The grants (one record for the whole store).
     Grants,
+    /// The receipt of a command run under an idempotency key.
+    Receipt(ReceiptId),
 }
 
 impl RecordKey {
@@ -48,6 +50,7 @@ impl RecordKey {
             Self::Calibration(_) => "calibration session",
             Self::Template(_) => "template",
             Self::Grants => "grants",
+            Self::Receipt(_) => "receipt",
         }
     }
 
@@ -62,6 +65,7 @@ impl RecordKey {
             Self::Calibration(id) => id.to_string(),
             Self::Template(id) => id.to_string(),
             Self::Grants => "grants".to_owned(),
+            Self::Receipt(id) => id.to_string(),
         }
     }
 
@@ -119,6 +123,22 @@ pub enum Record {
     Template(Box<Template>),
     /// The grants.
     Grants(Box<Grants>),
+    /// The receipt of a command run under an idempotency key.
+    Receipt(Box<Receipt>),
+}
+
+/// What a command run under a client's idempotency key
+/// ([`Engine::with_key`](crate::Engine::with_key)) returned, stored in the command's own
+/// commit: a retry with the same key finds it and returns the same outcome instead of running
+/// the command again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Its id ([`ReceiptId::of`] the actor and the key).
+    pub id: ReceiptId,
+    /// The command's outcome, as JSON: exactly what the command returned to its actor.
+    pub outcome: serde_json::Value,
+    /// When the command ran.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 macro_rules! record_from {
@@ -139,6 +159,7 @@ record_from!(
     Calibration(CalibrationSession),
     Template(Template),
     Grants(Grants),
+    Receipt(Receipt),
 );
 
 impl Record {
@@ -154,6 +175,7 @@ impl Record {
             Self::Calibration(c) => RecordKey::Calibration(c.id()),
             Self::Template(t) => RecordKey::Template(t.id),
             Self::Grants(_) => RecordKey::Grants,
+            Self::Receipt(r) => RecordKey::Receipt(r.id),
         }
     }
 }

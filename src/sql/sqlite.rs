@@ -109,6 +109,7 @@ const fn table_of(key: &RecordKey) -> &'static str {
         RecordKey::Calibration(_) => "calibrations",
         RecordKey::Template(_) => "templates",
         RecordKey::Grants => "grants",
+        RecordKey::Receipt(_) => "receipts",
     }
 }
 
@@ -124,6 +125,7 @@ fn locate(key: &RecordKey) -> (&'static str, &'static str, String) {
         RecordKey::Calibration(_) => ("calibrations", "id", id),
         RecordKey::Template(_) => ("templates", "id", id),
         RecordKey::Grants => ("grants", "id", id),
+        RecordKey::Receipt(_) => ("receipts", "id", id),
     }
 }
 
@@ -176,6 +178,11 @@ fn row_of(record: &Record) -> Result<(&'static str, &'static [&'static str], Vec
             &["id", "body"],
             vec!["grants".to_owned(), to_json(g)?],
         ),
+        Record::Receipt(r) => (
+            "receipts",
+            &["id", "body"],
+            vec![r.id.to_string(), to_json(r)?],
+        ),
     })
 }
 
@@ -193,6 +200,7 @@ fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
         RecordKey::Calibration(_) => Record::Calibration(from_json(key, body)?),
         RecordKey::Template(_) => Record::Template(from_json(key, body)?),
         RecordKey::Grants => Record::Grants(from_json(key, body)?),
+        RecordKey::Receipt(_) => Record::Receipt(from_json(key, body)?),
     };
     if record.key() != *key {
         return Err(Error::Corrupt {

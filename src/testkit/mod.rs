@@ -106,6 +106,7 @@ struct Fixture {
     nomination: Nomination,
     calibration: CalibrationSession,
     template: crate::Template,
+    receipt: crate::plugin::Receipt,
     people: [PersonId; 3],
 }
 
@@ -155,6 +156,11 @@ fn fixture() -> Fixture {
         boss,
         at(),
     );
+    let receipt = crate::plugin::Receipt {
+        id: crate::ReceiptId::of(boss, &format!("testkit-{}", cycle.id())),
+        outcome: serde_json::json!({"participants": 3}),
+        at: at(),
+    };
     Fixture {
         cycle,
         snapshot,
@@ -172,6 +178,7 @@ fn fixture() -> Fixture {
                 .answered_by([crate::ReviewKind::SelfReview]),
             ),
         ),
+        receipt,
         people,
     }
 }
@@ -194,6 +201,7 @@ fn records(f: &Fixture) -> Vec<Record> {
         Record::from(f.nomination.clone()),
         Record::from(f.calibration.clone()),
         Record::from(f.template.clone()),
+        Record::from(f.receipt.clone()),
     ];
     out.extend(f.packets.iter().cloned().map(Record::from));
     out.extend(f.reviews.iter().cloned().map(Record::from));
