@@ -178,7 +178,9 @@ pub use domain::{
     TemplateId, Visibility, Window, Windows, calibration_report, launch, launch_cycle, packet_for,
     resolve_step,
 };
-pub use engine::{Delivery, Engine, EngineBuilder, LaunchReport, Limits, TickReport};
+pub use engine::{
+    Delivery, Engine, EngineBuilder, LaunchReport, Limits, TickReport, retry_conflicts,
+};
 pub use views::{CycleSummary, HistoryEntry, ReviewView};
 
 /// The README's code blocks, compiled and run as doctests so they stay true.

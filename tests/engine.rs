@@ -1828,3 +1828,86 @@ async fn a_loosening_edit_racing_the_first_submit_never_lands_beside_it() {
         assert!(matches!(again, Err(Error::Invalid { .. })), "{again:?}");
     }
 }
+
+/// Reliability finding (limits): a CSV import had no row or field limit. Both are limited
+/// (`CsvLimits`, safe defaults), and the refusal names the line and the column.
+#[test]
+fn csv_imports_are_limited() {
+    use appraise::memory::CsvLimits;
+    let header = "id,name,email,manager_id,department,active\n";
+    let long = format!("{header}e1,{},,,,true\n", "x".repeat(1_001));
+    let err = StaticDirectory::from_csv_str(&long).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid line 2: `name` is 1001 characters (`xxxxxxxxxxxxxxxxxxxx…`); a field holds at most 1000"
+    );
+    let rows: String = (0..4).map(|i| format!("e{i},P{i},,,,true\n")).collect();
+    let limits = CsvLimits {
+        max_rows: 3,
+        ..CsvLimits::default()
+    };
+    let err =
+        StaticDirectory::from_csv_reader_limited(format!("{header}{rows}").as_bytes(), limits)
+            .unwrap_err();
+    assert_eq!(err.to_string(), "invalid line 5: more than 3 rows");
+    let three: String = (0..3).map(|i| format!("e{i},P{i},,,,true\n")).collect();
+    let ok =
+        StaticDirectory::from_csv_reader_limited(format!("{header}{three}").as_bytes(), limits)
+            .unwrap();
+    assert_eq!(ok.people_list().len(), 3);
+    let goals = "id,owner_id,title,progress,start,end\ng1,e1,".to_owned() + &"y".repeat(2_000);
+    let err = StaticDirectory::default()
+        .with_goals_csv_str(&(goals + ",10,2026-01-01,2026-06-30\n"))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("invalid goals line 2: `title` is 2000"),
+        "{err}"
+    );
+}
+
+/// Conflict handling (tooling finding): 24 of 30 parallel autosaves of one draft failed with
+/// a conflict. A conflict wrote nothing, so `retry_conflicts` runs the command again; all 30
+/// land, in some order, and the draft holds one of them whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_autosaves_all_land_with_retry_conflicts() {
+    let w = launched(RecordingNotifier::new()).await;
+    let own = review_of(&w, "ann", ReviewKind::SelfReview, "ann").await;
+    let engine = Arc::new(w.engine.clone());
+    let saves: Vec<_> = (0..30)
+        .map(|i| {
+            let e = Arc::clone(&engine);
+            tokio::spawn(async move {
+                appraise::retry_conflicts(1_000, || {
+                    e.save_draft(id("ann"), own.id, answers(&format!("save {i}"), 3))
+                })
+                .await
+            })
+        })
+        .collect();
+    let mut landed = 0;
+    for s in saves {
+        s.await.unwrap().unwrap();
+        landed += 1;
+    }
+    assert_eq!(landed, 30);
+    let saved = w
+        .storage
+        .events(w.cycle, None, usize::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.event.kind, appraise::EventKind::ReviewDraftSaved { .. }))
+        .count();
+    assert_eq!(saved, 30, "each save once");
+    // Refusals are not retried: they come back at once.
+    let mut calls = 0;
+    let refused = appraise::retry_conflicts(5, || {
+        calls += 1;
+        w.engine
+            .save_draft(id("cy"), own.id, answers("not mine", 3))
+    })
+    .await;
+    assert!(refused.is_err() && !refused.unwrap_err().is_retryable());
+    assert_eq!(calls, 1);
+}

@@ -74,6 +74,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether running the same command again may succeed: a [`Conflict`](Self::Conflict),
+    /// which wrote nothing because a record it relied on changed meanwhile. Refusals will not
+    /// change by retrying; a backend failure may have landed, so retry it only under an
+    /// idempotency key. See [`retry_conflicts`](crate::retry_conflicts).
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        matches!(self, Self::Conflict { .. })
+    }
+
     /// Shorthand for [`Error::Invalid`].
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid {

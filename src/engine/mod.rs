@@ -34,6 +34,7 @@ mod outcome;
 mod packets;
 mod reads;
 mod results;
+mod retry;
 mod tick;
 mod tx;
 
@@ -41,6 +42,7 @@ use crate::ReceiptId;
 use crate::plugin::{Claim, Receipt};
 pub use limits::Limits;
 pub use outcome::{Delivery, LaunchReport, TickReport};
+pub use retry::retry_conflicts;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

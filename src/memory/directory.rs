@@ -100,47 +100,52 @@ impl StaticDirectory {
     /// # Errors
     ///
     /// [`Error::Invalid`] naming the line of a malformed row.
-    pub fn with_goals_csv_str(mut self, text: &str) -> Result<Self> {
-        let mut csv = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let bad = |e: &csv::Error| {
-            let line = e.position().map_or(0, csv::Position::line);
-            Error::invalid(format!("goals line {line}"), csv_reason(e))
-        };
-        let headers = csv.headers().map_err(|e| bad(&e))?.clone();
-        let mut record = csv::StringRecord::new();
+    pub fn with_goals_csv_str(self, text: &str) -> Result<Self> {
+        self.with_goals_csv_str_limited(text, CsvLimits::default())
+    }
+
+    /// [`with_goals_csv_str`](Self::with_goals_csv_str) within these limits.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the line of a malformed row, or the limit passed.
+    pub fn with_goals_csv_str_limited(mut self, text: &str, limits: CsvLimits) -> Result<Self> {
         let mut goals = Vec::new();
-        while csv.read_record(&mut record).map_err(|e| bad(&e))? {
-            let line = record.position().map_or(0, csv::Position::line);
-            let row: GoalRow = record
-                .deserialize(Some(&headers))
-                .map_err(|e| Error::invalid(format!("goals line {line}"), csv_reason(&e)))?;
-            if row.progress > 100 {
-                return Err(Error::invalid(
-                    format!("goals line {line}"),
-                    format!("`progress` is {}, above 100", row.progress),
-                ));
-            }
-            if row.start > row.end {
-                return Err(Error::invalid(
-                    format!("goals line {line}"),
-                    "`start` is after `end`",
-                ));
-            }
-            goals.push(Goal {
-                id: row
-                    .id
-                    .parse::<uuid::Uuid>()
-                    .map_or_else(|_| GoalId::from_key(&row.id), GoalId::from_uuid),
-                owner: person_id(&row.owner_id),
-                title: row.title,
-                progress: row.progress,
-                weight: row.weight.unwrap_or(1),
-                start: row.start,
-                end: row.end,
-            });
-        }
+        read_rows(
+            text.as_bytes(),
+            limits,
+            "goals line",
+            |record, headers, line| {
+                let row: GoalRow = record
+                    .deserialize(Some(headers))
+                    .map_err(|e| Error::invalid(format!("goals line {line}"), csv_reason(&e)))?;
+                if row.progress > 100 {
+                    return Err(Error::invalid(
+                        format!("goals line {line}"),
+                        format!("`progress` is {}, above 100", row.progress),
+                    ));
+                }
+                if row.start > row.end {
+                    return Err(Error::invalid(
+                        format!("goals line {line}"),
+                        "`start` is after `end`",
+                    ));
+                }
+                goals.push(Goal {
+                    id: row
+                        .id
+                        .parse::<uuid::Uuid>()
+                        .map_or_else(|_| GoalId::from_key(&row.id), GoalId::from_uuid),
+                    owner: person_id(&row.owner_id),
+                    title: row.title,
+                    progress: row.progress,
+                    weight: row.weight.unwrap_or(1),
+                    start: row.start,
+                    end: row.end,
+                });
+                Ok(())
+            },
+        )?;
         self.goals = goals;
         Ok(self)
     }
@@ -198,21 +203,20 @@ impl StaticDirectory {
     ///
     /// [`Error::Invalid`] naming the line of a malformed row.
     pub fn from_csv_reader(reader: impl Read) -> Result<Self> {
-        let mut csv = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(reader);
+        Self::from_csv_reader_limited(reader, CsvLimits::default())
+    }
+
+    /// [`from_csv_reader`](Self::from_csv_reader) within these limits.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the line of a malformed row, or the limit passed.
+    pub fn from_csv_reader_limited(reader: impl Read, limits: CsvLimits) -> Result<Self> {
         let mut people = Vec::new();
         let mut names: Vec<(DepartmentId, String)> = Vec::new();
-        let bad = |e: &csv::Error| {
-            let line = e.position().map_or(0, csv::Position::line);
-            Error::invalid(format!("line {line}"), csv_reason(e))
-        };
-        let headers = csv.headers().map_err(|e| bad(&e))?.clone();
-        let mut record = csv::StringRecord::new();
-        while csv.read_record(&mut record).map_err(|e| bad(&e))? {
-            let line = record.position().map_or(0, csv::Position::line);
+        read_rows(reader, limits, "line", |record, headers, line| {
             let row: Row = record
-                .deserialize(Some(&headers))
+                .deserialize(Some(headers))
                 .map_err(|e| Error::invalid(format!("line {line}"), csv_reason(&e)))?;
             if row.id.is_empty() {
                 return Err(Error::invalid(format!("line {line}"), "`id` is empty"));
@@ -252,10 +256,77 @@ impl StaticDirectory {
                 person = person.with_hired(h);
             }
             people.push(person);
-        }
+            Ok(())
+        })?;
         let departments = infer_departments(&people, names);
         Ok(Self::new(people, departments))
     }
+}
+
+/// How much a CSV import takes: rows, and characters in one field. The defaults hold any real
+/// company and refuse a file meant to exhaust memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvLimits {
+    /// The most data rows (default 1,000,000).
+    pub max_rows: usize,
+    /// The most characters in one field (default 1,000).
+    pub max_field_len: usize,
+}
+
+impl Default for CsvLimits {
+    fn default() -> Self {
+        Self {
+            max_rows: 1_000_000,
+            max_field_len: 1_000,
+        }
+    }
+}
+
+/// Reads the header, then hands each data row with the header and its line number to `each`,
+/// refusing a row past `limits.max_rows` or a field longer than `limits.max_field_len`, naming
+/// the line (`what` and its number) and the column.
+fn read_rows(
+    reader: impl Read,
+    limits: CsvLimits,
+    what: &str,
+    mut each: impl FnMut(&csv::StringRecord, &csv::StringRecord, u64) -> Result<()>,
+) -> Result<()> {
+    let mut csv = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    let bad = |e: &csv::Error| {
+        let line = e.position().map_or(0, csv::Position::line);
+        Error::invalid(format!("{what} {line}"), csv_reason(e))
+    };
+    let headers = csv.headers().map_err(|e| bad(&e))?.clone();
+    let mut record = csv::StringRecord::new();
+    let mut rows = 0usize;
+    while csv.read_record(&mut record).map_err(|e| bad(&e))? {
+        let line = record.position().map_or(0, csv::Position::line);
+        rows += 1;
+        if rows > limits.max_rows {
+            return Err(Error::invalid(
+                format!("{what} {line}"),
+                format!("more than {} rows", limits.max_rows),
+            ));
+        }
+        for (i, field) in record.iter().enumerate() {
+            let len = field.chars().count();
+            if len > limits.max_field_len {
+                let column = headers.get(i).unwrap_or("?");
+                let start: String = field.chars().take(20).collect();
+                return Err(Error::invalid(
+                    format!("{what} {line}"),
+                    format!(
+                        "`{column}` is {len} characters (`{start}…`); a field holds at most {}",
+                        limits.max_field_len
+                    ),
+                ));
+            }
+        }
+        each(&record, &headers, line)?;
+    }
+    Ok(())
 }
 
 fn index_of(people: &[Person]) -> std::collections::HashMap<PersonId, usize> {

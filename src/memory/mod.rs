@@ -7,7 +7,7 @@ mod notifier;
 mod outbox;
 mod storage;
 
-pub use directory::StaticDirectory;
+pub use directory::{CsvLimits, StaticDirectory};
 pub use indexed::IndexedMemoryStorage;
 pub use notifier::RecordingNotifier;
 pub use storage::{MemoryDump, MemoryStorage};
