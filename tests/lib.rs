@@ -11,6 +11,11 @@ mod delivery;
 mod engine;
 mod engine_content;
 #[cfg(feature = "testkit")]
+#[path = "../fuzz/checks.rs"]
+mod fuzz_checks;
+#[cfg(feature = "testkit")]
+mod fuzz_driver;
+#[cfg(feature = "testkit")]
 mod idempotency;
 mod invariants;
 mod layers;

@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
         .chunks_exact(2)
         .map(|c| {
             let p = Person::new(pid(c[0]), format!("p{}", c[0] % 64));
-            if c[1] < 200 { p.with_manager(pid(c[1])) } else { p }
+            if c[1] < 200 {
+                p.with_manager(pid(c[1]))
+            } else {
+                p
+            }
         })
         .collect();
     let Ok(org) = OrgSnapshot::build(people.clone(), vec![]) else {

@@ -1,0 +1,8 @@
+//! See `checks::org_csv`.
+
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::org_csv(data));

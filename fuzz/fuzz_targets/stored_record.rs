@@ -1,0 +1,8 @@
+//! See `checks::stored_record`.
+
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::stored_record(data));

@@ -1,0 +1,8 @@
+//! See `checks::template_answers`.
+
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::template_answers(data));
