@@ -28,6 +28,8 @@ use appraise::{CycleId, Engine, OrgSnapshot, PersonId, ReviewKind};
 mod cedar;
 #[path = "../benches/support/engine.rs"]
 mod engine;
+#[path = "../benches/support/load.rs"]
+mod load;
 #[path = "../benches/support/org.rs"]
 mod org;
 #[path = "../benches/support/world.rs"]
@@ -539,7 +541,87 @@ async fn sqlite(r: &mut Report) -> Result<(), Failure> {
         }
         storage.close().await;
     }
+    load_run(r, &dir.join("load.db")).await?;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Participants of the load run's cycle, engines (app servers) on its database, workers per
+/// engine, and how long it runs.
+#[cfg(feature = "sqlite")]
+const LOAD_PEOPLE: usize = 2_000;
+#[cfg(feature = "sqlite")]
+const LOAD_ENGINES: usize = 3;
+#[cfg(feature = "sqlite")]
+const LOAD_WORKERS: usize = 4;
+#[cfg(feature = "sqlite")]
+const LOAD_TIME: Duration = Duration::from_secs(5);
+
+/// The load run: several engines, each with its own handle on one SQLite file, issuing a mix
+/// of drafts, submits, reads, nominations and ticks; then the audit log checked against what
+/// landed.
+#[cfg(feature = "sqlite")]
+async fn load_run(r: &mut Report, path: &std::path::Path) -> Result<(), Failure> {
+    use appraise::memory::StaticDirectory;
+    use appraise::sql::SqliteStorage;
+    let first = Arc::new(SqliteStorage::open(path).await?);
+    let (engine, cycle, admin) = engine_with(LOAD_PEOPLE, first.clone()).await?;
+    engine.launch(admin, cycle).await?;
+    let targets = load::targets(&engine, cycle, admin).await?;
+    let mut engines = vec![engine];
+    let mut handles = vec![first];
+    for _ in 1..LOAD_ENGINES {
+        let storage = Arc::new(SqliteStorage::open(path).await?);
+        let people = org::people(LOAD_PEOPLE, LOAD_PEOPLE as u64);
+        engines.push(
+            Engine::builder()
+                .storage(Arc::clone(&storage))
+                .directory(StaticDirectory::new(people, vec![]))
+                .build(),
+        );
+        handles.push(storage);
+    }
+    let got = load::run(&engines, cycle, &targets, LOAD_WORKERS, LOAD_TIME).await?;
+    let size = LOAD_PEOPLE.to_string();
+    r.line(
+        "load: throughput (sqlite)",
+        &size,
+        format!("{:.0}/s", got.per_second),
+        "",
+        None,
+        &format!(
+            "{} ops by {LOAD_ENGINES} engines × {LOAD_WORKERS} workers in {} s ",
+            got.ops,
+            LOAD_TIME.as_secs()
+        ),
+    );
+    r.line(
+        "load: latency p50",
+        &size,
+        show(got.p50),
+        "",
+        None,
+        &format!("p99 {} ", show(got.p99)),
+    );
+    r.line(
+        "load: conflicts retried",
+        &size,
+        got.conflicts.to_string(),
+        "",
+        None,
+        "",
+    );
+    r.line(
+        "load: lost / doubled",
+        &size,
+        format!("{} / {}", got.lost, got.doubled),
+        "0 / 0",
+        Some(got.lost == 0 && got.doubled == 0),
+        "",
+    );
+    for h in handles {
+        h.close().await;
+    }
     Ok(())
 }
 
@@ -560,6 +642,14 @@ async fn sqlite(r: &mut Report) -> Result<(), Failure> {
         "100000",
         "skipped".into(),
         "≤ 2 ms",
+        None,
+        "build with --features sqlite",
+    );
+    r.line(
+        "load (sqlite)",
+        "2000",
+        "skipped".into(),
+        "",
         None,
         "build with --features sqlite",
     );
