@@ -21,6 +21,7 @@ mod invariants;
 mod layers;
 mod leak;
 mod machines;
+mod model;
 mod oracle;
 mod oracle_test;
 mod read_rules;
