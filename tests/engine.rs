@@ -1911,3 +1911,44 @@ async fn parallel_autosaves_all_land_with_retry_conflicts() {
     assert!(refused.is_err() && !refused.unwrap_err().is_retryable());
     assert_eq!(calls, 1);
 }
+
+/// Found by the model-based test: declining an approved nomination cancelled the peer review
+/// but left the nominee on the packet's list of peers, so a later nomination of the same
+/// person could never be approved, and the packet still named them a peer.
+#[tokio::test]
+async fn a_peer_who_declined_can_be_nominated_and_approved_again() {
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = e
+        .packet_of(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .id();
+    let first = e.nominate(id("ann"), packet, id("cy")).await.unwrap();
+    e.approve_nomination(id("bo"), first.id(), None)
+        .await
+        .unwrap();
+    e.decline_nomination(id("cy"), first.id(), Some("too busy"))
+        .await
+        .unwrap();
+    let stored = w.storage.packets(w.cycle, None, 10).await.unwrap();
+    let ann = stored.iter().find(|p| p.record.id() == packet).unwrap();
+    assert!(!ann.record.peers().contains(&id("cy")), "no longer a peer");
+    let again = e.nominate(id("ann"), packet, id("cy")).await.unwrap();
+    e.approve_nomination(id("bo"), again.id(), None)
+        .await
+        .expect("approved again");
+    let live = w
+        .storage
+        .reviews_about(w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            r.record.kind() == ReviewKind::Peer
+                && r.record.author() == id("cy")
+                && r.record.state() != ReviewState::Cancelled
+        })
+        .count();
+    assert_eq!(live, 1);
+}

@@ -58,6 +58,16 @@ fn directory() -> StaticDirectory {
     StaticDirectory::new(people, vec![])
 }
 
+/// The reference model's view of one packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MPacket {
+    state: PacketState,
+    viewers: BTreeSet<PersonId>,
+    sharers: BTreeSet<PersonId>,
+    /// Opened early for the manager review.
+    gate: bool,
+}
+
 /// The reference model's view of one review.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct MReview {
@@ -65,6 +75,7 @@ struct MReview {
     kind: ReviewKind,
     author: PersonId,
     state: ReviewState,
+    removed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +90,7 @@ struct MNomination {
 struct Model {
     cycle: CycleState,
     locked: bool,
-    packets: BTreeMap<PersonId, (PacketState, BTreeSet<PersonId>)>,
+    packets: BTreeMap<PersonId, MPacket>,
     reviews: BTreeMap<ReviewId, MReview>,
     nominations: BTreeMap<NominationId, MNomination>,
 }
@@ -134,13 +145,18 @@ impl Model {
     }
 
     fn packet_state(&self, subject: PersonId) -> PacketState {
-        self.packets[&subject].0
+        self.packets[&subject].state
     }
 
     fn set_packet(&mut self, subject: PersonId, state: PacketState) {
         if let Some(p) = self.packets.get_mut(&subject) {
-            p.0 = state;
+            p.state = state;
         }
+    }
+
+    /// The manager review is gated until the self review is submitted, unless opened early.
+    fn gated(&self, subject: PersonId) -> bool {
+        !self.packets[&subject].gate && !self.self_submitted(subject)
     }
 }
 
@@ -155,7 +171,12 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
         let p = p.record;
         packets.insert(
             p.subject(),
-            (p.state(), p.viewers().iter().copied().collect()),
+            MPacket {
+                state: p.state(),
+                viewers: p.viewers().iter().copied().collect(),
+                sharers: p.sharers().iter().copied().collect(),
+                gate: p.gate_opened(),
+            },
         );
         for r in storage.reviews_about(cycle, p.subject()).await.unwrap() {
             let r = r.record;
@@ -166,6 +187,7 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
                     kind: r.kind(),
                     author: r.author(),
                     state: r.state(),
+                    removed: r.is_removed(),
                 },
             );
         }
@@ -245,7 +267,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         model
             .packets
             .values()
-            .all(|(s, v)| *s == PacketState::Nominating && v.is_empty())
+            .all(|p| p.state == PacketState::Nominating && p.viewers.is_empty() && !p.gate)
     );
     assert_eq!(model.reviews.len(), 4);
     let packet_ids: BTreeMap<PersonId, PacketId> = storage
@@ -274,7 +296,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         let command = if rng.chance(40) {
             rng.pick(&[4, 6, 7, 7, 9, 9, 10, 11, 12, 1])
         } else {
-            rng.below(17)
+            rng.below(21)
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
             0 => {
@@ -351,6 +373,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                                         kind: ReviewKind::Peer,
                                         author: n.nominee,
                                         state: ReviewState::Assigned,
+                                        removed: false,
                                     },
                                 );
                                 assert_eq!(r.author, n.nominee, "seed {seed} step {step}");
@@ -413,7 +436,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                 let r = model.reviews[&review].clone();
                 let actor = likely(&mut rng, r.author);
                 let submit = command != 5;
-                let gated = r.kind == ReviewKind::Manager && !model.self_submitted(r.subject);
+                let gated = r.kind == ReviewKind::Manager && model.gated(r.subject);
                 let mut ok = model.open_for("write")
                     && actor == r.author
                     && !gated
@@ -477,7 +500,9 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                 let actor = likely(&mut rng, Model::manager_of(subject));
                 let ok = model.open_for("share")
                     && actor != subject
-                    && (actor == Model::manager_of(subject) || Model::staff(actor))
+                    && (actor == Model::manager_of(subject)
+                        || Model::staff(actor)
+                        || model.packets[&subject].sharers.contains(&actor))
                     && model.packet_state(subject) == PacketState::ReadyToShare;
                 let got = engine.share(actor, packet).await;
                 if got.is_ok() {
@@ -563,7 +588,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
             }
             15 => {
                 let actor = likely(&mut rng, kim);
-                let viewers = &model.packets[&subject].1;
+                let viewers = &model.packets[&subject].viewers;
                 let ok = model.open_for("add_viewer")
                     && Model::staff(actor)
                     && actor != subject
@@ -574,9 +599,95 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                 if got.is_ok()
                     && let Some(p) = expected.packets.get_mut(&subject)
                 {
-                    p.1.insert(other);
+                    p.viewers.insert(other);
                 }
                 ("add_viewer", got.is_ok(), ok)
+            }
+            17 | 18 => {
+                // Sharing users (17) and viewers (18) added or removed.
+                let actor = likely(&mut rng, kim);
+                let sharers = command == 17;
+                let add = sharers && rng.chance(50);
+                let current = &model.packets[&subject];
+                let held = if sharers {
+                    current.sharers.contains(&other)
+                } else {
+                    current.viewers.contains(&other)
+                };
+                let ok = model.open_for("assignments")
+                    && Model::staff(actor)
+                    && actor != subject
+                    && if add {
+                        other != id("nobody") && other != subject && !held
+                    } else {
+                        held
+                    };
+                let got = match (sharers, add) {
+                    (true, true) => engine.add_sharer(actor, packet, other).await.map(drop),
+                    (true, false) => engine.remove_sharer(actor, packet, other).await.map(drop),
+                    _ => engine.remove_viewer(actor, packet, other).await.map(drop),
+                };
+                if got.is_ok()
+                    && let Some(p) = expected.packets.get_mut(&subject)
+                {
+                    let list = if sharers {
+                        &mut p.sharers
+                    } else {
+                        &mut p.viewers
+                    };
+                    if add {
+                        list.insert(other);
+                    } else {
+                        list.remove(&other);
+                    }
+                }
+                let name = match (sharers, add) {
+                    (true, true) => "add_sharer",
+                    (true, false) => "remove_sharer",
+                    _ => "remove_viewer",
+                };
+                (name, got.is_ok(), ok)
+            }
+            19 => {
+                let actor = likely(&mut rng, kim);
+                let ok = model.open_for("open_gate")
+                    && Model::staff(actor)
+                    && actor != subject
+                    && !model.packets[&subject].gate;
+                let got = engine.open_manager_review(actor, packet).await;
+                if got.is_ok()
+                    && let Some(p) = expected.packets.get_mut(&subject)
+                {
+                    p.gate = true;
+                }
+                ("open_manager_review", got.is_ok(), ok)
+            }
+            20 => {
+                // Feedback removal: peer reviews, submitted, by admins and collaborators (the
+                // manager may not: the setting is off).
+                // Mostly a submitted peer review, the kind that can be removed.
+                let review = model
+                    .reviews
+                    .iter()
+                    .find(|(_, r)| r.kind == ReviewKind::Peer && r.state == ReviewState::Submitted)
+                    .map(|(id, _)| *id)
+                    .filter(|_| rng.chance(70))
+                    .unwrap_or(review);
+                let r = model.reviews[&review].clone();
+                let actor = likely(&mut rng, kim);
+                let ok = model.open_for("remove_feedback")
+                    && Model::staff(actor)
+                    && actor != r.subject
+                    && r.kind.is_feedback()
+                    && r.state == ReviewState::Submitted
+                    && !r.removed;
+                let got = engine.remove_feedback(actor, review).await;
+                if got.is_ok()
+                    && let Some(e) = expected.reviews.get_mut(&review)
+                {
+                    e.removed = true;
+                }
+                ("remove_feedback", got.is_ok(), ok)
             }
             _ => {
                 let r = model.reviews[&review].clone();
@@ -624,7 +735,7 @@ fn covered(seen: &Seen) {
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 18, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 23, "every command ran: {seen:?}");
 }
 
 #[tokio::test]

@@ -358,6 +358,8 @@ pub fn decline(
             out.event(event);
             out.reviews.push(review);
         }
+        // No longer a peer: a later nomination of the same person may be approved again.
+        p.peers.remove(n.nominee());
         out.packets.push(p);
     }
     out.nominations.push(n);
