@@ -9,9 +9,10 @@
 //! goes into `REGRESSIONS`, which every run replays.
 //!
 //! The cycle: ann and cy take part, both managed by bo; kim is an admin, lee a collaborator;
-//! self, manager and peer reviews; manager approval of nominations, at most two peers; the
-//! manager review gated until the self review is submitted; no approval chain, no calibration,
-//! no windows.
+//! self, manager and peer reviews, at most two peers; the manager review gated until the self
+//! review is submitted; no calibration, no windows. Each sequence draws whether participants
+//! nominate themselves, whether managers approve nominations, and whether results wait for an
+//! approval step of the admins.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -88,6 +89,11 @@ struct MNomination {
 /// The reference model: what DOMAIN.md says the observable state is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Model {
+    /// The settings the sequence drew: an approval chain of one admin step, participants
+    /// nominating themselves, managers approving nominations.
+    approval: bool,
+    self_nomination: bool,
+    nomination_approval: bool,
     cycle: CycleState,
     locked: bool,
     packets: BTreeMap<PersonId, MPacket>,
@@ -203,7 +209,11 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
             );
         }
     }
+    let settings = c.settings();
     Model {
+        approval: settings.approval_required,
+        self_nomination: settings.self_nomination,
+        nomination_approval: settings.nomination_approval,
         cycle: c.state(),
         locked: c.is_locked(),
         packets,
@@ -235,10 +245,13 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         )
         .await
         .unwrap();
+    let mut rng = Rng::new(seed);
     let settings = CycleSettings {
         max_peers: MAX_PEERS as u8,
-        nomination_approval: true,
-        self_nomination: true,
+        nomination_approval: rng.chance(70),
+        self_nomination: rng.chance(70),
+        approval_required: rng.chance(50),
+        approval_chain: vec![appraise::ApprovalStep::Admins],
         ..CycleSettings::default()
     };
     let cycle = engine
@@ -278,7 +291,6 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         .map(|p| (p.record.subject(), p.record.id()))
         .collect();
 
-    let mut rng = Rng::new(seed);
     for step in 0..steps {
         let actor = id(PEOPLE[rng.below(PEOPLE.len())]);
         let subject = if rng.chance(50) { id("ann") } else { id("cy") };
@@ -294,9 +306,9 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         let mut expected = model.clone();
         // Often a step along the happy path, so that the later states are reached too.
         let command = if rng.chance(40) {
-            rng.pick(&[4, 6, 7, 7, 9, 9, 10, 11, 12, 1])
+            rng.pick(&[4, 6, 7, 7, 9, 9, 10, 11, 12, 1, 21, 21])
         } else {
-            rng.below(21)
+            rng.below(23)
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
             0 => {
@@ -312,15 +324,20 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                             )
                     })
                     .collect();
-                let ok = model.open_for("nominate")
-                    && (actor == subject
-                        || actor == Model::manager_of(subject)
-                        || Model::staff(actor))
+                let peers = model.live_peers(subject);
+                let mut ok = model.open_for("nominate")
+                    && ((actor == subject && model.self_nomination)
+                        || (actor != subject
+                            && (actor == Model::manager_of(subject) || Model::staff(actor))))
                     && model.packet_state(subject) == PacketState::Nominating
                     && other != id("nobody")
                     && other != subject
                     && !live.iter().any(|n| n.nominee == other)
                     && live.len() < MAX_PEERS;
+                if !model.nomination_approval {
+                    // Approved at once: the peer gets a review.
+                    ok = ok && peers.len() < MAX_PEERS && !peers.contains(&other);
+                }
                 let got = engine.nominate(actor, packet, other).await;
                 if let Ok(n) = &got {
                     expected.nominations.insert(
@@ -328,9 +345,30 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                         MNomination {
                             subject,
                             nominee: other,
-                            state: NominationState::Pending,
+                            state: if model.nomination_approval {
+                                NominationState::Pending
+                            } else {
+                                NominationState::Approved
+                            },
                         },
                     );
+                    if !model.nomination_approval {
+                        let now = observe(&*storage, cycle).await;
+                        for rid in now.reviews.keys() {
+                            if !model.reviews.contains_key(rid) {
+                                expected.reviews.insert(
+                                    *rid,
+                                    MReview {
+                                        subject,
+                                        kind: ReviewKind::Peer,
+                                        author: other,
+                                        state: ReviewState::Assigned,
+                                        removed: false,
+                                    },
+                                );
+                            }
+                        }
+                    }
                 }
                 ("nominate", got.is_ok(), ok)
             }
@@ -340,6 +378,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                 let actor = likely(&mut rng, Model::manager_of(n.subject));
                 let approve = command == 1;
                 let mut ok = model.open_for("decide")
+                    && model.nomination_approval
                     && actor != n.subject
                     && (actor == Model::manager_of(n.subject) || Model::staff(actor))
                     && n.state == NominationState::Pending;
@@ -461,8 +500,15 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                         };
                     }
                     if submit && r.kind == ReviewKind::Manager {
-                        // No calibration, no approval: straight to ready to share.
-                        expected.set_packet(r.subject, PacketState::ReadyToShare);
+                        // No calibration: to the approval chain, or ready to share.
+                        expected.set_packet(
+                            r.subject,
+                            if model.approval {
+                                PacketState::PendingApproval
+                            } else {
+                                PacketState::ReadyToShare
+                            },
+                        );
                     }
                 }
                 (
@@ -609,6 +655,16 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                 let sharers = command == 17;
                 let add = sharers && rng.chance(50);
                 let current = &model.packets[&subject];
+                // Removing: mostly someone who holds the role.
+                let holders = if sharers {
+                    &current.sharers
+                } else {
+                    &current.viewers
+                };
+                let other = match holders.iter().next() {
+                    Some(h) if !add && rng.chance(70) => *h,
+                    _ => other,
+                };
                 let held = if sharers {
                     current.sharers.contains(&other)
                 } else {
@@ -661,6 +717,44 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                     p.gate = true;
                 }
                 ("open_manager_review", got.is_ok(), ok)
+            }
+            21 | 22 => {
+                // The approval chain's one step: the cycle's admins (not collaborators).
+                let actor = likely(&mut rng, kim);
+                let approve = command == 21;
+                let ok = model.open_for("approve")
+                    && Model::admin(actor)
+                    && actor != subject
+                    && model.packet_state(subject) == PacketState::PendingApproval;
+                let got = if approve {
+                    engine.approve(actor, packet).await.map(drop)
+                } else {
+                    engine.send_back(actor, packet, "again").await.map(drop)
+                };
+                if got.is_ok() {
+                    if approve {
+                        expected.set_packet(subject, PacketState::ReadyToShare);
+                    } else {
+                        expected.set_packet(subject, PacketState::Writing);
+                        for r in expected.reviews.values_mut() {
+                            if r.subject == subject
+                                && r.kind == ReviewKind::Manager
+                                && r.state == ReviewState::Submitted
+                            {
+                                r.state = ReviewState::Draft;
+                            }
+                        }
+                    }
+                }
+                (
+                    if approve {
+                        "approve_packet"
+                    } else {
+                        "send_back"
+                    },
+                    got.is_ok(),
+                    ok,
+                )
             }
             20 => {
                 // Feedback removal: peer reviews, submitted, by admins and collaborators (the
@@ -735,7 +829,7 @@ fn covered(seen: &Seen) {
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 23, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 25, "every command ran: {seen:?}");
 }
 
 #[tokio::test]
