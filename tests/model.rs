@@ -308,7 +308,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         let command = if rng.chance(40) {
             rng.pick(&[4, 6, 7, 7, 9, 9, 10, 11, 12, 1, 21, 21])
         } else {
-            rng.below(23)
+            rng.below(25)
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
             0 => {
@@ -718,6 +718,52 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                 }
                 ("open_manager_review", got.is_ok(), ok)
             }
+            23 => {
+                // A peer assigned by hand, within the maximum.
+                let actor = likely(&mut rng, kim);
+                let peers = model.live_peers(subject);
+                let ok = model.open_for("assign")
+                    && Model::staff(actor)
+                    && actor != subject
+                    && other != id("nobody")
+                    && other != subject
+                    && peers.len() < MAX_PEERS
+                    && !peers.contains(&other);
+                let got = engine
+                    .assign_reviewer(actor, packet, ReviewKind::Peer, other)
+                    .await;
+                if let Ok(view) = &got {
+                    expected.reviews.insert(
+                        view.id,
+                        MReview {
+                            subject,
+                            kind: ReviewKind::Peer,
+                            author: other,
+                            state: ReviewState::Assigned,
+                            removed: false,
+                        },
+                    );
+                }
+                ("assign_peer", got.is_ok(), ok)
+            }
+            24 => {
+                // A peer removed: their unsubmitted review is cancelled; self and manager
+                // reviews go with the participant and their manager, never by hand.
+                let r = model.reviews[&review].clone();
+                let actor = likely(&mut rng, kim);
+                let ok = model.open_for("remove_reviewer")
+                    && Model::staff(actor)
+                    && actor != r.subject
+                    && r.kind == ReviewKind::Peer
+                    && matches!(r.state, ReviewState::Assigned | ReviewState::Draft);
+                let got = engine.remove_reviewer(actor, review).await;
+                if got.is_ok()
+                    && let Some(e) = expected.reviews.get_mut(&review)
+                {
+                    e.state = ReviewState::Cancelled;
+                }
+                ("remove_reviewer", got.is_ok(), ok)
+            }
             21 | 22 => {
                 // The approval chain's one step: the cycle's admins (not collaborators).
                 let actor = likely(&mut rng, kim);
@@ -829,7 +875,7 @@ fn covered(seen: &Seen) {
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 25, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 27, "every command ran: {seen:?}");
 }
 
 #[tokio::test]
