@@ -1952,3 +1952,63 @@ async fn a_peer_who_declined_can_be_nominated_and_approved_again() {
         .count();
     assert_eq!(live, 1);
 }
+
+/// For hosts (tooling finding): errors carry a stable code, an HTTP status and a retryable
+/// flag, serialise for clients, and tell "never" from "not now"; a repeated transition says
+/// what happened.
+#[tokio::test]
+async fn errors_carry_codes_statuses_and_whether_they_can_lift() {
+    use appraise::access::Refusal;
+    let w = launched(RecordingNotifier::new()).await;
+    let e = &w.engine;
+    let packet = e
+        .packet_of(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap()
+        .id();
+    // Never: nobody shares their own results.
+    let own = e.share(id("ann"), packet).await.unwrap_err();
+    assert_eq!((own.code(), own.http_status()), ("denied", 403));
+    let Error::Denied(why) = &own else {
+        panic!("{own:?}")
+    };
+    assert_eq!(why.refusal(), Refusal::Never);
+    // Not now: the manager review waits for ann's self review.
+    let manager_review = review_of(&w, "ann", ReviewKind::Manager, "bo").await;
+    let gated = e
+        .submit_review(id("bo"), manager_review.id, None)
+        .await
+        .unwrap_err();
+    assert_eq!((gated.code(), gated.http_status()), ("not_now", 409));
+    let json = serde_json::to_value(&gated).unwrap();
+    assert_eq!(json["code"], "not_now");
+    assert_eq!(json["status"], 409);
+    assert_eq!(json["retryable"], false);
+    assert_eq!(json["explanation"]["decision"]["reason"]["reason"], "gated");
+    assert_eq!(json["message"], gated.to_string());
+    // Not found, invalid, conflict, and a repeated transition.
+    let missing = e
+        .read_review(id("kim"), appraise::ReviewId::from_key("none"))
+        .await
+        .unwrap_err();
+    assert_eq!((missing.code(), missing.http_status()), ("not_found", 404));
+    let bad = e
+        .create_cycle(id("kim"), CycleConfig::new(" ", period()))
+        .await
+        .unwrap_err();
+    let json = serde_json::to_value(&bad).unwrap();
+    assert_eq!(
+        (json["code"].as_str(), json["field"].as_str()),
+        (Some("invalid"), Some("name"))
+    );
+    assert_eq!(bad.http_status(), 422);
+    let conflict = Error::Conflict {
+        what: "packet",
+        id: packet.to_string(),
+    };
+    assert!(conflict.is_retryable());
+    assert_eq!((conflict.code(), conflict.http_status()), ("conflict", 409));
+    let again = e.launch(id("kim"), w.cycle).await.unwrap_err();
+    assert_eq!(again.to_string(), "cycle is already active");
+    assert_eq!(again.code(), "invalid_transition");
+}

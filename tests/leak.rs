@@ -89,7 +89,13 @@ struct Built {
 fn text<T: serde::Serialize>(r: &Result<T, Error>) -> String {
     match r {
         Ok(v) => serde_json::to_string(v).unwrap(),
-        Err(e) => format!("{e} {e:?}"),
+        // The message, the debug form and the JSON a host would send (but its HTTP status,
+        // a function of its code that carries nothing and looks like a rating in hundredths).
+        Err(e) => {
+            let mut json = serde_json::to_value(e).unwrap();
+            json.as_object_mut().unwrap().remove("status");
+            format!("{e} {e:?} {json}")
+        }
     }
 }
 

@@ -232,10 +232,7 @@ fn cycle_transition_refusals() {
     let e = cycle.close(id("a"), at()).unwrap_err();
     assert_eq!(e.to_string(), "cycle cannot go from `draft` to `closed`");
     let e = cycle.unlock(id("a"), at()).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "cycle lock cannot go from `unlocked` to `unlocked`"
-    );
+    assert_eq!(e.to_string(), "cycle lock is already unlocked");
     let (mut active, ..) = launched();
     let e = active.delete(id("a"), at()).unwrap_err();
     assert_eq!(e.to_string(), "cycle cannot go from `active` to `deleted`");

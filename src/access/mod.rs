@@ -55,7 +55,7 @@
 mod decide;
 mod explain;
 
-pub use crate::domain::decision::{Action, Decision, Explanation, Reason, Rule};
+pub use crate::domain::decision::{Action, Decision, Explanation, Reason, Refusal, Rule};
 pub use decide::decide;
 pub use explain::explain;
 

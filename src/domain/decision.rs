@@ -249,6 +249,19 @@ impl Action {
     }
 }
 
+/// Whether a refusal can lift while the actor's relations stay as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// The actor holds no relation that allows it (or a setting rules it out): asking again
+    /// will not help.
+    Never,
+    /// The relation is there but the moment is not: the review is not submitted or not shared
+    /// yet, the threshold is not reached, the window is not open or is past due, gating holds
+    /// the manager review, the cycle is locked, closed or not active, no approval step waits.
+    NotNow,
+}
+
 /// The rule that decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -375,6 +388,27 @@ pub enum Reason {
     BadContext,
 }
 
+impl Reason {
+    /// Whether a refusal for this reason can lift without the actor's relations changing
+    /// ([`Refusal::NotNow`]) or not ([`Refusal::Never`]).
+    #[must_use]
+    pub const fn refusal(self) -> Refusal {
+        match self {
+            Self::NotSubmitted
+            | Self::NotShared
+            | Self::BelowThreshold { .. }
+            | Self::NotYetOpen
+            | Self::PastDue
+            | Self::Gated
+            | Self::Locked
+            | Self::Closed
+            | Self::CycleNotActive
+            | Self::NoPendingStep => Refusal::NotNow,
+            _ => Refusal::Never,
+        }
+    }
+}
+
 /// The outcome of [`decide`](crate::access::decide): small, `Copy`, allocation-free.
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -472,6 +506,13 @@ impl Explanation {
     /// The decision explained.
     pub const fn decision(&self) -> Decision {
         self.decision
+    }
+
+    /// Whether the refusal can lift without the actor's relations changing
+    /// ([`Reason::refusal`]).
+    #[must_use]
+    pub const fn refusal(&self) -> Refusal {
+        self.decision.reason.refusal()
     }
 
     /// Whether the action is allowed.

@@ -1,11 +1,33 @@
 //! The crate's one error type.
 
-use crate::domain::decision::Explanation;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::domain::decision::{Explanation, Refusal};
 use crate::domain::org::OrgError;
 
 /// Everything that can go wrong in appraise, by meaning.
 ///
 /// Messages are lowercase, without a trailing period, with user values in backticks.
+///
+/// # For hosts
+///
+/// Each error has a stable machine-readable [`code`](Self::code) and an HTTP status
+/// ([`http_status`](Self::http_status)), says whether running the command again may succeed
+/// ([`is_retryable`](Self::is_retryable)), and serialises as
+/// `{"code", "status", "message", "retryable", ...}` with the variant's fields:
+///
+/// | code | status | when |
+/// |---|---|---|
+/// | `not_found` | 404 | the record does not exist, or the caller has no relation to it |
+/// | `denied` | 403 | no relation allows it ([`Refusal::Never`]) |
+/// | `not_now` | 409 | the relation is there, the moment is not: not submitted or shared yet, gated, outside the window, locked or closed ([`Refusal::NotNow`]) |
+/// | `invalid_transition` | 409 | the record's state does not allow the command (the message says what happened) |
+/// | `invalid` | 422 | bad input, naming the field |
+/// | `invalid_org` | 422 | org data that cannot form a snapshot |
+/// | `locked` | 423 | the cycle is locked |
+/// | `conflict` | 409 | a record changed meanwhile; nothing was written; retryable |
+/// | `corrupt` | 500 | a stored record does not hold |
+/// | `backend` | 503 | storage, notifier or directory failed |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -20,8 +42,9 @@ pub enum Error {
     /// The permission engine refused the action; the explanation says which rule decided.
     #[error("denied: {0}")]
     Denied(Box<Explanation>),
-    /// A state machine was asked for a transition its table does not contain.
-    #[error("{machine} cannot go from `{from}` to `{to}`")]
+    /// A state machine was asked for a transition its table does not contain. Asked for the
+    /// state it is in, the message says so (`cycle is already active`).
+    #[error("{}", transition_message(machine, from, to))]
     InvalidTransition {
         /// Which state machine (`cycle`, `packet`, `review`, `nomination`, ...).
         machine: &'static str,
@@ -73,7 +96,48 @@ pub enum Error {
     },
 }
 
+fn transition_message(machine: &str, from: &str, to: &str) -> String {
+    if from == to {
+        format!("{machine} is already {}", from.replace('_', " "))
+    } else {
+        format!("{machine} cannot go from `{from}` to `{to}`")
+    }
+}
+
 impl Error {
+    /// The stable machine-readable code of this kind of error (see the type's table).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::Denied(e) => match e.refusal() {
+                Refusal::Never => "denied",
+                Refusal::NotNow => "not_now",
+            },
+            Self::InvalidTransition { .. } => "invalid_transition",
+            Self::Invalid { .. } => "invalid",
+            Self::Org(_) => "invalid_org",
+            Self::Locked { .. } => "locked",
+            Self::Conflict { .. } => "conflict",
+            Self::Corrupt { .. } => "corrupt",
+            Self::Backend { .. } => "backend",
+        }
+    }
+
+    /// The HTTP status a host's API answers with (see the type's table).
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        match self.code() {
+            "not_found" => 404,
+            "denied" => 403,
+            "not_now" | "invalid_transition" | "conflict" => 409,
+            "invalid" | "invalid_org" => 422,
+            "locked" => 423,
+            "corrupt" => 500,
+            _ => 503,
+        }
+    }
+
     /// Whether running the same command again may succeed: a [`Conflict`](Self::Conflict),
     /// which wrote nothing because a record it relied on changed meanwhile. Refusals will not
     /// change by retrying; a backend failure may have landed, so retry it only under an
@@ -94,3 +158,40 @@ impl Error {
 
 /// `Result` with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Serialize for Error {
+    /// `{"code", "status", "message", "retryable"}`, and the variant's own fields: `what` and
+    /// `id` (not found, conflict), `explanation` (denied), `machine`, `from`, `to` (invalid
+    /// transition), `field` and `reason` (invalid), `cycle` (locked), `record` and `reason`
+    /// (corrupt). A backend's own error is left out: it may hold what a client must not see.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Error", 7)?;
+        s.serialize_field("code", self.code())?;
+        s.serialize_field("status", &self.http_status())?;
+        s.serialize_field("message", &self.to_string())?;
+        s.serialize_field("retryable", &self.is_retryable())?;
+        match self {
+            Self::NotFound { what, id } | Self::Conflict { what, id } => {
+                s.serialize_field("what", what)?;
+                s.serialize_field("id", id)?;
+            }
+            Self::Denied(e) => s.serialize_field("explanation", e)?,
+            Self::InvalidTransition { machine, from, to } => {
+                s.serialize_field("machine", machine)?;
+                s.serialize_field("from", from)?;
+                s.serialize_field("to", to)?;
+            }
+            Self::Invalid { field, reason } => {
+                s.serialize_field("field", field)?;
+                s.serialize_field("reason", reason)?;
+            }
+            Self::Locked { cycle } => s.serialize_field("cycle", cycle)?,
+            Self::Corrupt { record, reason } => {
+                s.serialize_field("record", record)?;
+                s.serialize_field("reason", reason)?;
+            }
+            Self::Org(_) | Self::Backend { .. } => {}
+        }
+        s.end()
+    }
+}
