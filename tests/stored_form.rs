@@ -255,3 +255,23 @@ fn deserialising_refuses_states_no_command_builds() {
         "min 10 is not below max 0",
     );
 }
+
+/// For tooling (finding: `missing field kinds`): a cycle's config reads from JSON with only
+/// its name and period; kinds, templates, settings and eligibility take their defaults, and a
+/// kind left out of `kinds` runs.
+#[test]
+fn a_cycle_config_reads_with_only_a_name_and_a_period() {
+    let json = json!({"name": "H1", "period": {"start": "2026-01-01", "end": "2026-06-30"}});
+    let config: appraise::CycleConfig = serde_json::from_value(json).unwrap();
+    let period = config.period;
+    assert_eq!(config, appraise::CycleConfig::new("H1", period));
+    let json = json!({
+        "name": "H1",
+        "period": {"start": "2026-01-01", "end": "2026-06-30"},
+        "kinds": {"upward": false},
+        "settings": {"anonymity_threshold": 3}
+    });
+    let config: appraise::CycleConfig = serde_json::from_value(json).unwrap();
+    assert!(!config.kinds.upward && config.kinds.peer && config.kinds.self_review);
+    assert_eq!(config.settings.anonymity_threshold, 3);
+}

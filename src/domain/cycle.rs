@@ -32,8 +32,9 @@ use crate::domain::transition::{self, State, Transition};
 use crate::domain::vocab::{CycleState, LockState, Period, RatingScale, ReviewKind};
 use crate::domain::{CycleId, Error, PersonId, Result, TemplateId};
 
-/// Which review kinds a cycle runs. Default: all five.
+/// Which review kinds a cycle runs. Default: all five; in JSON, a kind left out runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ReviewKinds {
     /// Self reviews.
     pub self_review: bool,
@@ -445,11 +446,14 @@ pub struct CycleConfig {
     pub name: String,
     /// The reviewed period.
     pub period: Period,
-    /// Which review kinds run.
+    /// Which review kinds run (default: all five).
+    #[serde(default)]
     pub kinds: ReviewKinds,
-    /// The question template of each kind that has one.
+    /// The question template of each kind that has one (default: none).
+    #[serde(default)]
     pub templates: Vec<(ReviewKind, TemplateId)>,
-    /// Settings.
+    /// Settings (default: [`CycleSettings::default`]).
+    #[serde(default)]
     pub settings: CycleSettings,
     /// Eligibility rules, evaluated at launch (with the explicit participant list).
     #[serde(default)]
