@@ -10,9 +10,9 @@
 //!
 //! The cycle: ann and cy take part, both managed by bo; kim is an admin, lee a collaborator;
 //! self, manager and peer reviews, at most two peers; the manager review gated until the self
-//! review is submitted; no calibration, no windows. Each sequence draws whether participants
-//! nominate themselves, whether managers approve nominations, and whether results wait for an
-//! approval step of the admins.
+//! review is submitted; no windows. Each sequence draws whether participants nominate
+//! themselves, whether managers approve nominations, whether the cycle calibrates, and whether
+//! results wait for an approval step of the admins.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -67,6 +67,16 @@ struct MPacket {
     sharers: BTreeSet<PersonId>,
     /// Opened early for the manager review.
     gate: bool,
+    /// The calibrated rating, in hundredths.
+    calibrated: Option<u16>,
+}
+
+/// The reference model's view of one calibration session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MSession {
+    state: appraise::CalibrationState,
+    participants: BTreeSet<PersonId>,
+    contributors: BTreeSet<PersonId>,
 }
 
 /// The reference model's view of one review.
@@ -92,6 +102,7 @@ struct Model {
     /// The settings the sequence drew: an approval chain of one admin step, participants
     /// nominating themselves, managers approving nominations.
     approval: bool,
+    calibration: bool,
     self_nomination: bool,
     nomination_approval: bool,
     cycle: CycleState,
@@ -99,6 +110,7 @@ struct Model {
     packets: BTreeMap<PersonId, MPacket>,
     reviews: BTreeMap<ReviewId, MReview>,
     nominations: BTreeMap<NominationId, MNomination>,
+    sessions: BTreeMap<appraise::CalibrationSessionId, MSession>,
 }
 
 const MAX_PEERS: usize = 2;
@@ -160,6 +172,32 @@ impl Model {
         }
     }
 
+    /// Whether `actor` contributes to an open session that includes `subject`.
+    fn contributes(&self, actor: PersonId, subject: PersonId) -> bool {
+        self.sessions.values().any(|s| {
+            s.state == appraise::CalibrationState::Open
+                && s.participants.contains(&subject)
+                && s.contributors.contains(&actor)
+        })
+    }
+
+    fn open_session_with(&self, subject: PersonId) -> Option<&MSession> {
+        self.sessions.values().find(|s| {
+            s.state == appraise::CalibrationState::Open && s.participants.contains(&subject)
+        })
+    }
+
+    /// Where a submitted manager review, or a closed calibration, takes a packet next.
+    fn after_writing(&self, calibrating: bool) -> PacketState {
+        if calibrating {
+            PacketState::Calibrating
+        } else if self.approval {
+            PacketState::PendingApproval
+        } else {
+            PacketState::ReadyToShare
+        }
+    }
+
     /// The manager review is gated until the self review is submitted, unless opened early.
     fn gated(&self, subject: PersonId) -> bool {
         !self.packets[&subject].gate && !self.self_submitted(subject)
@@ -182,6 +220,7 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
                 viewers: p.viewers().iter().copied().collect(),
                 sharers: p.sharers().iter().copied().collect(),
                 gate: p.gate_opened(),
+                calibrated: p.calibrated().map(appraise::score::Score::hundredths),
             },
         );
         for r in storage.reviews_about(cycle, p.subject()).await.unwrap() {
@@ -210,8 +249,27 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
         }
     }
     let settings = c.settings();
+    let sessions = storage
+        .calibrations(cycle)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let s = s.record;
+            (
+                s.id(),
+                MSession {
+                    state: s.state(),
+                    participants: s.participants().clone(),
+                    contributors: s.contributors().clone(),
+                },
+            )
+        })
+        .collect();
     Model {
         approval: settings.approval_required,
+        calibration: settings.calibration,
+        sessions,
         self_nomination: settings.self_nomination,
         nomination_approval: settings.nomination_approval,
         cycle: c.state(),
@@ -251,6 +309,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         nomination_approval: rng.chance(70),
         self_nomination: rng.chance(70),
         approval_required: rng.chance(50),
+        calibration: rng.chance(50),
         approval_chain: vec![appraise::ApprovalStep::Admins],
         ..CycleSettings::default()
     };
@@ -280,9 +339,21 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         model
             .packets
             .values()
-            .all(|p| p.state == PacketState::Nominating && p.viewers.is_empty() && !p.gate)
+            .all(|p| p.state == PacketState::Nominating
+                && p.viewers.is_empty()
+                && !p.gate
+                && p.calibrated.is_none())
     );
     assert_eq!(model.reviews.len(), 4);
+    // Records in the order they were made, so that a seed picks the same ones in every run
+    // (their ids are random).
+    let mut review_order: Vec<ReviewId> = model.reviews.keys().copied().collect();
+    review_order.sort_by_key(|r| {
+        let r = &model.reviews[r];
+        (name(r.subject), r.kind.index())
+    });
+    let mut nomination_order: Vec<NominationId> = Vec::new();
+    let mut session_order: Vec<appraise::CalibrationSessionId> = Vec::new();
     let packet_ids: BTreeMap<PersonId, PacketId> = storage
         .packets(cycle, None, 10)
         .await
@@ -298,17 +369,18 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         let other = id(PEOPLE[rng.below(PEOPLE.len())]);
         // Often the actor the command needs, so that later states are reached.
         let likely = |rng: &mut Rng, who: PersonId| if rng.chance(60) { who } else { actor };
-        let review_ids: Vec<ReviewId> = model.reviews.keys().copied().collect();
-        let review = review_ids[rng.below(review_ids.len())];
-        let nomination_ids: Vec<NominationId> = model.nominations.keys().copied().collect();
+        let review = review_order[rng.below(review_order.len())];
+        let nomination_ids = &nomination_order;
         let nomination =
             (!nomination_ids.is_empty()).then(|| nomination_ids[rng.below(nomination_ids.len())]);
         let mut expected = model.clone();
         // Often a step along the happy path, so that the later states are reached too.
         let command = if rng.chance(40) {
-            rng.pick(&[4, 6, 7, 7, 9, 9, 10, 11, 12, 1, 21, 21])
+            rng.pick(&[
+                4, 6, 7, 7, 9, 9, 10, 11, 12, 1, 21, 21, 25, 26, 26, 27, 27, 27,
+            ])
         } else {
-            rng.below(25)
+            rng.below(28)
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
             0 => {
@@ -500,15 +572,8 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                         };
                     }
                     if submit && r.kind == ReviewKind::Manager {
-                        // No calibration: to the approval chain, or ready to share.
-                        expected.set_packet(
-                            r.subject,
-                            if model.approval {
-                                PacketState::PendingApproval
-                            } else {
-                                PacketState::ReadyToShare
-                            },
-                        );
+                        // To calibration, to the approval chain, or ready to share.
+                        expected.set_packet(r.subject, model.after_writing(model.calibration));
                     }
                 }
                 (
@@ -764,6 +829,132 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
                 }
                 ("remove_reviewer", got.is_ok(), ok)
             }
+            25 => {
+                // A calibration session: participants of the cycle, contributors in its org.
+                let actor = likely(&mut rng, kim);
+                let participants: BTreeSet<PersonId> = [("ann", 80), ("cy", 80), ("eve", 10)]
+                    .into_iter()
+                    .filter(|(_, p)| rng.chance(*p))
+                    .map(|(n, _)| id(n))
+                    .collect();
+                let contributors: BTreeSet<PersonId> =
+                    [other, id(PEOPLE[rng.below(PEOPLE.len())])].into();
+                let ok = model.open_for("calibration")
+                    && Model::staff(actor)
+                    && model.calibration
+                    && participants.iter().all(|p| *p != id("eve"))
+                    && !contributors.contains(&id("nobody"));
+                let got = engine
+                    .create_calibration(
+                        actor,
+                        cycle,
+                        "session",
+                        participants.iter().copied(),
+                        contributors.iter().copied(),
+                    )
+                    .await;
+                if let Ok(session) = &got {
+                    expected.sessions.insert(
+                        session.id(),
+                        MSession {
+                            state: appraise::CalibrationState::Draft,
+                            participants,
+                            contributors,
+                        },
+                    );
+                }
+                ("create_calibration", got.is_ok(), ok)
+            }
+            26 => {
+                // Opening, or closing: a closed session's participants waiting in calibration
+                // move on.
+                let ids = &session_order;
+                if ids.is_empty() {
+                    continue;
+                }
+                let sid = ids[rng.below(ids.len())];
+                let session = model.sessions[&sid].clone();
+                let actor = likely(&mut rng, kim);
+                let open = session.state == appraise::CalibrationState::Draft
+                    || (session.state == appraise::CalibrationState::Open && rng.chance(20));
+                let to = if open {
+                    appraise::CalibrationState::Open
+                } else {
+                    appraise::CalibrationState::Closed
+                };
+                let from_ok = if open {
+                    session.state == appraise::CalibrationState::Draft
+                } else {
+                    session.state == appraise::CalibrationState::Open
+                };
+                let ok = model.open_for("calibration") && Model::staff(actor) && from_ok;
+                let got = if open {
+                    engine.open_calibration(actor, sid).await.map(drop)
+                } else {
+                    engine.close_calibration(actor, sid).await.map(drop)
+                };
+                if got.is_ok() {
+                    if let Some(s) = expected.sessions.get_mut(&sid) {
+                        s.state = to;
+                    }
+                    if !open {
+                        let next = model.after_writing(false);
+                        for p in &session.participants {
+                            if let Some(packet) = expected.packets.get_mut(p)
+                                && packet.state == PacketState::Calibrating
+                            {
+                                packet.state = next;
+                            }
+                        }
+                    }
+                }
+                (
+                    if open {
+                        "open_calibration"
+                    } else {
+                        "close_calibration"
+                    },
+                    got.is_ok(),
+                    ok,
+                )
+            }
+            27 => {
+                // A calibrated rating: only inside an open session including the participant,
+                // once the manager review is submitted and before sharing, on the scale.
+                let hundredths = rng.pick(&[50, 100, 250, 420, 500, 510]);
+                let contributor = model
+                    .open_session_with(subject)
+                    .and_then(|s| s.contributors.iter().next().copied());
+                let actor = match contributor {
+                    Some(c) if rng.chance(40) => c,
+                    _ => likely(&mut rng, kim),
+                };
+                let ok = model.open_for("calibrate")
+                    && actor != subject
+                    && (Model::staff(actor) || model.contributes(actor, subject))
+                    && model.open_session_with(subject).is_some()
+                    && (100..=500).contains(&hundredths)
+                    && matches!(
+                        model.packet_state(subject),
+                        PacketState::ManagerSubmitted
+                            | PacketState::Calibrating
+                            | PacketState::PendingApproval
+                            | PacketState::ReadyToShare
+                    );
+                let got = engine
+                    .set_calibrated_rating(
+                        actor,
+                        packet,
+                        appraise::score::Score::from_hundredths(hundredths),
+                    )
+                    .await;
+                if got.is_ok()
+                    && let Some(p) = expected.packets.get_mut(&subject)
+                {
+                    p.calibrated = Some(hundredths);
+                }
+                ("set_calibrated_rating", got.is_ok(), ok)
+            }
             21 | 22 => {
                 // The approval chain's one step: the cycle's admins (not collaborators).
                 let actor = likely(&mut rng, kim);
@@ -853,6 +1044,21 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
             now, expected,
             "seed {seed} step {step}: after {name}, the state differs"
         );
+        for id in expected.reviews.keys() {
+            if !review_order.contains(id) {
+                review_order.push(*id);
+            }
+        }
+        for id in expected.nominations.keys() {
+            if !nomination_order.contains(id) {
+                nomination_order.push(*id);
+            }
+        }
+        for id in expected.sessions.keys() {
+            if !session_order.contains(id) {
+                session_order.push(*id);
+            }
+        }
         model = expected;
     }
 }
@@ -875,7 +1081,7 @@ fn covered(seen: &Seen) {
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 27, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 31, "every command ran: {seen:?}");
 }
 
 #[tokio::test]
@@ -885,7 +1091,7 @@ async fn the_engine_agrees_with_the_model_on_memory() {
         .iter()
         .chain(&(0..sequences(200)).collect::<Vec<_>>())
     {
-        sequence(Arc::new(MemoryStorage::new()), seed, 80, &mut seen).await;
+        sequence(Arc::new(MemoryStorage::new()), seed, 100, &mut seen).await;
     }
     covered(&seen);
 }
@@ -898,7 +1104,13 @@ async fn the_engine_agrees_with_the_model_on_sqlite() {
         let storage = appraise::sql::SqliteStorage::open_in_memory()
             .await
             .unwrap();
-        sequence(Arc::new(storage), seed.wrapping_add(1 << 32), 80, &mut seen).await;
+        sequence(
+            Arc::new(storage),
+            seed.wrapping_add(1 << 32),
+            100,
+            &mut seen,
+        )
+        .await;
     }
     assert!(seen.values().map(|[r, a]| r + a).sum::<usize>() > 0);
 }
