@@ -2012,3 +2012,31 @@ async fn errors_carry_codes_statuses_and_whether_they_can_lift() {
     assert_eq!(again.to_string(), "cycle is already active");
     assert_eq!(again.code(), "invalid_transition");
 }
+
+/// Org import for real data (tooling finding): a row that does not read names its line, its
+/// column and the value; the key-to-id mapping is public.
+#[test]
+fn csv_refusals_name_line_column_and_value() {
+    let text = "id,name,email,manager_id,department,active,hired\n\
+                e1,Dana,,,Exec,true,2026-01-05\n\
+                e2,Bo,,e1,Eng,true,2026-13-01\n";
+    let err = StaticDirectory::from_csv_str(text).unwrap_err().to_string();
+    assert!(
+        err == "invalid line 3: `hired` is `2026-13-01`, expected a date like 2026-01-31",
+        "{err}"
+    );
+    let ok = StaticDirectory::from_csv_str(
+        "id,name,email,manager_id,department,active\ne1,Dana,,,Exec,true\n",
+    )
+    .unwrap();
+    assert_eq!(ok.people_list()[0].id, StaticDirectory::person_id("e1"));
+    let goals = "id,owner_id,title,progress,start,end\ng1,e1,Ship,lots,2026-01-01,2026-06-30\n";
+    let err = StaticDirectory::default()
+        .with_goals_csv_str(goals)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "invalid goals line 2: `progress` is `lots`, expected a whole number 0–100"
+    );
+}

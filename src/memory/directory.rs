@@ -44,12 +44,21 @@ struct GoalRow {
     id: String,
     owner_id: String,
     title: String,
-    progress: u8,
+    progress: String,
     #[serde(default)]
-    weight: Option<u8>,
-    start: chrono::NaiveDate,
-    end: chrono::NaiveDate,
+    weight: Option<String>,
+    start: String,
+    end: String,
 }
+
+/// Reads the value of `column`, or says what is wrong with it, naming the column and value.
+fn parse<T: std::str::FromStr>(column: &str, value: &str, expected: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("`{column}` is `{value}`, expected {expected}"))
+}
+
+const A_DATE: &str = "a date like 2026-01-31";
 
 #[derive(Debug, Deserialize)]
 struct Row {
@@ -64,12 +73,11 @@ struct Row {
     #[serde(default)]
     active: Option<String>,
     #[serde(default)]
-    hired: Option<chrono::NaiveDate>,
+    hired: Option<String>,
 }
 
 fn person_id(text: &str) -> PersonId {
-    text.parse::<uuid::Uuid>()
-        .map_or_else(|_| PersonId::from_key(text), PersonId::from_uuid)
+    StaticDirectory::person_id(text)
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -95,6 +103,23 @@ impl StaticDirectory {
         self
     }
 
+    /// The id the CSV reader gives a person's key: a UUID is taken as it is, any other text
+    /// (`emp-1042`) becomes [`PersonId::from_key`] of it. Hosts map their own employee keys
+    /// the same way to name the people of an imported org in commands.
+    ///
+    /// ```
+    /// use appraise::PersonId;
+    /// use appraise::memory::StaticDirectory;
+    /// assert_eq!(StaticDirectory::person_id("emp-1042"), PersonId::from_key("emp-1042"));
+    /// let uuid = "6a1c93f0-5e2b-4f7d-9c4e-2d8b1a7f0c35";
+    /// assert_eq!(StaticDirectory::person_id(uuid).to_string(), uuid);
+    /// ```
+    #[must_use]
+    pub fn person_id(key: &str) -> PersonId {
+        key.parse::<uuid::Uuid>()
+            .map_or_else(|_| PersonId::from_key(key), PersonId::from_uuid)
+    }
+
     /// Replaces the goals with those of a goals CSV (see the type docs).
     ///
     /// # Errors
@@ -116,16 +141,30 @@ impl StaticDirectory {
             limits,
             "goals line",
             |record, headers, line| {
-                let row: GoalRow = record
-                    .deserialize(Some(headers))
-                    .map_err(|e| Error::invalid(format!("goals line {line}"), csv_reason(&e)))?;
-                if row.progress > 100 {
-                    return Err(Error::invalid(
+                let row: GoalRow = record.deserialize(Some(headers)).map_err(|e| {
+                    Error::invalid(
                         format!("goals line {line}"),
-                        format!("`progress` is {}, above 100", row.progress),
+                        row_reason(&e, headers, record),
+                    )
+                })?;
+                let at = || format!("goals line {line}");
+                let progress: u8 = parse("progress", &row.progress, "a whole number 0–100")
+                    .map_err(|r| Error::invalid(at(), r))?;
+                let weight: Option<u8> = non_empty(row.weight)
+                    .map(|w| parse("weight", &w, "a whole number 0–255"))
+                    .transpose()
+                    .map_err(|r| Error::invalid(at(), r))?;
+                let start: chrono::NaiveDate =
+                    parse("start", &row.start, A_DATE).map_err(|r| Error::invalid(at(), r))?;
+                let end: chrono::NaiveDate =
+                    parse("end", &row.end, A_DATE).map_err(|r| Error::invalid(at(), r))?;
+                if progress > 100 {
+                    return Err(Error::invalid(
+                        at(),
+                        format!("`progress` is {progress}, above 100"),
                     ));
                 }
-                if row.start > row.end {
+                if start > end {
                     return Err(Error::invalid(
                         format!("goals line {line}"),
                         "`start` is after `end`",
@@ -138,10 +177,10 @@ impl StaticDirectory {
                         .map_or_else(|_| GoalId::from_key(&row.id), GoalId::from_uuid),
                     owner: person_id(&row.owner_id),
                     title: row.title,
-                    progress: row.progress,
-                    weight: row.weight.unwrap_or(1),
-                    start: row.start,
-                    end: row.end,
+                    progress,
+                    weight: weight.unwrap_or(1),
+                    start,
+                    end,
                 });
                 Ok(())
             },
@@ -215,9 +254,9 @@ impl StaticDirectory {
         let mut people = Vec::new();
         let mut names: Vec<(DepartmentId, String)> = Vec::new();
         read_rows(reader, limits, "line", |record, headers, line| {
-            let row: Row = record
-                .deserialize(Some(headers))
-                .map_err(|e| Error::invalid(format!("line {line}"), csv_reason(&e)))?;
+            let row: Row = record.deserialize(Some(headers)).map_err(|e| {
+                Error::invalid(format!("line {line}"), row_reason(&e, headers, record))
+            })?;
             if row.id.is_empty() {
                 return Err(Error::invalid(format!("line {line}"), "`id` is empty"));
             }
@@ -252,8 +291,10 @@ impl StaticDirectory {
             if let Some(e) = non_empty(row.email) {
                 person = person.with_email(e);
             }
-            if let Some(h) = row.hired {
-                person = person.with_hired(h);
+            if let Some(h) = non_empty(row.hired) {
+                let hired = parse("hired", &h, A_DATE)
+                    .map_err(|r| Error::invalid(format!("line {line}"), r))?;
+                person = person.with_hired(hired);
             }
             people.push(person);
             Ok(())
@@ -335,6 +376,19 @@ fn index_of(people: &[Person]) -> std::collections::HashMap<PersonId, usize> {
         index.entry(p.id).or_insert(i);
     }
     index
+}
+
+/// What is wrong with a row that does not read: the column and its value when the reader says
+/// which field, then the reader's reason.
+fn row_reason(e: &csv::Error, headers: &csv::StringRecord, record: &csv::StringRecord) -> String {
+    if let csv::ErrorKind::Deserialize { err, .. } = e.kind()
+        && let Some(i) = err.field().and_then(|i| usize::try_from(i).ok())
+    {
+        let column = headers.get(i).unwrap_or("?");
+        let value = record.get(i).unwrap_or("");
+        return format!("`{column}` is `{value}`: {}", err.kind());
+    }
+    csv_reason(e)
 }
 
 fn csv_reason(e: &csv::Error) -> String {
