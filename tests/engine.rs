@@ -147,6 +147,15 @@ fn answers(text: &str, rating: u8) -> Answers {
         .with(QuestionId::from_key("rating"), Answer::Rating(rating))
 }
 
+/// The id of `subject`'s packet in `w`'s cycle, as an admin reads it.
+pub async fn packet_id(w: &World, subject: &str) -> appraise::PacketId {
+    w.engine
+        .packet_of(id("kim"), w.cycle, id(subject))
+        .await
+        .unwrap()
+        .id()
+}
+
 /// Nominations, peers, self reviews and manager reviews for ann: returns ann's packet id.
 pub async fn run_ann(w: &World) -> appraise::PacketId {
     let e = &w.engine;
@@ -1144,11 +1153,7 @@ pub async fn review_of(
 async fn every_assignment_can_be_removed_or_replaced() {
     let w = launched(RecordingNotifier::new()).await;
     let e = &w.engine;
-    let packet = e
-        .packet_of(id("kim"), w.cycle, id("ann"))
-        .await
-        .unwrap()
-        .id();
+    let packet = packet_id(&w, "ann").await;
     for peer in ["cy", "eve"] {
         e.assign_reviewer(id("kim"), packet, ReviewKind::Peer, id(peer))
             .await
@@ -1238,11 +1243,7 @@ async fn every_assignment_can_be_removed_or_replaced() {
 async fn the_manager_reviewer_changes_without_changing_the_org() {
     let w = launched(RecordingNotifier::new()).await;
     let e = &w.engine;
-    let packet = e
-        .packet_of(id("kim"), w.cycle, id("ann"))
-        .await
-        .unwrap()
-        .id();
+    let packet = packet_id(&w, "ann").await;
     let snapshot = e.storage().snapshot(w.cycle).await.unwrap();
     let bo = review_of(&w, "ann", ReviewKind::Manager, "bo").await;
     let after = e
@@ -1439,11 +1440,7 @@ async fn a_leaving_manager_reviewer_is_reported_to_admins() {
     let mut want = vec![id("ann"), id("cy"), id("eve")];
     want.sort();
     assert_eq!(about, want);
-    let packet = e
-        .packet_of(id("kim"), w.cycle, id("ann"))
-        .await
-        .unwrap()
-        .id();
+    let packet = packet_id(&w, "ann").await;
     let after = e
         .change_manager_reviewer(id("kim"), packet, Some(id("dana")))
         .await
@@ -1617,11 +1614,7 @@ async fn concurrent_nominations_of_one_peer_admit_one() {
 async fn unknown_people_get_no_role() {
     let w = launched(RecordingNotifier::new()).await;
     let e = &w.engine;
-    let packet = e
-        .packet_of(id("kim"), w.cycle, id("ann"))
-        .await
-        .unwrap()
-        .id();
+    let packet = packet_id(&w, "ann").await;
     let nobody = id("nobody");
     let before = w.storage.dump();
     let results = [
@@ -1919,11 +1912,7 @@ async fn parallel_autosaves_all_land_with_retry_conflicts() {
 async fn a_peer_who_declined_can_be_nominated_and_approved_again() {
     let w = launched(RecordingNotifier::new()).await;
     let e = &w.engine;
-    let packet = e
-        .packet_of(id("kim"), w.cycle, id("ann"))
-        .await
-        .unwrap()
-        .id();
+    let packet = packet_id(&w, "ann").await;
     let first = e.nominate(id("ann"), packet, id("cy")).await.unwrap();
     e.approve_nomination(id("bo"), first.id(), None)
         .await
@@ -1961,11 +1950,7 @@ async fn errors_carry_codes_statuses_and_whether_they_can_lift() {
     use appraise::access::Refusal;
     let w = launched(RecordingNotifier::new()).await;
     let e = &w.engine;
-    let packet = e
-        .packet_of(id("kim"), w.cycle, id("ann"))
-        .await
-        .unwrap()
-        .id();
+    let packet = packet_id(&w, "ann").await;
     // Never: nobody shares their own results.
     let own = e.share(id("ann"), packet).await.unwrap_err();
     assert_eq!((own.code(), own.http_status()), ("denied", 403));
