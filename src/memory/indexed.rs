@@ -359,6 +359,12 @@ impl PacketList {
     }
 }
 
+/// Whether a packet write changes who the packet names, or its cycle: then its entries in
+/// [`CycleIndex::named`] move.
+fn old_names_differ(old: Option<&Packet>, new: &Packet) -> bool {
+    old.is_none_or(|old| old.cycle() != new.cycle() || !old.named().eq(new.named()))
+}
+
 /// What the storage knows about one cycle, besides its records.
 #[derive(Debug, Default)]
 struct CycleIndex {
@@ -371,6 +377,22 @@ struct CycleIndex {
     events: Vec<usize>,
     /// Progress counts over the packets (`Storage::progress`), kept by every packet write.
     tally: Tally,
+    /// Who each packet names (`Packet::named`), for `Storage::packets_naming`.
+    named: BTreeSet<(PersonId, PacketId)>,
+}
+
+impl CycleIndex {
+    fn name(&mut self, packet: &Packet) {
+        for p in packet.named() {
+            self.named.insert((p, packet.id()));
+        }
+    }
+
+    fn unname(&mut self, packet: &Packet) {
+        for p in packet.named() {
+            self.named.remove(&(p, packet.id()));
+        }
+    }
 }
 
 /// Storage in memory for company scale: the engine's default, and what the benchmarks
@@ -403,6 +425,7 @@ struct Inner {
     /// Positions of the events of no cycle (grants, templates) in the log.
     store_events: Vec<usize>,
     nominations_by_packet: BTreeSet<(PacketId, NominationId)>,
+    nominations_by_nominee: BTreeSet<(CycleId, PersonId, NominationId)>,
     events: Vec<StoredEvent>,
     outbox: Outbox,
     next_seq: u64,
@@ -495,6 +518,7 @@ impl Inner {
                 if let Some((_, old)) = self.packets.remove(id) {
                     let ix = self.by_cycle.entry(old.cycle()).or_default();
                     ix.tally.remove_packet(&old);
+                    ix.unname(&old);
                     ix.packets.remove(*id);
                 }
             }
@@ -515,11 +539,15 @@ impl Inner {
 
     fn put_packet(&mut self, packet: Box<Packet>, version: u64) {
         let (id, cycle) = (packet.id(), packet.cycle());
+        let renamed = old_names_differ(self.packets.get(&id).map(|(_, p)| &**p), &packet);
         let (slot, old) = self.packets.put(id, version, packet);
         let moved = match &old {
             Some(old) => {
                 let ix = self.by_cycle.entry(old.cycle()).or_default();
                 ix.tally.remove_packet(old);
+                if renamed {
+                    ix.unname(old);
+                }
                 if old.cycle() != cycle {
                     ix.packets.remove(id);
                 }
@@ -533,6 +561,9 @@ impl Inner {
         }
         if let Some((_, packet)) = self.packets.at(slot) {
             ix.tally.add_packet(packet);
+            if renamed {
+                ix.name(packet);
+            }
         }
     }
 
@@ -565,9 +596,12 @@ impl Inner {
             let Some(&cycle) = cycles.first() else {
                 continue;
             };
-            let list = &mut self.by_cycle.entry(cycle).or_default().packets;
+            let ix = self.by_cycle.entry(cycle).or_default();
             for &(id, slot) in new {
-                list.insert(id, slot);
+                ix.packets.insert(id, slot);
+                if let Some((_, packet)) = self.packets.at(slot) {
+                    ix.name(packet);
+                }
             }
         }
         for (cycle, tally) in tallies {
@@ -610,6 +644,8 @@ impl Inner {
         match record {
             Record::Nomination(n) => {
                 self.nominations_by_packet.insert((n.packet(), n.id()));
+                self.nominations_by_nominee
+                    .insert((n.cycle(), n.nominee(), n.id()));
             }
             Record::Calibration(c) => {
                 self.by_cycle
@@ -634,6 +670,8 @@ impl Inner {
         match record {
             Record::Nomination(n) => {
                 self.nominations_by_packet.remove(&(n.packet(), n.id()));
+                self.nominations_by_nominee
+                    .remove(&(n.cycle(), n.nominee(), n.id()));
             }
             Record::Calibration(c) => {
                 if let Some(ix) = self.by_cycle.get_mut(&c.cycle()) {
@@ -962,6 +1000,48 @@ impl Storage for IndexedMemoryStorage {
 
     async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>> {
         Ok(self.lock().reviews_of(cycle, author, List::By))
+    }
+
+    async fn packets_naming(
+        &self,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Vec<Versioned<Packet>>> {
+        let inner = self.lock();
+        let Some(ix) = inner.by_cycle.get(&cycle) else {
+            return Ok(Vec::new());
+        };
+        let nil = PacketId::from_uuid(uuid::Uuid::nil());
+        Ok(ix
+            .named
+            .range((person, nil)..)
+            .take_while(|(p, _)| *p == person)
+            .filter_map(|(_, id)| inner.packets.get(id))
+            .map(|(version, packet)| Versioned {
+                version: *version,
+                record: Packet::clone(packet),
+            })
+            .collect())
+    }
+
+    async fn nominations_of(
+        &self,
+        cycle: CycleId,
+        nominee: PersonId,
+    ) -> Result<Vec<Versioned<Nomination>>> {
+        let inner = self.lock();
+        let nil = NominationId::from_uuid(uuid::Uuid::nil());
+        Ok(inner
+            .nominations_by_nominee
+            .range((cycle, nominee, nil)..)
+            .take_while(|(c, p, _)| (*c, *p) == (cycle, nominee))
+            .filter_map(|(_, _, id)| {
+                inner.typed(RecordKey::Nomination(*id), |r| match r {
+                    Record::Nomination(n) => Some(&**n),
+                    _ => None,
+                })
+            })
+            .collect())
     }
 
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {

@@ -402,6 +402,65 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// Nominations of a packet, ordered by id.
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>>;
 
+    /// The packets of `cycle` that name `person` as manager reviewer, former manager,
+    /// additional manager, cycle viewer or sharing user ([`Packet::names`]), ordered by id: the
+    /// packets whose reviews a person may read, or whose results they may share, through an
+    /// assignment rather than the org chart or a grant.
+    ///
+    /// Provided: pages through [`packets`](Self::packets), so it costs a read of every packet
+    /// of the cycle. [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage) keeps an
+    /// index and answers in proportion to the answer; the [`testkit`](crate::testkit) checks an
+    /// override against the packets.
+    async fn packets_naming(
+        &self,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Vec<Versioned<Packet>>> {
+        const PAGE: usize = 1_000;
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.packets(cycle, after, PAGE).await?;
+            let full = page.len() == PAGE;
+            after = page.last().map(|last| last.record.id());
+            out.extend(page.into_iter().filter(|p| p.record.names(person)));
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// The nominations of `cycle` that nominate `nominee`, in any state, ordered by id.
+    ///
+    /// Provided: reads the nominations of every packet of the cycle. Backends override it with
+    /// an index, as [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage) does.
+    async fn nominations_of(
+        &self,
+        cycle: CycleId,
+        nominee: PersonId,
+    ) -> Result<Vec<Versioned<Nomination>>> {
+        const PAGE: usize = 1_000;
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.packets(cycle, after, PAGE).await?;
+            for p in &page {
+                out.extend(
+                    self.nominations(p.record.id())
+                        .await?
+                        .into_iter()
+                        .filter(|n| n.record.nominee() == nominee),
+                );
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                _ => break,
+            }
+        }
+        out.sort_by_key(|n| n.record.id());
+        Ok(out)
+    }
+
     /// Calibration sessions of a cycle, ordered by id.
     async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>>;
 
@@ -487,6 +546,20 @@ macro_rules! forward_storage {
             }
             async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
                 (**self).nominations(packet).await
+            }
+            async fn packets_naming(
+                &self,
+                cycle: CycleId,
+                person: PersonId,
+            ) -> Result<Vec<Versioned<Packet>>> {
+                (**self).packets_naming(cycle, person).await
+            }
+            async fn nominations_of(
+                &self,
+                cycle: CycleId,
+                nominee: PersonId,
+            ) -> Result<Vec<Versioned<Nomination>>> {
+                (**self).nominations_of(cycle, nominee).await
             }
             async fn calibrations(
                 &self,

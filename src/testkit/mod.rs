@@ -30,8 +30,8 @@ use crate::plugin::{
 };
 use crate::{
     AdminGrant, CalibrationSession, CalibrationSessionId, Cycle, CycleConfig, CycleId, Error,
-    KindProgress, Nomination, NominationId, OrgSnapshot, Packet, Period, Person, PersonId,
-    Progress, RandomIds, Review, ReviewKind, launch,
+    KindProgress, Nomination, NominationId, OrgSnapshot, Packet, PacketId, Period, Person,
+    PersonId, Progress, RandomIds, Review, ReviewKind, launch,
 };
 
 fn at() -> DateTime<Utc> {
@@ -1305,6 +1305,173 @@ pub async fn progress_counts(storage: &dyn Storage) {
     );
 }
 
+/// The check of [`involvement_listings`] after one step.
+async fn check_involvement(storage: &dyn Storage, id: CycleId, ids: &[PersonId], why: &str) {
+    let stored = all_packets(storage, id).await;
+    let mut nominations = Vec::new();
+    for p in &stored {
+        nominations.extend(
+            storage
+                .nominations(p.record.id())
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    nominations.sort_by_key(|n| n.record.id());
+    for &person in ids {
+        let named: Vec<PacketId> = storage
+            .packets_naming(id, person)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|p| p.record.id())
+            .collect();
+        let want: Vec<PacketId> = stored
+            .iter()
+            .filter(|p| p.record.names(person))
+            .map(|p| p.record.id())
+            .collect();
+        assert_eq!(named, want, "{why}: the packets naming {person}");
+        let of: Vec<NominationId> = storage
+            .nominations_of(id, person)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|n| n.record.id())
+            .collect();
+        let want: Vec<NominationId> = nominations
+            .iter()
+            .filter(|n| n.record.nominee() == person)
+            .map(|n| n.record.id())
+            .collect();
+        assert_eq!(of, want, "{why}: the nominations of {person}");
+    }
+}
+
+/// `packets_naming` and `nominations_of` answer what the cycle's packets and nominations
+/// imply, in id order, through packets stored out of order, assignments added and removed,
+/// a manager change, deletions, and nominations in several states; and nothing of another
+/// cycle.
+pub async fn involvement_listings(storage: &dyn Storage) {
+    let boss = PersonId::random();
+    let mut people = vec![Person::new(boss, "boss")];
+    people.extend(
+        (0..10).map(|i| Person::new(PersonId::random(), format!("p{i}")).with_manager(boss)),
+    );
+    let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
+    let snapshot = match OrgSnapshot::build(people.clone(), vec![]) {
+        Ok(s) => s,
+        Err(e) => panic!("testkit fixture: {e}"),
+    };
+    let mut cycles = Vec::new();
+    for name in ["involved", "elsewhere"] {
+        let mut cycle = cycle_named(name);
+        let launched = cycle
+            .set_participants(ids.iter().copied(), boss, at())
+            .and_then(|_| launch(&mut cycle, &snapshot, &mut RandomIds, boss, at()));
+        let Ok(mut launched) = launched else {
+            panic!("testkit fixture: launch failed");
+        };
+        launched.packets.sort_by_key(|p| std::cmp::Reverse(p.id()));
+        cycles.push((cycle.id(), launched.packets));
+    }
+    let (id, packets) = (cycles[0].0, cycles[0].1.clone());
+    for (_, packets) in &cycles {
+        let commit = Commit {
+            writes: packets
+                .iter()
+                .map(|p| Write::Put {
+                    record: Record::from(p.clone()),
+                    expect: Expect::Absent,
+                })
+                .collect(),
+            ..Commit::default()
+        };
+        storage
+            .commit(commit)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    check_involvement(storage, id, &ids, "after launch").await;
+    // One change a commit: viewers, sharers, additional managers, a new manager, a
+    // nomination, a deletion; each checked.
+    for (step, packet) in packets.iter().enumerate() {
+        let current = match storage.packet(packet.id()).await {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let mut p = current.record.clone();
+        let other = ids[(step * 3 + 1) % ids.len()];
+        let other = match (other == p.subject(), p.subject() == boss) {
+            (false, _) => other,
+            (true, false) => boss,
+            (true, true) => ids[1],
+        };
+        let mut writes = Vec::new();
+        match step % 6 {
+            0 => p.viewers.push(other),
+            1 => p.sharers.push(other),
+            2 => p.additional_managers.push(other),
+            3 => p.manager = Some(other),
+            4 => {
+                let nomination = Nomination::create(
+                    NominationId::random(),
+                    &p,
+                    other,
+                    &[],
+                    &crate::CycleSettings::default(),
+                    boss,
+                    at(),
+                );
+                let Ok((nomination, _)) = nomination else {
+                    panic!("testkit fixture: nomination refused");
+                };
+                writes.push(Write::Put {
+                    record: Record::from(nomination),
+                    expect: Expect::Absent,
+                });
+            }
+            _ => {
+                writes.push(Write::Delete {
+                    key: RecordKey::Packet(p.id()),
+                    version: current.version,
+                });
+            }
+        }
+        if writes.is_empty() || step % 6 == 4 {
+            writes.push(Write::Put {
+                record: Record::from(p),
+                expect: Expect::Version(current.version),
+            });
+        }
+        storage
+            .commit(Commit {
+                writes,
+                ..Commit::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        check_involvement(storage, id, &ids, &format!("after change {step}")).await;
+    }
+    // Taking a name away moves the packet out of that person's listing.
+    let stored = all_packets(storage, id).await;
+    if let Some(current) = stored.iter().find(|p| !p.record.viewers().is_empty()) {
+        let mut p = current.record.clone();
+        p.viewers = Default::default();
+        storage
+            .commit(Commit {
+                writes: vec![Write::Put {
+                    record: Record::from(p),
+                    expect: Expect::Version(current.version),
+                }],
+                ..Commit::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        check_involvement(storage, id, &ids, "after a viewer is removed").await;
+    }
+}
+
 /// Commits creating packets and reviews (what a launch writes) are refused whole, leaving no
 /// trace, when one of them exists already, one is written twice, or another write is stale;
 /// the same creations then succeed, and records deleted since free their room for new ones.
@@ -1503,6 +1670,7 @@ pub async fn run_all(storage: Arc<dyn Storage>) {
     event_paging(&*storage).await;
     listings(&*storage).await;
     progress_counts(&*storage).await;
+    involvement_listings(&*storage).await;
     refused_creations(&*storage).await;
     concurrency(storage).await;
 }

@@ -636,6 +636,26 @@ impl Packet {
             || self.additional_managers.contains(&person)
     }
 
+    /// The people this packet names in an assignment that reads or shares its reviews:
+    /// manager reviewer, former managers, additional managers (the default one too), cycle
+    /// viewers and sharing users; a person may come more than once. Writers of peer and upward
+    /// reviews are not among them: they reach the packet through their reviews.
+    pub fn named(&self) -> impl Iterator<Item = PersonId> + '_ {
+        self.manager
+            .into_iter()
+            .chain(self.default_additional_manager)
+            .chain(self.former_managers.iter().copied())
+            .chain(self.additional_managers.iter().copied())
+            .chain(self.viewers.iter().copied())
+            .chain(self.sharers.iter().copied())
+    }
+
+    /// Whether [`named`](Self::named) includes `person`.
+    #[must_use]
+    pub fn names(&self, person: PersonId) -> bool {
+        self.named().any(|p| p == person)
+    }
+
     /// Whether the manager review is open for writing under the cycle's gating.
     #[must_use]
     pub fn manager_gate_open(&self, settings: &CycleSettings) -> bool {
