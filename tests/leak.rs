@@ -18,11 +18,14 @@ use appraise::plugin::{ManualClock, Storage, StorageExt};
 use appraise::score::Score;
 use appraise::{
     AdminGrant, Answer, Answers, ApprovalStep, CalibrationSessionId, CustomRole, CustomRoleId,
-    CycleConfig, CycleScope, CycleSettings, Engine, Error, Grants, PacketId, PacketState,
-    PeopleScope, Permission, Person, PersonId, Question, QuestionId, QuestionKind, Review,
-    ReviewId, ReviewKind, ReviewState, RoleGrant, Section, Template, TemplateId,
+    CycleConfig, CycleScope, CycleSettings, Department, DepartmentId, Engine, Error, Grants,
+    PacketId, PacketState, PeopleScope, Permission, Person, PersonId, Question, QuestionId,
+    QuestionKind, Review, ReviewId, ReviewKind, ReviewState, RoleGrant, Section, Template,
+    TemplateId,
 };
 use chrono::{TimeZone, Utc};
+
+use appraise::views::screens::ReviewFilter;
 
 use crate::oracle;
 use crate::world::{Rng, World};
@@ -31,11 +34,11 @@ fn person(i: usize) -> PersonId {
     PersonId::from_key(&format!("p{i}"))
 }
 
-fn hr() -> PersonId {
+pub(crate) fn hr() -> PersonId {
     PersonId::from_key("hr")
 }
 
-fn stranger() -> PersonId {
+pub(crate) fn stranger() -> PersonId {
     PersonId::from_key("stranger")
 }
 
@@ -67,22 +70,23 @@ fn template() -> Template {
 }
 
 /// A world built through the engine, and the raw facts the judge needs.
-struct Built {
-    engine: Engine,
-    storage: Arc<MemoryStorage>,
-    notifier: Arc<RecordingNotifier>,
-    cycle: appraise::CycleId,
-    people: Vec<Person>,
-    admins: Vec<(PersonId, AdminGrant)>,
-    global_viewers: Vec<(PersonId, PersonId)>,
-    roles: Vec<CustomRole>,
-    role_grants: Vec<(PersonId, RoleGrant)>,
-    left: Option<PersonId>,
+pub(crate) struct Built {
+    pub(crate) engine: Engine,
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) departments: Vec<Department>,
+    pub(crate) notifier: Arc<RecordingNotifier>,
+    pub(crate) cycle: appraise::CycleId,
+    pub(crate) people: Vec<Person>,
+    pub(crate) admins: Vec<(PersonId, AdminGrant)>,
+    pub(crate) global_viewers: Vec<(PersonId, PersonId)>,
+    pub(crate) roles: Vec<CustomRole>,
+    pub(crate) role_grants: Vec<(PersonId, RoleGrant)>,
+    pub(crate) left: Option<PersonId>,
     /// Each calibrated rating set, by subject (the last one set).
-    calibrated: BTreeMap<PersonId, Score>,
-    sessions: Vec<CalibrationSessionId>,
+    pub(crate) calibrated: BTreeMap<PersonId, Score>,
+    pub(crate) sessions: Vec<CalibrationSessionId>,
     /// What each command returned to its actor: (actor, command, subject, output as text).
-    returned: Vec<(PersonId, &'static str, Option<PersonId>, String)>,
+    pub(crate) returned: Vec<(PersonId, &'static str, Option<PersonId>, String)>,
 }
 
 /// A command's result as text (errors included), for the search.
@@ -99,25 +103,36 @@ fn text<T: serde::Serialize>(r: &Result<T, Error>) -> String {
     }
 }
 
-async fn build(seed: u64) -> Built {
+pub(crate) async fn build(seed: u64) -> Built {
+    build_on(seed, Arc::new(MemoryStorage::new())).await
+}
+
+/// [`build`] on this storage.
+pub(crate) async fn build_on(seed: u64, storage: Arc<dyn Storage>) -> Built {
     let mut rng = Rng::new(seed);
     let n = 6 + rng.below(6);
     let mut people = vec![Person::new(hr(), "hr")];
+    // Two departments, each headed by someone; most people belong to one.
+    let departments: Vec<Department> = ["north", "south"]
+        .iter()
+        .map(|k| Department::new(DepartmentId::from_key(k), *k).with_head(person(rng.below(n))))
+        .collect();
     for i in 0..n {
-        let p = Person::new(person(i), format!("p{i}"));
-        people.push(if i == 0 {
-            p
-        } else {
-            p.with_manager(person(rng.below(i)))
-        });
+        let mut p = Person::new(person(i), format!("p{i}"));
+        if i > 0 {
+            p = p.with_manager(person(rng.below(i)));
+        }
+        if rng.chance(80) {
+            p = p.with_department(departments[rng.below(2)].id);
+        }
+        people.push(p);
     }
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
-    let storage = Arc::new(MemoryStorage::new());
     let notifier = Arc::new(RecordingNotifier::new());
     let engine = Engine::builder()
         .storage(Arc::clone(&storage))
         .notifier(Arc::clone(&notifier))
-        .directory(StaticDirectory::new(people.clone(), vec![]))
+        .directory(StaticDirectory::new(people.clone(), departments.clone()))
         .clock(clock.clone())
         .build();
     let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
@@ -134,7 +149,7 @@ async fn build(seed: u64) -> Built {
         share_peer_with_subject: rng.chance(60),
         share_upward_with_subject: rng.chance(60),
         anonymity_threshold: 1 + rng.below(3) as u16,
-        nomination_approval: false,
+        nomination_approval: rng.chance(40),
         max_peers: 4,
         calibration: rng.chance(50),
         approval_required: rng.chance(40),
@@ -144,6 +159,7 @@ async fn build(seed: u64) -> Built {
                     ApprovalStep::Admins,
                     ApprovalStep::ManagersManager,
                     ApprovalStep::NthLevelUp(1),
+                    ApprovalStep::DepartmentHead,
                 ])
             })
             .collect(),
@@ -180,6 +196,19 @@ async fn build(seed: u64) -> Built {
         for _ in 0..rng.below(4) {
             let r = engine.nominate(s, packet, rng.pick(&everyone)).await;
             returned.push((s, "nominate", Some(s), text(&r)));
+        }
+        // With approval on, some nominations are approved, some denied, some left pending.
+        if settings.nomination_approval {
+            for n in storage.nominations(packet).await.unwrap() {
+                let id = n.record.id();
+                if rng.chance(40) {
+                    let r = engine.approve_nomination(hr(), id, None).await;
+                    returned.push((hr(), "approve_nomination", Some(s), text(&r)));
+                } else if rng.chance(30) {
+                    let r = engine.deny_nomination(hr(), id, Some("no")).await;
+                    returned.push((hr(), "deny_nomination", Some(s), text(&r)));
+                }
+            }
         }
         if rng.chance(30) {
             let r = engine.add_viewer(hr(), packet, rng.pick(&everyone)).await;
@@ -359,6 +388,7 @@ async fn build(seed: u64) -> Built {
     Built {
         engine,
         storage,
+        departments,
         notifier,
         cycle,
         people,
@@ -374,7 +404,7 @@ async fn build(seed: u64) -> Built {
 }
 
 /// The judge's view of the world: the records as stored, and the raw grants as given.
-async fn judge_world(b: &Built) -> World {
+pub(crate) async fn judge_world(b: &Built) -> World {
     let cycle = b.storage.cycle(b.cycle).await.unwrap().record;
     let org = b.storage.snapshot(b.cycle).await.unwrap().record;
     let packets: Vec<_> = b
@@ -402,7 +432,7 @@ async fn judge_world(b: &Built) -> World {
     World {
         seed: 0,
         people: b.people.clone(),
-        departments: Vec::new(),
+        departments: b.departments.clone(),
         org,
         cycle,
         grants: Grants::new(),
@@ -500,6 +530,24 @@ async fn outputs(
     out.push(("progress", None, text(&e.progress(reader, c).await)));
     let team = e.team_progress(reader, c, reader).await;
     out.push(("team_progress", None, text(&team)));
+    let all = e
+        .readable_reviews(reader, c, ReviewFilter::default(), None, 100_000)
+        .await;
+    out.push(("readable_reviews", None, text(&all)));
+    out.push(("inbox", None, text(&e.inbox(reader).await)));
+    // The reader's own board, and the boards of the people above them (where the reader, as
+    // an admin, may see their own row).
+    for manager in std::iter::once(reader).chain(w.people.iter().map(|p| p.id)) {
+        let board = e.status_board(reader, c, manager).await;
+        // The reader's own row is about them: it must not name a writer hidden from them.
+        if let Ok(board) = &board {
+            for row in board.rows.iter().filter(|r| r.subject.id == reader) {
+                let row = serde_json::to_string(row).unwrap();
+                out.push(("status_board", Some(reader), row));
+            }
+        }
+        out.push(("status_board", None, text(&board)));
+    }
     let log = e.audit_log(reader, c, None, 100_000).await;
     out.push(("audit_log", None, text(&log)));
     let log = e.store_audit_log(reader, None, 100_000).await;
@@ -699,6 +747,9 @@ fn no_output_carries_what_its_reader_may_not_see() {
         "my_reviews",
         "progress",
         "team_progress",
+        "readable_reviews",
+        "inbox",
+        "status_board",
         "audit_log",
         "store_audit_log",
         "export_results_csv",

@@ -24,6 +24,7 @@ mod machines;
 mod model;
 mod oracle;
 mod oracle_test;
+mod queries;
 mod read_rules;
 mod refusals;
 mod snapshots;

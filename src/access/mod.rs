@@ -54,10 +54,12 @@
 
 mod decide;
 mod explain;
+mod reach;
 
 pub use crate::domain::decision::{Action, Decision, Explanation, Reason, Refusal, Rule};
 pub use decide::decide;
 pub use explain::explain;
+pub(crate) use reach::reach;
 
 use chrono::{DateTime, Utc};
 

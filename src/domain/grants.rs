@@ -352,6 +352,16 @@ impl Grants {
             && self.past_review_viewers.contains(&(viewer, subject))
     }
 
+    /// The subjects `viewer` is a global viewer of, or holds a past-review grant for (which
+    /// reads only while the relation it is bound to holds).
+    pub fn viewed_by(&self, viewer: PersonId) -> impl Iterator<Item = PersonId> + '_ {
+        self.global_viewers
+            .iter()
+            .chain(&self.past_review_viewers)
+            .filter(move |(v, _)| *v == viewer)
+            .map(|(_, s)| *s)
+    }
+
     /// The subjects of every past-review grant, each once: the people whose current default
     /// additional manager a decision may need (see [`DefaultAdditionalManagers`]).
     pub fn past_review_subjects(&self) -> impl Iterator<Item = PersonId> + '_ {

@@ -855,6 +855,35 @@ impl OrgSnapshot {
         !self.left.is_empty() && self.left.contains(&id)
     }
 
+    /// Everyone who has left, in no particular order.
+    pub fn leavers(&self) -> impl Iterator<Item = PersonId> + '_ {
+        self.left.iter().copied()
+    }
+
+    /// The place of `id` in the org order: a pre-order of the supervisor tree, where each
+    /// manager comes before their team and a team is contiguous. Screens list people in it.
+    #[must_use]
+    pub fn position(&self, id: PersonId) -> Option<u32> {
+        self.idx(id)
+            .and_then(|i| self.nodes.get(i as usize))
+            .map(|n| n.span.pre)
+    }
+
+    /// The places of `id` and everyone below them in the org order
+    /// ([`position`](Self::position)): one contiguous range.
+    #[must_use]
+    pub fn subtree_positions(&self, id: PersonId) -> Option<std::ops::Range<u32>> {
+        let span = self.idx(id).and_then(|i| self.nodes.get(i as usize))?.span;
+        Some(span.pre..span.pre.saturating_add(span.size))
+    }
+
+    /// The person at this place of the org order ([`position`](Self::position)).
+    #[must_use]
+    pub fn at_position(&self, position: u32) -> Option<PersonId> {
+        let i = *self.order.get(position as usize)?;
+        self.people.get(i as usize).map(|p| p.id)
+    }
+
     /// Records that `person` left: inactive from now on in this snapshot (the manager tree is
     /// unchanged: their reports still report to them until someone reassigns them).
     ///

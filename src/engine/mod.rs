@@ -32,6 +32,7 @@ mod limits;
 mod nominations;
 mod outcome;
 mod packets;
+mod queries;
 mod reads;
 mod results;
 mod retry;

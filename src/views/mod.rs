@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub(crate) mod audit;
 pub(crate) mod results;
+pub mod screens;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,544 @@
+//! The screen queries against their naive definitions, on the leak test's random worlds (built
+//! through the `Engine`, with viewers, sharers, custom roles, calibration, approval chains,
+//! pending nominations and leavers): decide over everything in the cycle, then filter.
+//!
+//! - `readable_reviews`: every review `read_review` lets the reader read, in org order, read
+//!   through every page at several page sizes (nothing missing, nothing twice) and filtered.
+//! - `status_board`: every participant below the manager whose packet the reader may view,
+//!   each with all reviews about them; a reminder offered exactly when `send_reminder` takes it.
+//! - `inbox`: each list equals a scan of every review, packet and nomination of the cycle
+//!   through the decision its command takes.
+//!
+//! Worlds alternate between the reference storage (whose listings are scans) and the indexed
+//! one (whose listings are indexes). 48 worlds a run; `APPRAISE_QUERY_WORLDS` raises it.
+
+use std::sync::Arc;
+
+use appraise::access::{Action, Context, Target, decide};
+use appraise::memory::{IndexedMemoryStorage, MemoryStorage};
+use appraise::plugin::{Storage, StorageExt};
+use appraise::views::screens::{Cursor, ReviewFilter};
+use appraise::workflow::is_overdue;
+use appraise::{
+    CalibrationSession, CycleState, Error, Grants, Nomination, NominationState, Packet,
+    PacketState, PersonId, ReviewKind, ReviewState, ReviewView, resolve_step,
+};
+
+use crate::leak::{Built, build_on, judge_world, stranger};
+use crate::world::World;
+
+fn worlds() -> u64 {
+    std::env::var("APPRAISE_QUERY_WORLDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
+}
+
+/// Runs `check` on each world, on the reference and the indexed storage in turn.
+fn each_world(check: impl AsyncFn(u64, &Built, &World, &Facts)) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for seed in 0..worlds() {
+        rt.block_on(async {
+            let storage: Arc<dyn Storage> = if seed % 2 == 0 {
+                Arc::new(MemoryStorage::new())
+            } else {
+                Arc::new(IndexedMemoryStorage::new())
+            };
+            let b = build_on(seed.wrapping_mul(0x2545_F491_4F6C_DD1D), storage).await;
+            let w = judge_world(&b).await;
+            let facts = Facts::read(&b).await;
+            check(seed, &b, &w, &facts).await;
+        });
+    }
+}
+
+/// What a decision reads, as stored: the naive definitions decide with it.
+struct Facts {
+    grants: Grants,
+    calibrations: Vec<CalibrationSession>,
+    nominations: Vec<Nomination>,
+}
+
+impl Facts {
+    async fn read(b: &Built) -> Self {
+        let (_, grants) = b.storage.grants().await.unwrap();
+        let calibrations = b
+            .storage
+            .calibrations(b.cycle)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.record)
+            .collect();
+        let mut nominations = Vec::new();
+        for p in b.storage.packets(b.cycle, None, 10_000).await.unwrap() {
+            for n in b.storage.nominations(p.record.id()).await.unwrap() {
+                nominations.push(n.record);
+            }
+        }
+        Self {
+            grants,
+            calibrations,
+            nominations,
+        }
+    }
+
+    fn ctx<'a>(&'a self, w: &'a World, b: &Built) -> Context<'a> {
+        Context::new(&self.grants, b.engine.now())
+            .with_cycle(&w.cycle)
+            .with_snapshot(&w.org)
+            .with_calibrations(&self.calibrations)
+    }
+}
+
+fn readers(b: &Built) -> Vec<PersonId> {
+    b.people.iter().map(|p| p.id).chain([stranger()]).collect()
+}
+
+/// Every page of `readable_reviews` at `limit`, checking each page's size and cursor.
+async fn all_pages(
+    b: &Built,
+    reader: PersonId,
+    filter: ReviewFilter,
+    limit: usize,
+) -> Vec<ReviewView> {
+    let mut out = Vec::new();
+    let mut after: Option<Cursor> = None;
+    loop {
+        let page = b
+            .engine
+            .readable_reviews(reader, b.cycle, filter, after, limit)
+            .await
+            .unwrap();
+        assert!(
+            page.reviews.len() <= limit,
+            "a page holds at most its limit"
+        );
+        out.extend(page.reviews.iter().cloned());
+        match page.next {
+            Some(next) => {
+                assert_eq!(page.reviews.len(), limit, "only a full page has a next one");
+                after = Some(next);
+            }
+            None => return out,
+        }
+    }
+}
+
+#[test]
+fn readable_reviews_is_every_review_read_review_allows_in_org_order() {
+    each_world(async |seed, b, w, _| {
+        for reader in readers(b) {
+            // The naive definition: ask about every review of the cycle.
+            let mut expected: Vec<(u32, ReviewView)> = Vec::new();
+            for r in &w.reviews {
+                if let Ok(v) = b.engine.read_review(reader, r.id()).await {
+                    expected.push((w.org.position(r.subject()).unwrap(), v));
+                }
+            }
+            expected.sort_by_key(|(at, v)| (*at, v.id));
+            let expected: Vec<ReviewView> = expected.into_iter().map(|(_, v)| v).collect();
+            for limit in [1, 3, 1_000] {
+                let got = all_pages(b, reader, ReviewFilter::default(), limit).await;
+                assert_eq!(
+                    got, expected,
+                    "world {seed}: {reader} reads these reviews, {limit} a page"
+                );
+            }
+            // Filtered by kind, state and subject, two a page.
+            let filters = [
+                ReviewFilter {
+                    kind: Some(ReviewKind::Peer),
+                    ..ReviewFilter::default()
+                },
+                ReviewFilter {
+                    state: Some(ReviewState::Submitted),
+                    ..ReviewFilter::default()
+                },
+                ReviewFilter {
+                    subject: Some(b.people[1 + (seed as usize) % (b.people.len() - 1)].id),
+                    kind: Some(ReviewKind::SelfReview),
+                    ..ReviewFilter::default()
+                },
+                ReviewFilter {
+                    subject: Some(reader),
+                    ..ReviewFilter::default()
+                },
+            ];
+            for filter in filters {
+                let want: Vec<ReviewView> = expected
+                    .iter()
+                    .filter(|v| {
+                        filter.subject.is_none_or(|s| s == v.subject)
+                            && filter.kind.is_none_or(|k| k == v.kind)
+                            && filter.state.is_none_or(|s| s == v.state)
+                    })
+                    .cloned()
+                    .collect();
+                let got = all_pages(b, reader, filter, 2).await;
+                assert_eq!(got, want, "world {seed}: {reader} with {filter:?}");
+            }
+        }
+    });
+}
+
+#[test]
+fn a_cursor_from_before_an_org_change_is_refused() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let hr = crate::leak::hr();
+        // A world where hr may change someone's manager.
+        for seed in 0..64 {
+            let b = build_on(seed, Arc::new(IndexedMemoryStorage::new())).await;
+            let first = b
+                .engine
+                .readable_reviews(hr, b.cycle, ReviewFilter::default(), None, 1)
+                .await
+                .unwrap();
+            let next = first.next.expect("the world has more than one review");
+            // The next page reads on where the first ended.
+            let second = b
+                .engine
+                .readable_reviews(hr, b.cycle, ReviewFilter::default(), Some(next), 1)
+                .await
+                .unwrap();
+            assert_ne!(second.reviews, first.reviews);
+            // A manager change reorders the org: the old cursor is refused, naming it.
+            let w = judge_world(&b).await;
+            let Some(moved) = w
+                .packets
+                .iter()
+                .find(|p| !p.is_withdrawn() && w.org.manager_of(p.subject()).is_some())
+            else {
+                continue;
+            };
+            if b.engine.change_manager(hr, moved.id(), None).await.is_err() {
+                continue;
+            }
+            let stale = b
+                .engine
+                .readable_reviews(hr, b.cycle, ReviewFilter::default(), Some(next), 1)
+                .await;
+            assert!(
+                matches!(&stale, Err(Error::Invalid { field, .. }) if field == "cursor"),
+                "{stale:?}"
+            );
+            let zero = b
+                .engine
+                .readable_reviews(hr, b.cycle, ReviewFilter::default(), None, 0)
+                .await;
+            assert!(matches!(zero, Err(Error::Invalid { .. })), "{zero:?}");
+            return;
+        }
+        panic!("no world let hr change a manager");
+    });
+}
+
+#[test]
+fn the_status_board_is_the_team_the_reader_may_view_with_every_review() {
+    // Rows, reminders offered and hidden writers seen, so that none is checked only absent.
+    let seen = std::cell::RefCell::new([0usize; 3]);
+    each_world(async |seed, b, w, facts| {
+        let ctx = facts.ctx(w, b);
+        let now = b.engine.now();
+        for reader in readers(b) {
+            for manager in b.people.iter().map(|p| p.id) {
+                let board = b.engine.status_board(reader, b.cycle, manager).await;
+                // Authorised exactly as the team's progress is.
+                let team = b.engine.team_progress(reader, b.cycle, manager).await;
+                assert_eq!(
+                    board.is_ok(),
+                    team.is_ok(),
+                    "world {seed}: {reader} on {manager}"
+                );
+                let Ok(board) = board else { continue };
+                let mut want: Vec<(u32, &Packet)> = w
+                    .packets
+                    .iter()
+                    .filter(|p| {
+                        w.org.is_ancestor(manager, p.subject())
+                            && w.reviews.iter().any(|r| r.subject() == p.subject())
+                            && decide(&ctx, reader, Action::ViewProgress, Target::Packet(p))
+                                .is_allowed()
+                    })
+                    .map(|p| (w.org.position(p.subject()).unwrap(), p))
+                    .collect();
+                want.sort_by_key(|(at, _)| *at);
+                let got: Vec<PersonId> = board.rows.iter().map(|r| r.subject.id).collect();
+                let subjects: Vec<PersonId> = want.iter().map(|(_, p)| p.subject()).collect();
+                assert_eq!(got, subjects, "world {seed}: {reader}'s board of {manager}");
+                for (row, (_, packet)) in board.rows.iter().zip(&want) {
+                    let mut seen = seen.borrow_mut();
+                    seen[0] += 1;
+                    seen[1] += row.reviews.iter().filter(|r| r.may_remind).count();
+                    seen[2] += row.reviews.iter().filter(|r| r.writer.is_none()).count();
+                    assert_eq!(
+                        row.direct,
+                        w.org.manager_of(packet.subject()) == Some(manager)
+                    );
+                    assert_eq!((row.packet, row.state), (packet.id(), packet.state()));
+                    let mut reviews: Vec<_> = w
+                        .reviews
+                        .iter()
+                        .filter(|r| r.subject() == packet.subject())
+                        .collect();
+                    reviews.sort_by_key(|r| r.id());
+                    assert_eq!(row.reviews.len(), reviews.len());
+                    for (status, r) in row.reviews.iter().zip(reviews) {
+                        let open = matches!(r.state(), ReviewState::Assigned | ReviewState::Draft);
+                        assert_eq!((status.review, status.state), (r.id(), r.state()));
+                        assert_eq!(
+                            status.writer.as_ref().map(|n| n.id),
+                            (reader != r.subject() || r.author() == reader).then(|| r.author()),
+                            "world {seed}: writers on {reader}'s own row stay hidden"
+                        );
+                        assert_eq!(status.overdue, open && is_overdue(&w.cycle, r.kind(), now));
+                        let remind = decide(
+                            &ctx,
+                            reader,
+                            Action::SendReminder,
+                            Target::Review(packet, r),
+                        );
+                        assert_eq!(status.may_remind, open && remind.is_allowed());
+                    }
+                }
+            }
+        }
+        // A reminder offered on a manager's own board is one `send_reminder` takes; one not
+        // offered, on a review still to write, is refused.
+        for manager in b.people.iter().map(|p| p.id) {
+            let Ok(board) = b.engine.status_board(manager, b.cycle, manager).await else {
+                continue;
+            };
+            for status in board.rows.iter().flat_map(|r| &r.reviews) {
+                if !matches!(status.state, ReviewState::Assigned | ReviewState::Draft) {
+                    continue;
+                }
+                let sent = b.engine.send_reminder(manager, status.review).await;
+                assert_eq!(
+                    sent.is_ok(),
+                    status.may_remind,
+                    "world {seed}: {manager} reminding about {}: {sent:?}",
+                    status.review
+                );
+            }
+        }
+    });
+    if worlds() >= 48 {
+        let seen = seen.into_inner();
+        assert!(
+            seen.iter().all(|&n| n > 0),
+            "rows, reminders, hidden writers: {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn the_inbox_is_a_scan_of_the_cycle_through_each_commands_decision() {
+    // How many items of each list the worlds held, so that no list is checked only empty.
+    let seen = std::cell::RefCell::new([0usize; 9]);
+    each_world(async |seed, b, w, facts| {
+        let ctx = facts.ctx(w, b);
+        let settings = w.cycle.settings();
+        let active = w.cycle.state() == CycleState::Active;
+        let packet = |id| w.packets.iter().find(|p| p.id() == id).unwrap();
+        let may =
+            |who, action, p: &Packet| decide(&ctx, who, action, Target::Packet(p)).is_allowed();
+        for person in readers(b) {
+            let inbox = b.engine.inbox(person).await.unwrap();
+            for (n, len) in seen.borrow_mut().iter_mut().zip([
+                inbox.to_write.len(),
+                inbox.nominations_to_decide.len(),
+                inbox.nominations_received.len(),
+                inbox.to_approve.len(),
+                inbox.to_share.len(),
+                inbox.to_acknowledge.len(),
+                inbox.meetings_to_record.len(),
+                inbox.calibrations.len(),
+                inbox.need_manager_reviewer.len(),
+            ]) {
+                *n += len;
+            }
+            if w.org.has_left(person) {
+                assert!(inbox.is_empty(), "world {seed}: a leaver has nothing to do");
+                continue;
+            }
+            let live = |p: &&Packet| !p.is_withdrawn();
+            // Reviews to write, writable exactly when the submit's decision allows.
+            let mut to_write: Vec<_> = w
+                .reviews
+                .iter()
+                .filter(|r| {
+                    active
+                        && r.author() == person
+                        && matches!(r.state(), ReviewState::Assigned | ReviewState::Draft)
+                        && !packet(r.packet()).is_withdrawn()
+                })
+                .map(|r| {
+                    let d = decide(
+                        &ctx,
+                        person,
+                        Action::WriteReview,
+                        Target::Review(packet(r.packet()), r),
+                    );
+                    (
+                        r.id(),
+                        d.is_allowed(),
+                        (!d.is_allowed()).then(|| d.reason()),
+                    )
+                })
+                .collect();
+            to_write.sort_by_key(|t| t.0);
+            let got: Vec<_> = inbox
+                .to_write
+                .iter()
+                .map(|t| (t.review, t.writable, t.blocked_by))
+                .collect();
+            assert_eq!(got, to_write, "world {seed}: {person}'s reviews to write");
+            // Nominations.
+            let pending = |n: &&Nomination| n.state() == NominationState::Pending;
+            let mut decide_n: Vec<_> = facts
+                .nominations
+                .iter()
+                .filter(pending)
+                .filter(|n| {
+                    let p = packet(n.packet());
+                    settings.nomination_approval
+                        && !p.is_withdrawn()
+                        && p.manager() == Some(person)
+                        && decide(
+                            &ctx,
+                            person,
+                            Action::DecideNomination,
+                            Target::Nomination(p, n),
+                        )
+                        .is_allowed()
+                })
+                .map(Nomination::id)
+                .collect();
+            decide_n.sort();
+            let mut got: Vec<_> = inbox
+                .nominations_to_decide
+                .iter()
+                .map(|n| n.nomination)
+                .collect();
+            got.sort();
+            assert_eq!(
+                got, decide_n,
+                "world {seed}: {person}'s nominations to decide"
+            );
+            let mut received: Vec<_> = facts
+                .nominations
+                .iter()
+                .filter(pending)
+                .filter(|n| {
+                    n.nominee() == person
+                        && decide(
+                            &ctx,
+                            person,
+                            Action::DeclineNomination,
+                            Target::Nomination(packet(n.packet()), n),
+                        )
+                        .is_allowed()
+                })
+                .map(Nomination::id)
+                .collect();
+            received.sort();
+            let got: Vec<_> = inbox
+                .nominations_received
+                .iter()
+                .map(|n| n.nomination)
+                .collect();
+            assert_eq!(got, received, "world {seed}: nominations naming {person}");
+            // Packets.
+            let ids = |items: &[appraise::views::screens::PacketItem]| {
+                let mut v: Vec<_> = items.iter().map(|i| i.packet).collect();
+                v.sort();
+                v
+            };
+            let scan = |keep: &dyn Fn(&Packet) -> bool| {
+                let mut v: Vec<_> = w
+                    .packets
+                    .iter()
+                    .filter(live)
+                    .filter(|p| keep(p))
+                    .map(Packet::id)
+                    .collect();
+                v.sort();
+                v
+            };
+            let approve = scan(&|p| {
+                p.state() == PacketState::PendingApproval
+                    && matches!(
+                        resolve_step(&w.org, &settings.approval_chain, p.approval_step(), p.subject()),
+                        appraise::StepApprover::Person(a) if a == person
+                    )
+                    && may(person, Action::Approve, p)
+            });
+            assert_eq!(
+                ids(&inbox.to_approve),
+                approve,
+                "world {seed}: {person} approves"
+            );
+            let share = scan(&|p| {
+                p.state() == PacketState::ReadyToShare
+                    && (p.manager() == Some(person) || p.sharers().contains(&person))
+                    && may(person, Action::Share, p)
+            });
+            assert_eq!(ids(&inbox.to_share), share, "world {seed}: {person} shares");
+            let acknowledge = scan(&|p| {
+                p.subject() == person
+                    && p.state() == PacketState::Shared
+                    && may(person, Action::Acknowledge, p)
+            });
+            assert_eq!(
+                ids(&inbox.to_acknowledge),
+                acknowledge,
+                "world {seed}: {person} acknowledges"
+            );
+            let meetings = scan(&|p| {
+                p.manager() == Some(person)
+                    && p.state().is_shared()
+                    && p.meeting_at().is_none()
+                    && may(person, Action::RecordMeeting, p)
+            });
+            assert_eq!(
+                ids(&inbox.meetings_to_record),
+                meetings,
+                "world {seed}: {person}'s meetings"
+            );
+            let orphaned = scan(&|p| {
+                active
+                    && p.manager().is_some_and(|m| w.org.has_left(m))
+                    && may(person, Action::EditAssignments, p)
+            });
+            assert_eq!(
+                ids(&inbox.need_manager_reviewer),
+                orphaned,
+                "world {seed}: {person} reassigns"
+            );
+            let sessions: Vec<_> = facts
+                .calibrations
+                .iter()
+                .filter(|s| s.is_open() && s.contributors().contains(&person))
+                .map(CalibrationSession::id)
+                .collect();
+            let got: Vec<_> = inbox.calibrations.iter().map(|c| c.session).collect();
+            assert_eq!(
+                got, sessions,
+                "world {seed}: {person}'s calibration sessions"
+            );
+        }
+    });
+    if worlds() >= 48 {
+        let seen = seen.into_inner();
+        assert!(
+            seen.iter().all(|&n| n > 0),
+            "some inbox list was always empty: {seen:?}"
+        );
+    }
+}
