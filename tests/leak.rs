@@ -25,7 +25,7 @@ use appraise::{
 };
 use chrono::{TimeZone, Utc};
 
-use appraise::views::screens::ReviewFilter;
+use appraise::views::screens::{Change, Privacy, ReviewFilter};
 
 use crate::oracle;
 use crate::world::{Rng, World};
@@ -535,6 +535,17 @@ async fn outputs(
         .await;
     out.push(("readable_reviews", None, text(&all)));
     out.push(("inbox", None, text(&e.inbox(reader).await)));
+    // Previews of a grant and of stricter settings, as the reader would make them.
+    let grant = b.admins[0].1;
+    let change = Change::GrantAdmin {
+        person: stranger(),
+        grant,
+    };
+    out.push(("preview", None, text(&e.preview(reader, change).await)));
+    let mut privacy = Privacy::of(w.cycle.settings());
+    privacy.anonymous_peer = true;
+    let change = Change::Privacy { cycle: c, privacy };
+    out.push(("preview", None, text(&e.preview(reader, change).await)));
     // The reader's own board, and the boards of the people above them (where the reader, as
     // an admin, may see their own row).
     for manager in std::iter::once(reader).chain(w.people.iter().map(|p| p.id)) {
@@ -750,6 +761,7 @@ fn no_output_carries_what_its_reader_may_not_see() {
         "readable_reviews",
         "inbox",
         "status_board",
+        "preview",
         "audit_log",
         "store_audit_log",
         "export_results_csv",

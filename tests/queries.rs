@@ -12,20 +12,21 @@
 //! Worlds alternate between the reference storage (whose listings are scans) and the indexed
 //! one (whose listings are indexes). 48 worlds a run; `APPRAISE_QUERY_WORLDS` raises it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use appraise::access::{Action, Context, Target, decide};
 use appraise::memory::{IndexedMemoryStorage, MemoryStorage};
 use appraise::plugin::{Storage, StorageExt};
-use appraise::views::screens::{Cursor, ReviewFilter};
+use appraise::views::screens::{Change, Cursor, Effect, Privacy, ReviewFilter};
 use appraise::workflow::is_overdue;
 use appraise::{
     CalibrationSession, CycleState, Error, Grants, Nomination, NominationState, Packet,
-    PacketState, PersonId, ReviewKind, ReviewState, ReviewView, resolve_step,
+    PacketState, PersonId, ReviewId, ReviewKind, ReviewState, ReviewView, resolve_step,
 };
 
 use crate::leak::{Built, build_on, judge_world, stranger};
-use crate::world::World;
+use crate::world::{Rng, World};
 
 fn worlds() -> u64 {
     std::env::var("APPRAISE_QUERY_WORLDS")
@@ -35,7 +36,7 @@ fn worlds() -> u64 {
 }
 
 /// Runs `check` on each world, on the reference and the indexed storage in turn.
-fn each_world(check: impl AsyncFn(u64, &Built, &World, &Facts)) {
+fn each_world(mut check: impl AsyncFnMut(u64, &Built, &World, &Facts)) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -539,6 +540,217 @@ fn the_inbox_is_a_scan_of_the_cycle_through_each_commands_decision() {
         assert!(
             seen.iter().all(|&n| n > 0),
             "some inbox list was always empty: {seen:?}"
+        );
+    }
+}
+
+/// A random change for `preview`, drawn from what the world holds.
+fn change(rng: &mut Rng, b: &Built, w: &World, facts: &Facts) -> Change {
+    let people: Vec<PersonId> = b.people.iter().map(|p| p.id).collect();
+    let person = rng.pick(&people);
+    let packet = &w.packets[rng.below(w.packets.len())];
+    let settings = w.cycle.settings();
+    match rng.below(12) {
+        0 => Change::GrantAdmin {
+            person,
+            grant: b.admins[0].1,
+        },
+        1 => Change::RevokeAdmin {
+            person: rng.pick(&b.admins.iter().map(|a| a.0).collect::<Vec<_>>()),
+        },
+        2 => Change::GrantGlobalViewer {
+            viewer: person,
+            subject: packet.subject(),
+        },
+        3 => match b.global_viewers.first() {
+            Some(&(viewer, subject)) => Change::RevokeGlobalViewer { viewer, subject },
+            None => Change::RevokeGlobalViewer {
+                viewer: person,
+                subject: packet.subject(),
+            },
+        },
+        4 => Change::AddViewer {
+            packet: packet.id(),
+            viewer: person,
+        },
+        5 => match w.packets.iter().find(|p| !p.viewers().is_empty()) {
+            Some(p) => Change::RemoveViewer {
+                packet: p.id(),
+                viewer: p.viewers()[0],
+            },
+            None => Change::RemoveViewer {
+                packet: packet.id(),
+                viewer: person,
+            },
+        },
+        6 => Change::AddSharer {
+            packet: packet.id(),
+            sharer: person,
+        },
+        7 => match w.packets.iter().find(|p| !p.sharers().is_empty()) {
+            Some(p) => Change::RemoveSharer {
+                packet: p.id(),
+                sharer: p.sharers()[0],
+            },
+            None => Change::RemoveSharer {
+                packet: packet.id(),
+                sharer: person,
+            },
+        },
+        8 => Change::ChangeManager {
+            packet: packet.id(),
+            manager: if rng.chance(20) { None } else { Some(person) },
+        },
+        _ => {
+            // Stricter settings are always allowed; looser ones only before anything of the
+            // kind was submitted.
+            let mut privacy = Privacy::of(settings);
+            if rng.chance(70) {
+                privacy.anonymous_peer = true;
+                privacy.anonymous_upward = true;
+                if rng.chance(30) {
+                    privacy.anonymity_threshold = privacy.anonymity_threshold.saturating_add(1);
+                }
+            } else {
+                privacy.anonymous_upward = rng.chance(50);
+                privacy.share_peer_with_subject = rng.chance(50);
+                privacy.anonymity_threshold = 1 + rng.below(3) as u16;
+            }
+            let _ = facts;
+            Change::Privacy {
+                cycle: b.cycle,
+                privacy,
+            }
+        }
+    }
+}
+
+/// Makes `change` for real, as its command.
+async fn apply(b: &Built, actor: PersonId, change: &Change) -> Result<(), Error> {
+    let e = &b.engine;
+    match change.clone() {
+        Change::GrantAdmin { person, grant } => e.grant_admin(actor, person, grant).await,
+        Change::RevokeAdmin { person } => e.revoke_admin(actor, person).await,
+        Change::GrantGlobalViewer { viewer, subject } => {
+            e.grant_global_viewer(actor, viewer, subject).await
+        }
+        Change::RevokeGlobalViewer { viewer, subject } => {
+            e.revoke_global_viewer(actor, viewer, subject).await
+        }
+        Change::AddViewer { packet, viewer } => e.add_viewer(actor, packet, viewer).await.map(drop),
+        Change::RemoveViewer { packet, viewer } => {
+            e.remove_viewer(actor, packet, viewer).await.map(drop)
+        }
+        Change::AddSharer { packet, sharer } => e.add_sharer(actor, packet, sharer).await.map(drop),
+        Change::RemoveSharer { packet, sharer } => {
+            e.remove_sharer(actor, packet, sharer).await.map(drop)
+        }
+        Change::ChangeManager { packet, manager } => {
+            e.change_manager(actor, packet, manager).await.map(drop)
+        }
+        Change::Privacy { cycle, privacy } => {
+            let mut config = b
+                .storage
+                .cycle(cycle)
+                .await
+                .unwrap()
+                .record
+                .config()
+                .clone();
+            privacy.apply_to(&mut config.settings);
+            e.edit_cycle(actor, cycle, config).await.map(drop)
+        }
+        other => panic!("no command for {other:?}"),
+    }
+}
+
+/// Every reader's reading of every review: whether they read it, and whether they see its
+/// author.
+async fn readings(b: &Built, w: &World) -> BTreeMap<(PersonId, ReviewId), (bool, bool)> {
+    let mut out = BTreeMap::new();
+    for reader in readers(b) {
+        for r in &w.reviews {
+            let read = b.engine.read_review(reader, r.id()).await;
+            let seen = (read.is_ok(), read.is_ok_and(|v| v.author.is_some()));
+            out.insert((reader, r.id()), seen);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_preview_is_making_the_change_and_comparing_every_reading() {
+    // Previews made, refused, and entries by effect (gaining sight of an author cannot
+    // happen: anonymity only gets stricter once a review of its kind is submitted).
+    let (mut previews, mut refusals) = (0, 0);
+    let mut effects: BTreeMap<Effect, usize> = BTreeMap::new();
+    each_world(async |seed, b, w, facts| {
+        let mut rng = Rng::new(seed ^ 0xD1CE);
+        let hr = crate::leak::hr();
+        let actor = if rng.chance(85) {
+            hr
+        } else {
+            rng.pick(&b.people.iter().map(|p| p.id).collect::<Vec<_>>())
+        };
+        let change = change(&mut rng, b, w, facts);
+        let before = readings(b, w).await;
+        let preview = b.engine.preview(actor, change.clone()).await;
+        let applied = apply(b, actor, &change).await;
+        match (&preview, &applied) {
+            (Ok(_), Ok(())) => {}
+            (Err(p), Err(a)) => {
+                assert_eq!(p.to_string(), a.to_string(), "world {seed}: {change:?}");
+                refusals += 1;
+                return;
+            }
+            _ => panic!("world {seed}: preview {preview:?} but the command {applied:?}"),
+        }
+        let preview = preview.unwrap();
+        let after = readings(b, w).await;
+        let mut want = Vec::new();
+        for r in &w.reviews {
+            if r.subject() == actor {
+                continue;
+            }
+            for reader in readers(b) {
+                let (was, is) = (before[&(reader, r.id())], after[&(reader, r.id())]);
+                let effect = match (was, is) {
+                    ((false, _), (true, _)) => Effect::GainsRead,
+                    ((true, _), (false, _)) => Effect::LosesRead,
+                    ((true, false), (true, true)) => Effect::GainsAuthor,
+                    ((true, true), (true, false)) => Effect::LosesAuthor,
+                    _ => continue,
+                };
+                want.push((r.id(), reader, effect));
+            }
+        }
+        want.sort();
+        let got: Vec<_> = preview
+            .changes
+            .iter()
+            .map(|c| (c.review, c.reader, c.effect))
+            .collect();
+        assert_eq!(got, want, "world {seed}: {actor} previewing {change:?}");
+        for c in &preview.changes {
+            let gains = matches!(c.effect, Effect::GainsRead);
+            let loses = matches!(c.effect, Effect::LosesRead);
+            assert_eq!(c.before.decision().is_allowed(), !gains, "{c:?}");
+            assert_eq!(c.after.decision().is_allowed(), !loses, "{c:?}");
+        }
+        previews += 1;
+        for c in &preview.changes {
+            *effects.entry(c.effect).or_default() += 1;
+        }
+    });
+    if worlds() >= 48 {
+        let seen = |e| effects.get(&e).copied().unwrap_or(0) > 0;
+        assert!(
+            previews > 0
+                && refusals > 0
+                && seen(Effect::GainsRead)
+                && seen(Effect::LosesRead)
+                && seen(Effect::LosesAuthor),
+            "{previews} previews, {refusals} refusals, {effects:?}"
         );
     }
 }

@@ -32,6 +32,7 @@ mod limits;
 mod nominations;
 mod outcome;
 mod packets;
+mod preview;
 mod queries;
 mod reads;
 mod results;
@@ -40,7 +41,7 @@ mod tick;
 mod tx;
 
 use crate::ReceiptId;
-use crate::plugin::{Claim, Receipt};
+use crate::plugin::{Claim, Commit, Receipt};
 pub use limits::Limits;
 pub use outcome::{Delivery, LaunchReport, TickReport};
 pub use retry::retry_conflicts;
@@ -124,6 +125,9 @@ pub struct Engine {
     cache: Arc<Mutex<Cache>>,
     /// The client's idempotency key the commands of this handle run under.
     key: Option<Arc<str>>,
+    /// On a handle that tries commands without committing them
+    /// ([`preview`](Engine::preview)): where the commit a command would make goes instead.
+    dry_run: Option<Arc<Mutex<Option<Commit>>>>,
 }
 
 /// When and how an engine hands notifications to the notifier.
@@ -239,6 +243,7 @@ impl EngineBuilder {
             unmarked: Arc::default(),
             cache: Arc::default(),
             key: None,
+            dry_run: None,
         }
     }
 }
@@ -667,6 +672,10 @@ impl Engine {
     /// notifier.
     async fn commit_and_deliver(&self, tx: Tx) -> Result<()> {
         let commit = tx.into_commit();
+        if let Some(slot) = &self.dry_run {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(commit);
+            return Ok(());
+        }
         let outbox = if self.delivery.inline {
             commit.outbox.clone()
         } else {

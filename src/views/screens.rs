@@ -286,22 +286,67 @@ pub enum Change {
         /// The sharing user.
         sharer: PersonId,
     },
-    /// Change a participant's manager in the cycle's org snapshot.
+    /// Remove a sharing user from a packet.
+    RemoveSharer {
+        /// The packet.
+        packet: PacketId,
+        /// The sharing user.
+        sharer: PersonId,
+    },
+    /// Change a participant's manager in the cycle's org snapshot (which also makes the new
+    /// manager their manager reviewer).
     ChangeManager {
-        /// The cycle.
-        cycle: CycleId,
-        /// The participant.
-        subject: PersonId,
+        /// The participant's packet.
+        packet: PacketId,
         /// The new manager (`None`: nobody).
         manager: Option<PersonId>,
     },
-    /// Change a cycle's settings (anonymity, threshold, sharing with the subject ...).
-    EditSettings {
+    /// Change the settings of a cycle that protect writers from the subject.
+    Privacy {
         /// The cycle.
         cycle: CycleId,
         /// The settings it would have.
-        settings: Box<crate::CycleSettings>,
+        privacy: Privacy,
     },
+}
+
+/// The settings of a cycle that protect writers from the subject (DOMAIN.md: anonymity of a
+/// kind, the threshold, sharing a kind with the subject), as [`Change::Privacy`] sets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Privacy {
+    /// Peer reviews hide their author from the subject.
+    pub anonymous_peer: bool,
+    /// Upward reviews hide their author from the subject.
+    pub anonymous_upward: bool,
+    /// The subject reads peer reviews once results are shared.
+    pub share_peer_with_subject: bool,
+    /// The subject reads upward reviews once results are shared.
+    pub share_upward_with_subject: bool,
+    /// Submitted reviews of a kind needed before the subject reads any of that kind.
+    pub anonymity_threshold: u16,
+}
+
+impl Privacy {
+    /// These settings of `settings`.
+    #[must_use]
+    pub const fn of(settings: &crate::CycleSettings) -> Self {
+        Self {
+            anonymous_peer: settings.anonymous_peer,
+            anonymous_upward: settings.anonymous_upward,
+            share_peer_with_subject: settings.share_peer_with_subject,
+            share_upward_with_subject: settings.share_upward_with_subject,
+            anonymity_threshold: settings.anonymity_threshold,
+        }
+    }
+
+    /// Sets these settings in `settings`.
+    pub const fn apply_to(self, settings: &mut crate::CycleSettings) {
+        settings.anonymous_peer = self.anonymous_peer;
+        settings.anonymous_upward = self.anonymous_upward;
+        settings.share_peer_with_subject = self.share_peer_with_subject;
+        settings.share_upward_with_subject = self.share_upward_with_subject;
+        settings.anonymity_threshold = self.anonymity_threshold;
+    }
 }
 
 /// What a [`Change`] would do to who may read what ([`Engine::preview`](crate::Engine::preview)).
@@ -331,7 +376,7 @@ pub struct AccessChange {
 }
 
 /// How a previewed change moves one reader's access to one review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// The reader could not read it and would.

@@ -1,0 +1,374 @@
+//! What-if: who would gain or lose read access, or author visibility, if a change were made.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::access::{Action, Context, Target, decide, explain};
+use crate::domain::org::OrgSnapshot;
+use crate::plugin::{Record, RecordKey, StorageExt, Write};
+use crate::views::screens::{AccessChange, Change, Effect, Preview};
+use crate::{Cycle, CycleConfig, CycleId, Grants, Packet, PersonId, Result, Review};
+
+use super::{Engine, PAGE, Scope};
+
+/// The records a change would write, by key.
+#[derive(Debug, Default)]
+struct After(crate::domain::id::IdMap<RecordKey, Record>);
+
+impl After {
+    fn grants(&self) -> Option<&Grants> {
+        match self.0.get(&RecordKey::Grants) {
+            Some(Record::Grants(g)) => Some(g),
+            _ => None,
+        }
+    }
+
+    fn cycle(&self, id: CycleId) -> Option<&Cycle> {
+        match self.0.get(&RecordKey::Cycle(id)) {
+            Some(Record::Cycle(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn snapshot(&self, id: CycleId) -> Option<&OrgSnapshot> {
+        match self.0.get(&RecordKey::Snapshot(id)) {
+            Some(Record::Snapshot { snapshot, .. }) => Some(snapshot),
+            _ => None,
+        }
+    }
+
+    fn packet<'a>(&'a self, before: &'a Packet) -> &'a Packet {
+        match self.0.get(&RecordKey::Packet(before.id())) {
+            Some(Record::Packet(p)) => p,
+            _ => before,
+        }
+    }
+
+    fn review<'a>(&'a self, before: &'a Review) -> &'a Review {
+        match self.0.get(&RecordKey::Review(before.id())) {
+            Some(Record::Review(r)) => r,
+            _ => before,
+        }
+    }
+}
+
+/// Whose reading of which reviews a change can move.
+#[derive(Debug)]
+struct Plan {
+    /// The cycles it reaches; `None`: every cycle (a grant).
+    cycles: Option<Vec<CycleId>>,
+    /// The subjects whose reviews it reaches; `None`: every participant.
+    subjects: Option<Vec<PersonId>>,
+    /// The readers whose reading it can move; `None`: each review's subject (settings that
+    /// protect writers from the subject).
+    readers: Option<Vec<PersonId>>,
+    /// Readers whose reading can move only for one participant's own reviews (the manager
+    /// reviewers before and after a manager change).
+    subject_readers: Option<(PersonId, Vec<PersonId>)>,
+}
+
+impl Engine {
+    /// What `change` would do to who may read what, computed without committing it: every
+    /// reader who would gain or lose read access to a review (R-READ), or gain or lose sight
+    /// of its author, with the explanation before and after. The change is run as its command
+    /// would run it (the same checks: a change `actor` may not make is refused with the
+    /// command's error), and its writes are diffed instead of committed: the preview equals
+    /// making the change and comparing every reader's reading of every review.
+    ///
+    /// Reviews the change would create (a new manager review after a manager change) are
+    /// not listed: only their writer reads them until they are submitted. Reviews about
+    /// `actor` are left out: a subject learns about the reviews about them only through
+    /// R-READ-3. Entries are ordered by review, then reader.
+    ///
+    /// ```
+    /// # use appraise::{Engine, PacketId, PersonId};
+    /// use appraise::views::screens::{Change, Effect};
+    ///
+    /// # async fn before_adding(engine: &Engine, admin: PersonId, packet: PacketId, coach: PersonId) -> appraise::Result<()> {
+    /// let preview = engine
+    ///     .preview(admin, Change::AddViewer { packet, viewer: coach })
+    ///     .await?;
+    /// for entry in &preview.changes {
+    ///     assert_eq!((entry.reader, entry.effect), (coach, Effect::GainsRead));
+    ///     println!("{}", entry.after.text());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// What the change's command would return: [`Error::Denied`], [`Error::Locked`],
+    /// [`Error::Invalid`], [`Error::NotFound`]; a storage failure.
+    pub async fn preview(&self, actor: PersonId, change: Change) -> Result<Preview> {
+        let slot = Arc::new(Mutex::new(None));
+        let dry = Self {
+            dry_run: Some(Arc::clone(&slot)),
+            key: None,
+            ..self.clone()
+        };
+        let mut plan = self.plan(&change).await?;
+        self.try_change(&dry, actor, change.clone()).await?;
+        let commit = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let mut after = After::default();
+        for write in commit.map(|c| c.writes).unwrap_or_default() {
+            if let Write::Put { record, .. } = write {
+                after.0.insert(record.key(), record);
+            }
+        }
+        if let Change::ChangeManager { packet, .. } = &change {
+            self.plan_manager_change(*packet, &after, &mut plan).await?;
+        }
+        let mut out = Preview::default();
+        let cycles = match plan.cycles.take() {
+            Some(cycles) => cycles,
+            None => self.all_cycles().await?,
+        };
+        for cycle in cycles {
+            self.diff_cycle(actor, cycle, &plan, &after, &mut out.changes)
+                .await?;
+        }
+        out.changes.sort_by_key(|c| (c.review, c.reader));
+        Ok(out)
+    }
+
+    /// Runs the change's command on `dry`, a handle whose commits are kept, not made.
+    async fn try_change(&self, dry: &Self, actor: PersonId, change: Change) -> Result<()> {
+        match change {
+            Change::GrantAdmin { person, grant } => dry.grant_admin(actor, person, grant).await,
+            Change::RevokeAdmin { person } => dry.revoke_admin(actor, person).await,
+            Change::GrantGlobalViewer { viewer, subject } => {
+                dry.grant_global_viewer(actor, viewer, subject).await
+            }
+            Change::RevokeGlobalViewer { viewer, subject } => {
+                dry.revoke_global_viewer(actor, viewer, subject).await
+            }
+            Change::AddViewer { packet, viewer } => {
+                dry.add_viewer(actor, packet, viewer).await.map(drop)
+            }
+            Change::RemoveViewer { packet, viewer } => {
+                dry.remove_viewer(actor, packet, viewer).await.map(drop)
+            }
+            Change::AddSharer { packet, sharer } => {
+                dry.add_sharer(actor, packet, sharer).await.map(drop)
+            }
+            Change::RemoveSharer { packet, sharer } => {
+                dry.remove_sharer(actor, packet, sharer).await.map(drop)
+            }
+            Change::ChangeManager { packet, manager } => {
+                dry.change_manager(actor, packet, manager).await.map(drop)
+            }
+            Change::Privacy { cycle, privacy } => {
+                let current = self.storage.cycle(cycle).await?.record;
+                let mut config: CycleConfig = current.config().clone();
+                privacy.apply_to(&mut config.settings);
+                dry.edit_cycle(actor, cycle, config).await.map(drop)
+            }
+        }
+    }
+
+    /// The cycles, subjects and readers a change reaches, as far as it is known before the
+    /// change runs (a manager change adds its chains after).
+    async fn plan(&self, change: &Change) -> Result<Plan> {
+        let packet_plan = |p: &Packet, reader: PersonId| Plan {
+            cycles: Some(vec![p.cycle()]),
+            subjects: Some(vec![p.subject()]),
+            readers: Some(vec![reader]),
+            subject_readers: None,
+        };
+        Ok(match *change {
+            Change::GrantAdmin { person, .. } | Change::RevokeAdmin { person } => Plan {
+                cycles: None,
+                subjects: None,
+                readers: Some(vec![person]),
+                subject_readers: None,
+            },
+            Change::GrantGlobalViewer { viewer, subject }
+            | Change::RevokeGlobalViewer { viewer, subject } => Plan {
+                cycles: None,
+                subjects: Some(vec![subject]),
+                readers: Some(vec![viewer]),
+                subject_readers: None,
+            },
+            Change::AddViewer { packet, viewer } | Change::RemoveViewer { packet, viewer } => {
+                packet_plan(&self.storage.packet(packet).await?.record, viewer)
+            }
+            Change::AddSharer { packet, sharer } | Change::RemoveSharer { packet, sharer } => {
+                packet_plan(&self.storage.packet(packet).await?.record, sharer)
+            }
+            Change::ChangeManager { packet, .. } => {
+                let p = self.storage.packet(packet).await?.record;
+                Plan {
+                    cycles: Some(vec![p.cycle()]),
+                    subjects: Some(Vec::new()),
+                    readers: Some(Vec::new()),
+                    subject_readers: None,
+                }
+            }
+            Change::Privacy { cycle, .. } => Plan {
+                cycles: Some(vec![cycle]),
+                subjects: None,
+                readers: None,
+                subject_readers: None,
+            },
+        })
+    }
+
+    /// A manager change moves the subject's whole team: the readers whose reading can move
+    /// are those on one of the two manager chains above the subject but not the other, the
+    /// custom-role holders (whose subtree scopes may gain or lose the team), and, for the
+    /// subject's own reviews, the manager reviewers before and after.
+    async fn plan_manager_change(
+        &self,
+        packet: crate::PacketId,
+        after: &After,
+        plan: &mut Plan,
+    ) -> Result<()> {
+        let p = self.storage.packet(packet).await?.record;
+        let scope = self.scope(p.cycle()).await?;
+        let before = scope.snapshot()?;
+        let now = after.snapshot(p.cycle()).unwrap_or(before);
+        let subject = p.subject();
+        let chain = |s: &OrgSnapshot| {
+            std::iter::successors(s.manager_of(subject), |&m| s.manager_of(m)).collect::<Vec<_>>()
+        };
+        let (old, new) = (chain(before), chain(now));
+        let mut readers: Vec<PersonId> = old
+            .iter()
+            .filter(|m| !new.contains(m))
+            .chain(new.iter().filter(|m| !old.contains(m)))
+            .copied()
+            .chain(scope.grants.role_holders())
+            .collect();
+        readers.sort();
+        readers.dedup();
+        plan.readers = Some(readers);
+        plan.subjects = Some(
+            before
+                .subtree_positions(subject)
+                .map_or_else(Vec::new, |r| {
+                    r.filter_map(|at| before.at_position(at)).collect()
+                }),
+        );
+        let managers = [p.manager(), after.packet(&p).manager()]
+            .into_iter()
+            .flatten()
+            .collect();
+        plan.subject_readers = Some((subject, managers));
+        Ok(())
+    }
+
+    /// Every cycle's id.
+    async fn all_cycles(&self) -> Result<Vec<CycleId>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.storage.cycles(after, PAGE).await?;
+            out.extend(page.iter().map(|c| c.record.id()));
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// The entries of one cycle.
+    async fn diff_cycle(
+        &self,
+        actor: PersonId,
+        cycle: CycleId,
+        plan: &Plan,
+        after: &After,
+        out: &mut Vec<AccessChange>,
+    ) -> Result<()> {
+        let scope = self.scope(cycle).await?;
+        let Some(snapshot) = scope.snapshot.as_ref().map(|s| &*s.record) else {
+            return Ok(());
+        };
+        let before_ctx = scope.ctx();
+        let after_ctx = after_context(&scope, cycle, after);
+        let subjects: Vec<PersonId> = match &plan.subjects {
+            Some(s) => s.clone(),
+            None => (0..u32::try_from(snapshot.len()).unwrap_or(u32::MAX))
+                .filter_map(|at| snapshot.at_position(at))
+                .collect(),
+        };
+        for subject in subjects {
+            if subject == actor {
+                continue;
+            }
+            let Some((packet, reviews)) = self.subject_reviews(cycle, subject).await? else {
+                continue;
+            };
+            let packet_after = after.packet(&packet);
+            let mut readers: Vec<PersonId> = match &plan.readers {
+                Some(r) => r.clone(),
+                None => vec![subject],
+            };
+            if let Some((s, extra)) = &plan.subject_readers
+                && *s == subject
+            {
+                readers.extend(extra);
+                readers.sort();
+                readers.dedup();
+            }
+            for review in &reviews {
+                let review_after = after.review(review);
+                for &reader in &readers {
+                    let sides = (
+                        (&before_ctx, Target::Review(&packet, review)),
+                        (&after_ctx, Target::Review(packet_after, review_after)),
+                    );
+                    if let Some(entry) = compare(reader, review, sides) {
+                        out.push(entry);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The context after the change: the scope's, with the records the change writes.
+fn after_context<'a>(scope: &'a Scope, cycle: CycleId, after: &'a After) -> Context<'a> {
+    let mut ctx = scope.ctx();
+    if let Some(g) = after.grants() {
+        ctx.grants = g;
+    }
+    if let Some(c) = after.cycle(cycle) {
+        ctx.cycle = Some(c);
+    }
+    if let Some(s) = after.snapshot(cycle) {
+        ctx.snapshot = Some(s);
+    }
+    ctx
+}
+
+/// The entry for `reader` on `review` when their reading of it differs between the two
+/// sides.
+fn compare(
+    reader: PersonId,
+    review: &Review,
+    ((before_ctx, before), (after_ctx, after)): (
+        (&Context<'_>, Target<'_>),
+        (&Context<'_>, Target<'_>),
+    ),
+) -> Option<AccessChange> {
+    let was = decide(before_ctx, reader, Action::ReadReview, before);
+    let is = decide(after_ctx, reader, Action::ReadReview, after);
+    let effect = match (was.is_allowed(), is.is_allowed()) {
+        (false, true) => Effect::GainsRead,
+        (true, false) => Effect::LosesRead,
+        (true, true) if was.author_hidden() && !is.author_hidden() => Effect::GainsAuthor,
+        (true, true) if !was.author_hidden() && is.author_hidden() => Effect::LosesAuthor,
+        _ => return None,
+    };
+    Some(AccessChange {
+        reader,
+        review: review.id(),
+        subject: review.subject(),
+        kind: review.kind(),
+        effect,
+        before: explain(before_ctx, reader, Action::ReadReview, before),
+        after: explain(after_ctx, reader, Action::ReadReview, after),
+    })
+}
