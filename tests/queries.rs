@@ -9,8 +9,8 @@
 //! - `inbox`: each list equals a scan of every review, packet and nomination of the cycle
 //!   through the decision its command takes.
 //!
-//! Worlds alternate between the reference storage (whose listings are scans) and the indexed
-//! one (whose listings are indexes). 48 worlds a run; `APPRAISE_QUERY_WORLDS` raises it.
+//! Worlds take turns on the reference storage (whose listings are scans), the indexed one and
+//! SQLite (whose listings are indexes). 48 worlds a run; `APPRAISE_QUERY_WORLDS` raises it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,14 +38,20 @@ fn worlds() -> u64 {
 /// Runs `check` on each world, on the reference and the indexed storage in turn.
 fn each_world(mut check: impl AsyncFnMut(u64, &Built, &World, &Facts)) {
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap();
     for seed in 0..worlds() {
         rt.block_on(async {
-            let storage: Arc<dyn Storage> = if seed % 2 == 0 {
-                Arc::new(MemoryStorage::new())
-            } else {
-                Arc::new(IndexedMemoryStorage::new())
+            let storage: Arc<dyn Storage> = match seed % 3 {
+                0 => Arc::new(MemoryStorage::new()),
+                #[cfg(feature = "sqlite")]
+                2 => Arc::new(
+                    appraise::sql::SqliteStorage::open_in_memory()
+                        .await
+                        .unwrap(),
+                ),
+                _ => Arc::new(IndexedMemoryStorage::new()),
             };
             let b = build_on(seed.wrapping_mul(0x2545_F491_4F6C_DD1D), storage).await;
             let w = judge_world(&b).await;

@@ -788,6 +788,42 @@ impl Storage for SqliteStorage {
         rows.iter().map(versioned("nomination")).collect()
     }
 
+    async fn packets_naming(
+        &self,
+        cycle: CycleId,
+        person: PersonId,
+    ) -> Result<Vec<Versioned<Packet>>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.version, p.body FROM packet_names n JOIN packets p ON p.id = n.packet_id \
+             WHERE n.cycle_id = ? AND n.person = ? ORDER BY p.id",
+        )
+        .bind(cycle.to_string())
+        .bind(person.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(versioned("packet")).collect()
+    }
+
+    async fn nominations_of(
+        &self,
+        cycle: CycleId,
+        nominee: PersonId,
+    ) -> Result<Vec<Versioned<Nomination>>> {
+        let rows = sqlx::query(
+            "SELECT id, version, body FROM nominations \
+             WHERE json_extract(CASE WHEN json_valid(body) THEN body ELSE '{}' END, '$.cycle') = ? \
+             AND json_extract(CASE WHEN json_valid(body) THEN body ELSE '{}' END, '$.nominee') = ? \
+             ORDER BY id",
+        )
+        .bind(cycle.to_string())
+        .bind(nominee.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(versioned("nomination")).collect()
+    }
+
     async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>> {
         let rows = sqlx::query(
             "SELECT id, version, body FROM calibrations WHERE cycle_id = ? ORDER BY id",
