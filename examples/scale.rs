@@ -174,6 +174,15 @@ struct Measured {
     decide: Vec<Duration>,
     explain: Vec<Duration>,
     cedar: Vec<Duration>,
+    /// The screen queries (`--queries-size`): readable reviews of the CEO's first page and of
+    /// a manager's whole team, deciding over the whole cycle, an inbox, a preview.
+    first_page: Vec<Duration>,
+    team_list: Vec<Duration>,
+    whole_cycle: Vec<Duration>,
+    inbox: Vec<Duration>,
+    preview: Vec<Duration>,
+    /// How many reviews the manager's list held, and how many people were below them.
+    team: Vec<(usize, usize)>,
 }
 
 impl Measured {
@@ -186,6 +195,12 @@ impl Measured {
         self.decide.extend(other.decide);
         self.explain.extend(other.explain);
         self.cedar.extend(other.cedar);
+        self.first_page.extend(other.first_page);
+        self.team_list.extend(other.team_list);
+        self.whole_cycle.extend(other.whole_cycle);
+        self.inbox.extend(other.inbox);
+        self.preview.extend(other.preview);
+        self.team.extend(other.team);
     }
 }
 
@@ -290,6 +305,198 @@ async fn memory_size(n: usize) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The person with the number of people below them closest to `want`, and that number.
+fn manager_of_about(people: &[appraise::Person], want: usize) -> (PersonId, usize) {
+    // People come level by level, managers before their reports: count from the end.
+    let at: std::collections::HashMap<PersonId, usize> =
+        people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let mut below = vec![0usize; people.len()];
+    for (i, p) in people.iter().enumerate().rev() {
+        if let Some(m) = p.manager.and_then(|m| at.get(&m)) {
+            below[*m] += below[i] + 1;
+        }
+    }
+    let best = (0..people.len())
+        .min_by_key(|&i| below[i].abs_diff(want))
+        .unwrap_or(0);
+    (people[best].id, below[best])
+}
+
+/// One run of the screen queries at `n` people, in this process: a launched cycle where the
+/// self reviews of a manager's whole team (about 10,000 people) and of every third other
+/// participant are submitted. Prints the [`RESULT`] line.
+async fn queries_size(n: usize) -> Result<(), Failure> {
+    use appraise::plugin::StorageExt;
+    use appraise::views::screens::{Change, ReviewFilter};
+    let storage: Arc<dyn Storage> = Arc::new(IndexedMemoryStorage::new());
+    let (engine, cycle, admin) = engine_with(n, Arc::clone(&storage)).await?;
+    engine.launch(admin, cycle).await?;
+    let people = org::people(n, n as u64);
+    let (manager, below) = manager_of_about(&people, 10_000);
+    let team: std::collections::HashSet<PersonId> = {
+        let snapshot = storage.snapshot(cycle).await?.record;
+        snapshot.extended_team(manager).collect()
+    };
+    let mut packets = std::collections::HashMap::new();
+    let mut after = None;
+    loop {
+        let page = storage.packets(cycle, after, 1_000).await?;
+        packets.extend(page.iter().map(|p| (p.record.subject(), p.record.id())));
+        match page.last() {
+            Some(last) if page.len() == 1_000 => after = Some(last.record.id()),
+            _ => break,
+        }
+    }
+    for (i, p) in people.iter().enumerate() {
+        if p.id == admin || !(team.contains(&p.id) || i % 3 == 0) {
+            continue;
+        }
+        let Some(&packet) = packets.get(&p.id) else {
+            continue;
+        };
+        engine.close_nominations(admin, packet).await?;
+        if let Some(own) = engine
+            .my_reviews(p.id, cycle)
+            .await?
+            .into_iter()
+            .find(|r| r.kind == ReviewKind::SelfReview)
+        {
+            engine.submit_review(p.id, own.id, None).await?;
+        }
+    }
+    let mut m = Measured::default();
+    let all = ReviewFilter::default();
+    for _ in 0..21 {
+        let start = Instant::now();
+        let page = engine
+            .readable_reviews(admin, cycle, all, None, 100)
+            .await?;
+        m.first_page.push(start.elapsed());
+        std::hint::black_box(page);
+    }
+    let mut listed = 0;
+    for _ in 0..7 {
+        let start = Instant::now();
+        let page = engine
+            .readable_reviews(manager, cycle, all, None, usize::MAX)
+            .await?;
+        m.team_list.push(start.elapsed());
+        listed = page.reviews.len();
+    }
+    m.team.push((listed, below));
+    for _ in 0..3 {
+        let start = Instant::now();
+        std::hint::black_box(decide_over_cycle(&*storage, cycle, manager).await?);
+        m.whole_cycle.push(start.elapsed());
+    }
+    // Inboxes of people spread over the org, the CEO and the manager among them.
+    for (i, p) in people.iter().enumerate().step_by(n / 200) {
+        let who = if i == 0 { manager } else { p.id };
+        let start = Instant::now();
+        std::hint::black_box(engine.inbox(who).await?);
+        m.inbox.push(start.elapsed());
+    }
+    // The manager's team moved under the CEO's first report (or back), previewed.
+    let packet = packets[&manager];
+    let current = storage.packet(packet).await?.record.manager();
+    let to = people[1].id;
+    let to = if current == Some(to) {
+        people[2].id
+    } else {
+        to
+    };
+    for _ in 0..7 {
+        let change = Change::ChangeManager {
+            packet,
+            manager: Some(to),
+        };
+        let start = Instant::now();
+        std::hint::black_box(engine.preview(admin, change).await?);
+        m.preview.push(start.elapsed());
+    }
+    println!("{RESULT}{}", serde_json::to_string(&m)?);
+    Ok(())
+}
+
+/// The lines of the screen queries.
+fn queries_lines(r: &mut Report, q: Measured) {
+    let n = "100000";
+    let t = median(q.first_page);
+    let limit = Duration::from_millis(5);
+    r.line(
+        "readable, CEO first 100",
+        n,
+        show(t),
+        "≤ 5 ms",
+        Some(t <= limit),
+        "",
+    );
+    let (listed, below) = q.team.first().copied().unwrap_or_default();
+    let (t, naive) = (median(q.team_list), median(q.whole_cycle));
+    let limit = Duration::from_millis(30);
+    r.line(
+        "readable, manager's team",
+        n,
+        show(t),
+        "≤ 30 ms",
+        Some(t <= limit),
+        &format!("{listed} reviews, {below} people below "),
+    );
+    let ratio = naive.as_secs_f64() / t.as_secs_f64().max(1e-9);
+    r.line(
+        "readable vs whole cycle",
+        n,
+        format!("{ratio:.0}×"),
+        "≥ 20×",
+        Some(ratio >= 20.0),
+        &format!("deciding over the cycle {} ", show(naive)),
+    );
+    let t = median(q.inbox);
+    let limit = Duration::from_millis(1);
+    r.line("inbox (memory)", n, show(t), "≤ 1 ms", Some(t <= limit), "");
+    let t = median(q.preview);
+    let limit = Duration::from_millis(50);
+    r.line(
+        "preview, manager change",
+        n,
+        show(t),
+        "≤ 50 ms",
+        Some(t <= limit),
+        "",
+    );
+}
+
+/// The naive way to list what `reader` may read: decide over every review of the cycle.
+async fn decide_over_cycle(
+    storage: &dyn Storage,
+    cycle: CycleId,
+    reader: PersonId,
+) -> Result<usize, Failure> {
+    use appraise::plugin::StorageExt;
+    let (_, grants) = storage.grants().await?;
+    let c = storage.cycle(cycle).await?.record;
+    let snapshot = storage.snapshot(cycle).await?.record;
+    let ctx = Context::new(&grants, chrono::Utc::now())
+        .with_cycle(&c)
+        .with_snapshot(&snapshot);
+    let mut readable = 0;
+    let mut after = None;
+    loop {
+        let page = storage.packets(cycle, after, 1_000).await?;
+        for p in &page {
+            for r in storage.reviews_about(cycle, p.record.subject()).await? {
+                let target = Target::Review(&p.record, &r.record);
+                readable +=
+                    usize::from(decide(&ctx, reader, Action::ReadReview, target).is_allowed());
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == 1_000 => after = Some(last.record.id()),
+            _ => return Ok(readable),
+        }
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().collect();
@@ -297,6 +504,7 @@ async fn main() -> Result<(), Failure> {
         match flag.as_str() {
             "--memory-size" => return memory_size(n.parse()?).await,
             "--decide-size" => return decide_size(n.parse()?),
+            "--queries-size" => return queries_size(n.parse()?).await,
             _ => {}
         }
     }
@@ -368,6 +576,8 @@ async fn main() -> Result<(), Failure> {
         }
     }
 
+    let queries = apart("--queries-size", 100_000)?;
+
     // decide, explain, Cedar; then what this process measured; then the memory figures.
     let mut r = Report::default();
     for (n, d) in sizes.into_iter().zip(&mut decided) {
@@ -428,6 +638,7 @@ async fn main() -> Result<(), Failure> {
             r.line("submit (memory)", &n.to_string(), show(t), "", None, "");
         }
     }
+    queries_lines(&mut r, queries);
     let growth = |m: &std::collections::BTreeMap<usize, Duration>| {
         m[&100_000].as_secs_f64() / m[&10_000].as_secs_f64()
     };
@@ -536,6 +747,24 @@ async fn sqlite(r: &mut Report) -> Result<(), Failure> {
                 show(t),
                 "≤ 2 ms",
                 Some(t <= Duration::from_millis(2)),
+                "",
+            );
+            // Inboxes of people spread over the org.
+            let people = org::people(n, n as u64);
+            let mut times = Vec::new();
+            for p in people.iter().step_by(n / 100) {
+                let start = Instant::now();
+                std::hint::black_box(engine.inbox(p.id).await?);
+                times.push(start.elapsed());
+            }
+            let t = median(times);
+            let limit = Duration::from_millis(5);
+            r.line(
+                "inbox (sqlite)",
+                &n.to_string(),
+                show(t),
+                "≤ 5 ms",
+                Some(t <= limit),
                 "",
             );
         }

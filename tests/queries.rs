@@ -13,17 +13,21 @@
 //! SQLite (whose listings are indexes). 48 worlds a run; `APPRAISE_QUERY_WORLDS` raises it.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use appraise::access::{Action, Context, Target, decide};
-use appraise::memory::{IndexedMemoryStorage, MemoryStorage};
-use appraise::plugin::{Storage, StorageExt};
+use appraise::memory::{IndexedMemoryStorage, MemoryStorage, StaticDirectory};
+use appraise::plugin::{ManualClock, Storage, StorageExt};
 use appraise::views::screens::{Change, Cursor, Effect, Privacy, ReviewFilter};
 use appraise::workflow::is_overdue;
 use appraise::{
-    CalibrationSession, CycleState, Error, Grants, Nomination, NominationState, Packet,
-    PacketState, PersonId, ReviewId, ReviewKind, ReviewState, ReviewView, resolve_step,
+    AdminGrant, Answers, ApprovalStep, CalibrationSession, CycleConfig, CycleId, CycleSettings,
+    CycleState, Engine, Error, Grants, Nomination, NominationState, Packet, PacketState, Period,
+    Person, PersonId, ReviewId, ReviewKind, ReviewState, ReviewView, Window, Windows, resolve_step,
 };
+
+use chrono::{NaiveDate, TimeZone, Utc};
 
 use crate::leak::{Built, build_on, judge_world, stranger};
 use crate::world::{Rng, World};
@@ -293,7 +297,7 @@ fn the_status_board_is_the_team_the_reader_may_view_with_every_review() {
                         .iter()
                         .filter(|r| r.subject() == packet.subject())
                         .collect();
-                    reviews.sort_by_key(|r| r.id());
+                    reviews.sort_by_key(|r| (r.kind().index(), w.org.position(r.author()), r.id()));
                     assert_eq!(row.reviews.len(), reviews.len());
                     for (status, r) in row.reviews.iter().zip(reviews) {
                         let open = matches!(r.state(), ReviewState::Assigned | ReviewState::Draft);
@@ -400,11 +404,22 @@ fn the_inbox_is_a_scan_of_the_cycle_through_each_commands_decision() {
                 })
                 .collect();
             to_write.sort_by_key(|t| t.0);
-            let got: Vec<_> = inbox
+            let mut got: Vec<_> = inbox
                 .to_write
                 .iter()
                 .map(|t| (t.review, t.writable, t.blocked_by))
                 .collect();
+            // In org order of the subjects, then by kind.
+            let order: Vec<_> = inbox
+                .to_write
+                .iter()
+                .map(|t| (w.org.position(t.subject.id), t.kind.index(), t.review))
+                .collect();
+            assert!(
+                order.is_sorted(),
+                "world {seed}: {person}'s reviews to write in order"
+            );
+            got.sort_by_key(|t| t.0);
             assert_eq!(got, to_write, "world {seed}: {person}'s reviews to write");
             // Nominations.
             let pending = |n: &&Nomination| n.state() == NominationState::Pending;
@@ -455,11 +470,12 @@ fn the_inbox_is_a_scan_of_the_cycle_through_each_commands_decision() {
                 .map(Nomination::id)
                 .collect();
             received.sort();
-            let got: Vec<_> = inbox
+            let mut got: Vec<_> = inbox
                 .nominations_received
                 .iter()
                 .map(|n| n.nomination)
                 .collect();
+            got.sort();
             assert_eq!(got, received, "world {seed}: nominations naming {person}");
             // Packets.
             let ids = |items: &[appraise::views::screens::PacketItem]| {
@@ -759,4 +775,177 @@ fn a_preview_is_making_the_change_and_comparing_every_reading() {
             "{previews} previews, {refusals} refusals, {effects:?}"
         );
     }
+}
+
+/// The 12-person fixture org of `tests/snapshots.rs`, through the engine: kim (HR) is the
+/// review admin, lee a collaborator; everyone else takes part. Manager reviews were due
+/// yesterday (late submissions off); nominations need the manager's approval; results need
+/// the manager's manager's approval. hal has left.
+///
+/// ```text
+/// dana ─┬─ bo ─┬─ ann, cy
+///       │      └─ eve ── fay, gus
+///       └─ hal ── ivy, jo
+/// kim ── lee
+/// ```
+async fn fixture_engine() -> (Engine, CycleId) {
+    let p = |n: &str| PersonId::from_key(n);
+    let manager = |n: &str| match n {
+        "bo" | "hal" => Some("dana"),
+        "ann" | "cy" | "eve" => Some("bo"),
+        "fay" | "gus" => Some("eve"),
+        "ivy" | "jo" => Some("hal"),
+        "lee" => Some("kim"),
+        _ => None,
+    };
+    let names = [
+        "dana", "bo", "ann", "cy", "eve", "fay", "gus", "hal", "ivy", "jo", "kim", "lee",
+    ];
+    let people: Vec<Person> = names
+        .iter()
+        .map(|&n| {
+            let person = Person::new(p(n), n);
+            match manager(n) {
+                Some(m) => person.with_manager(p(m)),
+                None => person,
+            }
+        })
+        .collect();
+    let now = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap();
+    let engine = Engine::builder()
+        .directory(StaticDirectory::new(people, vec![]))
+        .clock(ManualClock::new(now))
+        .build();
+    let grant = AdminGrant {
+        since: now - chrono::Duration::days(30),
+        past_cycles: true,
+    };
+    engine.bootstrap_admin(p("kim"), grant).await.unwrap();
+    let mut windows = Windows::default();
+    windows.by_kind[ReviewKind::Manager.index()] = Some(Window {
+        opens: now - chrono::Duration::days(10),
+        due: now - chrono::Duration::days(1),
+    });
+    let settings = CycleSettings {
+        nomination_approval: true,
+        approval_required: true,
+        approval_chain: vec![ApprovalStep::ManagersManager],
+        windows,
+        ..CycleSettings::default()
+    };
+    let period = Period {
+        start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+    };
+    let config = CycleConfig::new("H1 2026", period).with_settings(settings);
+    let kim = p("kim");
+    let cycle = engine.create_cycle(kim, config).await.unwrap().id();
+    engine.add_collaborator(kim, cycle, p("lee")).await.unwrap();
+    let participants = names[..10].iter().map(|n| p(n));
+    engine
+        .add_participants(kim, cycle, participants)
+        .await
+        .unwrap();
+    engine.launch(kim, cycle).await.unwrap();
+    // ann nominates cy and gus; bo approves gus, so cy waits for him. ann and cy write their
+    // self reviews; gus starts his peer review of ann.
+    let ann = engine.packet_of(kim, cycle, p("ann")).await.unwrap().id();
+    engine.nominate(p("ann"), ann, p("cy")).await.unwrap();
+    let gus = engine.nominate(p("ann"), ann, p("gus")).await.unwrap();
+    engine
+        .approve_nomination(p("bo"), gus.id(), None)
+        .await
+        .unwrap();
+    for who in ["ann", "cy"] {
+        let own = engine.my_reviews(p(who), cycle).await.unwrap();
+        let own = own
+            .iter()
+            .find(|r| r.kind == ReviewKind::SelfReview)
+            .unwrap();
+        engine.submit_review(p(who), own.id, None).await.unwrap();
+    }
+    let peer = engine.my_reviews(p("gus"), cycle).await.unwrap();
+    let peer = peer.iter().find(|r| r.kind == ReviewKind::Peer).unwrap();
+    engine
+        .save_draft(p("gus"), peer.id, Answers::new())
+        .await
+        .unwrap();
+    // hal leaves: ivy and jo need a new manager reviewer.
+    engine.person_left(kim, cycle, p("hal")).await.unwrap();
+    (engine, cycle)
+}
+
+#[tokio::test]
+async fn an_inbox_and_a_status_board_of_the_fixture_org() {
+    let (engine, cycle) = fixture_engine().await;
+    let bo = PersonId::from_key("bo");
+    let mut text = String::new();
+    for who in ["bo", "cy", "kim"] {
+        let inbox = engine.inbox(PersonId::from_key(who)).await.unwrap();
+        writeln!(text, "{who}:").unwrap();
+        for t in &inbox.to_write {
+            let why = t
+                .blocked_by
+                .map(|r| format!(" ({r:?})"))
+                .unwrap_or_default();
+            let due = t
+                .due
+                .map(|d| format!(", due {}", d.date_naive()))
+                .unwrap_or_default();
+            let late = if t.overdue { ", overdue" } else { "" };
+            let can = if t.writable {
+                "writable"
+            } else {
+                "not writable"
+            };
+            writeln!(
+                text,
+                "  write the {} review of {} [{:?}{due}{late}]: {can}{why}",
+                t.kind, t.subject.name, t.state
+            )
+            .unwrap();
+        }
+        for n in &inbox.nominations_to_decide {
+            writeln!(
+                text,
+                "  decide: {} as a peer of {}",
+                n.nominee.name, n.subject.name
+            )
+            .unwrap();
+        }
+        for n in &inbox.nominations_received {
+            writeln!(text, "  nominated as a peer of {}", n.subject.name).unwrap();
+        }
+        for (what, items) in [
+            ("approve", &inbox.to_approve),
+            ("share", &inbox.to_share),
+            ("acknowledge", &inbox.to_acknowledge),
+            ("record the meeting of", &inbox.meetings_to_record),
+            ("find a manager reviewer for", &inbox.need_manager_reviewer),
+        ] {
+            for i in items {
+                writeln!(text, "  {what} {} [{:?}]", i.subject.name, i.state).unwrap();
+            }
+        }
+    }
+    insta::assert_snapshot!("inboxes", text);
+
+    let board = engine.status_board(bo, cycle, bo).await.unwrap();
+    let mut text = format!("{}'s team in H1 2026\n", board.manager.name);
+    for row in &board.rows {
+        let direct = if row.direct { "direct" } else { "extended" };
+        writeln!(text, "{} ({direct}, {:?}):", row.subject.name, row.state).unwrap();
+        for r in &row.reviews {
+            let writer = r.writer.as_ref().map_or("(hidden)", |w| w.name.as_str());
+            let late = if r.overdue { ", overdue" } else { "" };
+            let remind = if r.may_remind { ", remind" } else { "" };
+            writeln!(
+                text,
+                "  {} by {writer}: {:?}{late}{remind}",
+                r.kind, r.state
+            )
+            .unwrap();
+        }
+    }
+    insta::assert_snapshot!("status_board", text);
 }

@@ -292,14 +292,10 @@ impl Engine {
                 .filter_map(|at| snapshot.at_position(at))
                 .collect(),
         };
-        for subject in subjects {
-            if subject == actor {
-                continue;
-            }
-            let Some((packet, reviews)) = self.subject_reviews(cycle, subject).await? else {
-                continue;
-            };
-            let packet_after = after.packet(&packet);
+        let mut subjects = subjects.into_iter().filter(|&s| s != actor);
+        self.visit_subjects(cycle, &mut subjects, |packet, reviews| {
+            let subject = packet.subject();
+            let packet_after = after.packet(packet);
             let mut readers: Vec<PersonId> = match &plan.readers {
                 Some(r) => r.clone(),
                 None => vec![subject],
@@ -311,11 +307,11 @@ impl Engine {
                 readers.sort();
                 readers.dedup();
             }
-            for review in &reviews {
+            for review in reviews {
                 let review_after = after.review(review);
                 for &reader in &readers {
                     let sides = (
-                        (&before_ctx, Target::Review(&packet, review)),
+                        (&before_ctx, Target::Review(packet, review)),
                         (&after_ctx, Target::Review(packet_after, review_after)),
                     );
                     if let Some(entry) = compare(reader, review, sides) {
@@ -323,7 +319,9 @@ impl Engine {
                     }
                 }
             }
-        }
+            true
+        })
+        .await?;
         Ok(())
     }
 }

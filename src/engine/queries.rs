@@ -125,20 +125,16 @@ impl Engine {
             None => 0,
         };
         let ctx = scope.ctx();
-        for place in places.from(from) {
-            let Some(subject) = snapshot.at_position(place) else {
-                continue;
-            };
-            let Some((packet, reviews)) = self.subject_reviews(cycle, subject).await? else {
-                continue;
-            };
-            for r in &reviews {
+        let mut subjects = places.from(from).filter_map(|at| snapshot.at_position(at));
+        self.visit_subjects(cycle, &mut subjects, |packet, reviews| {
+            let subject = packet.subject();
+            for r in reviews {
                 if start.is_some_and(|c| c.subject == subject && r.id() <= c.review)
                     || !filter.passes(subject, r.kind(), r.state())
                 {
                     continue;
                 }
-                let d = decide(&ctx, reader, Action::ReadReview, Target::Review(&packet, r));
+                let d = decide(&ctx, reader, Action::ReadReview, Target::Review(packet, r));
                 if !d.is_allowed() {
                     continue;
                 }
@@ -148,12 +144,41 @@ impl Engine {
                         subject: last.subject,
                         review: last.id,
                     });
-                    return Ok(page);
+                    return false;
                 }
                 page.reviews.push(view(&scope.cycle.record, r, d));
             }
-        }
+            true
+        })
+        .await?;
         Ok(page)
+    }
+
+    /// Reads the packet and reviews of each of `subjects` with a review in `cycle`, in order,
+    /// a batch at a time ([`Storage::subjects`]), until `visit` returns `false`. Batches grow
+    /// from small (a first page stops early) to large (a whole team costs few reads).
+    ///
+    /// [`Storage::subjects`]: crate::plugin::Storage::subjects
+    pub(super) async fn visit_subjects(
+        &self,
+        cycle: CycleId,
+        subjects: &mut dyn Iterator<Item = PersonId>,
+        mut visit: impl FnMut(&Packet, &[Review]) -> bool,
+    ) -> Result<()> {
+        let mut batch = 64;
+        loop {
+            let next: Vec<PersonId> = (&mut *subjects).take(batch).collect();
+            if next.is_empty() {
+                return Ok(());
+            }
+            for (packet, reviews) in self.storage.subjects(cycle, &next).await? {
+                let reviews: Vec<Review> = reviews.into_iter().map(|r| r.record).collect();
+                if !visit(&packet.record, &reviews) {
+                    return Ok(());
+                }
+            }
+            batch = (batch * 4).min(4_096);
+        }
     }
 
     /// The places in the org order of the subjects whose reviews `reader` may read in the
@@ -247,7 +272,7 @@ impl Engine {
     /// completion on this page"): each participant below `manager` in the cycle's org snapshot
     /// whose progress `reader` may view (R-WRITE-15), in org order, with every review about them:
     /// kind, writer, state, due date, whether it is overdue, and whether `reader` may send its
-    /// writer a reminder (R-WRITE-5). For the manager themselves, or admins and collaborators;
+    /// writer a reminder (R-WRITE-5), ordered by kind, then by writer in org order. For the manager themselves, or admins and collaborators;
     /// a participant with no review in the cycle has no row. On the reader's own row (an
     /// admin looking at their manager's board), only the reviews they write name a writer.
     ///
@@ -270,18 +295,16 @@ impl Engine {
         let team = snapshot
             .subtree_positions(manager)
             .map_or(0..0, |r| r.start.saturating_add(1)..r.end);
-        for place in team {
-            let Some(subject) = snapshot.at_position(place) else {
-                continue;
-            };
-            let Some((packet, reviews)) = self.subject_reviews(cycle, subject).await? else {
-                continue;
-            };
-            if !may(&ctx, reader, Action::ViewProgress, &packet) {
-                continue;
+        let mut subjects = team.filter_map(|at| snapshot.at_position(at));
+        self.visit_subjects(cycle, &mut subjects, |packet, reviews| {
+            let subject = packet.subject();
+            if !may(&ctx, reader, Action::ViewProgress, packet) {
+                return true;
             }
+            let mut reviews: Vec<&Review> = reviews.iter().collect();
+            reviews.sort_by_key(|r| (r.kind().index(), snapshot.position(r.author()), r.id()));
             let reviews = reviews
-                .iter()
+                .into_iter()
                 .map(|r| {
                     let window = c.settings().windows.of(r.kind());
                     let open = matches!(r.state(), ReviewState::Assigned | ReviewState::Draft);
@@ -298,7 +321,7 @@ impl Engine {
                                 &ctx,
                                 reader,
                                 Action::SendReminder,
-                                Target::Review(&packet, r),
+                                Target::Review(packet, r),
                             )
                             .is_allowed(),
                     }
@@ -312,7 +335,9 @@ impl Engine {
                 withdrawn: packet.is_withdrawn(),
                 reviews,
             });
-        }
+            true
+        })
+        .await?;
         Ok(StatusBoard {
             cycle,
             manager: named(snapshot, manager),
@@ -335,12 +360,14 @@ impl Engine {
     /// - open calibration sessions they contribute to;
     /// - for admins and collaborators, packets whose manager reviewer has left.
     ///
-    /// Every item is one the person may act on now (the same decision the command takes).
+    /// Every item but a review to write is one the person may act on now (the decision the
+    /// command takes); a review to write says whether it is writable now, and why not.
     /// An inbox lists what names the person: what admins may do anywhere in a cycle (share
     /// any result, approve at the admins' step) is the admins' shared queue, reached through
     /// [`progress`](Self::progress) and [`readable_reviews`](Self::readable_reviews), and not
     /// repeated in each admin's inbox. A person who has left has an empty inbox in that cycle.
-    /// Items are ordered by cycle, then by id.
+    /// Items are ordered by cycle, then by their subject's place in the org (each manager
+    /// before their team); reviews to write then by kind.
     ///
     /// # Errors
     ///
@@ -374,7 +401,17 @@ impl Engine {
         let ctx = scope.ctx();
         let c = &*scope.cycle.record;
         let cycle_name = || c.config().name.clone();
-        // Reviews to write.
+        let starts = [
+            inbox.to_approve.len(),
+            inbox.to_share.len(),
+            inbox.to_acknowledge.len(),
+            inbox.meetings_to_record.len(),
+            inbox.need_manager_reviewer.len(),
+            inbox.nominations_to_decide.len(),
+            inbox.nominations_received.len(),
+        ];
+        // Reviews to write, in org order of their subjects.
+        let first = inbox.to_write.len();
         if c.state() == CycleState::Active {
             for r in self.storage.reviews_by(cycle, person).await? {
                 let r = r.record;
@@ -406,6 +443,9 @@ impl Engine {
                     blocked_by: (!d.is_allowed()).then(|| d.reason()),
                 });
             }
+        }
+        if let Some(added) = inbox.to_write.get_mut(first..) {
+            added.sort_by_key(|t| (snapshot.position(t.subject.id), t.kind.index(), t.review));
         }
         // What the packets naming them wait for.
         for p in self.storage.packets_naming(cycle, person).await? {
@@ -526,6 +566,33 @@ impl Engine {
                             .push(packet_item(c, snapshot, &p));
                     }
                 }
+            }
+        }
+        // This cycle's items in org order of their subjects.
+        let place = |n: &Named| (snapshot.position(n.id), n.id);
+        for (list, start) in [
+            &mut inbox.to_approve,
+            &mut inbox.to_share,
+            &mut inbox.to_acknowledge,
+            &mut inbox.meetings_to_record,
+            &mut inbox.need_manager_reviewer,
+        ]
+        .into_iter()
+        .zip(starts)
+        {
+            if let Some(added) = list.get_mut(start..) {
+                added.sort_by_key(|i| place(&i.subject));
+            }
+        }
+        for (list, start) in [
+            &mut inbox.nominations_to_decide,
+            &mut inbox.nominations_received,
+        ]
+        .into_iter()
+        .zip(starts.into_iter().skip(5))
+        {
+            if let Some(added) = list.get_mut(start..) {
+                added.sort_by_key(|n| (place(&n.subject), place(&n.nominee)));
             }
         }
         Ok(())

@@ -1002,6 +1002,30 @@ impl Storage for IndexedMemoryStorage {
         Ok(self.lock().reviews_of(cycle, author, List::By))
     }
 
+    async fn subjects(
+        &self,
+        cycle: CycleId,
+        subjects: &[PersonId],
+    ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
+        let inner = self.lock();
+        let mut out = Vec::with_capacity(subjects.len());
+        for &subject in subjects {
+            let reviews = inner.reviews_of(cycle, subject, List::About);
+            let Some(first) = reviews.first() else {
+                continue;
+            };
+            let Some((version, packet)) = inner.packets.get(&first.record.packet()) else {
+                return Err(RecordKey::Packet(first.record.packet()).not_found());
+            };
+            let packet = Versioned {
+                version: *version,
+                record: Packet::clone(packet),
+            };
+            out.push((packet, reviews));
+        }
+        Ok(out)
+    }
+
     async fn packets_naming(
         &self,
         cycle: CycleId,

@@ -399,6 +399,33 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// Reviews written by `author` in `cycle`, ordered by id.
     async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>>;
 
+    /// For each of `subjects` with a review in `cycle`, in the order asked: the packet of
+    /// their first review and the reviews about them, ordered by id. Subjects without a
+    /// review are left out. Screen queries read many participants at once through it.
+    ///
+    /// Provided: [`reviews_about`](Self::reviews_about) and [`get`](Self::get) per subject.
+    /// [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage) answers under one lock.
+    async fn subjects(
+        &self,
+        cycle: CycleId,
+        subjects: &[PersonId],
+    ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
+        let mut out = Vec::with_capacity(subjects.len());
+        for &subject in subjects {
+            let reviews = self.reviews_about(cycle, subject).await?;
+            let Some(first) = reviews.first() else {
+                continue;
+            };
+            let key = RecordKey::Packet(first.record.packet());
+            let packet = unpack(key, self.get(key).await?, |r| match r {
+                Record::Packet(p) => Some(*p),
+                _ => None,
+            })?;
+            out.push((packet, reviews));
+        }
+        Ok(out)
+    }
+
     /// Nominations of a packet, ordered by id.
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>>;
 
@@ -543,6 +570,13 @@ macro_rules! forward_storage {
             }
             async fn progress(&self, cycle: CycleId) -> Result<Progress> {
                 (**self).progress(cycle).await
+            }
+            async fn subjects(
+                &self,
+                cycle: CycleId,
+                subjects: &[PersonId],
+            ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
+                (**self).subjects(cycle, subjects).await
             }
             async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
                 (**self).nominations(packet).await
