@@ -394,6 +394,54 @@ async fn main() -> Result<(), Failure> {
         );
     }
 
+    // What a manager's screens show before writing starts: their inbox, and their team's
+    // status board with the reviews they may send a reminder for.
+    let reports = |m: PersonId| people.iter().filter(|p| p.manager == Some(m)).count();
+    let lead = people
+        .iter()
+        .map(|p| p.id)
+        .rfind(|&m| reports(m) >= 3 && m != hr && m != partner);
+    if let Some(lead) = lead {
+        let inbox = engine.inbox(lead).await?;
+        println!("   {}'s inbox:", who(lead));
+        for item in &inbox.to_write {
+            let why = item
+                .blocked_by
+                .map(|r| format!(" ({r:?})"))
+                .unwrap_or_default();
+            let now = if item.writable { "now" } else { "not yet" };
+            println!(
+                "     write the {} review of {}: {now}{why}",
+                item.kind, item.subject.name
+            );
+        }
+        let board = engine.status_board(lead, c, lead).await?;
+        println!("   {}'s status board (direct reports):", who(lead));
+        for row in board.rows.iter().filter(|r| r.direct) {
+            let open = |r: &&appraise::views::screens::ReviewStatus| {
+                matches!(
+                    r.state,
+                    appraise::ReviewState::Assigned | appraise::ReviewState::Draft
+                )
+            };
+            let to_write: Vec<String> = row
+                .reviews
+                .iter()
+                .filter(open)
+                .map(|r| {
+                    let by = r.writer.as_ref().map_or("?", |w| w.name.as_str());
+                    let remind = if r.may_remind { "" } else { ", no reminder" };
+                    format!("{} by {by}{remind}", r.kind)
+                })
+                .collect();
+            println!(
+                "     {}: to write: {}",
+                row.subject.name,
+                to_write.join("; ")
+            );
+        }
+    }
+
     // Writing: self, peer and upward reviews first (the manager review waits for the self
     // review), then the managers.
     let mut written: BTreeMap<ReviewKind, usize> = BTreeMap::new();

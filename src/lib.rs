@@ -71,6 +71,16 @@
 //! `tests/leak.rs` checks every read and every command's result as every person on random
 //! worlds.
 //!
+//! ## Screens
+//!
+//! The questions product screens ask are engine methods built on the same decision:
+//! [`Engine::inbox`] (what waits for a person across cycles), [`Engine::readable_reviews`]
+//! (every review a reader may read, paged, visiting only the people their relations reach),
+//! [`Engine::status_board`] (a manager's team and each review about them),
+//! [`Engine::history`] (a participant across cycles) and [`Engine::preview`] (who would gain
+//! or lose access if a change were made, without making it). Their types are in
+//! [`views::screens`].
+//!
 //! ## The pure core
 //!
 //! Under the engine is a pure, synchronous domain core: no I/O, no clock reads (time is passed
