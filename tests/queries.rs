@@ -949,3 +949,50 @@ async fn an_inbox_and_a_status_board_of_the_fixture_org() {
     }
     insta::assert_snapshot!("status_board", text);
 }
+
+#[test]
+fn history_is_what_each_read_allows_in_each_cycle() {
+    let mut seen = 0;
+    each_world(async |seed, b, w, _| {
+        for reader in readers(b) {
+            for p in &w.packets {
+                let subject = p.subject();
+                let got = b.engine.history(reader, subject).await.unwrap();
+                // The naive definition, from the reads of one participant.
+                let mut reviews = Vec::new();
+                for r in w.reviews.iter().filter(|r| r.subject() == subject) {
+                    if let Ok(v) = b.engine.read_review(reader, r.id()).await {
+                        reviews.push(v);
+                    }
+                }
+                reviews.sort_by_key(|v| v.id);
+                let state = b
+                    .engine
+                    .packet_of(reader, b.cycle, subject)
+                    .await
+                    .ok()
+                    .map(|p| p.state());
+                let score = b.engine.score(reader, p.id()).await.ok();
+                if reviews.is_empty() && state.is_none() && score.is_none() {
+                    assert!(
+                        got.is_empty(),
+                        "world {seed}: {reader} sees nothing of {subject}"
+                    );
+                    continue;
+                }
+                seen += 1;
+                let [entry] = got.as_slice() else {
+                    panic!("world {seed}: one cycle of {subject} for {reader}: {got:?}");
+                };
+                assert_eq!(entry.cycle.id, b.cycle);
+                assert_eq!(
+                    entry.reviews, reviews,
+                    "world {seed}: {reader} on {subject}"
+                );
+                assert_eq!(entry.state, state, "world {seed}: {reader} on {subject}");
+                assert_eq!(entry.score, score, "world {seed}: {reader} on {subject}");
+            }
+        }
+    });
+    assert!(seen > 0, "no reader saw any history");
+}

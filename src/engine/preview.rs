@@ -97,8 +97,9 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// What the change's command would return: [`Error::Denied`], [`Error::Locked`],
-    /// [`Error::Invalid`], [`Error::NotFound`]; a storage failure.
+    /// What the change's command would return: [`Error::Denied`](crate::Error::Denied),
+    /// [`Error::Locked`](crate::Error::Locked), [`Error::Invalid`](crate::Error::Invalid),
+    /// [`Error::NotFound`](crate::Error::NotFound); a storage failure.
     pub async fn preview(&self, actor: PersonId, change: Change) -> Result<Preview> {
         let slot = Arc::new(Mutex::new(None));
         let dry = Self {

@@ -276,6 +276,20 @@ impl Engine {
     /// a participant with no review in the cycle has no row. On the reader's own row (an
     /// admin looking at their manager's board), only the reviews they write name a writer.
     ///
+    /// ```
+    /// # use appraise::{CycleId, Engine, PersonId};
+    /// # async fn board(engine: &Engine, bo: PersonId, cycle: CycleId) -> appraise::Result<()> {
+    /// for row in engine.status_board(bo, cycle, bo).await?.rows {
+    ///     let late = row.reviews.iter().filter(|r| r.overdue).count();
+    ///     println!("{}: {late} reviews overdue", row.subject.name);
+    ///     for review in row.reviews.iter().filter(|r| r.overdue && r.may_remind) {
+    ///         engine.send_reminder(bo, review.review).await?;
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`Error::Denied`]; [`Error::NotFound`] for the cycle; [`Error::Invalid`] for a cycle
@@ -368,6 +382,23 @@ impl Engine {
     /// repeated in each admin's inbox. A person who has left has an empty inbox in that cycle.
     /// Items are ordered by cycle, then by their subject's place in the org (each manager
     /// before their team); reviews to write then by kind.
+    ///
+    /// ```
+    /// # use appraise::{Engine, PersonId};
+    /// # async fn todo(engine: &Engine, ann: PersonId) -> appraise::Result<()> {
+    /// let inbox = engine.inbox(ann).await?;
+    /// for item in &inbox.to_write {
+    ///     match item.blocked_by {
+    ///         None => println!("write the {} review of {}", item.kind, item.subject.name),
+    ///         Some(why) => println!("later: the {} review of {} ({why:?})", item.kind, item.subject.name),
+    ///     }
+    /// }
+    /// for n in &inbox.nominations_received {
+    ///     println!("{} would like you as a peer", n.subject.name);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///

@@ -40,6 +40,17 @@ impl Engine {
     /// past-review grant reaches every cycle while its relation holds). Cycles where the
     /// reader sees nothing are left out; ordered by cycle id.
     ///
+    /// ```
+    /// # use appraise::{Engine, PersonId};
+    /// # async fn past(engine: &Engine, bo: PersonId, ann: PersonId) -> appraise::Result<()> {
+    /// for entry in engine.history(bo, ann).await? {
+    ///     let score = entry.score.and_then(|s| s.result).map(|r| r.to_string());
+    ///     println!("{}: {} reviews, result {score:?}", entry.cycle.name, entry.reviews.len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// A storage failure.
