@@ -7,7 +7,7 @@ use crate::access::{Action, Context, Target, authorize_team_progress, decide, re
 use crate::domain::org::OrgSnapshot;
 use crate::domain::packet::{StepApprover, resolve_step};
 use crate::domain::workflow;
-use crate::plugin::{StorageExt, Versioned};
+use crate::plugin::StorageExt;
 use crate::views::screens::{
     CalibrationItem, Cursor, Inbox, Named, NominationItem, PacketItem, ReviewFilter, ReviewPage,
     ReviewStatus, StatusBoard, StatusRow, ToWrite,
@@ -217,27 +217,6 @@ impl Engine {
             }
         }
         Ok(Places::union(ranges))
-    }
-
-    /// A participant's packet and the reviews about them, by id; `None` when they have no
-    /// reviews in the cycle.
-    pub(super) async fn subject_reviews(
-        &self,
-        cycle: CycleId,
-        subject: PersonId,
-    ) -> Result<Option<(Packet, Vec<Review>)>> {
-        let reviews = self.storage.reviews_about(cycle, subject).await?;
-        let Some(first) = reviews.first() else {
-            return Ok(None);
-        };
-        let packet = self.storage.packet(first.record.packet()).await?.record;
-        Ok(Some((
-            packet,
-            reviews
-                .into_iter()
-                .map(|r: Versioned<Review>| r.record)
-                .collect(),
-        )))
     }
 }
 
@@ -546,7 +525,8 @@ impl Engine {
             }
         }
         // Their own results to acknowledge.
-        if let Some((own, _)) = self.subject_reviews(cycle, person).await?
+        if let Some((own, _)) = self.storage.subjects(cycle, &[person]).await?.pop()
+            && let own = own.record
             && own.state() == PacketState::Shared
             && !own.is_withdrawn()
             && may(&ctx, person, Action::Acknowledge, &own)
@@ -554,10 +534,9 @@ impl Engine {
             inbox.to_acknowledge.push(packet_item(c, snapshot, &own));
         }
         // Approval steps naming them.
-        for subject in approval_candidates(c, snapshot, person) {
-            let Some((p, _)) = self.subject_reviews(cycle, subject).await? else {
-                continue;
-            };
+        let candidates = approval_candidates(c, snapshot, person);
+        for (p, _) in self.storage.subjects(cycle, &candidates).await? {
+            let (subject, p) = (p.record.subject(), p.record);
             if !p.is_withdrawn()
                 && p.state() == PacketState::PendingApproval
                 && matches!(
