@@ -294,7 +294,11 @@ impl Engine {
                 .collect(),
         };
         let mut subjects = subjects.into_iter().filter(|&s| s != actor);
-        self.visit_subjects(cycle, &mut subjects, |packet, reviews| {
+        // Only submitted reviews: an unsubmitted one is read by its author alone, before and
+        // after any change (R-READ-1, R-READ-2).
+        let none = crate::domain::id::IdMap::default();
+        let readable = super::queries::Visit::Readable(&none);
+        self.visit_subjects(cycle, &mut subjects, readable, |packet, reviews| {
             let subject = packet.subject();
             let packet_after = after.packet(packet);
             let mut readers: Vec<PersonId> = match &plan.readers {

@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use crate::access::{Action, Context, Target, authorize_team_progress, decide, reach};
+use crate::domain::id::IdMap;
 use crate::domain::org::OrgSnapshot;
 use crate::domain::packet::{StepApprover, resolve_step};
 use crate::domain::workflow;
@@ -19,6 +20,16 @@ use crate::{
 };
 
 use super::{Engine, PAGE, Scope};
+
+/// Which reviews [`Engine::visit_subjects`] reads of each participant.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Visit<'a> {
+    /// Every review.
+    All,
+    /// What a reader may read at all: the submitted reviews (R-READ-2), and the reader's own,
+    /// given by subject, in any state (R-READ-1).
+    Readable(&'a IdMap<PersonId, Vec<Review>>),
+}
 
 /// Places in a snapshot's org order ([`OrgSnapshot::position`]), as sorted, disjoint ranges.
 #[derive(Debug, Default)]
@@ -117,8 +128,18 @@ impl Engine {
                 ));
             }
         };
+        // Others read only submitted reviews (R-READ-2): the reader's own come from their list.
+        let mut authored: IdMap<PersonId, Vec<Review>> = IdMap::default();
+        if !snapshot.has_left(reader) {
+            for r in self.storage.reviews_by(cycle, reader).await? {
+                authored
+                    .entry(r.record.subject())
+                    .or_default()
+                    .push(r.record);
+            }
+        }
         let places = self
-            .reading_places(&scope, snapshot, reader, filter)
+            .reading_places(&scope, snapshot, reader, filter, authored.keys().copied())
             .await?;
         let from = match start {
             Some(c) => snapshot.position(c.subject).unwrap_or(u32::MAX),
@@ -126,7 +147,8 @@ impl Engine {
         };
         let ctx = scope.ctx();
         let mut subjects = places.from(from).filter_map(|at| snapshot.at_position(at));
-        self.visit_subjects(cycle, &mut subjects, |packet, reviews| {
+        let readable = Visit::Readable(&authored);
+        self.visit_subjects(cycle, &mut subjects, readable, |packet, reviews| {
             let subject = packet.subject();
             for r in reviews {
                 if start.is_some_and(|c| c.subject == subject && r.id() <= c.review)
@@ -163,17 +185,51 @@ impl Engine {
         &self,
         cycle: CycleId,
         subjects: &mut dyn Iterator<Item = PersonId>,
+        which: Visit<'_>,
         mut visit: impl FnMut(&Packet, &[Review]) -> bool,
     ) -> Result<()> {
+        let (submitted_only, authored) = match which {
+            Visit::All => (false, None),
+            Visit::Readable(authored) => (true, Some(authored)),
+        };
         let mut batch = 64;
         loop {
             let next: Vec<PersonId> = (&mut *subjects).take(batch).collect();
             if next.is_empty() {
                 return Ok(());
             }
-            for (packet, reviews) in self.storage.subjects(cycle, &next).await? {
-                let reviews: Vec<Review> = reviews.into_iter().map(|r| r.record).collect();
-                if !visit(&packet.record, &reviews) {
+            let mut found = self
+                .storage
+                .subjects(cycle, &next, submitted_only)
+                .await?
+                .into_iter()
+                .peekable();
+            for subject in next {
+                let stored = found
+                    .next_if(|(p, _)| p.record.subject() == subject)
+                    .map(|(p, reviews)| (p.record, reviews));
+                let own = authored
+                    .and_then(|a| a.get(&subject))
+                    .map_or(&[][..], Vec::as_slice);
+                let (packet, mut reviews): (Packet, Vec<Review>) = match (stored, own.first()) {
+                    (Some((packet, reviews)), _) => {
+                        (packet, reviews.into_iter().map(|r| r.record).collect())
+                    }
+                    (None, Some(first)) => (
+                        self.storage.packet(first.packet()).await?.record,
+                        Vec::new(),
+                    ),
+                    (None, None) => continue,
+                };
+                if !own.is_empty() {
+                    reviews.extend(
+                        own.iter()
+                            .filter(|r| r.state() != ReviewState::Submitted)
+                            .cloned(),
+                    );
+                    reviews.sort_by_key(Review::id);
+                }
+                if !visit(&packet, &reviews) {
                     return Ok(());
                 }
             }
@@ -190,6 +246,7 @@ impl Engine {
         snapshot: &OrgSnapshot,
         reader: PersonId,
         filter: ReviewFilter,
+        authored: impl Iterator<Item = PersonId>,
     ) -> Result<Places> {
         let ctx = scope.ctx();
         let reach = reach(&ctx, reader);
@@ -208,10 +265,8 @@ impl Engine {
             .filter_map(|&root| snapshot.subtree_positions(root))
             .collect();
         ranges.extend(reach.people.iter().filter_map(|&p| point(p)));
+        ranges.extend(authored.filter_map(point));
         if !snapshot.has_left(reader) {
-            for r in self.storage.reviews_by(cycle, reader).await? {
-                ranges.extend(point(r.record.subject()));
-            }
             for p in self.storage.packets_naming(cycle, reader).await? {
                 ranges.extend(point(p.record.subject()));
             }
@@ -289,7 +344,7 @@ impl Engine {
             .subtree_positions(manager)
             .map_or(0..0, |r| r.start.saturating_add(1)..r.end);
         let mut subjects = team.filter_map(|at| snapshot.at_position(at));
-        self.visit_subjects(cycle, &mut subjects, |packet, reviews| {
+        self.visit_subjects(cycle, &mut subjects, Visit::All, |packet, reviews| {
             let subject = packet.subject();
             if !may(&ctx, reader, Action::ViewProgress, packet) {
                 return true;
@@ -525,7 +580,7 @@ impl Engine {
             }
         }
         // Their own results to acknowledge.
-        if let Some((own, _)) = self.storage.subjects(cycle, &[person]).await?.pop()
+        if let Some((own, _)) = self.storage.subjects(cycle, &[person], false).await?.pop()
             && let own = own.record
             && own.state() == PacketState::Shared
             && !own.is_withdrawn()
@@ -535,7 +590,7 @@ impl Engine {
         }
         // Approval steps naming them.
         let candidates = approval_candidates(c, snapshot, person);
-        for (p, _) in self.storage.subjects(cycle, &candidates).await? {
+        for (p, _) in self.storage.subjects(cycle, &candidates, false).await? {
             let (subject, p) = (p.record.subject(), p.record);
             if !p.is_withdrawn()
                 && p.state() == PacketState::PendingApproval

@@ -22,7 +22,7 @@ use crate::plugin::{
 };
 use crate::{
     CalibrationSession, CalibrationSessionId, CycleId, Error, Nomination, NominationId, Packet,
-    PacketId, PersonId, Progress, Result, Review, ReviewId,
+    PacketId, PersonId, Progress, Result, Review, ReviewId, ReviewState,
 };
 
 /// A record kept in a [`Slab`]: it knows its own id.
@@ -704,6 +704,17 @@ impl Inner {
 
     /// The reviews of `person`'s list in `cycle`, ordered by id.
     fn reviews_of(&self, cycle: CycleId, person: PersonId, list: List) -> Vec<Versioned<Review>> {
+        self.reviews_where(cycle, person, list, |_| true)
+    }
+
+    /// [`reviews_of`](Self::reviews_of), only those `keep` keeps (looked at before cloning).
+    fn reviews_where(
+        &self,
+        cycle: CycleId,
+        person: PersonId,
+        list: List,
+        keep: impl Fn(&Review) -> bool,
+    ) -> Vec<Versioned<Review>> {
         let Some(ix) = self.by_cycle.get(&cycle) else {
             return Vec::new();
         };
@@ -711,6 +722,7 @@ impl Inner {
             .reviews
             .slots(&self.links, person, list)
             .filter_map(|slot| self.reviews.at(slot))
+            .filter(|(_, review)| keep(review))
             .map(|(version, review)| Versioned {
                 version: *version,
                 record: Review::clone(review),
@@ -1006,11 +1018,14 @@ impl Storage for IndexedMemoryStorage {
         &self,
         cycle: CycleId,
         subjects: &[PersonId],
+        submitted_only: bool,
     ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
         let inner = self.lock();
         let mut out = Vec::with_capacity(subjects.len());
         for &subject in subjects {
-            let reviews = inner.reviews_of(cycle, subject, List::About);
+            let reviews = inner.reviews_where(cycle, subject, List::About, |r| {
+                !submitted_only || r.state() == ReviewState::Submitted
+            });
             let Some(first) = reviews.first() else {
                 continue;
             };

@@ -400,7 +400,8 @@ pub trait Storage: Send + Sync + Debug + 'static {
     async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>>;
 
     /// For each of `subjects` with a review in `cycle`, in the order asked: the packet of
-    /// their first review and the reviews about them, ordered by id. Subjects without a
+    /// their first review and the reviews about them, ordered by id; only the submitted ones
+    /// when `submitted_only` (all anyone but their authors may read). Subjects without such a
     /// review are left out. Screen queries read many participants at once through it.
     ///
     /// Provided: [`reviews_about`](Self::reviews_about) and [`get`](Self::get) per subject.
@@ -409,10 +410,14 @@ pub trait Storage: Send + Sync + Debug + 'static {
         &self,
         cycle: CycleId,
         subjects: &[PersonId],
+        submitted_only: bool,
     ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
         let mut out = Vec::with_capacity(subjects.len());
         for &subject in subjects {
-            let reviews = self.reviews_about(cycle, subject).await?;
+            let mut reviews = self.reviews_about(cycle, subject).await?;
+            if submitted_only {
+                reviews.retain(|r| r.record.state() == crate::ReviewState::Submitted);
+            }
             let Some(first) = reviews.first() else {
                 continue;
             };
@@ -575,8 +580,9 @@ macro_rules! forward_storage {
                 &self,
                 cycle: CycleId,
                 subjects: &[PersonId],
+                submitted_only: bool,
             ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
-                (**self).subjects(cycle, subjects).await
+                (**self).subjects(cycle, subjects, submitted_only).await
             }
             async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
                 (**self).nominations(packet).await
