@@ -441,14 +441,12 @@ impl Engine {
         let mut inbox = Inbox::default();
         let mut after = None;
         loop {
-            let page = self.storage.cycles(after, PAGE).await?;
-            for c in &page {
-                if matches!(c.record.state(), CycleState::Active | CycleState::Closed) {
-                    self.inbox_in(person, c.record.id(), &mut inbox).await?;
-                }
+            let page = self.storage.cycle_ids(after, PAGE).await?;
+            for &cycle in &page {
+                self.inbox_in(person, cycle, &mut inbox).await?;
             }
             match page.last() {
-                Some(last) if page.len() == PAGE => after = Some(last.record.id()),
+                Some(&last) if page.len() == PAGE => after = Some(last),
                 _ => return Ok(inbox),
             }
         }
@@ -460,7 +458,8 @@ impl Engine {
         let Some(snapshot) = scope.snapshot.as_ref().map(|s| &*s.record) else {
             return Ok(());
         };
-        if snapshot.has_left(person) {
+        let state = scope.cycle.record.state();
+        if snapshot.has_left(person) || !matches!(state, CycleState::Active | CycleState::Closed) {
             return Ok(());
         }
         let ctx = scope.ctx();

@@ -970,6 +970,17 @@ impl Storage for IndexedMemoryStorage {
             .collect())
     }
 
+    async fn cycle_ids(&self, after: Option<CycleId>, limit: usize) -> Result<Vec<CycleId>> {
+        let inner = self.lock();
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(inner
+            .cycles
+            .range((start, Bound::Unbounded))
+            .take(limit)
+            .copied()
+            .collect())
+    }
+
     async fn packets(
         &self,
         cycle: CycleId,

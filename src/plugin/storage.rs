@@ -355,6 +355,20 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// Cycles ordered by id, those after `after`, at most `limit`.
     async fn cycles(&self, after: Option<CycleId>, limit: usize) -> Result<Vec<Versioned<Cycle>>>;
 
+    /// The ids of [`cycles`](Self::cycles), without reading the records: queries that visit
+    /// every cycle read each through the engine's cache instead.
+    ///
+    /// Provided: through [`cycles`](Self::cycles); backends override it with a listing of
+    /// keys, as [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage) and SQLite do.
+    async fn cycle_ids(&self, after: Option<CycleId>, limit: usize) -> Result<Vec<CycleId>> {
+        Ok(self
+            .cycles(after, limit)
+            .await?
+            .iter()
+            .map(|c| c.record.id())
+            .collect())
+    }
+
     /// Packets of a cycle ordered by id, those after `after`, at most `limit`.
     async fn packets(
         &self,
@@ -550,6 +564,13 @@ macro_rules! forward_storage {
                 limit: usize,
             ) -> Result<Vec<Versioned<Cycle>>> {
                 (**self).cycles(after, limit).await
+            }
+            async fn cycle_ids(
+                &self,
+                after: Option<CycleId>,
+                limit: usize,
+            ) -> Result<Vec<CycleId>> {
+                (**self).cycle_ids(after, limit).await
             }
             async fn packets(
                 &self,

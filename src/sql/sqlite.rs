@@ -747,6 +747,24 @@ impl Storage for SqliteStorage {
         rows.iter().map(versioned("cycle")).collect()
     }
 
+    async fn cycle_ids(&self, after: Option<CycleId>, n: usize) -> Result<Vec<CycleId>> {
+        let rows = sqlx::query("SELECT id FROM cycles WHERE id > ? ORDER BY id LIMIT ?")
+            .bind(after.map(|c| c.to_string()).unwrap_or_default())
+            .bind(limit(n))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id").map_err(backend)?;
+                id.parse().map_err(|_| Error::Corrupt {
+                    record: format!("cycle `{id}`"),
+                    reason: "its id is not a UUID".into(),
+                })
+            })
+            .collect()
+    }
+
     async fn packets(
         &self,
         cycle: CycleId,

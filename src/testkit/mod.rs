@@ -993,6 +993,20 @@ pub async fn listings(storage: &dyn Storage) {
         1,
         "the stored cycle is listed once"
     );
+    // `cycle_ids` lists the same ids, paged the same way.
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let page = storage
+            .cycle_ids(after, 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(page.len() <= 2, "a page holds at most `limit` cycle ids");
+        let Some(&last) = page.last() else { break };
+        after = Some(last);
+        ids.extend(page);
+    }
+    assert_eq!(ids, cycles, "cycle_ids lists the ids `cycles` lists");
     for person in f.people {
         let mut about: Vec<_> = f
             .reviews
