@@ -81,6 +81,13 @@
 //! or lose access if a change were made, without making it). Their types are in
 //! [`views::screens`].
 //!
+//! ## Tracing
+//!
+//! Every [`Engine`] method runs in a `tracing` span named for it, with fields `actor`,
+//! `cycle`, `outcome` and `commit_us`; commits, conflicts, deliveries, notifier failures and
+//! refusals are events inside it, and [`retry_conflicts`] emits one per retry. Nothing is
+//! emitted unless the host installs a subscriber.
+//!
 //! ## The pure core
 //!
 //! Under the engine is a pure, synchronous domain core: no I/O, no clock reads (time is passed

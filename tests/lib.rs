@@ -28,6 +28,7 @@ mod queries;
 mod read_rules;
 mod refusals;
 mod snapshots;
+mod spans;
 #[cfg(feature = "testkit")]
 mod storage;
 mod stored_form;

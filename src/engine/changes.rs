@@ -28,6 +28,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (not launched, already a
     /// participant, not in the directory), [`Error::Org`] (their manager is not in the
     /// snapshot), [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn add_participant(
         &self,
         actor: PersonId,
@@ -117,6 +118,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::NotFound`], [`Error::Invalid`] when
     /// already withdrawn, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn remove_participant(
         &self,
         actor: PersonId,
@@ -138,6 +140,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn person_left(
         &self,
         actor: PersonId,
@@ -229,6 +232,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Org`] when the change
     /// would make a manager loop, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn change_manager(
         &self,
         actor: PersonId,
@@ -247,6 +251,7 @@ impl Engine {
     /// # Errors
     ///
     /// As [`change_manager`](Self::change_manager).
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn change_manager_reviewer(
         &self,
         actor: PersonId,
@@ -350,6 +355,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] when they are not one,
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn remove_viewer(
         &self,
         actor: PersonId,
@@ -374,6 +380,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] when they are not one,
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn remove_sharer(
         &self,
         actor: PersonId,
@@ -402,6 +409,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::NotFound`],
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn remove_reviewer(&self, actor: PersonId, review: ReviewId) -> Result<Packet> {
         replay!(self, actor);
         let (scope, packet, review) = self.reviewer_scope(actor, review).await?;
@@ -425,6 +433,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::NotFound`],
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn replace_reviewer(
         &self,
         actor: PersonId,
@@ -481,6 +490,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn add_viewer(
         &self,
         actor: PersonId,
@@ -505,6 +515,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn add_sharer(
         &self,
         actor: PersonId,
@@ -531,6 +542,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (limits, duplicates, self),
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn assign_reviewer(
         &self,
         actor: PersonId,
@@ -582,6 +594,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] when already open,
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn open_manager_review(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
         replay!(self, actor);
         self.packet_command(actor, packet, Action::EditAssignments, |_, scope, _, p| {
@@ -595,6 +608,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn reopen_review(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
         replay!(self, actor);
         self.review_command(actor, review, Action::ReopenReview, |r, p, at| {
@@ -609,6 +623,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn remove_feedback(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
         replay!(self, actor);
         self.review_command(actor, review, Action::RemoveFeedback, |r, p, at| {
@@ -644,6 +659,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn record_meeting(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
         replay!(self, actor);
         self.packet_command(actor, packet, Action::RecordMeeting, |_, scope, _, p| {

@@ -22,6 +22,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Invalid`] for a bad config, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn create_cycle(&self, actor: PersonId, config: CycleConfig) -> Result<Cycle> {
         replay!(self, actor);
         let (grants_expect, grants) = self.storage.grants().await?;
@@ -48,6 +49,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::NotFound`],
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn edit_cycle(
         &self,
         actor: PersonId,
@@ -76,6 +78,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] unless a draft, [`Error::NotFound`],
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn delete_cycle(&self, actor: PersonId, cycle: CycleId) -> Result<()> {
         replay!(self, actor);
         let scope = self.scope(cycle).await?;
@@ -94,6 +97,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] once launched,
     /// [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn add_participants(
         &self,
         actor: PersonId,
@@ -119,6 +123,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] when locked, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn lock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
         replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::Lock, None), Cycle::lock)
@@ -130,6 +135,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::InvalidTransition`] when not locked, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn unlock(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
         replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::Unlock, None), Cycle::unlock)
@@ -141,6 +147,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn close(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
         replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::Close, None), Cycle::close)
@@ -155,6 +162,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`] unless closed,
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn reopen(&self, actor: PersonId, cycle: CycleId) -> Result<Cycle> {
         replay!(self, actor);
         self.cycle_command(actor, cycle, (Action::Close, None), Cycle::reopen)
@@ -167,6 +175,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn add_collaborator(
         &self,
         actor: PersonId,
@@ -189,6 +198,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn remove_collaborator(
         &self,
         actor: PersonId,
@@ -232,6 +242,7 @@ impl Engine {
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Org`] for bad directory data,
     /// [`Error::Invalid`] (no participants, one not in the directory),
     /// [`Error::InvalidTransition`] unless a draft, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn launch(&self, actor: PersonId, cycle: CycleId) -> Result<LaunchReport> {
         replay!(self, actor);
         let scope = self.scope(cycle).await?;
@@ -310,6 +321,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Invalid`] naming the question, [`Error::Conflict`] when the
     /// id is taken.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn create_template(&self, actor: PersonId, template: Template) -> Result<Template> {
         replay!(self, actor);
         self.save_template(actor, template, true).await
@@ -320,6 +332,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Invalid`], [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn update_template(&self, actor: PersonId, template: Template) -> Result<Template> {
         replay!(self, actor);
         self.save_template(actor, template, false).await
@@ -368,6 +381,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn template(&self, actor: PersonId, id: TemplateId) -> Result<Template> {
         let (_, grants) = self.storage.grants().await?;
         authorize(

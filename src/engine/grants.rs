@@ -37,6 +37,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn grant_admin(
         &self,
         actor: PersonId,
@@ -59,6 +60,7 @@ impl Engine {
     ///
     /// [`Error::Invalid`] when other people are review admins and `person` is not;
     /// [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %person, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn bootstrap_admin(&self, person: PersonId, grant: AdminGrant) -> Result<bool> {
         replay!(self, person);
         let (expect, mut grants) = self.storage.grants().await?;
@@ -83,6 +85,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn revoke_admin(&self, actor: PersonId, person: PersonId) -> Result<()> {
         replay!(self, actor);
         self.change_grants(actor, None, |g, by, at| g.revoke_admin(person, by, at))
@@ -94,6 +97,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn grant_global_viewer(
         &self,
         actor: PersonId,
@@ -112,6 +116,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn revoke_global_viewer(
         &self,
         actor: PersonId,
@@ -138,6 +143,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Invalid`] for another grantee, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn grant_past_reviews(
         &self,
         actor: PersonId,
@@ -161,6 +167,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn revoke_past_reviews(
         &self,
         actor: PersonId,
@@ -179,6 +186,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn define_role(&self, actor: PersonId, role: CustomRole) -> Result<()> {
         replay!(self, actor);
         self.limits.check_name("role name", &role.name)?;
@@ -191,6 +199,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Invalid`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn grant_role(
         &self,
         actor: PersonId,
@@ -209,6 +218,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn revoke_role(
         &self,
         actor: PersonId,

@@ -474,6 +474,7 @@ impl Engine {
     }
 
     async fn scope(&self, cycle: CycleId) -> Result<Scope> {
+        tracing::Span::current().record("cycle", tracing::field::display(cycle));
         // Both reads at once: on a storage with a round trip per read, a command waits for
         // one, not two.
         let (cached, calibrations) =
@@ -653,14 +654,17 @@ impl Engine {
             Some(Versioned {
                 record: Record::Receipt(receipt),
                 ..
-            }) => serde_json::from_value(receipt.outcome)
-                .map(Some)
-                .map_err(|_| {
-                    Error::invalid(
-                        "idempotency key",
-                        format!("`{key}` was used for another command"),
-                    )
-                }),
+            }) => {
+                tracing::Span::current().record("outcome", "replayed");
+                serde_json::from_value(receipt.outcome)
+                    .map(Some)
+                    .map_err(|_| {
+                        Error::invalid(
+                            "idempotency key",
+                            format!("`{key}` was used for another command"),
+                        )
+                    })
+            }
             Some(other) => Err(Error::Corrupt {
                 record: at.to_string(),
                 reason: format!("holds {}", other.record.key()),
@@ -674,6 +678,7 @@ impl Engine {
         let commit = tx.into_commit();
         if let Some(slot) = &self.dry_run {
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(commit);
+            tracing::Span::current().record("outcome", "previewed");
             return Ok(());
         }
         let outbox = if self.delivery.inline {
@@ -681,7 +686,27 @@ impl Engine {
         } else {
             Vec::new()
         };
-        self.storage.commit(commit).await?;
+        let (writes, events) = (commit.writes.len(), commit.events.len());
+        let started = std::time::Instant::now();
+        let committed = self.storage.commit(commit).await;
+        let span = tracing::Span::current();
+        let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        span.record("commit_us", took);
+        match &committed {
+            Ok(()) => {
+                span.record("outcome", "committed");
+                tracing::debug!(writes, events, "committed");
+            }
+            Err(e) if e.is_retryable() => {
+                span.record("outcome", "conflict");
+                tracing::info!(error = %e, "the commit lost a race");
+            }
+            Err(e) => {
+                span.record("outcome", "failed");
+                tracing::warn!(error = %e, "the commit failed");
+            }
+        }
+        committed?;
         if outbox.is_empty() {
             return Ok(());
         }
@@ -722,11 +747,13 @@ impl Engine {
         let mut report = Delivery::default();
         let mut failed = Vec::new();
         for n in notifications {
-            if self.notifier.deliver(&n).await.is_err() {
+            if let Err(e) = self.notifier.deliver(&n).await {
+                tracing::warn!(key = %n.key, error = %e, "the notifier refused a notification");
                 report.failed += 1;
                 failed.push(n.key);
                 continue;
             }
+            tracing::debug!(key = %n.key, recipient = %n.recipient, "notification delivered");
             report.delivered += 1;
             if self.storage.mark_delivered(&n.key).await.is_err() {
                 let mut unmarked = self.unmarked.lock().unwrap_or_else(PoisonError::into_inner);
@@ -774,6 +801,7 @@ impl Engine {
     /// # Errors
     ///
     /// A storage failure while claiming entries.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn deliver_pending(&self) -> Result<Delivery> {
         let unmarked = self.mark_unmarked().await;
         let mut total = Delivery::default();

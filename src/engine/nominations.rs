@@ -24,6 +24,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (nominations closed, self-peer,
     /// duplicate, too many, nominee unknown), [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn nominate(
         &self,
         actor: PersonId,
@@ -126,6 +127,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`] unless pending,
     /// [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn approve_nomination(
         &self,
         actor: PersonId,
@@ -143,6 +145,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`] unless pending,
     /// [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn deny_nomination(
         &self,
         actor: PersonId,
@@ -189,6 +192,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`],
     /// [`Error::Invalid`] when the peer review is submitted, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn decline_nomination(
         &self,
         actor: PersonId,
@@ -239,6 +243,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] below the minimum,
     /// [`Error::InvalidTransition`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn close_nominations(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
         replay!(self, actor);
         let (scope, packet) = self

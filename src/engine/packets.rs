@@ -20,6 +20,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] naming the question,
     /// [`Error::InvalidTransition`], [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn save_draft(
         &self,
         actor: PersonId,
@@ -61,6 +62,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] naming the question,
     /// [`Error::InvalidTransition`], [`Error::NotFound`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn submit_review(
         &self,
         actor: PersonId,
@@ -172,6 +174,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn approve(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
         replay!(self, actor);
         self.packet_command(actor, packet, Action::Approve, |engine, scope, tx, p| {
@@ -193,6 +196,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn send_back(
         &self,
         actor: PersonId,
@@ -238,6 +242,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn share(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
         replay!(self, actor);
         self.packet_command(actor, packet, Action::Share, |_, scope, tx, p| {
@@ -259,6 +264,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn unshare(&self, actor: PersonId, packet: PacketId) -> Result<Packet> {
         replay!(self, actor);
         self.packet_command(actor, packet, Action::Unshare, |_, scope, _, p| {
@@ -272,6 +278,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::InvalidTransition`], [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn acknowledge(
         &self,
         actor: PersonId,

@@ -98,6 +98,7 @@ impl Engine {
     ///
     /// [`Error::NotFound`] for the cycle; [`Error::Invalid`] for a `limit` of zero or a
     /// cursor of another org snapshot; a storage failure.
+    #[tracing::instrument(skip_all, fields(actor = %reader, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn readable_reviews(
         &self,
         reader: PersonId,
@@ -328,6 +329,7 @@ impl Engine {
     ///
     /// [`Error::Denied`]; [`Error::NotFound`] for the cycle; [`Error::Invalid`] for a cycle
     /// that is not launched.
+    #[tracing::instrument(skip_all, fields(actor = %reader, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn status_board(
         &self,
         reader: PersonId,
@@ -437,6 +439,7 @@ impl Engine {
     /// # Errors
     ///
     /// A storage failure.
+    #[tracing::instrument(skip_all, fields(actor = %person, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn inbox(&self, person: PersonId) -> Result<Inbox> {
         let mut inbox = Inbox::default();
         let mut after = None;

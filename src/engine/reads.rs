@@ -22,6 +22,7 @@ impl Engine {
     ///
     /// [`Error::Denied`] with the explanation; [`Error::NotFound`] for a review that does not
     /// exist, or that the caller may not know of (no relation to its subject).
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn read_review(&self, actor: PersonId, review: ReviewId) -> Result<ReviewView> {
         let (scope, packet, review) = self
             .authorized_review(actor, review, Action::ReadReview)
@@ -37,6 +38,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn explain_read(&self, actor: PersonId, review: ReviewId) -> Result<Explanation> {
         let (scope, packet, review) = self.review_scope(review).await?;
         let ctx = scope.ctx();
@@ -61,6 +63,7 @@ impl Engine {
     /// # Errors
     ///
     /// A storage failure.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn cycles(&self, actor: PersonId) -> Result<Vec<CycleSummary>> {
         let mut out = Vec::new();
         let mut after = None;
@@ -107,6 +110,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::NotFound`], [`Error::Denied`] with the explanation.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn review_form(&self, actor: PersonId, review: ReviewId) -> Result<Template> {
         let (scope, _, review) = self
             .authorized_review(actor, review, Action::ReadReview)
@@ -127,6 +131,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::NotFound`] for the cycle.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn reviews_about(
         &self,
         actor: PersonId,
@@ -161,6 +166,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::NotFound`] for the cycle; a storage failure.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn my_reviews(&self, actor: PersonId, cycle: CycleId) -> Result<Vec<ReviewView>> {
         let scope = self.scope(cycle).await?;
         if !reads_own_reviews(&scope.ctx(), actor) {
@@ -184,6 +190,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`] when the person is not a participant.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn packet_of(
         &self,
         actor: PersonId,
@@ -245,6 +252,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn progress(&self, actor: PersonId, cycle: CycleId) -> Result<Progress> {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
@@ -267,6 +275,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn audit_log(
         &self,
         actor: PersonId,
@@ -321,6 +330,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`]; a storage failure.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn store_audit_log(
         &self,
         actor: PersonId,
@@ -340,6 +350,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn team_progress(
         &self,
         actor: PersonId,

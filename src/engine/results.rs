@@ -19,6 +19,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn score(&self, actor: PersonId, packet: PacketId) -> Result<ScoreBreakdown> {
         let (scope, packet) = self.packet_scope(packet).await?;
         let p = &packet.record;
@@ -54,6 +55,7 @@ impl Engine {
     /// # Errors
     ///
     /// A storage failure.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn history(&self, actor: PersonId, subject: PersonId) -> Result<Vec<HistoryEntry>> {
         let mut out = Vec::new();
         let mut after = None;
@@ -117,6 +119,7 @@ impl Engine {
     ///
     /// [`Error::Invalid`] for another kind or a cycle without a template for it,
     /// [`Error::NotFound`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn aggregated_responses(
         &self,
         actor: PersonId,
@@ -165,6 +168,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::NotFound`] for the cycle; [`Error::Backend`] when writing fails.
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn export_results_csv(
         &self,
         actor: PersonId,

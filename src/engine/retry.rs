@@ -37,7 +37,10 @@ where
     loop {
         left -= 1;
         match command().await {
-            Err(e) if e.is_retryable() && left > 0 => YieldNow(false).await,
+            Err(e) if e.is_retryable() && left > 0 => {
+                tracing::info!(error = %e, attempts_left = left, "retrying after a conflict");
+                YieldNow(false).await;
+            }
             done => return done,
         }
     }

@@ -24,6 +24,7 @@ impl Engine {
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] for a submitted or cancelled
     /// review, [`Error::Conflict`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn send_reminder(&self, actor: PersonId, review: ReviewId) -> Result<()> {
         replay!(self, actor);
         let (scope, _, review) = self
@@ -65,6 +66,7 @@ impl Engine {
     /// # Errors
     ///
     /// A storage failure other than a conflict.
+    #[tracing::instrument(skip_all, fields(cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn tick(&self) -> Result<TickReport> {
         let mut report = TickReport::default();
         let mut after = None;
