@@ -53,6 +53,36 @@ fn cycle_named(name: &str) -> Cycle {
     }
 }
 
+/// A boss and `reports` people reporting to them, boss first.
+fn team(reports: usize) -> Vec<Person> {
+    let boss = PersonId::random();
+    let mut people = vec![Person::new(boss, "boss")];
+    people.extend(
+        (0..reports).map(|i| Person::new(PersonId::random(), format!("p{i}")).with_manager(boss)),
+    );
+    people
+}
+
+/// A cycle named `name` with everyone in `people` a participant, launched by the first of
+/// them on the snapshot of `people`.
+fn launched_cycle(name: &str, people: &[Person]) -> (Cycle, crate::Launched) {
+    let Some(boss) = people.first().map(|p| p.id) else {
+        panic!("testkit fixture: nobody to launch with");
+    };
+    let snapshot = match OrgSnapshot::build(people.to_vec(), vec![]) {
+        Ok(s) => s,
+        Err(e) => panic!("testkit fixture: {e}"),
+    };
+    let mut cycle = cycle_named(name);
+    let launched = cycle
+        .set_participants(people.iter().map(|p| p.id), boss, at())
+        .and_then(|_| launch(&mut cycle, &snapshot, &mut RandomIds, boss, at()));
+    match launched {
+        Ok(launched) => (cycle, launched),
+        Err(e) => panic!("testkit fixture: {e}"),
+    }
+}
+
 fn event(cycle: CycleId, marker: &str) -> Event {
     Event::new(
         at(),
@@ -1213,22 +1243,9 @@ async fn all_packets(storage: &dyn Storage, cycle: CycleId) -> Vec<Versioned<Pac
 /// withdrawals and deletions, read between every step; and `packets` pages in id order
 /// throughout.
 pub async fn progress_counts(storage: &dyn Storage) {
-    let boss = PersonId::random();
-    let mut people = vec![Person::new(boss, "boss")];
-    people.extend(
-        (0..24).map(|i| Person::new(PersonId::random(), format!("p{i}")).with_manager(boss)),
-    );
-    let snapshot = match OrgSnapshot::build(people.clone(), vec![]) {
-        Ok(s) => s,
-        Err(e) => panic!("testkit fixture: {e}"),
-    };
-    let mut cycle = cycle_named("progress");
-    let launched = cycle
-        .set_participants(people.iter().map(|p| p.id), boss, at())
-        .and_then(|_| launch(&mut cycle, &snapshot, &mut RandomIds, boss, at()));
-    let Ok(launched) = launched else {
-        panic!("testkit fixture: launch failed");
-    };
+    let people = team(24);
+    let boss = people[0].id;
+    let (cycle, launched) = launched_cycle("progress", &people);
     let id = cycle.id();
     let empty = storage.progress(id).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -1367,25 +1384,12 @@ async fn check_involvement(storage: &dyn Storage, id: CycleId, ids: &[PersonId],
 /// a manager change, deletions, and nominations in several states; and nothing of another
 /// cycle.
 pub async fn involvement_listings(storage: &dyn Storage) {
-    let boss = PersonId::random();
-    let mut people = vec![Person::new(boss, "boss")];
-    people.extend(
-        (0..10).map(|i| Person::new(PersonId::random(), format!("p{i}")).with_manager(boss)),
-    );
+    let people = team(10);
+    let boss = people[0].id;
     let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
-    let snapshot = match OrgSnapshot::build(people.clone(), vec![]) {
-        Ok(s) => s,
-        Err(e) => panic!("testkit fixture: {e}"),
-    };
     let mut cycles = Vec::new();
     for name in ["involved", "elsewhere"] {
-        let mut cycle = cycle_named(name);
-        let launched = cycle
-            .set_participants(ids.iter().copied(), boss, at())
-            .and_then(|_| launch(&mut cycle, &snapshot, &mut RandomIds, boss, at()));
-        let Ok(mut launched) = launched else {
-            panic!("testkit fixture: launch failed");
-        };
+        let (cycle, mut launched) = launched_cycle(name, &people);
         launched.packets.sort_by_key(|p| std::cmp::Reverse(p.id()));
         cycles.push((cycle.id(), launched.packets));
     }
