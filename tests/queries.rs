@@ -68,21 +68,12 @@ fn each_world(mut check: impl AsyncFnMut(u64, &Built, &World, &Facts)) {
 /// What a decision reads, as stored: the naive definitions decide with it.
 struct Facts {
     grants: Grants,
-    calibrations: Vec<CalibrationSession>,
     nominations: Vec<Nomination>,
 }
 
 impl Facts {
     async fn read(b: &Built) -> Self {
         let (_, grants) = b.storage.grants().await.unwrap();
-        let calibrations = b
-            .storage
-            .calibrations(b.cycle)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| c.record)
-            .collect();
         let mut nominations = Vec::new();
         for p in b.storage.packets(b.cycle, None, 10_000).await.unwrap() {
             for n in b.storage.nominations(p.record.id()).await.unwrap() {
@@ -91,7 +82,6 @@ impl Facts {
         }
         Self {
             grants,
-            calibrations,
             nominations,
         }
     }
@@ -100,7 +90,7 @@ impl Facts {
         Context::new(&self.grants, b.engine.now())
             .with_cycle(&w.cycle)
             .with_snapshot(&w.org)
-            .with_calibrations(&self.calibrations)
+            .with_calibrations(&w.calibrations)
     }
 }
 
@@ -544,7 +534,7 @@ fn the_inbox_is_a_scan_of_the_cycle_through_each_commands_decision() {
                 orphaned,
                 "world {seed}: {person} reassigns"
             );
-            let sessions: Vec<_> = facts
+            let sessions: Vec<_> = w
                 .calibrations
                 .iter()
                 .filter(|s| s.is_open() && s.contributors().contains(&person))

@@ -53,6 +53,24 @@ fn cycle_named(name: &str) -> Cycle {
     }
 }
 
+/// Stores new packets in one commit.
+async fn store_new(storage: &dyn Storage, packets: &[Packet]) {
+    let commit = Commit {
+        writes: packets
+            .iter()
+            .map(|p| Write::Put {
+                record: Record::from(p.clone()),
+                expect: Expect::Absent,
+            })
+            .collect(),
+        ..Commit::default()
+    };
+    storage
+        .commit(commit)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// A boss and `reports` people reporting to them, boss first.
 fn team(reports: usize) -> Vec<Person> {
     let boss = PersonId::random();
@@ -1257,20 +1275,7 @@ pub async fn progress_counts(storage: &dyn Storage) {
     let mut packets = launched.packets.clone();
     packets.sort_by_key(|p| std::cmp::Reverse(p.id()));
     for chunk in packets.chunks(9) {
-        let commit = Commit {
-            writes: chunk
-                .iter()
-                .map(|p| Write::Put {
-                    record: Record::from(p.clone()),
-                    expect: Expect::Absent,
-                })
-                .collect(),
-            ..Commit::default()
-        };
-        storage
-            .commit(commit)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        store_new(storage, chunk).await;
         let stored = all_packets(storage, id).await;
         let records: Vec<Packet> = stored.into_iter().map(|p| p.record).collect();
         assert_eq!(
@@ -1395,20 +1400,7 @@ pub async fn involvement_listings(storage: &dyn Storage) {
     }
     let (id, packets) = (cycles[0].0, cycles[0].1.clone());
     for (_, packets) in &cycles {
-        let commit = Commit {
-            writes: packets
-                .iter()
-                .map(|p| Write::Put {
-                    record: Record::from(p.clone()),
-                    expect: Expect::Absent,
-                })
-                .collect(),
-            ..Commit::default()
-        };
-        storage
-            .commit(commit)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        store_new(storage, packets).await;
     }
     check_involvement(storage, id, &ids, "after launch").await;
     // One change a commit: viewers, sharers, additional managers, a new manager, a
