@@ -100,7 +100,7 @@ impl Engine {
     /// What the change's command would return: [`Error::Denied`](crate::Error::Denied),
     /// [`Error::Locked`](crate::Error::Locked), [`Error::Invalid`](crate::Error::Invalid),
     /// [`Error::NotFound`](crate::Error::NotFound); a storage failure.
-    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(actor = %actor, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn preview(&self, actor: PersonId, change: Change) -> Result<Preview> {
         let slot = Arc::new(Mutex::new(None));
         let dry = Self {

@@ -439,7 +439,7 @@ impl Engine {
     /// # Errors
     ///
     /// A storage failure.
-    #[tracing::instrument(skip_all, fields(actor = %person, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(actor = %person, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn inbox(&self, person: PersonId) -> Result<Inbox> {
         let mut inbox = Inbox::default();
         let mut after = None;

@@ -55,7 +55,7 @@ impl Engine {
     /// # Errors
     ///
     /// A storage failure.
-    #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(actor = %actor, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn history(&self, actor: PersonId, subject: PersonId) -> Result<Vec<HistoryEntry>> {
         let mut out = Vec::new();
         let mut after = None;

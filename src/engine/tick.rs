@@ -66,7 +66,7 @@ impl Engine {
     /// # Errors
     ///
     /// A storage failure other than a conflict.
-    #[tracing::instrument(skip_all, fields(cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn tick(&self) -> Result<TickReport> {
         let mut report = TickReport::default();
         let mut after = None;

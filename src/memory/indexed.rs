@@ -702,6 +702,19 @@ impl Inner {
         })
     }
 
+    /// The ids of the cycles after `after`, at most `limit`, in order.
+    fn cycles_after(
+        &self,
+        after: Option<CycleId>,
+        limit: usize,
+    ) -> impl Iterator<Item = CycleId> + '_ {
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.cycles
+            .range((start, Bound::Unbounded))
+            .take(limit)
+            .copied()
+    }
+
     /// The reviews of `person`'s list in `cycle`, ordered by id.
     fn reviews_of(&self, cycle: CycleId, person: PersonId, list: List) -> Vec<Versioned<Review>> {
         self.reviews_where(cycle, person, list, |_| true)
@@ -956,13 +969,10 @@ impl Storage for IndexedMemoryStorage {
         limit: usize,
     ) -> Result<Vec<Versioned<crate::Cycle>>> {
         let inner = self.lock();
-        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         Ok(inner
-            .cycles
-            .range((start, Bound::Unbounded))
-            .take(limit)
+            .cycles_after(after, limit)
             .filter_map(|id| {
-                inner.typed(RecordKey::Cycle(*id), |r| match r {
+                inner.typed(RecordKey::Cycle(id), |r| match r {
                     Record::Cycle(c) => Some(&**c),
                     _ => None,
                 })
@@ -971,14 +981,7 @@ impl Storage for IndexedMemoryStorage {
     }
 
     async fn cycle_ids(&self, after: Option<CycleId>, limit: usize) -> Result<Vec<CycleId>> {
-        let inner = self.lock();
-        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
-        Ok(inner
-            .cycles
-            .range((start, Bound::Unbounded))
-            .take(limit)
-            .copied()
-            .collect())
+        Ok(self.lock().cycles_after(after, limit).collect())
     }
 
     async fn packets(
