@@ -1,8 +1,9 @@
-//! A full review cycle through the engine, on the embedded default (memory) or SQLite.
+//! A full review cycle through the engine, on the embedded default (memory), SQLite or PostgreSQL.
 //!
 //! ```sh
 //! cargo run --example full_cycle                                      # in memory
 //! cargo run --example full_cycle --features sqlite -- --sqlite reviews.db   # a real file
+//! cargo run --example full_cycle --features postgres -- --postgres postgres://localhost/db
 //! ```
 //!
 //! It reads a 50-person org from `examples/data/org.csv`, creates and launches a cycle, runs
@@ -168,10 +169,12 @@ fn answers(kind: ReviewKind, text: String, seed: u8, goals: &[appraise::Goal]) -
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let sqlite_path = match args.as_slice() {
+    let store = match args.as_slice() {
         [] => None,
-        [flag, path] if flag == "--sqlite" => Some(path.clone()),
-        _ => return Err("usage: full_cycle [--sqlite FILE]".into()),
+        [flag, at] if flag == "--sqlite" || flag == "--postgres" => {
+            Some((flag.clone(), at.clone()))
+        }
+        _ => return Err("usage: full_cycle [--sqlite FILE | --postgres URL]".into()),
     };
 
     let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/org.csv");
@@ -184,12 +187,13 @@ async fn main() -> Result<(), Failure> {
     let builder = Engine::builder()
         .directory(directory.clone())
         .notifier(Arc::clone(&notifier));
-    let engine = match &sqlite_path {
+    let engine = match &store {
         None => {
             println!("storage: in memory");
             builder.build()
         }
-        Some(path) => open_sqlite(builder, path).await?,
+        Some((flag, path)) if flag == "--sqlite" => open_sqlite(builder, path).await?,
+        Some((_, url)) => open_postgres(builder, url).await?,
     };
 
     // HR: the head of People administers reviews; a People partner collaborates.
@@ -668,4 +672,20 @@ async fn open_sqlite(builder: appraise::EngineBuilder, path: &str) -> Result<Eng
 #[cfg(not(feature = "sqlite"))]
 async fn open_sqlite(_: appraise::EngineBuilder, _: &str) -> Result<Engine, Failure> {
     Err("this example was built without SQLite: add `--features sqlite`".into())
+}
+
+/// The tenant this example's company is stored under.
+#[cfg(feature = "postgres")]
+const TENANT: &str = "example-company";
+
+#[cfg(feature = "postgres")]
+async fn open_postgres(builder: appraise::EngineBuilder, url: &str) -> Result<Engine, Failure> {
+    let storage = appraise::sql::PostgresStorage::connect(url, TENANT).await?;
+    println!("storage: PostgreSQL, tenant `{TENANT}`");
+    Ok(builder.storage(storage).build())
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(_: appraise::EngineBuilder, _: &str) -> Result<Engine, Failure> {
+    Err("this example was built without PostgreSQL: add `--features postgres`".into())
 }

@@ -12,7 +12,8 @@
 //! atomic commit; every read takes the reader and returns only what they may see. The engine
 //! talks to the host through four plugin traits ([`plugin`]): `Storage` (records, audit log,
 //! outbox), `Notifier` (email, chat, ...), `Directory` (people and departments) and `Clock`,
-//! with in-memory defaults ([`memory`]) and SQLite (feature `sqlite`).
+//! with in-memory defaults ([`memory`]), SQLite (feature `sqlite`) and PostgreSQL for many app
+//! servers and tenants (feature `postgres`).
 //!
 //! ```
 //! use appraise::memory::StaticDirectory;
@@ -170,7 +171,7 @@ mod domain;
 mod engine;
 pub mod memory;
 pub mod plugin;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 #[cfg(feature = "testkit")]
 pub mod testkit;

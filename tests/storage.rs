@@ -186,3 +186,144 @@ mod sqlite {
         storage.close().await;
     }
 }
+
+/// PostgreSQL, on the server `APPRAISE_POSTGRES_URL` names (`.ci/with-postgres` starts one).
+/// Each test works in a tenant of its own, so they share the database and can run again.
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+    use appraise::Error;
+    use appraise::sql::PostgresStorage;
+
+    /// The server's URL, or `None` (the test says it was skipped) when none is configured.
+    fn url() -> Option<String> {
+        let url = std::env::var("APPRAISE_POSTGRES_URL").ok();
+        if url.is_none() {
+            eprintln!("skipped: APPRAISE_POSTGRES_URL is not set (see .ci/with-postgres)");
+        }
+        url
+    }
+
+    fn fresh_tenant() -> String {
+        format!("test-{}", uuid::Uuid::new_v4())
+    }
+
+    async fn open(url: &str) -> PostgresStorage {
+        PostgresStorage::connect(url, &fresh_tenant())
+            .await
+            .expect("connect")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_passes_the_testkit() {
+        let Some(url) = url() else { return };
+        testkit::run_all(Arc::new(open(&url).await)).await;
+    }
+
+    /// Two app servers: two pools on one tenant. Commits that each check what the other
+    /// writes never both land, and read-modify-write races keep every accepted update.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_app_servers_never_both_win_a_write_skew() {
+        let Some(url) = url() else { return };
+        let first = open(&url).await;
+        let second = PostgresStorage::connect(&url, first.tenant())
+            .await
+            .expect("a second app server");
+        testkit::write_skew(Arc::new(first.clone()), Arc::new(second.clone())).await;
+        testkit::outbox_claims(Arc::new(second)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tenants_see_nothing_of_each_other() {
+        let Some(url) = url() else { return };
+        let a = open(&url).await;
+        let b = a.for_tenant(&fresh_tenant()).expect("tenant");
+        testkit::tenant_isolation(&a, &b).await;
+        testkit::tenant_isolation(&b.for_tenant(&fresh_tenant()).expect("tenant"), &a).await;
+    }
+
+    #[tokio::test]
+    async fn tenant_names_are_checked() {
+        let Some(url) = url() else { return };
+        let storage = open(&url).await;
+        for bad in ["", "a\nb", &"x".repeat(201)] {
+            assert!(
+                matches!(storage.for_tenant(bad), Err(Error::Invalid { ref field, .. }) if field == "tenant"),
+                "tenant {bad:?} must be refused"
+            );
+        }
+        assert_eq!(
+            storage.for_tenant("Acme GmbH").expect("tenant").tenant(),
+            "Acme GmbH"
+        );
+    }
+
+    /// The crate's migrations are recorded in `appraise_migrations`, so a host keeps its own
+    /// sqlx migrations in the same database; app servers starting together migrate once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_host_keeps_its_own_migrations_beside_the_crates() {
+        let Some(url) = url() else { return };
+        let admin = sqlx::PgPool::connect(&url).await.expect("connect");
+        let database = format!("host_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(&admin)
+            .await
+            .expect("create a database");
+        let (base, _) = url.rsplit_once('/').expect("a database in the URL");
+        let pool = sqlx::PgPool::connect(&format!("{base}/{database}"))
+            .await
+            .expect("connect");
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("0001_host.sql"),
+            "CREATE TABLE host_things (id bigint PRIMARY KEY);",
+        )
+        .expect("a host migration");
+        let host = sqlx::migrate::Migrator::new(dir.path())
+            .await
+            .expect("the host's migrator");
+        host.run(&pool).await.expect("the host migrates");
+        let starts = (0..4).map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move { PostgresStorage::migrate(&pool).await })
+        });
+        for start in starts {
+            start.await.expect("task").expect("the crate migrates");
+        }
+        host.run(&pool).await.expect("the host migrates again");
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM appraise_migrations")
+            .fetch_all(&pool)
+            .await
+            .expect("the crate's migrations table");
+        assert_eq!(applied, vec![1], "each migration applied once");
+        let host_applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+            .fetch_all(&pool)
+            .await
+            .expect("the host's migrations table");
+        assert_eq!(
+            host_applied,
+            vec![1],
+            "the host's table holds only the host's"
+        );
+        let storage = PostgresStorage::with_pool(pool.clone(), "host").expect("tenant");
+        testkit::round_trips(&storage).await;
+        // A database migrated by a newer version of the crate is refused, not guessed at.
+        sqlx::query(
+            "INSERT INTO appraise_migrations (version, description, checksum) \
+             VALUES (9999, 'future', '')",
+        )
+        .execute(&pool)
+        .await
+        .expect("a migration from the future");
+        let refused = PostgresStorage::migrate(&pool).await;
+        assert!(
+            matches!(&refused, Err(Error::Backend { source }) if source.to_string().contains("newer")),
+            "{refused:?}"
+        );
+        pool.close().await;
+        sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)"))
+            .execute(&admin)
+            .await
+            .expect("drop the database");
+    }
+}

@@ -19,7 +19,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::Directory;
 pub use notifier::Notifier;
 pub(crate) use shape::check_shape;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use shape::keys_of;
 pub use storage::{
     Claim, Commit, Expect, OutboxEntry, Receipt, Record, RecordKey, Storage, StorageExt,

@@ -8,7 +8,7 @@ use crate::domain::id::{IdSet, fmix64};
 use crate::domain::{Error, Result};
 
 /// The key of each of a commit's writes, in order, read in one pass .
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn keys_of(commit: &Commit) -> Vec<RecordKey> {
     commit.writes.iter().map(super::Write::key).collect()
 }

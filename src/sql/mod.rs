@@ -1,6 +1,79 @@
-//! Database storage on sqlx. `SqliteStorage` (feature `sqlite`) is the first backend; the SQL
-//! is kept to what PostgreSQL shares, so a later backend reuses the code path.
+//! Database storage on sqlx: [`SqliteStorage`] (feature `sqlite`) and [`PostgresStorage`]
+//! (feature `postgres`). Both store each record as a JSON body beside its version and the
+//! columns its listings need; the rest of their SQL is their own.
 
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::plugin::{Record, RecordKey};
+use crate::{Error, OrgSnapshot, Result};
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStorage;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStorage;
+
+/// A record's body as stored.
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Backend {
+        source: Box::new(e),
+    })
+}
+
+/// Parses a stored body; `record` names it when it does not parse or does not hold.
+fn from_json<T: DeserializeOwned>(record: impl fmt::Display, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt {
+        record: record.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A stored version or sequence number, which is never negative.
+fn stored_version(record: impl fmt::Display, version: i64) -> Result<u64> {
+    u64::try_from(version).map_err(|_| Error::Corrupt {
+        record: record.to_string(),
+        reason: format!("version {version} is negative"),
+    })
+}
+
+/// A listing's limit as SQL takes it.
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A version as SQL takes it.
+fn version_i64(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::invalid("version", format!("`{v}` is out of range")))
+}
+
+/// The record stored under `key`: its body must parse, hold, and be the record of that key.
+fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
+    let record = match key {
+        RecordKey::Cycle(_) => Record::Cycle(from_json(key, body)?),
+        RecordKey::Snapshot(cycle) => Record::Snapshot {
+            cycle: *cycle,
+            snapshot: from_json::<Box<OrgSnapshot>>(key, body)?,
+        },
+        RecordKey::Packet(_) => Record::Packet(from_json(key, body)?),
+        RecordKey::Review(_) => Record::Review(from_json(key, body)?),
+        RecordKey::Nomination(_) => Record::Nomination(from_json(key, body)?),
+        RecordKey::Calibration(_) => Record::Calibration(from_json(key, body)?),
+        RecordKey::Template(_) => Record::Template(from_json(key, body)?),
+        RecordKey::Grants => Record::Grants(from_json(key, body)?),
+        RecordKey::Receipt(_) => Record::Receipt(from_json(key, body)?),
+    };
+    if record.key() != *key {
+        return Err(Error::Corrupt {
+            record: key.to_string(),
+            reason: format!("holds {}", record.key()),
+        });
+    }
+    Ok(record)
+}

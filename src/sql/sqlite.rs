@@ -1,11 +1,9 @@
-use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::future::join;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::sqlite::{
@@ -14,14 +12,15 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, Row, Sqlite};
 
+use super::{from_json, limit, record_from, stored_version, to_json, version_i64};
 use crate::domain::notification::Notification;
 use crate::plugin::{
     Claim, Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
     check_shape, keys_of,
 };
 use crate::{
-    CalibrationSession, CycleId, Error, Event, Nomination, OrgSnapshot, Packet, PacketId, PersonId,
-    Result, Review,
+    CalibrationSession, CycleId, Error, Event, Nomination, Packet, PacketId, PersonId, Result,
+    Review,
 };
 
 /// Rows per multi-row `INSERT` when a commit creates many records (a launch).
@@ -68,34 +67,6 @@ fn is_busy(e: &(dyn std::any::Any + Send + Sync)) -> bool {
         db.code().as_deref(),
         Some("5" | "261" | "517" | "773" | "6" | "262")
     )
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(backend)
-}
-
-/// Parses a stored body; `record` names it when it does not parse or does not hold.
-fn from_json<T: DeserializeOwned>(record: impl fmt::Display, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| Error::Corrupt {
-        record: record.to_string(),
-        reason: e.to_string(),
-    })
-}
-
-/// A stored version, which is never negative.
-fn stored_version(record: impl fmt::Display, version: i64) -> Result<u64> {
-    u64::try_from(version).map_err(|_| Error::Corrupt {
-        record: record.to_string(),
-        reason: format!("version {version} is negative"),
-    })
-}
-
-fn limit(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn version_i64(v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| Error::invalid("version", format!("`{v}` is out of range")))
 }
 
 /// The table of a record kind.
@@ -184,31 +155,6 @@ fn row_of(record: &Record) -> Result<(&'static str, &'static [&'static str], Vec
             vec![r.id.to_string(), to_json(r)?],
         ),
     })
-}
-
-/// The record stored under `key`: its body must parse, hold, and be the record of that key.
-fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
-    let record = match key {
-        RecordKey::Cycle(_) => Record::Cycle(from_json(key, body)?),
-        RecordKey::Snapshot(cycle) => Record::Snapshot {
-            cycle: *cycle,
-            snapshot: from_json::<Box<OrgSnapshot>>(key, body)?,
-        },
-        RecordKey::Packet(_) => Record::Packet(from_json(key, body)?),
-        RecordKey::Review(_) => Record::Review(from_json(key, body)?),
-        RecordKey::Nomination(_) => Record::Nomination(from_json(key, body)?),
-        RecordKey::Calibration(_) => Record::Calibration(from_json(key, body)?),
-        RecordKey::Template(_) => Record::Template(from_json(key, body)?),
-        RecordKey::Grants => Record::Grants(from_json(key, body)?),
-        RecordKey::Receipt(_) => Record::Receipt(from_json(key, body)?),
-    };
-    if record.key() != *key {
-        return Err(Error::Corrupt {
-            record: key.to_string(),
-            reason: format!("holds {}", record.key()),
-        });
-    }
-    Ok(record)
 }
 
 /// A row of `id`, `version` and `body` from the table of `what`s.

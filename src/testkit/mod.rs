@@ -1670,6 +1670,302 @@ pub async fn refused_creations(storage: &dyn Storage) {
     }
 }
 
+/// Write skew between two handles on one store (two app servers): each of two commits checks
+/// the record the other changes, so in any serial order the second one's check fails. Raced
+/// many times, by version and by absence, never may both succeed; and the records end as
+/// the accepted commits left them.
+pub async fn write_skew(a: Arc<dyn Storage>, b: Arc<dyn Storage>) {
+    const ROUNDS: usize = 40;
+    // A commit checking `checked` as `expect` and writing `written` over `version`.
+    fn skewed(checked: RecordKey, expect: Expect, written: Record, version: Expect) -> Commit {
+        Commit {
+            writes: vec![
+                Write::Check {
+                    key: checked,
+                    expect,
+                },
+                Write::Put {
+                    record: written,
+                    expect: version,
+                },
+            ],
+            ..Commit::default()
+        }
+    }
+    async fn race(
+        a: &Arc<dyn Storage>,
+        b: &Arc<dyn Storage>,
+        first: Commit,
+        second: Commit,
+    ) -> (bool, bool) {
+        let (a, b) = (Arc::clone(a), Arc::clone(b));
+        let left = tokio::spawn(async move { a.commit(first).await });
+        let right = tokio::spawn(async move { b.commit(second).await });
+        let outcome = |r: Result<crate::Result<()>, tokio::task::JoinError>| match r {
+            Ok(Ok(())) => true,
+            Ok(Err(Error::Conflict { .. })) => false,
+            Ok(Err(e)) => panic!("a racing commit failed otherwise: {e}"),
+            Err(e) => panic!("task failed: {e}"),
+        };
+        (outcome(left.await), outcome(right.await))
+    }
+    let mut x = cycle_named("x");
+    let mut y = cycle_named("y");
+    if let Err(e) = a
+        .commit(creating([Record::from(x.clone()), Record::from(y.clone())]))
+        .await
+    {
+        panic!("{e}");
+    }
+    let (mut vx, mut vy) = (1_u64, 1_u64);
+    let mut accepted = 0;
+    for round in 0..ROUNDS {
+        let (mut nx, mut ny) = (x.clone(), y.clone());
+        for (c, name) in [(&mut nx, "x"), (&mut ny, "y")] {
+            let mut config = c.config().clone();
+            config.name = format!("{name} {round}");
+            if let Err(e) = c.edit(config, PersonId::random(), at()) {
+                panic!("{e}");
+            }
+        }
+        let first = skewed(
+            RecordKey::Cycle(x.id()),
+            Expect::Version(vx),
+            Record::from(ny.clone()),
+            Expect::Version(vy),
+        );
+        let second = skewed(
+            RecordKey::Cycle(y.id()),
+            Expect::Version(vy),
+            Record::from(nx.clone()),
+            Expect::Version(vx),
+        );
+        let (one, two) = race(&a, &b, first, second).await;
+        assert!(
+            !(one && two),
+            "round {round}: two commits each checking what the other writes both succeeded"
+        );
+        if one {
+            y = ny;
+            vy += 1;
+            accepted += 1;
+        }
+        if two {
+            x = nx;
+            vx += 1;
+            accepted += 1;
+        }
+        for (c, v) in [(&x, vx), (&y, vy)] {
+            let stored = b.cycle(c.id()).await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                (stored.version, stored.record.config().name.as_str()),
+                (v, c.config().name.as_str()),
+                "round {round}: a record is as the accepted commits left it"
+            );
+        }
+        // The same by absence: each checks that the other's new record does not exist yet;
+        // several pairs at once, so that their statements interleave.
+        let pairs: Vec<(Cycle, Cycle)> = (0..8)
+            .map(|_| (cycle_named("p"), cycle_named("q")))
+            .collect();
+        let races = pairs.iter().map(|(p, q)| {
+            let first = skewed(
+                RecordKey::Cycle(p.id()),
+                Expect::Absent,
+                Record::from(q.clone()),
+                Expect::Absent,
+            );
+            let second = skewed(
+                RecordKey::Cycle(q.id()),
+                Expect::Absent,
+                Record::from(p.clone()),
+                Expect::Absent,
+            );
+            race(&a, &b, first, second)
+        });
+        let outcomes = futures_util::future::join_all(races).await;
+        for ((p, q), (one, two)) in pairs.iter().zip(outcomes) {
+            assert!(
+                !(one && two),
+                "round {round}: two commits each checking the absence of what the other \
+                 creates both succeeded"
+            );
+            let found = a
+                .versions(&[RecordKey::Cycle(p.id()), RecordKey::Cycle(q.id())])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                found,
+                vec![two.then_some(1), one.then_some(1)],
+                "round {round}: exactly the accepted creations exist"
+            );
+        }
+    }
+    assert!(accepted > 0, "some racing commits must be accepted");
+}
+
+/// Two handles on one store opened for two tenants: each stores the same records (colliding
+/// ids and names), `a` then changes its copies and adds records, events and outbox entries of
+/// its own. Nothing of one tenant is reachable from the other, by any get, listing, version,
+/// claim or delivery.
+pub async fn tenant_isolation(a: &dyn Storage, b: &dyn Storage) {
+    let f = fixture();
+    for side in [a, b] {
+        if let Err(e) = side.commit(creating(records(&f))).await {
+            panic!("the same records in two tenants: {e}");
+        }
+    }
+    // `a` edits its copy of the cycle and adds a cycle, events and notifications of its own.
+    let mut edited = f.cycle.clone();
+    let mut config = edited.config().clone();
+    config.name = "tenant a".to_owned();
+    if let Err(e) = edited.edit(config, PersonId::random(), at()) {
+        panic!("{e}");
+    }
+    let own = cycle_named("only in a");
+    let keys = [
+        format!("tenant-a-{}", own.id()),
+        format!("tenant-a-{}-2", own.id()),
+    ];
+    let commit = Commit {
+        writes: vec![
+            Write::Put {
+                record: Record::from(edited),
+                expect: Expect::Version(1),
+            },
+            Write::Put {
+                record: Record::from(own.clone()),
+                expect: Expect::Absent,
+            },
+        ],
+        events: vec![event(f.cycle.id(), "a's event"), event(own.id(), "a's own")],
+        outbox: keys.iter().map(|k| notification(k, own.id())).collect(),
+    };
+    if let Err(e) = a.commit(commit).await {
+        panic!("{e}");
+    }
+    // The same outbox key is free in the other tenant.
+    let commit = Commit {
+        outbox: vec![notification(&keys[0], f.cycle.id())],
+        ..Commit::default()
+    };
+    if let Err(e) = b.commit(commit).await {
+        panic!("an outbox key of one tenant must be free in another: {e}");
+    }
+    fn ok<T>(r: crate::Result<T>) -> T {
+        r.unwrap_or_else(|e| panic!("{e}"))
+    }
+    let cycle_of = |side: &'static str, got: Option<Versioned<Record>>| match got {
+        Some(Versioned {
+            version,
+            record: Record::Cycle(c),
+        }) => (version, c.config().name.clone()),
+        other => panic!("{side}: the shared cycle reads as {other:?}"),
+    };
+    let key = RecordKey::Cycle(f.cycle.id());
+    assert_eq!(
+        cycle_of("a", ok(a.get(key).await)),
+        (2, "tenant a".to_owned()),
+        "a reads its own change"
+    );
+    assert_eq!(
+        cycle_of("b", ok(b.get(key).await)),
+        (1, f.cycle.config().name.clone()),
+        "b's copy is untouched by a's change"
+    );
+    let own_key = RecordKey::Cycle(own.id());
+    assert!(ok(b.get(own_key).await).is_none(), "a's record is not in b");
+    assert_eq!(ok(b.versions(&[key, own_key]).await), vec![Some(1), None]);
+    let ids =
+        |list: Vec<Versioned<Cycle>>| list.into_iter().map(|c| c.record.id()).collect::<Vec<_>>();
+    assert!(!ids(ok(b.cycles(None, usize::MAX).await)).contains(&own.id()));
+    assert!(!ok(b.cycle_ids(None, usize::MAX).await).contains(&own.id()));
+    assert!(ids(ok(a.cycles(None, usize::MAX).await)).contains(&own.id()));
+    // Every listing of b holds exactly b's copies.
+    let cycle = f.cycle.id();
+    let [boss, x, _] = f.people;
+    for (side, storage) in [("a", a), ("b", b)] {
+        let packets = ok(storage.packets(cycle, None, usize::MAX).await);
+        assert_eq!(
+            packets.len(),
+            f.packets.len(),
+            "{side}: packets of the cycle"
+        );
+        assert_eq!(
+            ok(storage.reviews_about(cycle, x).await).len(),
+            f.reviews.iter().filter(|r| r.subject() == x).count(),
+            "{side}: reviews about a participant"
+        );
+        assert_eq!(
+            ok(storage.reviews_by(cycle, x).await).len(),
+            f.reviews.iter().filter(|r| r.author() == x).count(),
+            "{side}: reviews by a participant"
+        );
+        assert_eq!(
+            ok(storage.nominations(f.nomination.packet()).await).len(),
+            1
+        );
+        assert_eq!(
+            ok(storage.nominations_of(cycle, f.nomination.nominee()).await).len(),
+            1
+        );
+        assert_eq!(ok(storage.calibrations(cycle).await).len(), 1);
+        assert_eq!(
+            ok(storage.packets_naming(cycle, boss).await).len(),
+            f.packets.iter().filter(|p| p.names(boss)).count(),
+            "{side}: packets naming the manager"
+        );
+    }
+    let markers = |events: Vec<crate::plugin::StoredEvent>| {
+        events
+            .into_iter()
+            .filter_map(|e| match e.event.kind {
+                EventKind::CycleCreated { name } => Some(name),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        markers(ok(a.events(cycle, None, usize::MAX).await)),
+        ["a's event"]
+    );
+    assert!(markers(ok(b.events(cycle, None, usize::MAX).await)).is_empty());
+    assert!(ok(b.events(own.id(), None, usize::MAX).await).is_empty());
+    // The outbox: b sees, claims and delivers only its own entry.
+    let pending = |list: Vec<crate::plugin::OutboxEntry>| {
+        list.into_iter()
+            .map(|e| (e.notification.key, e.notification.cycle))
+            .collect::<Vec<_>>()
+    };
+    let b_pending = pending(ok(b.pending_outbox(usize::MAX).await));
+    assert!(b_pending.contains(&(keys[0].clone(), Some(cycle))));
+    assert!(!b_pending.contains(&(keys[0].clone(), Some(own.id()))));
+    assert!(!b_pending.iter().any(|(k, _)| *k == keys[1]));
+    let claim = Claim {
+        by: uuid::Uuid::new_v4(),
+        at: at(),
+        until: at() + chrono::Duration::minutes(5),
+    };
+    assert!(
+        ok(b.claim_keys(claim, &[keys[1].clone()]).await).is_empty(),
+        "b cannot claim a's entry"
+    );
+    let claimed = pending(ok(b.claim_pending(claim, usize::MAX).await));
+    assert!(
+        !claimed.iter().any(|(_, c)| *c == Some(own.id())),
+        "b's claims take none of a's entries"
+    );
+    ok(b.mark_delivered(&keys[1]).await);
+    ok(b.mark_delivered(&keys[0]).await);
+    let a_pending = pending(ok(a.pending_outbox(usize::MAX).await));
+    for k in &keys {
+        assert!(
+            a_pending.contains(&(k.clone(), Some(own.id()))),
+            "a's entry `{k}` is still pending after b delivered its own"
+        );
+    }
+}
+
 /// Every check, in turn.
 pub async fn run_all(storage: Arc<dyn Storage>) {
     round_trips(&*storage).await;
@@ -1682,5 +1978,6 @@ pub async fn run_all(storage: Arc<dyn Storage>) {
     progress_counts(&*storage).await;
     involvement_listings(&*storage).await;
     refused_creations(&*storage).await;
+    write_skew(Arc::clone(&storage), Arc::clone(&storage)).await;
     concurrency(storage).await;
 }
