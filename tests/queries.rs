@@ -39,20 +39,35 @@ fn worlds() -> u64 {
         .unwrap_or(48)
 }
 
-/// Runs `check` on each world, on the reference and the indexed storage in turn.
+/// Runs `check` on each world, on the reference store, the indexed store, SQLite and (with
+/// `APPRAISE_POSTGRES_URL` set) PostgreSQL in turn, each PostgreSQL world in a tenant of its
+/// own.
 fn each_world(mut check: impl AsyncFnMut(u64, &Built, &World, &Facts)) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    #[cfg(feature = "postgres")]
+    let postgres = std::env::var("APPRAISE_POSTGRES_URL").ok().map(|url| {
+        rt.block_on(appraise::sql::PostgresStorage::connect(&url, "queries"))
+            .unwrap()
+    });
     for seed in 0..worlds() {
         rt.block_on(async {
-            let storage: Arc<dyn Storage> = match seed % 3 {
+            let storage: Arc<dyn Storage> = match seed % 4 {
                 0 => Arc::new(MemoryStorage::new()),
                 #[cfg(feature = "sqlite")]
                 2 => Arc::new(
                     appraise::sql::SqliteStorage::open_in_memory()
                         .await
+                        .unwrap(),
+                ),
+                #[cfg(feature = "postgres")]
+                3 if postgres.is_some() => Arc::new(
+                    postgres
+                        .as_ref()
+                        .unwrap()
+                        .for_tenant(&format!("queries-{}", uuid::Uuid::new_v4()))
                         .unwrap(),
                 ),
                 _ => Arc::new(IndexedMemoryStorage::new()),

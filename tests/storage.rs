@@ -242,6 +242,107 @@ mod postgres {
         testkit::tenant_isolation(&b.for_tenant(&fresh_tenant()).expect("tenant"), &a).await;
     }
 
+    /// Two app servers (two engines, each with its own pool on one tenant) delivering the
+    /// same pending notifications at once hand each over exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_app_servers_hand_each_notification_over_once() {
+        use appraise::memory::RecordingNotifier;
+        use appraise::plugin::{Clock, ManualClock};
+        use appraise::testkit::faults::{Fault, Faults, FaultyNotifier, Op};
+        use appraise::{AdminGrant, CycleConfig, Engine, ReviewKind};
+        use chrono::TimeZone;
+
+        use crate::engine::{directory, id, period, settings};
+
+        let Some(url) = url() else { return };
+        let tenant = fresh_tenant();
+        let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
+        let app_server = |notifier: Arc<dyn appraise::plugin::Notifier>| {
+            let (url, tenant, clock) = (url.clone(), tenant.clone(), clock.clone());
+            async move {
+                let storage = PostgresStorage::connect(&url, &tenant)
+                    .await
+                    .expect("connect");
+                Engine::builder()
+                    .storage(storage)
+                    .notifier(notifier)
+                    .directory(directory())
+                    .clock(clock)
+                    .build()
+            }
+        };
+        // While the notifier is down, a launch and reminders queue notifications.
+        let first = app_server(Arc::new(RecordingNotifier::new_failing())).await;
+        let kim = id("kim");
+        let since = clock.now() - chrono::Duration::days(1);
+        first
+            .bootstrap_admin(
+                kim,
+                AdminGrant {
+                    since,
+                    past_cycles: false,
+                },
+            )
+            .await
+            .unwrap();
+        let config = CycleConfig::new("H1 2026", period()).with_settings(settings());
+        let cycle = first.create_cycle(kim, config).await.unwrap();
+        first
+            .add_participants(kim, cycle.id(), [id("ann"), id("cy"), id("eve")])
+            .await
+            .unwrap();
+        first.launch(kim, cycle.id()).await.unwrap();
+        let mine = first.my_reviews(id("ann"), cycle.id()).await.unwrap();
+        let own = mine
+            .iter()
+            .find(|r| r.kind == ReviewKind::SelfReview)
+            .expect("ann's self review");
+        for _ in 0..20 {
+            first.send_reminder(kim, own.id).await.unwrap();
+        }
+        let pending = first
+            .storage()
+            .pending_outbox(usize::MAX)
+            .await
+            .unwrap()
+            .len();
+        assert!(pending >= 20);
+        // Two more app servers deliver at once, each delivery yielding so that they interleave.
+        let recorder = Arc::new(RecordingNotifier::new());
+        let faults = Faults::new(1);
+        faults.always(
+            Op::Deliver,
+            Fault::Delay(std::time::Duration::from_millis(1)),
+        );
+        let notifier = || {
+            Arc::new(FaultyNotifier::new(
+                Arc::clone(&recorder),
+                Arc::clone(&faults),
+            ))
+        };
+        let (a, b) = (app_server(notifier()).await, app_server(notifier()).await);
+        let (ra, rb) = tokio::join!(a.deliver_pending(), b.deliver_pending());
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert_eq!(ra.delivered + rb.delivered, pending, "{ra:?} {rb:?}");
+        let mut counts = std::collections::HashMap::new();
+        for n in recorder.delivered() {
+            *counts.entry(n.key).or_insert(0) += 1;
+        }
+        assert_eq!(counts.len(), pending);
+        assert!(
+            counts.values().all(|&c| c == 1),
+            "a notification went out twice"
+        );
+        assert!(
+            first
+                .storage()
+                .pending_outbox(usize::MAX)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
     #[tokio::test]
     async fn tenant_names_are_checked() {
         let Some(url) = url() else { return };
