@@ -59,6 +59,125 @@ mod sqlite {
         testkit::round_trips(&again).await;
     }
 
+    /// A file made by appraise 0.1 (restored from the dump of one, in `tests/data`), which
+    /// recorded the crate's migrations in sqlx's `_sqlx_migrations`, opens with its data: the
+    /// migrations move to `appraise_migrations`, and the engine goes on with its cycle.
+    #[tokio::test]
+    async fn a_file_made_by_0_1_opens_with_its_data() {
+        use appraise::memory::StaticDirectory;
+        use appraise::{CycleConfig, Engine, Period, Person, PersonId, ReviewKind};
+        use sqlx::Executor;
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("made-by-0.1.db");
+        let dump = include_str!("data/appraise-0.1.sql");
+        {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(options)
+                .await
+                .expect("create");
+            pool.execute(dump).await.expect("restore the 0.1 file");
+            pool.close().await;
+        }
+        let storage = SqliteStorage::open(&path).await.expect("open a 0.1 file");
+        let url = format!("sqlite://{}", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+        let applied: Vec<(i64, String)> =
+            sqlx::query_as("SELECT version, description FROM appraise_migrations ORDER BY version")
+                .fetch_all(&pool)
+                .await
+                .expect("the crate's migrations table");
+        let versions: Vec<i64> = applied.iter().map(|(v, _)| *v).collect();
+        assert_eq!(versions, [1, 2, 3, 4, 5]);
+        let sqlx_table: Option<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = '_sqlx_migrations'")
+                .fetch_optional(&pool)
+                .await
+                .expect("read the schema");
+        assert_eq!(sqlx_table, None, "sqlx's table, emptied, is gone");
+        // The people the 0.1 file was made with.
+        let (kim, bo, ann) = (
+            PersonId::from_key("kim"),
+            PersonId::from_key("bo"),
+            PersonId::from_key("ann"),
+        );
+        let directory = StaticDirectory::new(
+            vec![
+                Person::new(kim, "Kim Admin"),
+                Person::new(bo, "Bo Manager"),
+                Person::new(ann, "Ann Report").with_manager(bo),
+            ],
+            vec![],
+        );
+        let engine = Engine::builder()
+            .directory(directory)
+            .storage(storage.clone())
+            .build();
+        let cycles = engine.cycles(ann).await.expect("ann's cycles");
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].name, "H1 2026");
+        let progress = engine.progress(kim, cycles[0].id).await.expect("progress");
+        assert_eq!(
+            progress.by_kind[&ReviewKind::SelfReview].submitted,
+            1,
+            "ann's self review"
+        );
+        // The grants survived: kim is still an admin, and the file takes new records.
+        let period = Period {
+            start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+            end: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        };
+        engine
+            .create_cycle(kim, CycleConfig::new("H2 2026", period))
+            .await
+            .expect("a new cycle in the 0.1 file");
+        pool.close().await;
+        storage.close().await;
+        // Opening again changes nothing.
+        let again = SqliteStorage::open(&path).await.expect("reopen");
+        testkit::round_trips(&again).await;
+    }
+
+    /// The crate's migrations are recorded in `appraise_migrations`, so a host keeps its own
+    /// sqlx migrations in the same file, and may open the storage on its own pool.
+    #[tokio::test]
+    async fn a_host_keeps_its_own_migrations_beside_the_crates() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("host.db"))
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("connect");
+        let migrations = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            migrations.path().join("0001_host.sql"),
+            "CREATE TABLE host_things (id INTEGER PRIMARY KEY);",
+        )
+        .expect("a host migration");
+        let host = sqlx::migrate::Migrator::new(migrations.path())
+            .await
+            .expect("the host's migrator");
+        host.run(&pool).await.expect("the host migrates");
+        SqliteStorage::migrate(&pool)
+            .await
+            .expect("the crate migrates");
+        SqliteStorage::migrate(&pool)
+            .await
+            .expect("and again, changing nothing");
+        host.run(&pool).await.expect("the host migrates again");
+        let host_applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+            .fetch_all(&pool)
+            .await
+            .expect("the host's migrations table");
+        assert_eq!(host_applied, [1], "the host's table holds only the host's");
+        let storage = SqliteStorage::with_pool(pool);
+        testkit::round_trips(&storage).await;
+        testkit::concurrency(Arc::new(storage)).await;
+    }
+
     /// Reliability finding: a stored packet whose counters were inconsistent (removed above
     /// submitted) panicked inside `decide` in debug builds and let a subject read a peer review
     /// below the threshold in release builds. A record changed behind the storage's back is

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::plugin::{Record, RecordKey};
 use crate::{Error, OrgSnapshot, Result};
 
+mod migrate;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]

@@ -7,6 +7,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Executor, Row};
 use uuid::Uuid;
 
+use super::migrate::{Migration, TABLE, plan};
 use super::{from_json, limit, record_from, stored_version, to_json, version_i64};
 use crate::domain::notification::Notification;
 use crate::plugin::{
@@ -18,16 +19,12 @@ use crate::{
     Review,
 };
 
-/// The crate's migrations, in order: version, description, SQL.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
-
-/// The table that records applied migrations, named for the crate so that a host's own
-/// migrations (sqlx's `_sqlx_migrations`, or any other tool's) live beside it.
-const MIGRATIONS_TABLE: &str = "appraise_migrations";
+/// The crate's migrations, in order.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "init",
+    sql: include_str!("../../migrations/postgres/0001_init.sql"),
+}];
 
 /// The advisory lock taken while migrating, so that app servers starting together migrate
 /// once: "appraise" in ASCII.
@@ -227,57 +224,29 @@ async fn migrate_in(conn: &mut PgConnection) -> Result<()> {
         .await
         .map_err(backend)?;
     let create = format!(
-        "CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (version bigint PRIMARY KEY, \
+        "CREATE TABLE IF NOT EXISTS {TABLE} (version bigint PRIMARY KEY, \
          description text NOT NULL, checksum text NOT NULL, \
          applied_at timestamptz NOT NULL DEFAULT now())"
     );
     conn.execute(create.as_str()).await.map_err(backend)?;
-    let select = format!("SELECT version, checksum FROM {MIGRATIONS_TABLE}");
+    let select = format!("SELECT version, checksum FROM {TABLE}");
     let applied: BTreeMap<i64, String> = sqlx::query_as(&select)
         .fetch_all(&mut *conn)
         .await
         .map_err(backend)?
         .into_iter()
         .collect();
-    let failure = |message: String| Error::Backend {
-        source: Box::new(std::io::Error::other(message)),
-    };
-    if let Some(unknown) = applied
-        .keys()
-        .find(|v| !MIGRATIONS.iter().any(|(m, _, _)| m == *v))
-    {
-        return Err(failure(format!(
-            "the database has migration {unknown}, which this version of appraise does not \
-             know: it was migrated by a newer version"
-        )));
-    }
-    let insert = format!(
-        "INSERT INTO {MIGRATIONS_TABLE} (version, description, checksum) VALUES ($1, $2, $3)"
-    );
-    for &(version, description, sql) in MIGRATIONS {
-        let checksum: String = sqlx::query_scalar("SELECT md5($1)")
-            .bind(sql)
-            .fetch_one(&mut *conn)
+    let insert =
+        format!("INSERT INTO {TABLE} (version, description, checksum) VALUES ($1, $2, $3)");
+    for m in plan(MIGRATIONS, &applied)? {
+        conn.execute(m.sql).await.map_err(backend)?;
+        sqlx::query(&insert)
+            .bind(m.version)
+            .bind(m.description)
+            .bind(m.checksum())
+            .execute(&mut *conn)
             .await
             .map_err(backend)?;
-        match applied.get(&version) {
-            Some(stored) if *stored == checksum => {}
-            Some(_) => {
-                return Err(failure(format!(
-                    "migration {version} ({description}) differs from the one applied"
-                )));
-            }
-            None => {
-                conn.execute(sql).await.map_err(backend)?;
-                sqlx::query(&insert)
-                    .bind(version)
-                    .bind(description)
-                    .bind(checksum)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-            }
-        }
     }
     Ok(())
 }

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -6,12 +7,14 @@ use async_trait::async_trait;
 use futures_util::future::join;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::SqliteArguments;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Arguments, Row, Sqlite};
+use sqlx::{Arguments, Executor, Row, Sqlite};
 
+use super::migrate::{Migration, TABLE, plan};
 use super::{from_json, limit, record_from, stored_version, to_json, version_i64};
 use crate::domain::notification::Notification;
 use crate::plugin::{
@@ -175,7 +178,7 @@ fn versioned<T: DeserializeOwned>(
 
 impl SqliteStorage {
     /// Opens (creating if missing) the database file at `path`, in WAL mode, and runs the
-    /// embedded migrations.
+    /// crate's migrations ([`migrate`](Self::migrate)).
     ///
     /// # Errors
     ///
@@ -197,10 +200,7 @@ impl SqliteStorage {
             .connect_with(options.clone().pragma("cache_size", "-65536"))
             .await
             .map_err(backend)?;
-        sqlx::migrate!("./migrations")
-            .run(&writer)
-            .await
-            .map_err(backend)?;
+        Self::migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .test_before_acquire(false)
@@ -226,14 +226,42 @@ impl SqliteStorage {
             .connect_with(options)
             .await
             .map_err(backend)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(backend)?;
+        Self::migrate(&pool).await?;
         Ok(Self {
             writer: pool.clone(),
             reader: pool,
         })
+    }
+
+    /// Storage on a pool the host made, without migrating (the host runs
+    /// [`migrate`](Self::migrate) when it deploys). Commits take SQLite's write lock when they
+    /// begin (`BEGIN IMMEDIATE`), so they wait for each other up to the pool's busy timeout
+    /// rather than fail midway.
+    #[must_use]
+    pub fn with_pool(pool: SqlitePool) -> Self {
+        Self {
+            writer: pool.clone(),
+            reader: pool,
+        }
+    }
+
+    /// Runs the crate's migrations not yet applied, in one transaction, recording each in the
+    /// table `appraise_migrations`: a host keeps its own migrations (sqlx's or any tool's)
+    /// in the same file.
+    ///
+    /// A file made by appraise 0.1, which recorded its migrations in sqlx's
+    /// `_sqlx_migrations`, is taken over: the crate's rows move to `appraise_migrations`
+    /// (and sqlx's table goes once it is empty), and the file opens with all its data.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the file fails, when an applied migration differs from the
+    /// crate's, or when the file holds a migration this version does not know (it was
+    /// migrated by a newer one).
+    pub async fn migrate(pool: &SqlitePool) -> Result<()> {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        migrate_in(&mut tx).await?;
+        tx.commit().await.map_err(backend)
     }
 
     /// Reviews of a cycle whose `column` (`subject` or `author`) is `person`, by id.
@@ -260,6 +288,117 @@ impl SqliteStorage {
         self.writer.close().await;
         self.reader.close().await;
     }
+}
+
+/// The crate's migrations, in order.
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "init",
+        sql: include_str!("../../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "templates",
+        sql: include_str!("../../migrations/sqlite/0002_templates.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "outbox claims",
+        sql: include_str!("../../migrations/sqlite/0003_outbox_claims.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "receipts",
+        sql: include_str!("../../migrations/sqlite/0004_receipts.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "involvement",
+        sql: include_str!("../../migrations/sqlite/0005_involvement.sql"),
+    },
+];
+
+/// The body of [`SqliteStorage::migrate`], inside its transaction.
+async fn migrate_in(conn: &mut SqliteConnection) -> Result<()> {
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (version INTEGER PRIMARY KEY, \
+         description TEXT NOT NULL, checksum TEXT NOT NULL, \
+         applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    );
+    conn.execute(create.as_str()).await.map_err(backend)?;
+    let insert = format!("INSERT INTO {TABLE} (version, description, checksum) VALUES (?, ?, ?)");
+    let select = format!("SELECT version, checksum FROM {TABLE}");
+    let mut applied: BTreeMap<i64, String> = sqlx::query_as(&select)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .collect();
+    if applied.is_empty() {
+        for m in take_over_0_1(conn).await? {
+            sqlx::query(&insert)
+                .bind(m.version)
+                .bind(m.description)
+                .bind(m.checksum())
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+            applied.insert(m.version, m.checksum());
+        }
+    }
+    for m in plan(MIGRATIONS, &applied)? {
+        conn.execute(m.sql).await.map_err(backend)?;
+        sqlx::query(&insert)
+            .bind(m.version)
+            .bind(m.description)
+            .bind(m.checksum())
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// The crate's migrations that appraise 0.1 applied to this file and recorded in sqlx's
+/// `_sqlx_migrations` (same version and description, applied successfully), removed from that
+/// table (dropped once empty). None for any other file.
+async fn take_over_0_1(conn: &mut SqliteConnection) -> Result<Vec<&'static Migration>> {
+    let sqlx_table: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    if sqlx_table.is_none() {
+        return Ok(Vec::new());
+    }
+    let recorded: Vec<(i64, String, bool)> =
+        sqlx::query_as("SELECT version, description, success FROM _sqlx_migrations")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
+    let ours: Vec<&'static Migration> = MIGRATIONS
+        .iter()
+        .filter(|m| {
+            recorded
+                .iter()
+                .any(|(v, d, ok)| *v == m.version && d == m.description && *ok)
+        })
+        .collect();
+    for m in &ours {
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
+            .bind(m.version)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    if recorded.len() == ours.len() {
+        conn.execute("DROP TABLE _sqlx_migrations")
+            .await
+            .map_err(backend)?;
+    }
+    Ok(ours)
 }
 
 /// Keys per statement when reading many versions at once.
@@ -664,7 +803,9 @@ impl Storage for SqliteStorage {
         // The one writer connection, held until the commit is done: after a unique violation
         // no other commit of this storage runs between the rollback and the look at the keys.
         let mut conn = self.writer.acquire().await.map_err(backend)?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(backend)?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
         match apply(&mut tx, &commit).await {
             Ok(()) => tx.commit().await.map_err(backend),
             // Dropping the transaction rolls it back: nothing is written.
