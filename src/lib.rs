@@ -197,7 +197,8 @@ pub use domain::{
     resolve_step,
 };
 pub use engine::{
-    Delivery, Engine, EngineBuilder, LaunchReport, Limits, TickReport, retry_conflicts,
+    Command, Delivery, Engine, EngineBuilder, LaunchReport, Limits, Outcome, Query, TickReport,
+    retry_conflicts,
 };
 pub use views::{CycleSummary, HistoryEntry, ReviewView};
 

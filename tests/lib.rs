@@ -2,6 +2,7 @@
 
 mod alloc;
 mod cedar;
+mod commands;
 mod confidentiality;
 mod content;
 mod content_props;

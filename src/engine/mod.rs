@@ -27,6 +27,7 @@ macro_rules! replay {
 mod calibration;
 mod changes;
 mod cycles;
+mod execute;
 mod grants;
 mod limits;
 mod nominations;
@@ -42,6 +43,7 @@ mod tx;
 
 use crate::ReceiptId;
 use crate::plugin::{Claim, Commit, Receipt};
+pub use execute::{Command, Outcome, Query};
 pub use limits::Limits;
 pub use outcome::{Delivery, LaunchReport, TickReport};
 pub use retry::retry_conflicts;

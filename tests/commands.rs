@@ -1,0 +1,481 @@
+//! Commands and queries as data: every one round-trips through JSON (snapshotted, so a change
+//! of the wire format shows in review), and a whole cycle runs through `execute` and `query`
+//! with the outcomes and refusals of the typed methods.
+
+use appraise::memory::RecordingNotifier;
+use appraise::score::Score;
+use appraise::views::screens::{Change, ReviewFilter};
+use appraise::{
+    AdminGrant, Answer, Answers, CalibrationSessionId, Command, CustomRole, CustomRoleId,
+    CycleConfig, CycleId, CycleScope, Error, NominationId, Outcome, PacketId, PacketState,
+    PeopleScope, Permission, Permissions, Query, Question, QuestionId, QuestionKind, ReviewId,
+    ReviewKind, RoleGrant, Section, Template, TemplateId,
+};
+use chrono::{TimeZone, Utc};
+use serde_json::json;
+
+use crate::engine::{World, id, launched, period};
+
+/// One of each command, with fixed ids.
+fn every_command() -> Vec<Command> {
+    let cycle = CycleId::from_key("cycle");
+    let packet = PacketId::from_key("packet");
+    let review = ReviewId::from_key("review");
+    let nomination = NominationId::from_key("nomination");
+    let session = CalibrationSessionId::from_key("session");
+    let (kim, ann, bo) = (id("kim"), id("ann"), id("bo"));
+    let grant = AdminGrant {
+        since: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        past_cycles: false,
+    };
+    let role = CustomRoleId::from_key("hrbp");
+    let answers = Answers::new()
+        .with(
+            QuestionId::from_key("summary"),
+            Answer::Text("A good year".into()),
+        )
+        .with(QuestionId::from_key("rating"), Answer::Rating(4));
+    let config = CycleConfig::new("H1 2026", period());
+    let template = Template::new(TemplateId::from_key("template"), "Mid-year").section(
+        Section::new("year", "Your year").question(
+            Question::new(
+                "summary",
+                "How did it go?",
+                QuestionKind::FreeText { max_len: None },
+            )
+            .answered_by([ReviewKind::SelfReview]),
+        ),
+    );
+    use Command as C;
+    vec![
+        C::CreateCycle {
+            config: config.clone(),
+        },
+        C::EditCycle { cycle, config },
+        C::DeleteCycle { cycle },
+        C::AddParticipants {
+            cycle,
+            people: vec![ann, bo],
+        },
+        C::Lock { cycle },
+        C::Unlock { cycle },
+        C::Close { cycle },
+        C::Reopen { cycle },
+        C::AddCollaborator { cycle, person: kim },
+        C::RemoveCollaborator { cycle, person: kim },
+        C::Launch { cycle },
+        C::CreateTemplate {
+            template: template.clone(),
+        },
+        C::UpdateTemplate { template },
+        C::GrantAdmin { person: bo, grant },
+        C::RevokeAdmin { person: bo },
+        C::GrantGlobalViewer {
+            viewer: kim,
+            subject: ann,
+        },
+        C::RevokeGlobalViewer {
+            viewer: kim,
+            subject: ann,
+        },
+        C::GrantPastReviews {
+            viewer: bo,
+            subject: ann,
+        },
+        C::RevokePastReviews {
+            viewer: bo,
+            subject: ann,
+        },
+        C::DefineRole {
+            role: CustomRole {
+                id: role,
+                name: "HR business partner".into(),
+                permissions: Permissions::NONE.with(Permission::ViewAllReviews),
+            },
+        },
+        C::GrantRole {
+            person: kim,
+            grant: RoleGrant {
+                role,
+                cycles: CycleScope::All,
+                people: PeopleScope::SubtreeOf(bo),
+            },
+        },
+        C::RevokeRole { person: kim, role },
+        C::Nominate {
+            packet,
+            nominee: bo,
+        },
+        C::ApproveNomination {
+            nomination,
+            reason: None,
+        },
+        C::DenyNomination {
+            nomination,
+            reason: Some("works elsewhere".into()),
+        },
+        C::DeclineNomination {
+            nomination,
+            reason: None,
+        },
+        C::CloseNominations { packet },
+        C::SaveDraft {
+            review,
+            answers: answers.clone(),
+        },
+        C::SubmitReview {
+            review,
+            answers: Some(answers),
+        },
+        C::Approve { packet },
+        C::SendBack {
+            packet,
+            comment: "Add examples".into(),
+        },
+        C::Share { packet },
+        C::Unshare { packet },
+        C::Acknowledge {
+            packet,
+            comment: Some("Thanks".into()),
+        },
+        C::RecordMeeting { packet },
+        C::AddParticipant { cycle, person: ann },
+        C::RemoveParticipant { cycle, person: ann },
+        C::PersonLeft { cycle, person: ann },
+        C::ChangeManager {
+            packet,
+            manager: Some(kim),
+        },
+        C::ChangeManagerReviewer {
+            packet,
+            manager: None,
+        },
+        C::AddViewer {
+            packet,
+            person: kim,
+        },
+        C::RemoveViewer {
+            packet,
+            person: kim,
+        },
+        C::AddSharer {
+            packet,
+            person: kim,
+        },
+        C::RemoveSharer {
+            packet,
+            person: kim,
+        },
+        C::AssignReviewer {
+            packet,
+            kind: ReviewKind::Peer,
+            person: kim,
+        },
+        C::RemoveReviewer { review },
+        C::ReplaceReviewer {
+            review,
+            person: kim,
+        },
+        C::OpenManagerReview { packet },
+        C::ReopenReview { review },
+        C::RemoveFeedback { review },
+        C::SendReminder { review },
+        C::CreateCalibration {
+            cycle,
+            name: "Engineering".into(),
+            participants: vec![ann],
+            contributors: vec![bo],
+        },
+        C::EditCalibration {
+            session,
+            participants: vec![ann],
+            contributors: vec![bo, kim],
+        },
+        C::OpenCalibration { session },
+        C::CloseCalibration { session },
+        C::SetCalibratedRating {
+            packet,
+            rating: Score::from_hundredths(375),
+        },
+    ]
+}
+
+/// One of each query, with fixed ids.
+fn every_query() -> Vec<Query> {
+    let cycle = CycleId::from_key("cycle");
+    let packet = PacketId::from_key("packet");
+    let review = ReviewId::from_key("review");
+    let (ann, bo) = (id("ann"), id("bo"));
+    use Query as Q;
+    vec![
+        Q::ReadReview { review },
+        Q::ExplainRead { review },
+        Q::Cycles,
+        Q::ReviewForm { review },
+        Q::ReviewsAbout {
+            cycle,
+            subject: ann,
+        },
+        Q::MyReviews { cycle },
+        Q::PacketOf {
+            cycle,
+            subject: ann,
+        },
+        Q::Progress { cycle },
+        Q::TeamProgress { cycle, manager: bo },
+        Q::AuditLog {
+            cycle,
+            after: Some(10),
+            limit: 50,
+        },
+        Q::StoreAuditLog {
+            after: None,
+            limit: 100,
+        },
+        Q::Template {
+            template: TemplateId::from_key("template"),
+        },
+        Q::Score { packet },
+        Q::History { subject: ann },
+        Q::AggregatedResponses {
+            packet,
+            kind: ReviewKind::Peer,
+        },
+        Q::CalibrationReport {
+            session: CalibrationSessionId::from_key("session"),
+        },
+        Q::ExportResultsCsv { cycle },
+        Q::ReadableReviews {
+            cycle,
+            filter: ReviewFilter {
+                subject: Some(ann),
+                kind: Some(ReviewKind::Peer),
+                state: None,
+            },
+            after: None,
+            limit: 100,
+        },
+        Q::StatusBoard { cycle, manager: bo },
+        Q::Inbox,
+        Q::Preview {
+            change: Change::AddViewer { packet, viewer: bo },
+        },
+    ]
+}
+
+#[test]
+fn every_command_and_query_round_trips_through_json() {
+    let mut lines = Vec::new();
+    for command in every_command() {
+        let text = serde_json::to_string(&command).unwrap();
+        let back: Command = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, command, "{text}");
+        lines.push(text);
+    }
+    for query in every_query() {
+        let text = serde_json::to_string(&query).unwrap();
+        let back: Query = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, query, "{text}");
+        lines.push(text);
+    }
+    let tags: std::collections::BTreeSet<String> = lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.get("command").or(v.get("query")).unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(tags.len(), lines.len(), "each command and query once");
+    insta::assert_snapshot!("commands_and_queries", lines.join("\n"));
+}
+
+#[test]
+fn optional_fields_may_be_left_out_and_unknown_ones_are_refused() {
+    let review = ReviewId::from_key("review");
+    let command: Command =
+        serde_json::from_value(json!({"command": "submit_review", "review": review})).unwrap();
+    assert_eq!(
+        command,
+        Command::SubmitReview {
+            review,
+            answers: None
+        }
+    );
+    let query: Query = serde_json::from_value(
+        json!({"query": "readable_reviews", "cycle": CycleId::from_key("c")}),
+    )
+    .unwrap();
+    assert_eq!(
+        query,
+        Query::ReadableReviews {
+            cycle: CycleId::from_key("c"),
+            filter: ReviewFilter::default(),
+            after: None,
+            limit: 100,
+        }
+    );
+    let typo = serde_json::from_value::<Command>(json!({"command": "share", "pakcet": "x"}));
+    assert!(typo.unwrap_err().to_string().contains("pakcet"));
+    let unknown = serde_json::from_value::<Command>(json!({"command": "promote", "person": "x"}));
+    assert!(unknown.unwrap_err().to_string().contains("promote"));
+}
+
+async fn run(w: &World, actor: &str, command: serde_json::Value) -> Result<Outcome, Error> {
+    let command: Command = serde_json::from_value(command).expect("a command");
+    w.engine.execute(id(actor), command).await
+}
+
+async fn ask(w: &World, reader: &str, query: serde_json::Value) -> Outcome {
+    let query: Query = serde_json::from_value(query).expect("a query");
+    w.engine.query(id(reader), query).await.expect("an answer")
+}
+
+fn answers(text: &str, rating: u8) -> serde_json::Value {
+    let answers = Answers::new()
+        .with(QuestionId::from_key("summary"), Answer::Text(text.into()))
+        .with(QuestionId::from_key("rating"), Answer::Rating(rating));
+    serde_json::to_value(answers).unwrap()
+}
+
+/// The reviews `reader` writes about `subject`, of `kind`, through the `my_reviews` query.
+async fn my_review(w: &World, reader: &str, subject: &str, kind: ReviewKind) -> ReviewId {
+    let Outcome::Reviews(reviews) =
+        ask(w, reader, json!({"query": "my_reviews", "cycle": w.cycle})).await
+    else {
+        panic!("my_reviews answers with reviews");
+    };
+    reviews
+        .iter()
+        .find(|r| r.subject == id(subject) && r.kind == kind)
+        .map(|r| r.id)
+        .expect("the review")
+}
+
+#[tokio::test]
+async fn a_cycle_runs_through_commands_as_json() {
+    let w = launched(RecordingNotifier::new()).await;
+    let Outcome::Packet(packet) = ask(
+        &w,
+        "kim",
+        json!({"query": "packet_of", "cycle": w.cycle, "subject": id("ann")}),
+    )
+    .await
+    else {
+        panic!("packet_of answers with a packet");
+    };
+    let packet = packet.id();
+    let Outcome::Nomination(n) = run(
+        &w,
+        "ann",
+        json!({"command": "nominate", "packet": packet, "nominee": id("cy")}),
+    )
+    .await
+    .unwrap() else {
+        panic!("nominate answers with the nomination");
+    };
+    run(
+        &w,
+        "bo",
+        json!({"command": "approve_nomination", "nomination": n.id()}),
+    )
+    .await
+    .unwrap();
+    run(
+        &w,
+        "lee",
+        json!({"command": "close_nominations", "packet": packet}),
+    )
+    .await
+    .unwrap();
+    let own = my_review(&w, "ann", "ann", ReviewKind::SelfReview).await;
+    let submitted =
+        json!({"command": "submit_review", "review": own, "answers": answers("my year", 4)});
+    let Outcome::Review(view) = run(&w, "ann", submitted).await.unwrap() else {
+        panic!("submit_review answers with the review");
+    };
+    assert_eq!(view.id, own);
+    let peer = my_review(&w, "cy", "ann", ReviewKind::Peer).await;
+    run(
+        &w,
+        "cy",
+        json!({"command": "submit_review", "review": peer, "answers": answers("cy on ann", 4)}),
+    )
+    .await
+    .unwrap();
+    let manager = my_review(&w, "bo", "ann", ReviewKind::Manager).await;
+    run(
+        &w,
+        "bo",
+        json!({"command": "submit_review", "review": manager, "answers": answers("strong", 5)}),
+    )
+    .await
+    .unwrap();
+    // A refusal through `execute` is the typed method's, word for word.
+    let typed = w.engine.share(id("ann"), packet).await.unwrap_err();
+    let as_data = run(&w, "ann", json!({"command": "share", "packet": packet}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (as_data.code(), as_data.to_string()),
+        (typed.code(), typed.to_string())
+    );
+    run(&w, "bo", json!({"command": "share", "packet": packet}))
+        .await
+        .unwrap();
+    let Outcome::Packet(acknowledged) = run(
+        &w,
+        "ann",
+        json!({"command": "acknowledge", "packet": packet, "comment": "Thanks"}),
+    )
+    .await
+    .unwrap() else {
+        panic!("acknowledge answers with the packet");
+    };
+    assert_eq!(acknowledged.state(), PacketState::Acknowledged);
+    // The answers as data equal the typed reads.
+    let Outcome::Review(read) =
+        ask(&w, "bo", json!({"query": "read_review", "review": peer})).await
+    else {
+        panic!("read_review answers with a review");
+    };
+    assert_eq!(*read, w.engine.read_review(id("bo"), peer).await.unwrap());
+    let Outcome::Inbox(inbox) = ask(&w, "bo", json!({"query": "inbox"})).await else {
+        panic!("inbox answers with an inbox");
+    };
+    assert_eq!(*inbox, w.engine.inbox(id("bo")).await.unwrap());
+    let Outcome::Csv { rows, csv } = ask(
+        &w,
+        "kim",
+        json!({"query": "export_results_csv", "cycle": w.cycle}),
+    )
+    .await
+    else {
+        panic!("the export answers with CSV");
+    };
+    assert_eq!(csv.lines().count(), rows + 1, "a header and a line per row");
+    // Outcomes serialise with their kind beside the value.
+    let done = run(
+        &w,
+        "kim",
+        json!({"command": "send_reminder", "review": peer}),
+    )
+    .await;
+    let text = match done {
+        Ok(outcome) => serde_json::to_value(outcome).unwrap(),
+        Err(e) => serde_json::to_value(e).unwrap(),
+    };
+    assert!(
+        text.get("outcome").is_some() || text.get("code").is_some(),
+        "{text}"
+    );
+    let launch = serde_json::to_value(Outcome::Launch(appraise::LaunchReport {
+        packets: 3,
+        reviews: 9,
+        people: 12,
+    }))
+    .unwrap();
+    assert_eq!(
+        launch,
+        json!({"outcome": "launch", "value": {"packets": 3, "reviews": 9, "people": 12}})
+    );
+}
