@@ -2,6 +2,8 @@
 
 mod alloc;
 mod cedar;
+#[cfg(feature = "cli")]
+mod cli;
 mod commands;
 mod confidentiality;
 mod content;
