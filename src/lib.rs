@@ -171,6 +171,8 @@ mod domain;
 mod engine;
 pub mod memory;
 pub mod plugin;
+#[cfg(feature = "schema")]
+pub mod schema;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 #[cfg(feature = "testkit")]

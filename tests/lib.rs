@@ -30,6 +30,8 @@ mod oracle_test;
 mod queries;
 mod read_rules;
 mod refusals;
+#[cfg(feature = "schema")]
+mod schema;
 mod snapshots;
 mod spans;
 #[cfg(feature = "testkit")]

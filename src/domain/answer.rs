@@ -13,6 +13,7 @@ pub const MAX_TEXT_LEN: usize = 20_000;
 /// One answer to one question. Which variant a question takes is set by its
 /// [`QuestionKind`](crate::domain::QuestionKind).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Answer {
@@ -50,6 +51,7 @@ impl Answer {
 
 /// The answer for one competency.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CompetencyAnswer {
     /// A point on the cycle's scale, once given.
     pub rating: Option<u8>,
@@ -60,6 +62,7 @@ pub struct CompetencyAnswer {
 
 /// The answer for one goal: the three reflections of the goals section and a rating.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GoalAnswer {
     /// What went well.
     #[serde(default)]
@@ -76,6 +79,7 @@ pub struct GoalAnswer {
 
 /// A review's answers, by question.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Answers(BTreeMap<QuestionId, Answer>);
 

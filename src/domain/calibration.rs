@@ -21,6 +21,7 @@ use crate::domain::{CalibrationSessionId, CycleId, PersonId, Result};
 
 /// The state of a calibration session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CalibrationState {
     /// Being prepared.
@@ -57,6 +58,7 @@ impl State for CalibrationState {
 
 /// A calibration session of a cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CalibrationSession {
     id: CalibrationSessionId,
     cycle: CycleId,
@@ -252,6 +254,7 @@ pub fn open_session_of<'a>(
 
 /// A third of the scale, for the 9-box grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// The lowest third.
@@ -280,6 +283,7 @@ impl Level {
 
 /// How many calibrated participants sit at one scale point, against the target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PointShare {
     /// The scale point (results are rounded half up to a point).
     pub point: u8,
@@ -295,6 +299,7 @@ pub struct PointShare {
 
 /// One cell of the 9-box grid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NineBoxCell {
     /// Performance third (the result rating).
     pub performance: Level,
@@ -317,6 +322,7 @@ pub struct CalibrationEntry {
 
 /// A session's distribution and 9-box grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CalibrationReport {
     /// Per scale point, lowest first.
     pub distribution: Vec<PointShare>,

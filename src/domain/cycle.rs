@@ -34,6 +34,7 @@ use crate::domain::{CycleId, Error, PersonId, Result, TemplateId};
 
 /// Which review kinds a cycle runs. Default: all five; in JSON, a kind left out runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ReviewKinds {
     /// Self reviews.
@@ -77,6 +78,7 @@ impl ReviewKinds {
 /// A writing window: writes are accepted from `opens` until `due` (late writes only when the
 /// cycle allows late submissions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Window {
     /// When writing opens.
     pub opens: DateTime<Utc>,
@@ -87,6 +89,7 @@ pub struct Window {
 /// Writing windows per review kind; a kind without a window is open as long as the cycle is
 /// active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Windows {
     /// Windows indexed by [`ReviewKind::index`].
     pub by_kind: [Option<Window>; 5],
@@ -109,6 +112,7 @@ impl Windows {
 
 /// Gating of the manager review: when it opens for writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Gating {
     /// Manager and additional manager reviews open once the self review is submitted.
     /// Default: `true`.
@@ -128,6 +132,7 @@ impl Default for Gating {
 
 /// One step of an approval chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "step", content = "levels")]
 pub enum ApprovalStep {
     /// Any admin of the cycle.
@@ -144,6 +149,7 @@ pub enum ApprovalStep {
 ///
 /// Reading settings from JSON runs [`CycleSettings::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, remote = "Self")]
 pub struct CycleSettings {
     /// Participants may nominate their own peers. Default: `true`.
@@ -377,6 +383,7 @@ impl CycleSettings {
 /// minus inactive people when `active_only` (the default). With no rule set, only the explicit
 /// list counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Eligibility {
     /// People of these departments. Empty: no department rule.
@@ -440,6 +447,7 @@ impl Eligibility {
 ///
 /// Reading a config from JSON runs [`CycleConfig::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(remote = "Self")]
 pub struct CycleConfig {
     /// Display name.
@@ -602,6 +610,7 @@ impl State for LockState {
 
 /// A review cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Cycle {
     id: CycleId,
     config: CycleConfig,

@@ -13,6 +13,7 @@ use crate::domain::{CalibrationSessionId, CustomRoleId, Error, PersonId};
 
 /// Everything an action can be asked about: reading a review (R-READ) and every R-WRITE line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Action {
@@ -251,6 +252,7 @@ impl Action {
 
 /// Whether a refusal can lift while the actor's relations stay as they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Refusal {
     /// The actor holds no relation that allows it (or a setting rules it out): asking again
@@ -264,6 +266,7 @@ pub enum Refusal {
 
 /// The rule that decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// `R-READ-n`.
@@ -299,6 +302,7 @@ impl fmt::Display for Rule {
 
 /// The relation a decision rests on (allowed), or why nothing matched (denied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "reason")]
 #[non_exhaustive]
 pub enum Reason {
@@ -412,6 +416,7 @@ impl Reason {
 /// The outcome of [`decide`](crate::access::decide): small, `Copy`, allocation-free.
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Decision {
     allowed: bool,
     author_hidden: bool,
@@ -474,6 +479,7 @@ impl Decision {
 /// never a review's author (an explanation shown to a subject must not reveal an anonymous
 /// author).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Explanation {
     decision: Decision,
     action: Action,

@@ -12,6 +12,7 @@ use crate::domain::{
 
 /// One entry of the audit log: who did what, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Event {
     /// When it happened.
     pub at: DateTime<Utc>,
@@ -43,6 +44,7 @@ impl Event {
 
 /// What happened. Serialized with a `type` tag in snake case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EventKind {
@@ -368,6 +370,7 @@ pub enum EventKind {
 /// One field of a record that an edit changed, with its value before and after as JSON text
 /// (`settings.anonymity_threshold`: `2` → `3`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldChange {
     /// The field: a top-level name, or `settings.<name>` for a cycle setting.
     pub field: String,

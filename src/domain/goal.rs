@@ -7,6 +7,7 @@ use crate::domain::{GoalId, Period, PersonId};
 
 /// A goal, as the host's goal system knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Goal {
     /// Stable id.
     pub id: GoalId,

@@ -15,6 +15,7 @@ use crate::domain::{CustomRoleId, Error, PersonId, Result};
 
 /// The serialized form: plain sorted lists.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct GrantsData {
     admins: Vec<(PersonId, AdminGrant)>,
     global_viewers: Vec<(PersonId, PersonId)>,
@@ -25,6 +26,7 @@ struct GrantsData {
 
 /// Every grant, indexed for the permission engine's hot path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(from = "GrantsData", into = "GrantsData")]
 pub struct Grants {
     admins: IdMap<PersonId, AdminGrant>,

@@ -8,6 +8,7 @@ use crate::domain::{CycleId, PersonId};
 
 /// What a notification tells its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NotificationKind {
@@ -38,6 +39,7 @@ pub enum NotificationKind {
 
 /// One message to one person, with the idempotency key that makes redelivery harmless.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Notification {
     /// Unique per notification; a retry carries the same key, so a notifier that has seen the
     /// key already must not notify again.

@@ -20,6 +20,7 @@ const NONE: u32 = u32::MAX;
 
 /// A person as the host's HR system knows them: the input to an [`OrgSnapshot`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Person {
     /// Stable id.
     pub id: PersonId,
@@ -102,6 +103,7 @@ impl Person {
 
 /// A department with its head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Department {
     /// Stable id.
     pub id: DepartmentId,
@@ -252,6 +254,7 @@ struct Node {
 /// The serialized form of a snapshot: just its people and departments. Indices are rebuilt
 /// (and the data re-validated) when it is read back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct OrgData {
     people: Vec<Person>,
     departments: Vec<Department>,
@@ -272,6 +275,7 @@ struct OrgData {
 /// # Ok::<(), appraise::Error>(())
 /// ```
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "OrgData", into = "OrgData")]
 pub struct OrgSnapshot {
     people: Vec<Person>,

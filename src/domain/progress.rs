@@ -9,6 +9,7 @@ use crate::domain::{Packet, PacketState, ReviewKind};
 
 /// Review counts of one kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KindProgress {
     /// Assigned and not cancelled.
     pub assigned: usize,
@@ -24,6 +25,7 @@ pub struct KindProgress {
 
 /// A cycle's progress: packets per state and reviews per kind (withdrawn packets excluded).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Progress {
     /// Packets counted (not withdrawn).
     pub packets: usize,
@@ -170,6 +172,7 @@ impl Tally {
 
 /// A manager's team progress: direct reports and the whole extended team.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TeamProgress {
     /// Participants reporting directly to the manager.
     pub direct: Progress,

@@ -11,6 +11,7 @@ use crate::domain::{Error, Result};
 
 /// One input of a formula.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "input", content = "of")]
 pub enum ScoreInput {
     /// The reviews of a kind (their rating questions).
@@ -39,6 +40,7 @@ impl fmt::Display for ScoreInput {
 
 /// An input with its weight in percent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WeightedInput {
     /// What is averaged.
     pub input: ScoreInput,
@@ -48,6 +50,7 @@ pub struct WeightedInput {
 
 /// How the consolidated rating is found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "rule", content = "inputs")]
 pub enum ConsolidatedRule {
     /// The manager's answer to the consolidated-rating question. The default.
@@ -145,6 +148,7 @@ impl ConsolidatedRule {
 
 /// A labelled band: scores from `from` up to the next band's `from`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Band {
     /// The lowest score in the band.
     pub from: Score,

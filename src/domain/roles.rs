@@ -12,6 +12,7 @@ use crate::domain::{CustomRoleId, CycleId, PersonId, Result};
 
 /// A review-admin grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AdminGrant {
     /// When the person became a review admin: they administer cycles created at or after it.
     pub since: DateTime<Utc>,
@@ -29,6 +30,7 @@ impl AdminGrant {
 
 /// An admin permission that a custom role can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Permission {
@@ -137,6 +139,22 @@ impl Permissions {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Permissions {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Permissions".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    /// The permissions, as a sequence.
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<Permission>>::json_schema(generator)
+    }
+}
+
 impl Serialize for Permissions {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())
@@ -151,6 +169,7 @@ impl<'de> Deserialize<'de> for Permissions {
 
 /// A named set of admin permissions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CustomRole {
     /// Id.
     pub id: CustomRoleId,
@@ -162,6 +181,7 @@ pub struct CustomRole {
 
 /// Which cycles a custom-role grant reaches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CycleScope {
     /// Every cycle, present and future.
@@ -184,6 +204,7 @@ impl CycleScope {
 
 /// Which people a custom-role grant reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PeopleScope {
     /// Everyone.
@@ -206,6 +227,7 @@ impl PeopleScope {
 
 /// A custom role granted to one person, with its scopes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoleGrant {
     /// The role.
     pub role: CustomRoleId,
@@ -217,6 +239,7 @@ pub struct RoleGrant {
 
 /// One audited change to the grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "what", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GrantChange {

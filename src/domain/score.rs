@@ -43,6 +43,7 @@ pub use crate::domain::vocab::Score;
 
 /// One input of a breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InputScore {
     /// The input.
     pub input: ScoreInput,
@@ -62,6 +63,7 @@ pub struct InputScore {
 
 /// Which rule produced the consolidated rating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScoreSource {
     /// The manager's consolidated-rating answer.
@@ -72,6 +74,7 @@ pub enum ScoreSource {
 
 /// How a participant's rating came about: inputs, weights, result, band.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScoreBreakdown {
     /// The rule used.
     pub source: ScoreSource,

@@ -24,6 +24,7 @@ use crate::domain::{Error, QuestionId, RatingScale, Result, ReviewKind, Template
 
 /// What a question asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 #[non_exhaustive]
 pub enum QuestionKind {
@@ -94,6 +95,7 @@ impl QuestionKind {
 
 /// Who sees an answer once results are shared.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// The subject sees it too.
@@ -106,6 +108,7 @@ pub enum Visibility {
 
 /// One question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Question {
     /// Unique in the template; names the question in messages.
     pub key: String,
@@ -175,6 +178,7 @@ impl Question {
 
 /// A titled group of questions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Section {
     /// Unique in the template.
     pub key: String,
@@ -208,6 +212,7 @@ impl Section {
 /// Reading one from JSON runs [`Template::validate`]: an invalid template is a
 /// deserialisation error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(remote = "Self")]
 pub struct Template {
     /// Id.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// The kinds of review a cycle can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewKind {
     /// The participant reviews themselves (`Self` in DOMAIN.md).
@@ -75,6 +76,7 @@ impl fmt::Display for ReviewKind {
 ///
 /// Reading one from JSON runs [`RatingScale::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(remote = "Self")]
 pub struct RatingScale {
     /// Lowest point.
@@ -132,6 +134,7 @@ impl Default for RatingScale {
 
 /// The lifecycle state of a cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CycleState {
     /// Being configured; can be deleted.
@@ -146,6 +149,7 @@ pub enum CycleState {
 
 /// Whether a cycle is locked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LockState {
     /// Writes are accepted.
@@ -156,6 +160,7 @@ pub enum LockState {
 
 /// The state of a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PacketState {
     /// Peers are being nominated.
@@ -198,6 +203,7 @@ impl PacketState {
 
 /// The role an assignment gives its person on a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentRole {
     /// Cycle-specific additional manager.
@@ -214,6 +220,7 @@ pub enum AssignmentRole {
 
 /// The state of a review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
     /// Assigned to its author, nothing written yet.
@@ -228,6 +235,7 @@ pub enum ReviewState {
 
 /// A reminder to a review's author.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReminderKind {
     /// The review is due soon.
@@ -243,6 +251,7 @@ impl ReminderKind {
 
 /// The state of a nomination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NominationState {
     /// Waiting for approval.
@@ -257,6 +266,7 @@ pub enum NominationState {
 
 /// A rating with two decimals, stored as hundredths (`Score::from_hundredths(425)` is 4.25).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Score(u16);
 
@@ -309,6 +319,7 @@ impl fmt::Display for Score {
 
 /// The period a cycle reviews (both days included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Period {
     /// First day.
     pub start: NaiveDate,

@@ -29,6 +29,7 @@ use super::{Engine, LaunchReport};
 /// admin is made with [`Engine::bootstrap_admin`]: they act for nobody, so they are not
 /// commands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Command {
@@ -403,6 +404,7 @@ const fn page() -> usize {
 /// Every question a person asks the engine, as data: `{"query": "inbox"}`. Each variant is
 /// the read method of the same name, answered through the same access rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "query", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Query {
@@ -539,6 +541,7 @@ pub enum Query {
 /// What a [`Command`] or [`Query`] returned: `{"outcome": "packet", "value": {…}}`, `value`
 /// being exactly what the typed method returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "outcome", content = "value", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Outcome {

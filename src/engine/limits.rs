@@ -16,6 +16,7 @@ use crate::{Answers, Error, Result};
 /// # let _ = engine;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Limits {
     /// The most answers one review may hold (default 200).
     pub max_answers: usize,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a launch made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LaunchReport {
     /// Packets created.
     pub packets: usize,
@@ -15,6 +16,7 @@ pub struct LaunchReport {
 
 /// What a delivery pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Delivery {
     /// Notifications the notifier accepted.
     pub delivered: usize,
@@ -24,6 +26,7 @@ pub struct Delivery {
 
 /// What one [`tick`](crate::Engine::tick) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TickReport {
     /// Nominations approved at their deadline.
     pub auto_approved: usize,

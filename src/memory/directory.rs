@@ -40,6 +40,7 @@ pub struct StaticDirectory {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct GoalRow {
     id: String,
     owner_id: String,
@@ -61,6 +62,7 @@ fn parse<T: std::str::FromStr>(column: &str, value: &str, expected: &str) -> Res
 const A_DATE: &str = "a date like 2026-01-31";
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct Row {
     id: String,
     name: String,

@@ -15,6 +15,7 @@ use crate::{
 
 /// Names one stored record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum RecordKey {
     /// A cycle.
@@ -100,6 +101,7 @@ impl fmt::Display for RecordKey {
 /// hundreds of thousands of them. Build one with `Record::from(packet)` (every record type
 /// converts); the boxes are invisible in serialised form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", content = "record")]
 pub enum Record {
     /// A cycle.
@@ -132,6 +134,7 @@ pub enum Record {
 /// commit: a retry with the same key finds it and returns the same outcome instead of running
 /// the command again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Receipt {
     /// Its id ([`ReceiptId::of`] the actor and the key).
     pub id: ReceiptId,
@@ -182,6 +185,7 @@ impl Record {
 
 /// A value with the version it was stored at. Versions start at 1 and grow by one per write.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Versioned<T> {
     /// The version read.
     pub version: u64,
@@ -191,6 +195,7 @@ pub struct Versioned<T> {
 
 /// What a commit expects of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Expect {
     /// It does not exist.
@@ -201,6 +206,7 @@ pub enum Expect {
 
 /// One part of a [`Commit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Write {
     /// Store the record (create with `Absent`, update with `Version`).
@@ -240,6 +246,7 @@ impl Write {
 
 /// Everything one command writes, atomically: records, the audit events, the outbox.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Commit {
     /// Record writes and checks; at most one per key.
     pub writes: Vec<Write>,
@@ -251,6 +258,7 @@ pub struct Commit {
 
 /// An audit event with the sequence number storage gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StoredEvent {
     /// Increasing across the whole store, in commit order.
     pub seq: u64,
@@ -260,6 +268,7 @@ pub struct StoredEvent {
 
 /// A notification waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OutboxEntry {
     /// Increasing across the whole store, in commit order.
     pub seq: u64,
@@ -272,6 +281,7 @@ pub struct OutboxEntry {
 /// stuck engine) is free to claim again, so no notification is stranded, and two engines never
 /// hold one entry at once, so none is handed over twice while both are alive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Claim {
     /// The claiming engine.
     pub by: uuid::Uuid,

@@ -20,6 +20,7 @@ use crate::{Packet, PersonId, RatingScale, ReviewKind};
 
 /// Ratings of one question (or competency).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RatingSummary {
     /// How many ratings.
     pub count: usize,
@@ -52,6 +53,7 @@ impl RatingSummary {
 
 /// Number-scale answers of one question, summarised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NumberSummary {
     /// How many answers.
     pub count: usize,
@@ -91,6 +93,7 @@ impl NumberSummary {
 
 /// One text response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TextResponse {
     /// The author, when the viewer may see them.
     pub author: Option<PersonId>,
@@ -102,6 +105,7 @@ pub struct TextResponse {
 
 /// One question's responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuestionSummary {
     /// The question's key.
     pub key: String,
@@ -124,6 +128,7 @@ pub struct QuestionSummary {
 
 /// The aggregated view of one participant's reviews of one kind, as one viewer may see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AggregatedView {
     /// The participant.
     pub subject: PersonId,

@@ -17,6 +17,7 @@ use crate::domain::{
 
 /// A review as one reader may see it: the author is `None` when the decision hides it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReviewView {
     /// The review.
     pub id: ReviewId,
@@ -57,6 +58,7 @@ impl ReviewView {
 
 /// A cycle as a list of cycles shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CycleSummary {
     /// The cycle.
     pub id: CycleId,
@@ -86,6 +88,7 @@ impl CycleSummary {
 ///
 /// [`Engine::history`]: crate::Engine::history
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistoryEntry {
     /// The cycle.
     pub cycle: CycleSummary,

@@ -15,6 +15,7 @@ use crate::{
 /// Which reviews [`Engine::readable_reviews`](crate::Engine::readable_reviews) lists; the
 /// default lists every review the reader may read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ReviewFilter {
     /// Only reviews about this participant.
@@ -43,6 +44,7 @@ impl ReviewFilter {
 /// [`Error::Invalid`](crate::Error::Invalid) on `cursor`, and the reader starts again from the
 /// first page, so no page ever skips or repeats a review because the org moved under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Cursor {
     /// The version of the org snapshot the pages are ordered by.
     pub(crate) org: u64,
@@ -53,6 +55,7 @@ pub struct Cursor {
 
 /// One page of [`Engine::readable_reviews`](crate::Engine::readable_reviews).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReviewPage {
     /// The reviews, in org order of their subjects (each manager before their team), then by
     /// review id; each as the reader may see it.
@@ -64,6 +67,7 @@ pub struct ReviewPage {
 /// A person as a screen shows them: id and display name (the id again when the cycle's org
 /// snapshot does not know the name).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Named {
     /// The person.
     pub id: PersonId,
@@ -75,6 +79,7 @@ pub struct Named {
 /// ([`Engine::inbox`](crate::Engine::inbox)), each item with what a screen needs to show it
 /// and act on it, and nothing the person may not see.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Inbox {
     /// Reviews to write, with whether they are writable now.
     pub to_write: Vec<ToWrite>,
@@ -114,6 +119,7 @@ impl Inbox {
 
 /// A review the person writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ToWrite {
     /// The cycle and its name.
     pub cycle: CycleId,
@@ -141,6 +147,7 @@ pub struct ToWrite {
 
 /// A nomination waiting for someone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NominationItem {
     /// The cycle.
     pub cycle: CycleId,
@@ -156,6 +163,7 @@ pub struct NominationItem {
 
 /// A packet waiting for someone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PacketItem {
     /// The cycle.
     pub cycle: CycleId,
@@ -171,6 +179,7 @@ pub struct PacketItem {
 
 /// An open calibration session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CalibrationItem {
     /// The cycle.
     pub cycle: CycleId,
@@ -188,6 +197,7 @@ pub struct CalibrationItem {
 /// every person below them in the cycle's org snapshot with a packet the reader may view, in
 /// org order, with every review about them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusBoard {
     /// The cycle.
     pub cycle: CycleId,
@@ -199,6 +209,7 @@ pub struct StatusBoard {
 
 /// One participant on a [`StatusBoard`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusRow {
     /// The participant.
     pub subject: Named,
@@ -216,6 +227,7 @@ pub struct StatusRow {
 
 /// One review on a [`StatusRow`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReviewStatus {
     /// The review.
     pub review: ReviewId,
@@ -236,6 +248,7 @@ pub struct ReviewStatus {
 
 /// A change to try with [`Engine::preview`](crate::Engine::preview), without committing it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "change", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Change {
@@ -313,6 +326,7 @@ pub enum Change {
 /// The settings of a cycle that protect writers from the subject (DOMAIN.md: anonymity of a
 /// kind, the threshold, sharing a kind with the subject), as [`Change::Privacy`] sets them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Privacy {
     /// Peer reviews hide their author from the subject.
     pub anonymous_peer: bool,
@@ -351,6 +365,7 @@ impl Privacy {
 
 /// What a [`Change`] would do to who may read what ([`Engine::preview`](crate::Engine::preview)).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Preview {
     /// Every review whose reading changes, by reader and review id.
     pub changes: Vec<AccessChange>,
@@ -358,6 +373,7 @@ pub struct Preview {
 
 /// One reader's access to one review, before and after a previewed change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AccessChange {
     /// Who reads.
     pub reader: PersonId,
@@ -377,6 +393,7 @@ pub struct AccessChange {
 
 /// How a previewed change moves one reader's access to one review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// The reader could not read it and would.

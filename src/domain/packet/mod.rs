@@ -116,6 +116,7 @@ impl State for PacketState {
 
 /// Per-kind counts of a packet's reviews, kept in step by the review transitions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KindTally {
     /// Reviews of the kind that are not cancelled.
     #[serde(default, skip_serializing_if = "crate::domain::packet::is_default")]
@@ -149,6 +150,7 @@ impl KindTally {
 
 /// Who approves one step of an approval chain, for one participant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum StepApprover {
     /// This person.
     Person(PersonId),
@@ -255,6 +257,22 @@ impl From<Vec<PersonId>> for PersonList {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for PersonList {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PersonList".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    /// A list of people, serialised as a sequence.
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<PersonId>>::json_schema(generator)
+    }
+}
+
 impl Serialize for PersonList {
     fn serialize<S: serde::Serializer>(
         &self,
@@ -284,6 +302,7 @@ impl<'de> Deserialize<'de> for PersonList {
 /// never their own manager, additional manager, peer or upward reviewer, and per kind no more
 /// reviews submitted than assigned, removed than submitted, or drafts than unsubmitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(remote = "Self")]
 #[repr(C)]
 pub struct Packet {

@@ -57,6 +57,7 @@ impl State for NominationState {
 ///
 /// Reading a nomination checks that it does not nominate the subject as their own peer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(remote = "Self")]
 pub struct Nomination {
     pub(crate) id: NominationId,

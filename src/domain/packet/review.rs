@@ -87,6 +87,7 @@ impl State for ReviewState {
 /// Reading a review checks that a self review is written by its subject and every other kind
 /// by someone else, and that only peer and upward feedback is ever removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(remote = "Self")]
 #[repr(C)]
 pub struct Review {
@@ -137,6 +138,22 @@ impl Reminders {
         ReminderKind::ALL
             .into_iter()
             .filter(move |k| self.contains(*k))
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Reminders {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Reminders".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    /// The kinds of reminder sent, as a sequence.
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<ReminderKind>>::json_schema(generator)
     }
 }
 
