@@ -479,3 +479,17 @@ async fn a_cycle_runs_through_commands_as_json() {
         json!({"outcome": "launch", "value": {"packets": 3, "reviews": 9, "people": 12}})
     );
 }
+
+/// Hosts run commands and queries on multi-threaded runtimes (axum, `tokio::spawn`), so their
+/// futures must be `Send`: this does not compile otherwise.
+#[allow(dead_code)]
+fn futures_are_send(engine: &appraise::Engine, actor: appraise::PersonId) {
+    fn send<T: Send>(_: T) {}
+    send(engine.execute(
+        actor,
+        Command::Lock {
+            cycle: CycleId::random(),
+        },
+    ));
+    send(engine.query(actor, Query::Inbox));
+}

@@ -18,6 +18,12 @@ mod engine_content;
 mod fuzz_checks;
 #[cfg(feature = "testkit")]
 mod fuzz_driver;
+#[cfg(feature = "sqlite")]
+mod http;
+#[cfg(feature = "sqlite")]
+#[allow(dead_code)]
+#[path = "../examples/http_service.rs"]
+mod http_service;
 #[cfg(feature = "testkit")]
 mod idempotency;
 mod invariants;

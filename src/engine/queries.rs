@@ -185,7 +185,7 @@ impl Engine {
     pub(super) async fn visit_subjects(
         &self,
         cycle: CycleId,
-        subjects: &mut dyn Iterator<Item = PersonId>,
+        subjects: &mut (dyn Iterator<Item = PersonId> + Send),
         which: Visit<'_>,
         mut visit: impl FnMut(&Packet, &[Review]) -> bool,
     ) -> Result<()> {
