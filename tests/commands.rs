@@ -493,3 +493,56 @@ fn futures_are_send(engine: &appraise::Engine, actor: appraise::PersonId) {
     ));
     send(engine.query(actor, Query::Inbox));
 }
+
+/// Writing windows are a map from review kind to window; the array earlier versions stored
+/// still reads; a misspelt kind is named.
+#[test]
+fn windows_are_keyed_by_review_kind() {
+    use appraise::{Window, Windows};
+    let opens = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap();
+    let due = Utc.with_ymd_and_hms(2026, 7, 15, 17, 0, 0).unwrap();
+    let window = Window { opens, due };
+    let windows = Windows::default().with(ReviewKind::Peer, window);
+    let text = serde_json::to_value(windows).unwrap();
+    assert_eq!(
+        text,
+        json!({"peer": {"opens": "2026-07-01T09:00:00Z", "due": "2026-07-15T17:00:00Z"}})
+    );
+    assert_eq!(serde_json::from_value::<Windows>(text).unwrap(), windows);
+    let legacy =
+        json!({"by_kind": [null, null, null, serde_json::to_value(window).unwrap(), null]});
+    assert_eq!(serde_json::from_value::<Windows>(legacy).unwrap(), windows);
+    let typo = serde_json::from_value::<Windows>(json!({"peers": {"opens": opens, "due": due}}));
+    assert!(
+        typo.unwrap_err()
+            .to_string()
+            .contains("`peers` is not a review kind")
+    );
+}
+
+/// Answers may name their questions by key: they read as the ids the template gives them.
+#[test]
+fn answers_may_name_questions_by_key() {
+    let by_id = Answers::new()
+        .with(
+            QuestionId::from_key("summary"),
+            Answer::Text("A good year".into()),
+        )
+        .with(QuestionId::from_key("rating"), Answer::Rating(4));
+    let text = serde_json::to_value(&by_id).unwrap();
+    let by_key = json!({
+        "summary": text[QuestionId::from_key("summary").to_string()],
+        "rating": text[QuestionId::from_key("rating").to_string()],
+    });
+    assert_eq!(serde_json::from_value::<Answers>(by_key).unwrap(), by_id);
+    assert_eq!(
+        serde_json::from_value::<Answers>(text.clone()).unwrap(),
+        by_id
+    );
+    let twice = json!({
+        "summary": text[QuestionId::from_key("summary").to_string()],
+        QuestionId::from_key("summary").to_string(): text[QuestionId::from_key("summary").to_string()],
+    });
+    let refused = serde_json::from_value::<Answers>(twice).unwrap_err();
+    assert!(refused.to_string().contains("answered twice"), "{refused}");
+}

@@ -78,10 +78,44 @@ pub struct GoalAnswer {
 }
 
 /// A review's answers, by question.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+///
+/// In JSON, an object from question to answer. Answers are written under question ids; a
+/// client may name a question by its key instead (`{"summary": {"text": "…"}}`), which reads
+/// as [`QuestionId::from_key`] of it. A key that parses as a UUID is taken as an id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Answers(BTreeMap<QuestionId, Answer>);
+
+impl<'de> Deserialize<'de> for Answers {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let raw = BTreeMap::<String, Answer>::deserialize(deserializer)?;
+        let mut answers = BTreeMap::new();
+        for (question, answer) in raw {
+            let id = question
+                .parse::<QuestionId>()
+                .unwrap_or_else(|_| QuestionId::from_key(&question));
+            if answers.insert(id, answer).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "question `{question}` is answered twice (by key and by id)"
+                )));
+            }
+        }
+        Ok(Self(answers))
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Answers {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Answers".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <BTreeMap<String, Answer>>::json_schema(generator)
+    }
+}
 
 impl FromIterator<(QuestionId, Answer)> for Answers {
     fn from_iter<I: IntoIterator<Item = (QuestionId, Answer)>>(iter: I) -> Self {

@@ -88,11 +88,81 @@ pub struct Window {
 
 /// Writing windows per review kind; a kind without a window is open as long as the cycle is
 /// active.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+///
+/// In JSON, a map from the kinds that have a window to it:
+/// `{"peer": {"opens": "…", "due": "…"}}`. The form earlier versions stored,
+/// `{"by_kind": [null, {"opens": …}, …]}` (indexed by [`ReviewKind::index`]), reads too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Windows {
     /// Windows indexed by [`ReviewKind::index`].
     pub by_kind: [Option<Window>; 5],
+}
+
+impl Serialize for Windows {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for kind in ReviewKind::ALL {
+            if let Some(window) = self.of(kind) {
+                map.serialize_entry(&kind, &window)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Windows {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Windows;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map from review kinds to writing windows")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Windows, A::Error> {
+                let mut windows = Windows::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "by_kind" {
+                        windows.by_kind = map.next_value()?;
+                        continue;
+                    }
+                    let kind = ReviewKind::ALL
+                        .into_iter()
+                        .find(|k| k.name() == key)
+                        .ok_or_else(|| {
+                            serde::de::Error::custom(format!(
+                                "`{key}` is not a review kind (one of self, manager, \
+                                 additional_manager, peer, upward)"
+                            ))
+                        })?;
+                    windows = windows.with(kind, map.next_value()?);
+                }
+                Ok(windows)
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Windows {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Windows".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <std::collections::BTreeMap<ReviewKind, Window>>::json_schema(generator)
+    }
 }
 
 impl Windows {
