@@ -546,3 +546,32 @@ fn answers_may_name_questions_by_key() {
     let refused = serde_json::from_value::<Answers>(twice).unwrap_err();
     assert!(refused.to_string().contains("answered twice"), "{refused}");
 }
+
+/// Before launch there is no org snapshot to name people from: refusals name them from the
+/// directory all the same, never by id.
+#[tokio::test]
+async fn refusals_before_launch_name_people_by_display_name() {
+    let w = crate::engine::launched(RecordingNotifier::new()).await;
+    let draft = w
+        .engine
+        .create_cycle(id("kim"), CycleConfig::new("H2 2026", period()))
+        .await
+        .unwrap();
+    let checks = [
+        w.engine
+            .create_cycle(id("ann"), CycleConfig::new("Mine", period()))
+            .await
+            .map(drop),
+        w.engine.lock(id("ann"), draft.id()).await.map(drop),
+        w.engine.launch(id("ann"), draft.id()).await.map(drop),
+        w.engine.progress(id("ann"), draft.id()).await.map(drop),
+        w.engine
+            .grant_global_viewer(id("ann"), id("ann"), id("bo"))
+            .await,
+    ];
+    for refused in checks {
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("ann"), "{message}");
+        assert!(!message.contains(&id("ann").to_string()), "{message}");
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::{Action, Context, Decision, Explanation, Reason, Target, decide};
 use crate::PersonId;
+use crate::domain::decision::display_name;
 
 /// Decides like [`decide`] and explains the decision. Allocates; use it for messages, audit
 /// and "why can I see this" screens, not on the hot path.
@@ -44,17 +45,10 @@ pub(crate) fn render(
         Target::Review(p, r) => (Some(p.subject()), Some(r.kind())),
         Target::Cycle | Target::Calibration(_) => (None, None),
     };
-    // Names come from the host's directory: control characters in one become spaces, so an
-    // explanation stays one line of text.
     let name = |id: PersonId| -> String {
-        ctx.snapshot.and_then(|s| s.name(id)).map_or_else(
-            || format!("`{id}`"),
-            |n| {
-                n.chars()
-                    .map(|c| if c.is_control() { ' ' } else { c })
-                    .collect()
-            },
-        )
+        ctx.snapshot
+            .and_then(|s| s.name(id))
+            .map_or_else(|| format!("`{id}`"), display_name)
     };
     let a = name(actor);
     let s = subject.map_or_else(|| "the participant".to_owned(), name);

@@ -509,6 +509,27 @@ impl Explanation {
         }
     }
 
+    /// Names `person` by `name` in the text, where it showed their id for want of an org
+    /// snapshot (before launch, and for store-wide commands).
+    pub(crate) fn name_person(&mut self, person: PersonId, name: &str) {
+        self.text = self
+            .text
+            .replace(&format!("`{person}`"), &display_name(name));
+    }
+
+    /// The people the text names by id: the actor, the subject and the manager path, where
+    /// no name was known.
+    pub(crate) fn unnamed(&self) -> Vec<PersonId> {
+        let mut ids: Vec<PersonId> = std::iter::once(self.actor)
+            .chain(self.subject)
+            .chain(self.path.iter().copied())
+            .filter(|id| self.text.contains(&format!("`{id}`")))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     /// The decision explained.
     pub const fn decision(&self) -> Decision {
         self.decision
@@ -581,4 +602,12 @@ impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// A name from the host's directory as an explanation shows it: control characters become
+/// spaces, so an explanation stays one line of text.
+pub(crate) fn display_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }

@@ -28,7 +28,8 @@ impl Engine {
         let (grants_expect, grants) = self.storage.grants().await?;
         let now = self.clock.now();
         let ctx = Context::new(&grants, now);
-        authorize(&ctx, actor, Action::CreateCycle, Target::Cycle)?;
+        self.named(authorize(&ctx, actor, Action::CreateCycle, Target::Cycle))
+            .await?;
         self.limits.check_name("name", &config.name)?;
         config.validate()?;
         self.templates_of(&config).await?;
@@ -82,7 +83,13 @@ impl Engine {
     pub async fn delete_cycle(&self, actor: PersonId, cycle: CycleId) -> Result<()> {
         replay!(self, actor);
         let scope = self.scope(cycle).await?;
-        authorize(&scope.ctx(), actor, Action::DeleteCycle, Target::Cycle)?;
+        self.named(authorize(
+            &scope.ctx(),
+            actor,
+            Action::DeleteCycle,
+            Target::Cycle,
+        ))
+        .await?;
         let mut deleted = Cycle::clone(&scope.cycle.record);
         let event = deleted.delete(actor, scope.now)?;
         let mut tx = scope.tx();
@@ -222,7 +229,8 @@ impl Engine {
         change: impl FnOnce(&mut Cycle, PersonId, DateTime<Utc>) -> Result<Event> + Send,
     ) -> Result<Cycle> {
         let scope = self.scope(cycle).await?;
-        authorize_on_cycle(&scope.ctx(), actor, action, grantee)?;
+        self.named(authorize_on_cycle(&scope.ctx(), actor, action, grantee))
+            .await?;
         let mut changed = Cycle::clone(&scope.cycle.record);
         let event = change(&mut changed, actor, scope.now)?;
         let mut tx = scope.tx();
@@ -246,7 +254,13 @@ impl Engine {
     pub async fn launch(&self, actor: PersonId, cycle: CycleId) -> Result<LaunchReport> {
         replay!(self, actor);
         let scope = self.scope(cycle).await?;
-        authorize(&scope.ctx(), actor, Action::Launch, Target::Cycle)?;
+        self.named(authorize(
+            &scope.ctx(),
+            actor,
+            Action::Launch,
+            Target::Cycle,
+        ))
+        .await?;
         crate::domain::transition::check(scope.cycle.record.state(), CycleState::Active, "launch")?;
         let config = scope.cycle.record.config();
         let input = LaunchInput {
@@ -346,12 +360,13 @@ impl Engine {
     ) -> Result<Template> {
         let (grants_expect, grants) = self.storage.grants().await?;
         let now = self.clock.now();
-        authorize(
+        self.named(authorize(
             &Context::new(&grants, now),
             actor,
             Action::ManageTemplates,
             Target::Cycle,
-        )?;
+        ))
+        .await?;
         self.limits.check_name("template name", &template.name)?;
         template.validate()?;
         let expect = if create {
@@ -384,12 +399,13 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn template(&self, actor: PersonId, id: TemplateId) -> Result<Template> {
         let (_, grants) = self.storage.grants().await?;
-        authorize(
+        self.named(authorize(
             &Context::new(&grants, self.clock.now()),
             actor,
             Action::ManageTemplates,
             Target::Cycle,
-        )?;
+        ))
+        .await?;
         Ok(self.storage.template(id).await?.record)
     }
 }

@@ -21,7 +21,8 @@ impl Engine {
     ) -> Result<()> {
         let (expect, mut grants) = self.storage.grants().await?;
         let now = self.clock.now();
-        authorize_grant(&Context::new(&grants, now), actor, grantee)?;
+        self.named(authorize_grant(&Context::new(&grants, now), actor, grantee))
+            .await?;
         let event = change(&mut grants, actor, now)?;
         let mut tx = Tx::new();
         tx.put(Record::from(grants), expect);

@@ -568,6 +568,25 @@ impl Engine {
         self.finish(tx, actor, changed).await
     }
 
+    /// `result`, with a refusal's explanation naming people by their display name from the
+    /// directory where it could only show their id: a context without an org snapshot (a
+    /// cycle before launch, a store-wide command) knows no names.
+    pub(super) async fn named(&self, result: Result<()>) -> Result<()> {
+        let Err(Error::Denied(mut explanation)) = result else {
+            return result;
+        };
+        let unnamed = explanation.unnamed();
+        if !unnamed.is_empty() {
+            // Without the directory the ids stay: the refusal itself is what matters.
+            if let Ok(people) = self.directory.people_with_ids(&unnamed).await {
+                for person in people {
+                    explanation.name_person(person.id, &person.name);
+                }
+            }
+        }
+        Err(Error::Denied(explanation))
+    }
+
     /// A packet and its cycle's scope, once `actor` may take `action` on the packet.
     async fn authorized_packet(
         &self,

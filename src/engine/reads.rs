@@ -255,7 +255,13 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn progress(&self, actor: PersonId, cycle: CycleId) -> Result<Progress> {
         let scope = self.scope(cycle).await?;
-        authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
+        self.named(authorize(
+            &scope.ctx(),
+            actor,
+            Action::ViewProgress,
+            Target::Cycle,
+        ))
+        .await?;
         let mut progress = self.storage.progress(cycle).await?;
         for (kind, k) in &mut progress.by_kind {
             k.overdue = if workflow::is_overdue(&scope.cycle.record, *kind, scope.now) {
@@ -284,7 +290,13 @@ impl Engine {
         limit: usize,
     ) -> Result<Vec<StoredEvent>> {
         let scope = self.scope(cycle).await?;
-        authorize(&scope.ctx(), actor, Action::ViewProgress, Target::Cycle)?;
+        self.named(authorize(
+            &scope.ctx(),
+            actor,
+            Action::ViewProgress,
+            Target::Cycle,
+        ))
+        .await?;
         // A reader who is also a participant never learns who wrote the anonymous reviews
         // about them.
         let about_reader: Vec<Review> = self
