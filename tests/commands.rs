@@ -439,6 +439,9 @@ async fn a_cycle_runs_through_commands_as_json() {
         panic!("read_review answers with a review");
     };
     assert_eq!(*read, w.engine.read_review(id("bo"), peer).await.unwrap());
+    // Views carry display names next to ids, the author's only where the author is shown.
+    assert_eq!(read.subject_name.as_deref(), Some("ann"));
+    assert_eq!(read.author.is_some(), read.author_name.is_some());
     let Outcome::Inbox(inbox) = ask(&w, "bo", json!({"query": "inbox"})).await else {
         panic!("inbox answers with an inbox");
     };

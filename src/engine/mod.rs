@@ -276,6 +276,11 @@ impl Scope {
         }
     }
 
+    /// The cycle's org snapshot, when launched.
+    fn org(&self) -> Option<&OrgSnapshot> {
+        self.snapshot.as_ref().map(|s| &*s.record)
+    }
+
     fn snapshot(&self) -> Result<&OrgSnapshot> {
         self.snapshot.as_ref().map(|s| &*s.record).ok_or_else(|| {
             Error::invalid(
@@ -293,7 +298,7 @@ impl Scope {
             Action::ReadReview,
             Target::Review(packet, review),
         );
-        views::receipt(&self.cycle.record, review, actor, d)
+        views::receipt(&self.cycle.record, self.org(), review, actor, d)
     }
 
     /// `Ok` when `person` is in the cycle's org snapshot: nobody else can hold a role in a

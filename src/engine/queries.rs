@@ -169,7 +169,8 @@ impl Engine {
                     });
                     return false;
                 }
-                page.reviews.push(view(&scope.cycle.record, r, d));
+                page.reviews
+                    .push(view(&scope.cycle.record, scope.org(), r, d));
             }
             true
         })

@@ -29,7 +29,7 @@ impl Engine {
             .await?;
         let target = Target::Review(&packet.record, &review.record);
         let d = decide(&scope.ctx(), actor, Action::ReadReview, target);
-        Ok(view(&scope.cycle.record, &review.record, d))
+        Ok(view(&scope.cycle.record, scope.org(), &review.record, d))
     }
 
     /// Why `actor` may or may not read a review. A caller with no relation to the review's
@@ -155,7 +155,7 @@ impl Engine {
                     Target::Review(&packet.record, &r.record),
                 );
                 d.is_allowed()
-                    .then(|| view(&scope.cycle.record, &r.record, d))
+                    .then(|| view(&scope.cycle.record, scope.org(), &r.record, d))
             })
             .collect())
     }
@@ -177,7 +177,7 @@ impl Engine {
             .reviews_by(cycle, actor)
             .await?
             .iter()
-            .map(|r| ReviewView::new(&r.record, false, Rule::Read(1)))
+            .map(|r| ReviewView::new(&r.record, scope.org(), false, Rule::Read(1)))
             .collect())
     }
 

@@ -93,7 +93,7 @@ impl Engine {
             .filter_map(|r| {
                 let d = decide(&ctx, actor, Action::ReadReview, Target::Review(&packet, r));
                 d.is_allowed()
-                    .then(|| crate::views::view(&scope.cycle.record, r, d))
+                    .then(|| crate::views::view(&scope.cycle.record, scope.org(), r, d))
             })
             .collect();
         let state = authorize_packet(&ctx, actor, &packet)

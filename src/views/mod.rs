@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Decision, Rule, own_results_hidden, sees_private_answers};
 use crate::domain::template::Visibility;
 use crate::domain::{
-    Answers, Cycle, CycleId, CycleState, Packet, Period, PersonId, Review, ReviewId, ReviewKind,
-    ReviewState,
+    Answers, Cycle, CycleId, CycleState, OrgSnapshot, Packet, Period, PersonId, Review, ReviewId,
+    ReviewKind, ReviewState,
 };
 
 /// A review as one reader may see it: the author is `None` when the decision hides it.
@@ -25,8 +25,14 @@ pub struct ReviewView {
     pub cycle: CycleId,
     /// Who it is about.
     pub subject: PersonId,
+    /// Their display name, from the cycle's org snapshot.
+    #[serde(default)]
+    pub subject_name: Option<String>,
     /// Who wrote it, unless hidden from this reader.
     pub author: Option<PersonId>,
+    /// Their display name, unless the author is hidden from this reader.
+    #[serde(default)]
+    pub author_name: Option<String>,
     /// Its kind.
     pub kind: ReviewKind,
     /// Its state.
@@ -41,12 +47,22 @@ pub struct ReviewView {
 }
 
 impl ReviewView {
-    pub(crate) fn new(review: &Review, author_hidden: bool, allowed_by: Rule) -> Self {
+    /// The view of `review`, with names from `org` (the cycle's snapshot).
+    pub(crate) fn new(
+        review: &Review,
+        org: Option<&OrgSnapshot>,
+        author_hidden: bool,
+        allowed_by: Rule,
+    ) -> Self {
+        let name = |id: PersonId| org.and_then(|o| o.name(id)).map(str::to_owned);
+        let author = (!author_hidden).then(|| review.author());
         Self {
             id: review.id(),
             cycle: review.cycle(),
             subject: review.subject(),
-            author: (!author_hidden).then(|| review.author()),
+            subject_name: name(review.subject()),
+            author,
+            author_name: author.and_then(name),
             kind: review.kind(),
             state: review.state(),
             removed: review.is_removed(),
@@ -104,8 +120,13 @@ pub struct HistoryEntry {
 /// The review as a reader may see it, given the decision that let them read it: the author
 /// hidden when the decision says so, answers to private questions withheld unless
 /// [`sees_private_answers`] says the reader receives them.
-pub(crate) fn view(cycle: &Cycle, review: &Review, decision: Decision) -> ReviewView {
-    let mut v = ReviewView::new(review, decision.author_hidden(), decision.rule());
+pub(crate) fn view(
+    cycle: &Cycle,
+    org: Option<&OrgSnapshot>,
+    review: &Review,
+    decision: Decision,
+) -> ReviewView {
+    let mut v = ReviewView::new(review, org, decision.author_hidden(), decision.rule());
     if !sees_private_answers(&decision)
         && let Some(t) = cycle.template_for(review.kind())
     {
@@ -130,14 +151,15 @@ pub(crate) fn view(cycle: &Cycle, review: &Review, decision: Decision) -> Review
 /// hides an author from the subject only, so only the subject gets the author hidden.
 pub(crate) fn receipt(
     cycle: &Cycle,
+    org: Option<&OrgSnapshot>,
     review: &Review,
     actor: PersonId,
     decision: Decision,
 ) -> ReviewView {
     if decision.is_allowed() {
-        return view(cycle, review, decision);
+        return view(cycle, org, review, decision);
     }
-    let mut v = ReviewView::new(review, actor == review.subject(), decision.rule());
+    let mut v = ReviewView::new(review, org, actor == review.subject(), decision.rule());
     v.answers = Answers::default();
     v
 }
