@@ -12,9 +12,14 @@ const ORG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/org.csv");
 /// Runs `appraise` on the file `db` with the example org: its stdout, or a panic with its
 /// stderr when it fails.
 fn appraise(db: &Path, args: &[&str], stdin: &str) -> String {
+    let db = db.to_str().expect("a UTF-8 path");
+    appraise_on(&["--db", db], args, stdin)
+}
+
+/// Runs `appraise` with the storage options `store` and the example org.
+fn appraise_on(store: &[&str], args: &[&str], stdin: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_appraise"))
-        .arg("--db")
-        .arg(db)
+        .args(store)
         .args(["--org", ORG])
         .args(args)
         .stdin(Stdio::piped())
@@ -141,4 +146,36 @@ fn subcommands_import_the_org_and_create_and_launch_a_cycle_from_toml() {
     assert_eq!(launched[0]["value"]["packets"], 2);
     let tick = lines(&appraise(&db, &["tick"], ""));
     assert!(tick[0].is_object());
+}
+
+/// The same script on a PostgreSQL tenant (with `APPRAISE_POSTGRES_URL` set, as
+/// `.ci/with-postgres` does).
+#[test]
+fn exec_runs_on_a_postgres_tenant() {
+    let Ok(url) = std::env::var("APPRAISE_POSTGRES_URL") else {
+        eprintln!("skipped: APPRAISE_POSTGRES_URL is not set (see .ci/with-postgres)");
+        return;
+    };
+    let tenant = format!("cli-{}", uuid::Uuid::new_v4());
+    let store = ["--postgres", url.as_str(), "--tenant", tenant.as_str()];
+    appraise_on(&store, &["bootstrap-admin", "e004"], "");
+    let out = lines(&appraise_on(
+        &store,
+        &["exec"],
+        include_str!("data/cycle.jsonl"),
+    ));
+    assert_eq!(out[11]["value"]["state"], "acknowledged", "{:?}", out[11]);
+    // Jo sees the cycle in this tenant; in another tenant of the same database, nothing.
+    let cycles = "{\"as\": \"e010\", \"query\": {\"query\": \"cycles\"}}\n";
+    let here = lines(&appraise_on(&store, &["exec"], cycles));
+    assert_eq!(
+        here[0]["value"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        here[0]
+    );
+    let other = format!("cli-{}", uuid::Uuid::new_v4());
+    let elsewhere = ["--postgres", url.as_str(), "--tenant", other.as_str()];
+    let seen = lines(&appraise_on(&elsewhere, &["exec"], cycles));
+    assert_eq!(seen[0]["value"], serde_json::json!([]));
 }

@@ -128,6 +128,16 @@ impl From<Error> for Failure {
     }
 }
 
+/// A spinner on stderr while `work` runs (hidden when stderr is not a terminal): a launch or
+/// an export is one call to the engine, so it shows that work goes on, not how far.
+async fn spinning<T>(message: &'static str, work: impl std::future::Future<Output = T>) -> T {
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(message);
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let out = work.await;
+    spinner.finish_and_clear();
+    out
+}
+
 /// A person named by id or by their key in the org CSV.
 fn person(text: &str) -> PersonId {
     text.parse().unwrap_or_else(|_| PersonId::from_key(text))
@@ -264,13 +274,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .records()
                 .filter_map(|r| r.ok().and_then(|r| r.get(0).map(str::to_owned)))
                 .collect();
+            let bar = indicatif::ProgressBar::new(keys.len() as u64);
             for key in keys {
+                bar.inc(1);
                 let id = PersonId::from_key(&key);
                 let known = directory.people_list().iter().find(|p| p.id == id);
                 if let Some(p) = known {
                     print(&json!({"key": key, "id": id, "name": p.name, "manager": p.manager}))?;
                 }
             }
+            bar.finish_and_clear();
         }
         Cmd::BootstrapAdmin { person: who } => {
             let engine = engine(&cli).await?;
@@ -304,12 +317,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Cmd::Launch { cycle, actor } => {
             let engine = engine(&cli).await?;
-            eprintln!("launching…");
-            print(
-                &engine
-                    .execute(person(actor), Command::Launch { cycle: *cycle })
-                    .await?,
-            )?;
+            let launch = engine.execute(person(actor), Command::Launch { cycle: *cycle });
+            print(&spinning("launching", launch).await?)?;
         }
         Cmd::Inbox { actor } => {
             let engine = engine(&cli).await?;
@@ -330,9 +339,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let engine = engine(&cli).await?;
             let mut out = Vec::new();
-            engine
-                .export_results_csv(person(actor), *cycle, &mut out)
-                .await?;
+            let export = engine.export_results_csv(person(actor), *cycle, &mut out);
+            spinning("exporting", export).await?;
             let mut stdout = std::io::stdout().lock();
             match format {
                 Format::Csv => stdout.write_all(&out),
