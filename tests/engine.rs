@@ -103,6 +103,19 @@ pub async fn launched_on(notifier: RecordingNotifier, directory: impl Directory)
         .directory(directory)
         .clock(clock.clone())
         .build();
+    let cycle = launch_fixture(&engine, &clock).await;
+    World {
+        engine,
+        storage,
+        notifier,
+        clock,
+        cycle,
+    }
+}
+
+/// On a fresh store: kim the first admin, the cycle "H1 2026" with lee as collaborator and
+/// ann, cy and eve as participants, launched by lee.
+pub async fn launch_fixture(engine: &Engine, clock: &ManualClock) -> CycleId {
     engine
         .bootstrap_admin(
             id("kim"),
@@ -130,13 +143,7 @@ pub async fn launched_on(notifier: RecordingNotifier, directory: impl Directory)
         .unwrap();
     let report = engine.launch(id("lee"), cycle.id()).await.unwrap();
     assert_eq!(report.packets, 3);
-    World {
-        engine,
-        storage,
-        notifier,
-        clock,
-        cycle: cycle.id(),
-    }
+    cycle.id()
 }
 
 use appraise::plugin::Clock as _;

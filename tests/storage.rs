@@ -366,12 +366,12 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_app_servers_hand_each_notification_over_once() {
         use appraise::memory::RecordingNotifier;
-        use appraise::plugin::{Clock, ManualClock};
+        use appraise::plugin::ManualClock;
         use appraise::testkit::faults::{Fault, Faults, FaultyNotifier, Op};
-        use appraise::{AdminGrant, CycleConfig, Engine, ReviewKind};
+        use appraise::{Engine, ReviewKind};
         use chrono::TimeZone;
 
-        use crate::engine::{directory, id, period, settings};
+        use crate::engine::{directory, id, launch_fixture};
 
         let Some(url) = url() else { return };
         let tenant = fresh_tenant();
@@ -392,32 +392,14 @@ mod postgres {
         };
         // While the notifier is down, a launch and reminders queue notifications.
         let first = app_server(Arc::new(RecordingNotifier::new_failing())).await;
-        let kim = id("kim");
-        let since = clock.now() - chrono::Duration::days(1);
-        first
-            .bootstrap_admin(
-                kim,
-                AdminGrant {
-                    since,
-                    past_cycles: false,
-                },
-            )
-            .await
-            .unwrap();
-        let config = CycleConfig::new("H1 2026", period()).with_settings(settings());
-        let cycle = first.create_cycle(kim, config).await.unwrap();
-        first
-            .add_participants(kim, cycle.id(), [id("ann"), id("cy"), id("eve")])
-            .await
-            .unwrap();
-        first.launch(kim, cycle.id()).await.unwrap();
-        let mine = first.my_reviews(id("ann"), cycle.id()).await.unwrap();
+        let cycle = launch_fixture(&first, &clock).await;
+        let mine = first.my_reviews(id("ann"), cycle).await.unwrap();
         let own = mine
             .iter()
             .find(|r| r.kind == ReviewKind::SelfReview)
             .expect("ann's self review");
         for _ in 0..20 {
-            first.send_reminder(kim, own.id).await.unwrap();
+            first.send_reminder(id("kim"), own.id).await.unwrap();
         }
         let pending = first
             .storage()

@@ -957,13 +957,17 @@ impl Storage for PostgresStorage {
 
     async fn claim_pending(&self, claim: Claim, n: usize) -> Result<Vec<OutboxEntry>> {
         // Rows another claim is taking are skipped, not waited for; a row claimed meanwhile
-        // is checked again once locked, so two claims never take one entry.
+        // is checked again once locked, so two claims never take one entry. The pick is a
+        // materialized CTE: as a subquery of the UPDATE, the planner may scan it again per
+        // row, and each scan skips the rows the last one locked, so more than `n` rows would
+        // be claimed.
         let rows = sqlx::query(
-            "UPDATE outbox o SET claimed_by = $2, claimed_until = $3 FROM ( \
+            "WITH picked AS MATERIALIZED ( \
                  SELECT key FROM outbox WHERE tenant = $1 AND NOT delivered \
                  AND (claimed_until IS NULL OR claimed_until <= $4) \
-                 ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED) c \
-             WHERE o.tenant = $1 AND o.key = c.key RETURNING o.seq, o.body",
+                 ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED) \
+             UPDATE outbox o SET claimed_by = $2, claimed_until = $3 FROM picked \
+             WHERE o.tenant = $1 AND o.key = picked.key RETURNING o.seq, o.body",
         )
         .bind(&*self.tenant)
         .bind(claim.by)
