@@ -336,29 +336,23 @@ impl PostgresStorage {
             "SELECT id, version, body FROM reviews \
              WHERE tenant = $1 AND cycle_id = $2 AND {column} = $3 ORDER BY id"
         );
-        let rows = sqlx::query(&sql)
-            .bind(&*self.tenant)
-            .bind(cycle.as_uuid())
-            .bind(person.as_uuid())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(versioned("review")).collect()
+        self.listed("review", &sql, cycle, Some(person)).await
     }
 
-    /// Rows of a cycle's `table` (`id`, `version`, `body`), by id.
-    async fn of_cycle<T: DeserializeOwned>(
+    /// The rows (`id`, `version`, `body`) that `sql` selects by this tenant (`$1`), `cycle`
+    /// (`$2`) and, when given, `person` (`$3`), each read as a `what`.
+    async fn listed<T: DeserializeOwned>(
         &self,
         what: &'static str,
         sql: &str,
         cycle: CycleId,
+        person: Option<PersonId>,
     ) -> Result<Vec<Versioned<T>>> {
-        let rows = sqlx::query(sql)
-            .bind(&*self.tenant)
-            .bind(cycle.as_uuid())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let mut query = sqlx::query(sql).bind(&*self.tenant).bind(cycle.as_uuid());
+        if let Some(person) = person {
+            query = query.bind(*person.as_uuid());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(versioned(what)).collect()
     }
 }
@@ -856,18 +850,10 @@ impl Storage for PostgresStorage {
         cycle: CycleId,
         person: PersonId,
     ) -> Result<Vec<Versioned<Packet>>> {
-        let rows = sqlx::query(
-            "SELECT p.id, p.version, p.body FROM packet_names n \
-             JOIN packets p ON p.tenant = n.tenant AND p.id = n.packet_id \
-             WHERE n.tenant = $1 AND n.cycle_id = $2 AND n.person = $3 ORDER BY p.id",
-        )
-        .bind(&*self.tenant)
-        .bind(cycle.as_uuid())
-        .bind(person.as_uuid())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(versioned("packet")).collect()
+        let sql = "SELECT p.id, p.version, p.body FROM packet_names n \
+                   JOIN packets p ON p.tenant = n.tenant AND p.id = n.packet_id \
+                   WHERE n.tenant = $1 AND n.cycle_id = $2 AND n.person = $3 ORDER BY p.id";
+        self.listed("packet", sql, cycle, Some(person)).await
     }
 
     async fn nominations_of(
@@ -875,27 +861,15 @@ impl Storage for PostgresStorage {
         cycle: CycleId,
         nominee: PersonId,
     ) -> Result<Vec<Versioned<Nomination>>> {
-        let rows = sqlx::query(
-            "SELECT id, version, body FROM nominations \
-             WHERE tenant = $1 AND cycle_id = $2 AND nominee = $3 ORDER BY id",
-        )
-        .bind(&*self.tenant)
-        .bind(cycle.as_uuid())
-        .bind(nominee.as_uuid())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(versioned("nomination")).collect()
+        let sql = "SELECT id, version, body FROM nominations \
+                   WHERE tenant = $1 AND cycle_id = $2 AND nominee = $3 ORDER BY id";
+        self.listed("nomination", sql, cycle, Some(nominee)).await
     }
 
     async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>> {
-        self.of_cycle(
-            "calibration session",
-            "SELECT id, version, body FROM calibrations \
-             WHERE tenant = $1 AND cycle_id = $2 ORDER BY id",
-            cycle,
-        )
-        .await
+        let sql = "SELECT id, version, body FROM calibrations \
+                   WHERE tenant = $1 AND cycle_id = $2 ORDER BY id";
+        self.listed("calibration session", sql, cycle, None).await
     }
 
     async fn events(

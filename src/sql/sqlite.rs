@@ -327,7 +327,6 @@ async fn migrate_in(conn: &mut SqliteConnection) -> Result<()> {
          applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
     );
     conn.execute(create.as_str()).await.map_err(backend)?;
-    let insert = format!("INSERT INTO {TABLE} (version, description, checksum) VALUES (?, ?, ?)");
     let select = format!("SELECT version, checksum FROM {TABLE}");
     let mut applied: BTreeMap<i64, String> = sqlx::query_as(&select)
         .fetch_all(&mut *conn)
@@ -337,26 +336,27 @@ async fn migrate_in(conn: &mut SqliteConnection) -> Result<()> {
         .collect();
     if applied.is_empty() {
         for m in take_over_0_1(conn).await? {
-            sqlx::query(&insert)
-                .bind(m.version)
-                .bind(m.description)
-                .bind(m.checksum())
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
+            record(conn, m).await?;
             applied.insert(m.version, m.checksum());
         }
     }
     for m in plan(MIGRATIONS, &applied)? {
         conn.execute(m.sql).await.map_err(backend)?;
-        sqlx::query(&insert)
-            .bind(m.version)
-            .bind(m.description)
-            .bind(m.checksum())
-            .execute(&mut *conn)
-            .await
-            .map_err(backend)?;
+        record(conn, m).await?;
     }
+    Ok(())
+}
+
+/// Records `m` as applied.
+async fn record(conn: &mut SqliteConnection, m: &Migration) -> Result<()> {
+    let insert = format!("INSERT INTO {TABLE} (version, description, checksum) VALUES (?, ?, ?)");
+    sqlx::query(&insert)
+        .bind(m.version)
+        .bind(m.description)
+        .bind(m.checksum())
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
     Ok(())
 }
 
