@@ -1248,7 +1248,7 @@ async fn the_manager_reviewer_changes_without_changing_the_org() {
     let w = launched(RecordingNotifier::new()).await;
     let e = &w.engine;
     let packet = packet_id(&w, "ann").await;
-    let snapshot = e.storage().snapshot(w.cycle).await.unwrap();
+    let snapshot = e.storage().org(w.cycle).await.unwrap();
     let bo = review_of(&w, "ann", ReviewKind::Manager, "bo").await;
     let after = e
         .change_manager_reviewer(id("kim"), packet, Some(id("dana")))
@@ -1262,7 +1262,7 @@ async fn the_manager_reviewer_changes_without_changing_the_org() {
     let dana = review_of(&w, "ann", ReviewKind::Manager, "dana").await;
     assert_eq!(dana.state, ReviewState::Assigned);
     assert_eq!(
-        e.storage().snapshot(w.cycle).await.unwrap(),
+        e.storage().org(w.cycle).await.unwrap(),
         snapshot,
         "the org is untouched"
     );
@@ -1333,7 +1333,7 @@ async fn a_person_hired_after_launch_joins_the_cycle() {
         .await
         .unwrap();
     assert_eq!(packet.manager(), Some(id("bo")));
-    let snapshot = e.storage().snapshot(w.cycle).await.unwrap().record;
+    let snapshot = e.storage().org(w.cycle).await.unwrap().record;
     assert_eq!(snapshot.manager_of(id("gus")), Some(id("bo")));
     assert!(snapshot.is_ancestor(id("dana"), id("gus")));
     let manager_review = review_of(&w, "gus", ReviewKind::Manager, "bo").await;

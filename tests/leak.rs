@@ -406,7 +406,7 @@ pub(crate) async fn build_on(seed: u64, storage: Arc<dyn Storage>) -> Built {
 /// The judge's view of the world: the records as stored, and the raw grants as given.
 pub(crate) async fn judge_world(b: &Built) -> World {
     let cycle = b.storage.cycle(b.cycle).await.unwrap().record;
-    let org = b.storage.snapshot(b.cycle).await.unwrap().record;
+    let org = b.storage.org(b.cycle).await.unwrap().record;
     let packets: Vec<_> = b
         .storage
         .packets(b.cycle, None, 10_000)

@@ -90,7 +90,7 @@ mod sqlite {
                 .await
                 .expect("the crate's migrations table");
         let versions: Vec<i64> = applied.iter().map(|(v, _)| *v).collect();
-        assert_eq!(versions, [1, 2, 3, 4, 5]);
+        assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
         let sqlx_table: Option<String> =
             sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = '_sqlx_migrations'")
                 .fetch_optional(&pool)
@@ -497,7 +497,7 @@ mod postgres {
             .fetch_all(&pool)
             .await
             .expect("the crate's migrations table");
-        assert_eq!(applied, vec![1], "each migration applied once");
+        assert_eq!(applied, vec![1, 2], "each migration applied once");
         let host_applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
             .fetch_all(&pool)
             .await

@@ -1063,6 +1063,108 @@ async fn cached_records_never_go_stale_across_engines() {
     ));
 }
 
+/// A change of the org after launch (a manager change, a leaver) adds one entry to the
+/// cycle's org log and moves its head on: the snapshot stored at launch is never written
+/// again. An engine holding the org catches up by applying the entries since; a cold one
+/// applies them all to the launch snapshot; both decide alike. A log with an entry missing is
+/// a corrupt record, named, never a wrong decision.
+#[tokio::test]
+async fn org_changes_go_to_the_log_and_every_engine_catches_up() {
+    use appraise::plugin::{Commit, RecordKey, Storage, StorageExt, Write};
+    use appraise::{OrgChange, OrgEdit};
+    let w = launched(CycleSettings::default(), &["ann", "cy"]).await;
+    let fresh = || {
+        Engine::builder()
+            .storage(Arc::clone(&w.storage))
+            .directory(org())
+            .clock(w.clock.clone())
+            .build()
+    };
+    let other = fresh();
+    let ann = w.packet("ann").await;
+    w.engine
+        .close_nominations(id("kim"), ann.id())
+        .await
+        .unwrap();
+    w.submit("ann", "ann", ReviewKind::SelfReview, None).await;
+    let own = w.review("ann", "ann", ReviewKind::SelfReview).await;
+    assert!(w.engine.read_review(id("bo"), own.id).await.is_ok());
+    let launch_snapshot = w.storage.snapshot(w.cycle).await.unwrap();
+
+    other
+        .change_manager(id("kim"), ann.id(), Some(id("hal")))
+        .await
+        .unwrap();
+    other
+        .person_left(id("kim"), w.cycle, id("bo"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        w.storage.snapshot(w.cycle).await.unwrap(),
+        launch_snapshot,
+        "the launch snapshot is not written again"
+    );
+    assert_eq!(
+        w.storage
+            .version(RecordKey::OrgHead(w.cycle))
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    let log = w.storage.org_changes(w.cycle, 0, 2).await.unwrap();
+    let cycle = w.cycle;
+    assert_eq!(
+        log,
+        [
+            OrgChange {
+                cycle,
+                seq: 1,
+                edit: OrgEdit::ManagerChanged {
+                    person: id("ann"),
+                    manager: Some(id("hal")),
+                },
+            },
+            OrgChange {
+                cycle,
+                seq: 2,
+                edit: OrgEdit::Left { person: id("bo") },
+            },
+        ]
+    );
+    let mut applied = launch_snapshot.record.clone();
+    applied.set_manager(id("ann"), Some(id("hal"))).unwrap();
+    applied.mark_left(id("bo")).unwrap();
+    let now = w.storage.org(w.cycle).await.unwrap();
+    assert_eq!((now.version, &now.record), (2, &applied));
+    assert_eq!(now.record.manager_of(id("ann")), Some(id("hal")));
+
+    // The engine that held the org before both changes, and one that never held it.
+    let cold = fresh();
+    for engine in [&w.engine, &cold] {
+        assert!(engine.read_review(id("hal"), own.id).await.is_ok());
+        assert!(matches!(
+            engine.read_review(id("bo"), own.id).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+
+    // Change 1 goes missing behind the storage's back: a cold engine names the log.
+    let key = RecordKey::OrgChange { cycle, seq: 1 };
+    w.storage
+        .commit(Commit {
+            writes: vec![Write::Delete { key, version: 1 }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    let err = fresh().read_review(id("hal"), own.id).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Corrupt { record, .. } if record.contains("org log")),
+        "{err}"
+    );
+}
+
 /// R-WRITE-15: the whole cycle's progress is for admins (kim) and collaborators (lee); a
 /// manager (bo) sees their own team's, not the cycle's, nor another manager's team; a
 /// participant (ann) sees neither. The counts are the same whoever may read them.

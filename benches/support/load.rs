@@ -213,3 +213,111 @@ pub async fn run(
         ops: latencies.len(),
     })
 }
+
+/// What the submit run measured.
+#[derive(Debug, Default)]
+pub struct SubmitReport {
+    /// Self reviews submitted, and per second of the run.
+    pub submits: usize,
+    pub per_second: f64,
+    /// Submits that returned but are not submitted in storage or not in the audit log once
+    /// (lost updates), and audit entries beyond one per submit.
+    pub lost: usize,
+    pub doubled: usize,
+    /// Notifications handed to the notifier more than once.
+    pub duplicate_notifications: usize,
+}
+
+/// Engines, each on its own handle to one database, submit self reviews concurrently for
+/// `time`, one worker each: a worker takes the next participant of `subjects`, reads their
+/// reviews, closes their nominations (as `admin`) and submits their self review, both commands
+/// under keys of their own and retried on a conflict. Then every submit that returned is
+/// checked in storage and in the audit log, and `delivered` (the notifier all engines share)
+/// for notifications handed over twice.
+pub async fn submits(
+    engines: &[Engine],
+    admin: PersonId,
+    cycle: CycleId,
+    subjects: &[(PersonId, PacketId)],
+    time: Duration,
+    delivered: impl Fn() -> Vec<appraise::Notification>,
+) -> Result<SubmitReport, Box<dyn std::error::Error>> {
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let subjects = std::sync::Arc::new(subjects.to_vec());
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (e, engine) in engines.iter().enumerate() {
+        let (engine, next, subjects) = (engine.clone(), next.clone(), subjects.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut landed = Vec::new();
+            while start.elapsed() < time {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(subject, packet)) = subjects.get(i) else {
+                    break;
+                };
+                let own = engine
+                    .my_reviews(subject, cycle)
+                    .await?
+                    .into_iter()
+                    .find(|r| {
+                        r.kind == ReviewKind::SelfReview
+                            && r.state != appraise::ReviewState::Submitted
+                    });
+                let Some(own) = own else { continue };
+                let close = engine.with_key(format!("close-{e}-{i}"));
+                match appraise::retry_conflicts(4, || close.close_nominations(admin, packet)).await
+                {
+                    // Closed already (the report submitted some before).
+                    Ok(_) | Err(appraise::Error::InvalidTransition { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                let submit = engine.with_key(format!("submit-{e}-{i}"));
+                appraise::retry_conflicts(4, || submit.submit_review(subject, own.id, None))
+                    .await?;
+                landed.push(own.id);
+            }
+            Ok::<_, appraise::Error>(landed)
+        }));
+    }
+    let mut landed = Vec::new();
+    for task in tasks {
+        landed.extend(task.await??);
+    }
+    let elapsed = start.elapsed();
+    let storage = engines[0].storage();
+    let mut lost = 0;
+    for id in &landed {
+        let stored = appraise::plugin::StorageExt::review(&**storage, *id).await?;
+        if stored.record.state() != appraise::ReviewState::Submitted {
+            lost += 1;
+        }
+    }
+    let mut logged: HashMap<ReviewId, usize> = HashMap::new();
+    let mut after = None;
+    loop {
+        let page = storage.events(cycle, after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.seq);
+        for e in page {
+            if let EventKind::ReviewSubmitted { review, .. } = e.event.kind {
+                *logged.entry(review).or_default() += 1;
+            }
+        }
+    }
+    let mut doubled = 0;
+    for id in &landed {
+        match logged.get(id).copied().unwrap_or(0) {
+            0 => lost += 1,
+            n => doubled += n - 1,
+        }
+    }
+    let notes = delivered();
+    let keys: std::collections::HashSet<&str> = notes.iter().map(|n| n.key.as_str()).collect();
+    Ok(SubmitReport {
+        submits: landed.len(),
+        per_second: landed.len() as f64 / elapsed.as_secs_f64(),
+        lost,
+        doubled,
+        duplicate_notifications: notes.len() - keys.len(),
+    })
+}

@@ -790,7 +790,10 @@ impl Cycle {
         self.collaborators.contains(&person)
     }
 
-    /// The explicit participant list chosen in draft (frozen at launch).
+    /// The participant list of a draft. Launch turns it into one packet per participant and
+    /// empties it: from then on the packets are the participants (each found by
+    /// [`PacketId::of`](crate::PacketId::of) the cycle and the person), so the cycle record
+    /// stays small whatever the size of the company.
     #[must_use]
     pub const fn participants(&self) -> &BTreeSet<PersonId> {
         &self.participants
@@ -978,11 +981,6 @@ impl Cycle {
         Ok(())
     }
 
-    /// Adds a participant to a launched cycle (the engine creates their packet alongside).
-    pub(crate) fn admit(&mut self, person: PersonId) -> bool {
-        self.participants.insert(person)
-    }
-
     /// Replaces the explicit participant list (draft only).
     ///
     /// # Errors
@@ -1029,6 +1027,9 @@ impl Cycle {
         packets: usize,
     ) -> Result<Event> {
         self.go(CycleState::Active, "launch")?;
+        // From now on the packets are the participants: the list would only make every write
+        // of the cycle record as large as the company.
+        self.participants = BTreeSet::new();
         Ok(self.event(by, at, EventKind::CycleLaunched { packets }))
     }
 

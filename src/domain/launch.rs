@@ -179,7 +179,7 @@ fn packet_into(
         PacketState::Writing
     };
     let mut packet = Packet::new(
-        PacketId::from_uuid(ids.next_uuid()),
+        PacketId::of(cycle.id(), subject),
         cycle.id(),
         subject,
         first_state,

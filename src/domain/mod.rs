@@ -18,6 +18,7 @@ pub(crate) mod id;
 pub(crate) mod launch;
 pub(crate) mod notification;
 pub(crate) mod org;
+pub(crate) mod org_log;
 pub(crate) mod packet;
 pub(crate) mod progress;
 pub(crate) mod rating;
@@ -52,6 +53,7 @@ pub use launch::{LaunchInput, Launched, LaunchedCycle, launch, launch_cycle, pac
 pub use nomination::Nomination;
 pub use notification::{Notification, NotificationKind};
 pub use org::{Department, OrgError, OrgSnapshot, Person};
+pub use org_log::{OrgChange, OrgEdit, OrgHead};
 pub use packet::{KindTally, MAX_CYCLE_ADDITIONAL_MANAGERS, Packet, StepApprover, resolve_step};
 pub use progress::{KindProgress, Progress, TeamProgress};
 pub use review::Review;

@@ -723,22 +723,26 @@ impl OrgSnapshot {
         Ok(copy)
     }
 
-    /// Changes `person`'s manager in place (or makes them a root with `None`), without a
-    /// rebuild: their subtree is one contiguous block of the pre-order, so the block moves to
-    /// just after the new manager with a rotation; pre-order numbers are renumbered over the
-    /// moved range only, subtree sizes along the two ancestor paths, depths inside the block.
-    /// The cost is array work proportional to the distance moved, not a walk of the org.
+    /// Checks that [`set_manager`](Self::set_manager) would accept this change, without making
+    /// it, and without a copy of the snapshot.
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`](crate::domain::Error::NotFound) when `person` is not in the snapshot;
-    /// [`Error::Org`](crate::domain::Error::Org) for an unknown manager or a loop (the new manager in
-    /// the person's own team); nothing changes then.
-    pub fn set_manager(
-        &mut self,
+    /// As [`set_manager`](Self::set_manager).
+    pub fn check_manager_change(
+        &self,
         person: PersonId,
         manager: Option<PersonId>,
     ) -> crate::domain::Result<()> {
+        self.manager_change(person, manager).map(|_| ())
+    }
+
+    /// The indexes of `person` and their new manager, once the change is known to be valid.
+    fn manager_change(
+        &self,
+        person: PersonId,
+        manager: Option<PersonId>,
+    ) -> crate::domain::Result<(u32, Option<u32>)> {
         let x = self
             .idx(person)
             .ok_or_else(|| crate::domain::Error::NotFound {
@@ -770,6 +774,26 @@ impl OrgSnapshot {
             }
             return Err(OrgError::ManagerLoop { people: ids, names }.into());
         }
+        Ok((x, y))
+    }
+
+    /// Changes `person`'s manager in place (or makes them a root with `None`), without a
+    /// rebuild: their subtree is one contiguous block of the pre-order, so the block moves to
+    /// just after the new manager with a rotation; pre-order numbers are renumbered over the
+    /// moved range only, subtree sizes along the two ancestor paths, depths inside the block.
+    /// The cost is array work proportional to the distance moved, not a walk of the org.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`](crate::domain::Error::NotFound) when `person` is not in the snapshot;
+    /// [`Error::Org`](crate::domain::Error::Org) for an unknown manager or a loop (the new manager in
+    /// the person's own team); nothing changes then.
+    pub fn set_manager(
+        &mut self,
+        person: PersonId,
+        manager: Option<PersonId>,
+    ) -> crate::domain::Result<()> {
+        let (x, y) = self.manager_change(person, manager)?;
         let (xu, s) = (x as usize, self.nodes[x as usize].span.size);
         self.people[xu].manager = manager;
         if self.parent[xu] == y.unwrap_or(NONE) {

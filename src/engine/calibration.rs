@@ -46,9 +46,10 @@ impl Engine {
                 "the cycle does not calibrate",
             ));
         }
-        let participants: Vec<PersonId> = participants.into_iter().collect();
-        let contributors: Vec<PersonId> = contributors.into_iter().collect();
-        scope.check_calibration_members(&participants, &contributors)?;
+        let participants: std::collections::BTreeSet<PersonId> = participants.into_iter().collect();
+        let contributors: std::collections::BTreeSet<PersonId> = contributors.into_iter().collect();
+        self.check_calibration_members(&scope, &participants, &contributors)
+            .await?;
         let (session, event) = CalibrationSession::create(
             CalibrationSessionId::random(),
             cycle,
@@ -134,7 +135,9 @@ impl Engine {
         let mut tx = scope.tx();
         tx.event(event);
         let settings = scope.cycle.record.settings().clone();
-        let packets = self.packets_of(s.cycle(), s.participants()).await?;
+        let packets = self
+            .packets_of(&scope.cycle.record, s.participants())
+            .await?;
         for person in s.participants() {
             let Some(packet) = packets.get(person) else {
                 continue;
@@ -225,7 +228,8 @@ impl Engine {
         let participants: std::collections::BTreeSet<PersonId> = participants.into_iter().collect();
         let contributors: std::collections::BTreeSet<PersonId> = contributors.into_iter().collect();
         let (scope, session) = self.managed_session(actor, session).await?;
-        scope.check_calibration_members(&participants, &contributors)?;
+        self.check_calibration_members(&scope, &participants, &contributors)
+            .await?;
         self.commit_change(actor, &scope, &session, |s| {
             s.set_members(participants, contributors, actor, scope.now)
         })
@@ -259,7 +263,7 @@ impl Engine {
         let templates = PerformanceTemplates::of(cycle);
         let mut entries = Vec::new();
         let packets = self
-            .packets_of(cycle.id(), session.record.participants())
+            .packets_of(cycle, session.record.participants())
             .await?;
         for person in session.record.participants() {
             let Some(packet) = packets.get(person).map(|p| &p.record) else {
@@ -296,19 +300,31 @@ impl Engine {
     }
 }
 
-impl Scope {
-    /// A calibration session's members: participants of the cycle, and contributors in its
-    /// org snapshot.
-    fn check_calibration_members<'a>(
+impl Engine {
+    /// A calibration session's members: participants of the cycle (its list while a draft, its
+    /// packets once launched), and contributors in its org snapshot.
+    async fn check_calibration_members(
         &self,
-        participants: impl IntoIterator<Item = &'a PersonId>,
-        contributors: impl IntoIterator<Item = &'a PersonId>,
+        scope: &Scope,
+        participants: &std::collections::BTreeSet<PersonId>,
+        contributors: &std::collections::BTreeSet<PersonId>,
     ) -> Result<()> {
         for c in contributors {
-            self.known(*c)?;
+            scope.known(*c)?;
         }
+        let cycle = &scope.cycle.record;
+        let found = if cycle.state() == crate::CycleState::Draft {
+            Default::default()
+        } else {
+            self.packets_of(cycle, participants).await?
+        };
         for p in participants {
-            if !self.cycle.record.participants().contains(p) {
+            let takes_part = if cycle.state() == crate::CycleState::Draft {
+                cycle.participants().contains(p)
+            } else {
+                found.contains_key(p)
+            };
+            if !takes_part {
                 return Err(Error::invalid(
                     "calibration",
                     format!("`{p}` is not a participant of the cycle"),

@@ -11,7 +11,7 @@ use crate::domain::workflow;
 use crate::plugin::{Directory, Expect, Record, RecordKey, Storage, StorageExt, Versioned};
 use crate::views::{self, ReviewView};
 use crate::{
-    CycleId, CycleState, Error, OrgSnapshot, Packet, PacketId, PersonId, RandomIds, Result, Review,
+    CycleId, CycleState, Error, OrgEdit, Packet, PacketId, PersonId, RandomIds, Result, Review,
     ReviewId, ReviewKind, ReviewState,
 };
 
@@ -44,8 +44,14 @@ impl Engine {
                 "add participants to a draft cycle's list; a closed cycle takes none",
             ));
         }
-        let mut c = crate::Cycle::clone(&scope.cycle.record);
-        if !c.admit(person) {
+        let c = &scope.cycle.record;
+        // Two adds of one person racing both create the packet `PacketId::of` names: one
+        // conflicts.
+        if self
+            .packets_of(c, &[person].into())
+            .await?
+            .contains_key(&person)
+        {
             return Err(Error::invalid(
                 "participants",
                 format!("`{person}` already takes part"),
@@ -68,7 +74,7 @@ impl Engine {
         };
         let placed = joined.as_ref().map_or(snapshot, |(s, _)| s);
         let (mut packet, reviews, events) =
-            crate::packet_for(&c, placed, person, &mut RandomIds, actor, scope.now)?;
+            crate::packet_for(c, placed, person, &mut RandomIds, actor, scope.now)?;
         let period = c.config().period;
         packet.goals = self
             .directory
@@ -78,20 +84,17 @@ impl Engine {
             .filter(|g| g.owner == person)
             .collect();
         let mut tx = scope.tx();
-        if let (Some((grown, manager)), Some(held)) = (joined, scope.snapshot.as_ref()) {
+        if let Some((grown, manager)) = joined {
             tx.event(Event::new(
                 scope.now,
                 Some(actor),
                 Some(cycle),
                 EventKind::JoinedOrg { person, manager },
             ));
-            tx.put(
-                Record::Snapshot {
-                    cycle,
-                    snapshot: Box::new(grown),
-                },
-                Expect::Version(held.version),
-            );
+            let hire = grown.person(person).cloned().ok_or_else(|| {
+                Error::invalid("participants", format!("`{person}` did not join the org"))
+            })?;
+            scope.change_org(&mut tx, OrgEdit::Joined { person: hire })?;
         }
         tx.event(Event::new(
             scope.now,
@@ -107,7 +110,6 @@ impl Engine {
             tx.put(Record::from(r), Expect::Absent);
         }
         tx.put(Record::from(packet.clone()), Expect::Absent);
-        tx.put(Record::from(c), Expect::Version(scope.cycle.version));
         self.finish(tx, actor, views::packet(packet, actor)).await
     }
 
@@ -128,7 +130,9 @@ impl Engine {
         replay!(self, actor);
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
-        let packet = self.versioned_packet_of(cycle, person).await?;
+        let packet = self
+            .versioned_packet_of(&scope.cycle.record, person)
+            .await?;
         self.commit_change(actor, &scope, &packet, |p| p.withdraw(actor, scope.now))
             .await
     }
@@ -151,7 +155,7 @@ impl Engine {
         let scope = self.scope(cycle).await?;
         authorize(&scope.ctx(), actor, Action::EditParticipants, Target::Cycle)?;
         let mut packets: Vec<Versioned<Packet>> = Vec::new();
-        if let Ok(own) = self.versioned_packet_of(cycle, person).await
+        if let Ok(own) = self.versioned_packet_of(&scope.cycle.record, person).await
             && !own.record.is_withdrawn()
         {
             packets.push(own);
@@ -203,22 +207,19 @@ impl Engine {
                     .map(|r| (RecordKey::Review(r.record.id()), r.version)),
             )
             .collect();
-        // They read and do nothing in this cycle from now on: the snapshot says they left.
-        let snapshot_version = scope.snapshot.as_ref().map(|s| s.version);
-        let mut snapshot = OrgSnapshot::clone(scope.snapshot()?);
-        snapshot.mark_left(person)?;
+        // They read and do nothing in this cycle from now on: the org says they left.
+        if !scope.snapshot()?.contains(person) {
+            return Err(Error::NotFound {
+                what: "person",
+                id: person.to_string(),
+            });
+        }
         let mut tx = scope.tx();
         for (key, version) in &versions {
             tx.read(*key, Expect::Version(*version));
         }
         tx.apply(outcome, |key| versions.get(&key).copied());
-        tx.put(
-            Record::Snapshot {
-                cycle,
-                snapshot: Box::new(snapshot),
-            },
-            snapshot_version.map_or(Expect::Absent, Expect::Version),
-        );
+        scope.change_org(&mut tx, OrgEdit::Left { person })?;
         self.finish(tx, actor, ()).await
     }
 
@@ -317,15 +318,11 @@ impl Engine {
             )?
         };
         // The packet's own checks first (not the subject, not the same manager), then the org.
-        let moved = if in_org {
-            Some(
-                snapshot
-                    .record
-                    .with_manager_changed(packet.record.subject(), new_manager)?,
-            )
-        } else {
-            None
-        };
+        if in_org {
+            snapshot
+                .record
+                .check_manager_change(packet.record.subject(), new_manager)?;
+        }
         let mut tx = scope.tx();
         tx.events(events);
         if let Some(old) = old
@@ -337,14 +334,14 @@ impl Engine {
             tx.put(Record::from(r), Expect::Absent);
         }
         tx.put(Record::from(p.clone()), Expect::Version(packet.version));
-        if let Some(moved) = moved {
-            tx.put(
-                Record::Snapshot {
-                    cycle: p.cycle(),
-                    snapshot: Box::new(moved),
+        if in_org {
+            scope.change_org(
+                &mut tx,
+                OrgEdit::ManagerChanged {
+                    person: p.subject(),
+                    manager: new_manager,
                 },
-                Expect::Version(snapshot.version),
-            );
+            )?;
         }
         self.finish(tx, actor, views::packet(p, actor)).await
     }

@@ -67,8 +67,8 @@ use crate::plugin::{
 use crate::views::{self, ReviewView};
 use crate::{
     Answers, CalibrationSession, CalibrationSessionId, Cycle, CycleId, CycleState,
-    DefaultAdditionalManagers, Error, Event, Grants, Nomination, NominationId, OrgSnapshot, Packet,
-    PacketId, PersonId, Result, Review, ReviewId, ReviewKind,
+    DefaultAdditionalManagers, Error, Event, Grants, Nomination, NominationId, OrgChange, OrgEdit,
+    OrgHead, OrgSnapshot, Packet, PacketId, PersonId, Result, Review, ReviewId, ReviewKind,
 };
 use tx::Tx;
 
@@ -150,7 +150,8 @@ impl Default for DeliveryPolicy {
     }
 }
 
-/// A cycle and its org snapshot as last loaded, with their versions.
+/// A cycle and its org as last loaded: the cycle with its version, the org with the number of
+/// changes of the cycle's org log it includes (the org head's version; 0 before the first).
 #[derive(Debug, Clone)]
 struct Cached {
     cycle: Versioned<Arc<Cycle>>,
@@ -339,10 +340,44 @@ impl Scope {
         tx.read(RecordKey::Grants, self.grants_expect);
         if let Some(s) = &self.snapshot {
             tx.read(
-                RecordKey::Snapshot(self.cycle.record.id()),
-                Expect::Version(s.version),
+                RecordKey::OrgHead(self.cycle.record.id()),
+                org_expect(s.version),
             );
         }
+    }
+
+    /// Appends `edit` to the cycle's org log in `tx`: the head moves on by one, so every
+    /// command that relied on the org as it was conflicts with this one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the cycle is not launched.
+    fn change_org(&self, tx: &mut Tx, edit: OrgEdit) -> Result<()> {
+        let held = self.snapshot.as_ref().map_or(0, |s| s.version);
+        self.snapshot()?;
+        let cycle = self.cycle.record.id();
+        let seq = held.checked_add(1).ok_or_else(|| {
+            Error::invalid("org", "the cycle's org log holds as many changes as it can")
+        })?;
+        tx.put(
+            Record::from(OrgHead {
+                cycle,
+                changes: seq,
+            }),
+            org_expect(held),
+        );
+        tx.put(Record::from(OrgChange { cycle, seq, edit }), Expect::Absent);
+        Ok(())
+    }
+}
+
+/// What a commit expects of a cycle's org head when its org was read after `changes` changes
+/// (no head before the first).
+const fn org_expect(changes: u64) -> Expect {
+    if changes == 0 {
+        Expect::Absent
+    } else {
+        Expect::Version(changes)
     }
 }
 
@@ -412,51 +447,52 @@ impl Engine {
         }
     }
 
-    /// The cycle, its snapshot and the grants: the cached copies when their stored versions
-    /// are the ones cached (one cheap probe for all three), else freshly loaded. Commits check
-    /// those versions anyway.
+    /// The cycle, its org and the grants: the cached copies when their stored versions are
+    /// the ones cached (one cheap probe for all three), else freshly loaded; a cached org
+    /// behind the stored one catches up through the changes since. Commits check those
+    /// versions anyway.
     async fn cached(&self, id: CycleId) -> Result<(Cached, Expect, Arc<Grants>)> {
         let cycle_key = RecordKey::Cycle(id);
-        let snapshot_key = RecordKey::Snapshot(id);
         let versions = self
             .storage
-            .versions(&[cycle_key, snapshot_key, RecordKey::Grants])
+            .versions(&[cycle_key, RecordKey::OrgHead(id), RecordKey::Grants])
             .await?;
-        let (Some(version), snapshot_version, grants_version) = (
+        let (Some(version), org_changes, grants_version) = (
             versions.first().copied().flatten(),
-            versions.get(1).copied().flatten(),
+            versions.get(1).copied().flatten().unwrap_or(0),
             versions.get(2).copied().flatten(),
         ) else {
             return Err(cycle_key.not_found());
         };
         let (known, known_grants) = {
-            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            (cache.cycles.get(&id).cloned(), cache.grants.clone())
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            let known = cache.cycles.get_mut(&id).map(|k| {
+                let cycle = k.cycle.clone();
+                // An org about to catch up leaves the cache, so that it is changed in place
+                // rather than copied (unless a command running now still holds it).
+                let snapshot = match &k.snapshot {
+                    Some(s) if s.version < org_changes => k.snapshot.take(),
+                    other => other.clone(),
+                };
+                Cached { cycle, snapshot }
+            });
+            (known, cache.grants.clone())
         };
-        let cycle = match &known {
-            Some(k) if k.cycle.version == version => k.cycle.clone(),
-            _ => {
+        let (cycle, held) = match known {
+            Some(k) if k.cycle.version == version => (k.cycle, k.snapshot),
+            known => {
                 let v = self.storage.cycle(id).await?;
-                Versioned {
+                let cycle = Versioned {
                     version: v.version,
                     record: Arc::new(v.record),
-                }
+                };
+                (cycle, known.and_then(|k| k.snapshot))
             }
         };
         let snapshot = if cycle.record.state() == CycleState::Draft {
             None
         } else {
-            let version = snapshot_version.ok_or_else(|| snapshot_key.not_found())?;
-            match known.as_ref().and_then(|k| k.snapshot.as_ref()) {
-                Some(s) if s.version == version => Some(s.clone()),
-                _ => {
-                    let v = self.storage.snapshot(id).await?;
-                    Some(Versioned {
-                        version: v.version,
-                        record: Arc::new(v.record),
-                    })
-                }
-            }
+            Some(self.org_at(id, held, org_changes).await?)
         };
         let grants = match (grants_version, known_grants) {
             (None, _) => (Expect::Absent, Arc::new(Grants::new())),
@@ -478,6 +514,31 @@ impl Engine {
             }
         }
         Ok((cached, grants.0, grants.1))
+    }
+
+    /// The org of launched cycle `id` after `changes` changes of its log: `held` when it is
+    /// that one, `held` with the changes since applied when it is older, else the snapshot
+    /// stored at launch with every change applied.
+    async fn org_at(
+        &self,
+        id: CycleId,
+        held: Option<Versioned<Arc<OrgSnapshot>>>,
+        changes: u64,
+    ) -> Result<Versioned<Arc<OrgSnapshot>>> {
+        let (mut org, at) = match held {
+            Some(h) if h.version == changes => return Ok(h),
+            Some(h) if h.version < changes => (h.record, h.version),
+            _ => (Arc::new(self.storage.snapshot(id).await?.record), 0),
+        };
+        let log = self.storage.org_changes(id, at, changes).await?;
+        crate::plugin::check_log(id, at, &log, changes)?;
+        if !log.is_empty() {
+            crate::plugin::catch_up(id, Arc::make_mut(&mut org), at, &log, changes)?;
+        }
+        Ok(Versioned {
+            version: changes,
+            record: org,
+        })
     }
 
     async fn scope(&self, cycle: CycleId) -> Result<Scope> {

@@ -6,13 +6,18 @@ use crate::access::{Action, Context, Target, decide, explain};
 use crate::domain::org::OrgSnapshot;
 use crate::plugin::{Record, RecordKey, StorageExt, Write};
 use crate::views::screens::{AccessChange, Change, Effect, Preview};
-use crate::{Cycle, CycleConfig, CycleId, Grants, Packet, PersonId, Result, Review};
+use std::collections::hash_map::Entry;
+
+use crate::{Cycle, CycleConfig, CycleId, Grants, OrgChange, Packet, PersonId, Result, Review};
 
 use super::{Engine, PAGE, Scope};
 
-/// The records a change would write, by key.
+/// The records a change would write, by key, and the orgs its org changes would make.
 #[derive(Debug, Default)]
-struct After(crate::domain::id::IdMap<RecordKey, Record>);
+struct After(
+    crate::domain::id::IdMap<RecordKey, Record>,
+    crate::domain::id::IdMap<CycleId, OrgSnapshot>,
+);
 
 impl After {
     fn grants(&self) -> Option<&Grants> {
@@ -30,10 +35,7 @@ impl After {
     }
 
     fn snapshot(&self, id: CycleId) -> Option<&OrgSnapshot> {
-        match self.0.get(&RecordKey::Snapshot(id)) {
-            Some(Record::Snapshot { snapshot, .. }) => Some(snapshot),
-            _ => None,
-        }
+        self.1.get(&id)
     }
 
     fn packet<'a>(&'a self, before: &'a Packet) -> &'a Packet {
@@ -112,10 +114,25 @@ impl Engine {
         self.try_change(&dry, actor, change.clone()).await?;
         let commit = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         let mut after = After::default();
+        let mut org_changes = Vec::new();
         for write in commit.map(|c| c.writes).unwrap_or_default() {
             if let Write::Put { record, .. } = write {
+                if let Record::OrgChange(change) = &record {
+                    org_changes.push(OrgChange::clone(change));
+                }
                 after.0.insert(record.key(), record);
             }
+        }
+        org_changes.sort_by_key(|c| (c.cycle, c.seq));
+        for change in org_changes {
+            let org = match after.1.entry(change.cycle) {
+                Entry::Occupied(org) => org.into_mut(),
+                Entry::Vacant(slot) => {
+                    let scope = self.scope(change.cycle).await?;
+                    slot.insert(OrgSnapshot::clone(scope.snapshot()?))
+                }
+            };
+            change.edit.apply(org)?;
         }
         if let Change::ChangeManager { packet, .. } = &change {
             self.plan_manager_change(*packet, &after, &mut plan).await?;

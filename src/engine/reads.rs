@@ -6,10 +6,11 @@ use crate::access::{
 };
 use crate::domain::progress::{Progress, Tally, TeamProgress};
 use crate::domain::workflow;
-use crate::plugin::{RecordKey, Storage, StorageExt, StoredEvent, Versioned};
+use crate::plugin::{Record, RecordKey, Storage, StorageExt, StoredEvent, Versioned};
 use crate::views::{self, CycleSummary, ReviewView, audit, view};
 use crate::{
-    CycleId, CycleState, Error, Explanation, Packet, PersonId, Result, Review, ReviewId, Template,
+    Cycle, CycleId, CycleState, Error, Explanation, Packet, PacketId, PersonId, Result, Review,
+    ReviewId, Template,
 };
 
 use super::{Engine, PAGE};
@@ -198,7 +199,10 @@ impl Engine {
         subject: PersonId,
     ) -> Result<Packet> {
         let scope = self.scope(cycle).await?;
-        let packet = self.versioned_packet_of(cycle, subject).await?.record;
+        let packet = self
+            .versioned_packet_of(&scope.cycle.record, subject)
+            .await?
+            .record;
         authorize_packet(&scope.ctx(), actor, &packet)?;
         Ok(views::packet(packet, actor))
     }
@@ -206,7 +210,7 @@ impl Engine {
     /// [`packet_of`](Self::packet_of) with the packet's version.
     pub(super) async fn versioned_packet_of(
         &self,
-        cycle: CycleId,
+        cycle: &Cycle,
         subject: PersonId,
     ) -> Result<Versioned<Packet>> {
         self.packets_of(cycle, &[subject].into())
@@ -218,21 +222,47 @@ impl Engine {
             })
     }
 
-    /// The packets of these subjects in `cycle`, by subject, in one pass over the cycle's
-    /// packets (stopping once all are found); subjects without a packet are left out.
+    /// The packets of these subjects in `cycle`, by subject; subjects without a packet are
+    /// left out. Each is one read by its id ([`PacketId::of`]). A cycle launched before packet
+    /// ids were derived kept its participant list, and its packets are found in one pass over
+    /// the cycle's packets.
     pub(super) async fn packets_of(
         &self,
-        cycle: CycleId,
+        cycle: &Cycle,
         subjects: &std::collections::BTreeSet<PersonId>,
     ) -> Result<crate::domain::id::IdMap<PersonId, Versioned<Packet>>> {
         let mut found = crate::domain::id::IdMap::default();
+        let mut listed = std::collections::BTreeSet::new();
+        for &subject in subjects {
+            let key = RecordKey::Packet(PacketId::of(cycle.id(), subject));
+            match self.storage.get(key).await? {
+                Some(Versioned {
+                    version,
+                    record: Record::Packet(p),
+                }) if p.cycle() == cycle.id() && p.subject() == subject => {
+                    found.insert(
+                        subject,
+                        Versioned {
+                            version,
+                            record: *p,
+                        },
+                    );
+                }
+                _ if cycle.state() != CycleState::Draft
+                    && cycle.participants().contains(&subject) =>
+                {
+                    listed.insert(subject);
+                }
+                _ => {}
+            }
+        }
         let mut after = None;
-        while found.len() < subjects.len() {
-            let page = self.storage.packets(cycle, after, PAGE).await?;
+        while !listed.is_empty() {
+            let page = self.storage.packets(cycle.id(), after, PAGE).await?;
             after = page.last().map(|last| last.record.id());
             let full = page.len() == PAGE;
             for p in page {
-                if subjects.contains(&p.record.subject()) {
+                if listed.remove(&p.record.subject()) {
                     found.insert(p.record.subject(), p);
                 }
             }

@@ -660,6 +660,8 @@ impl Inner {
             Record::Packet(_)
             | Record::Review(_)
             | Record::Snapshot { .. }
+            | Record::OrgHead(_)
+            | Record::OrgChange(_)
             | Record::Template(_)
             | Record::Grants(_)
             | Record::Receipt(_) => {}
@@ -684,6 +686,8 @@ impl Inner {
             Record::Packet(_)
             | Record::Review(_)
             | Record::Snapshot { .. }
+            | Record::OrgHead(_)
+            | Record::OrgChange(_)
             | Record::Template(_)
             | Record::Grants(_)
             | Record::Receipt(_) => {}

@@ -138,6 +138,8 @@ impl Store {
             }
             Record::Cycle(_)
             | Record::Snapshot { .. }
+            | Record::OrgHead(_)
+            | Record::OrgChange(_)
             | Record::Template(_)
             | Record::Grants(_)
             | Record::Receipt(_) => {}

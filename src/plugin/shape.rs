@@ -18,7 +18,10 @@ pub(crate) fn keys_of(commit: &Commit) -> Vec<RecordKey> {
 /// with one id, which `repeated` then tells apart.
 fn spread(key: &RecordKey) -> u64 {
     let id = match key {
-        RecordKey::Cycle(id) | RecordKey::Snapshot(id) => id.as_uuid().as_u128(),
+        RecordKey::Cycle(id) | RecordKey::Snapshot(id) | RecordKey::OrgHead(id) => {
+            id.as_uuid().as_u128()
+        }
+        RecordKey::OrgChange { cycle, seq } => cycle.as_uuid().as_u128() ^ u128::from(*seq),
         RecordKey::Packet(id) => id.as_uuid().as_u128(),
         RecordKey::Review(id) => id.as_uuid().as_u128(),
         RecordKey::Nomination(id) => id.as_uuid().as_u128(),

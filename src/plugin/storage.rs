@@ -9,8 +9,8 @@ use crate::domain::notification::Notification;
 use crate::domain::progress::Tally;
 use crate::{
     CalibrationSession, CalibrationSessionId, Cycle, CycleId, Error, Grants, Nomination,
-    NominationId, OrgSnapshot, Packet, PacketId, PersonId, Progress, ReceiptId, Result, Review,
-    ReviewId, Template, TemplateId,
+    NominationId, OrgChange, OrgHead, OrgSnapshot, Packet, PacketId, PersonId, Progress, ReceiptId,
+    Result, Review, ReviewId, Template, TemplateId,
 };
 
 /// Names one stored record.
@@ -20,8 +20,17 @@ use crate::{
 pub enum RecordKey {
     /// A cycle.
     Cycle(CycleId),
-    /// The org snapshot of a cycle.
+    /// The org snapshot of a cycle, as stored at launch.
     Snapshot(CycleId),
+    /// The head of a cycle's org log: its version counts the changes since launch.
+    OrgHead(CycleId),
+    /// One change in a cycle's org log.
+    OrgChange {
+        /// The cycle.
+        cycle: CycleId,
+        /// Its number in the log, from 1.
+        seq: u64,
+    },
     /// A packet.
     Packet(PacketId),
     /// A review.
@@ -45,6 +54,8 @@ impl RecordKey {
         match self {
             Self::Cycle(_) => "cycle",
             Self::Snapshot(_) => "org snapshot",
+            Self::OrgHead(_) => "org log",
+            Self::OrgChange { .. } => "org change",
             Self::Packet(_) => "packet",
             Self::Review(_) => "review",
             Self::Nomination(_) => "nomination",
@@ -59,7 +70,8 @@ impl RecordKey {
     #[must_use]
     pub fn id_string(&self) -> String {
         match self {
-            Self::Cycle(id) | Self::Snapshot(id) => id.to_string(),
+            Self::Cycle(id) | Self::Snapshot(id) | Self::OrgHead(id) => id.to_string(),
+            Self::OrgChange { cycle, seq } => format!("{cycle}/{seq}"),
             Self::Packet(id) => id.to_string(),
             Self::Review(id) => id.to_string(),
             Self::Nomination(id) => id.to_string(),
@@ -106,13 +118,17 @@ impl fmt::Display for RecordKey {
 pub enum Record {
     /// A cycle.
     Cycle(Box<Cycle>),
-    /// A cycle's org snapshot.
+    /// A cycle's org snapshot as at launch (later changes are in its org log).
     Snapshot {
         /// The cycle.
         cycle: CycleId,
         /// The snapshot.
         snapshot: Box<OrgSnapshot>,
     },
+    /// The head of a cycle's org log.
+    OrgHead(Box<OrgHead>),
+    /// A change in a cycle's org log.
+    OrgChange(Box<OrgChange>),
     /// A packet.
     Packet(Box<Packet>),
     /// A review.
@@ -163,6 +179,8 @@ record_from!(
     Template(Template),
     Grants(Grants),
     Receipt(Receipt),
+    OrgHead(OrgHead),
+    OrgChange(OrgChange),
 );
 
 impl Record {
@@ -172,6 +190,11 @@ impl Record {
         match self {
             Self::Cycle(c) => RecordKey::Cycle(c.id()),
             Self::Snapshot { cycle, .. } => RecordKey::Snapshot(*cycle),
+            Self::OrgHead(h) => RecordKey::OrgHead(h.cycle),
+            Self::OrgChange(c) => RecordKey::OrgChange {
+                cycle: c.cycle,
+                seq: c.seq,
+            },
             Self::Packet(p) => RecordKey::Packet(p.id()),
             Self::Review(r) => RecordKey::Review(r.id()),
             Self::Nomination(n) => RecordKey::Nomination(n.id()),
@@ -517,6 +540,34 @@ pub trait Storage: Send + Sync + Debug + 'static {
         Ok(out)
     }
 
+    /// The changes of `cycle`'s org log numbered `after + 1 ..= upto`, in order; those not
+    /// stored are left out. An engine that holds the org at version `after` and reads the
+    /// [`OrgHead`] at version `upto` catches up with them.
+    ///
+    /// Provided: one [`get`](Self::get) per change. Backends with a round trip per call
+    /// override it with one query, as SQLite and PostgreSQL do.
+    async fn org_changes(&self, cycle: CycleId, after: u64, upto: u64) -> Result<Vec<OrgChange>> {
+        let mut out = Vec::new();
+        let mut seq = after;
+        while seq < upto {
+            seq += 1;
+            let key = RecordKey::OrgChange { cycle, seq };
+            match self.get(key).await? {
+                Some(Versioned {
+                    record: Record::OrgChange(change),
+                    ..
+                }) => out.push(*change),
+                Some(_) => {
+                    return Err(Error::Backend {
+                        source: format!("{key} holds another kind of record").into(),
+                    });
+                }
+                None => {}
+            }
+        }
+        Ok(out)
+    }
+
     /// Calibration sessions of a cycle, ordered by id.
     async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>>;
 
@@ -638,6 +689,14 @@ macro_rules! forward_storage {
             ) -> Result<Vec<Versioned<CalibrationSession>>> {
                 (**self).calibrations(cycle).await
             }
+            async fn org_changes(
+                &self,
+                cycle: CycleId,
+                after: u64,
+                upto: u64,
+            ) -> Result<Vec<OrgChange>> {
+                (**self).org_changes(cycle, after, upto).await
+            }
             async fn events(
                 &self,
                 cycle: CycleId,
@@ -689,6 +748,51 @@ fn unpack<T>(
         .ok_or_else(|| Error::Backend {
             source: format!("{key} holds another kind of record").into(),
         })
+}
+
+/// Checks that `log` holds exactly the changes of `cycle`'s org log numbered `at + 1 ..=
+/// changes`, in order: anything else is a corrupt log.
+pub(crate) fn check_log(cycle: CycleId, at: u64, log: &[OrgChange], changes: u64) -> Result<()> {
+    let mut want = at;
+    for change in log {
+        if change.cycle != cycle || Some(change.seq) != want.checked_add(1) {
+            break;
+        }
+        want = change.seq;
+    }
+    if want == changes && log.len() as u64 == changes.saturating_sub(at) {
+        return Ok(());
+    }
+    Err(Error::Corrupt {
+        record: RecordKey::OrgHead(cycle).to_string(),
+        reason: format!(
+            "counts {changes} changes, but change {} is missing",
+            want.saturating_add(1)
+        ),
+    })
+}
+
+/// Applies `log`, the changes of `cycle`'s org log after the first `at`, to `org`, which then
+/// holds all `changes` of them ([`check_log`]); a change that does not apply is a corrupt log.
+pub(crate) fn catch_up(
+    cycle: CycleId,
+    org: &mut OrgSnapshot,
+    at: u64,
+    log: &[OrgChange],
+    changes: u64,
+) -> Result<()> {
+    check_log(cycle, at, log, changes)?;
+    for change in log {
+        change.edit.apply(org).map_err(|e| Error::Corrupt {
+            record: RecordKey::OrgChange {
+                cycle,
+                seq: change.seq,
+            }
+            .to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
 }
 
 /// Typed conveniences over [`Storage::get`], for every storage.
@@ -745,6 +849,20 @@ pub trait StorageExt: Storage {
         unpack(key, self.get(key).await?, |r| match r {
             Record::Snapshot { snapshot, .. } => Some(*snapshot),
             _ => None,
+        })
+    }
+
+    /// The cycle's org as it is now: the snapshot stored at launch with every change of the
+    /// cycle's org log applied, at the number of changes applied (the [`OrgHead`]'s version;
+    /// 0 before the first). [`Error::NotFound`] for a draft, which has none.
+    async fn org(&self, cycle: CycleId) -> Result<Versioned<OrgSnapshot>> {
+        let changes = self.version(RecordKey::OrgHead(cycle)).await?.unwrap_or(0);
+        let mut org = self.snapshot(cycle).await?.record;
+        let log = self.org_changes(cycle, 0, changes).await?;
+        catch_up(cycle, &mut org, 0, &log, changes)?;
+        Ok(Versioned {
+            version: changes,
+            record: org,
         })
     }
 

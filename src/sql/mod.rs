@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::plugin::{Record, RecordKey};
-use crate::{Error, OrgSnapshot, Result};
+use crate::{CycleId, Error, OrgChange, OrgSnapshot, Result};
 
 mod migrate;
 #[cfg(feature = "postgres")]
@@ -62,6 +62,8 @@ fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
             cycle: *cycle,
             snapshot: from_json::<Box<OrgSnapshot>>(key, body)?,
         },
+        RecordKey::OrgHead(_) => Record::OrgHead(from_json(key, body)?),
+        RecordKey::OrgChange { .. } => Record::OrgChange(from_json(key, body)?),
         RecordKey::Packet(_) => Record::Packet(from_json(key, body)?),
         RecordKey::Review(_) => Record::Review(from_json(key, body)?),
         RecordKey::Nomination(_) => Record::Nomination(from_json(key, body)?),
@@ -77,4 +79,27 @@ fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
         });
     }
     Ok(record)
+}
+
+/// The org changes of `cycle` numbered `after + 1 ..= upto` from stored bodies (in any order):
+/// each must parse and be a change of that cycle in that range; returned in order.
+fn org_changes_from<'a>(
+    cycle: CycleId,
+    after: u64,
+    upto: u64,
+    bodies: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<OrgChange>> {
+    let mut out = Vec::new();
+    for body in bodies {
+        let change: OrgChange = from_json(format_args!("org change of cycle `{cycle}`"), body)?;
+        if change.cycle != cycle || change.seq <= after || change.seq > upto {
+            return Err(Error::Corrupt {
+                record: format!("org change of cycle `{cycle}`"),
+                reason: format!("holds change {} of cycle `{}`", change.seq, change.cycle),
+            });
+        }
+        out.push(change);
+    }
+    out.sort_by_key(|c| c.seq);
+    Ok(out)
 }

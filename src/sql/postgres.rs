@@ -8,23 +8,32 @@ use sqlx::{Executor, Row};
 use uuid::Uuid;
 
 use super::migrate::{Migration, TABLE, plan};
-use super::{from_json, limit, record_from, stored_version, to_json, version_i64};
+use super::{
+    from_json, limit, org_changes_from, record_from, stored_version, to_json, version_i64,
+};
 use crate::domain::notification::Notification;
 use crate::plugin::{
     Claim, Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
     check_shape, keys_of,
 };
 use crate::{
-    CalibrationSession, CycleId, Error, Event, Nomination, Packet, PacketId, PersonId, Result,
-    Review,
+    CalibrationSession, CycleId, Error, Event, Nomination, OrgChange, Packet, PacketId, PersonId,
+    Result, Review,
 };
 
 /// The crate's migrations, in order.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "init",
-    sql: include_str!("../../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "init",
+        sql: include_str!("../../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "org log",
+        sql: include_str!("../../migrations/postgres/0002_org_log.sql"),
+    },
+];
 
 /// The advisory lock taken while migrating, so that app servers starting together migrate
 /// once: "appraise" in ASCII.
@@ -111,6 +120,10 @@ fn place(key: &RecordKey) -> Place {
     let (table, key_column, key, listing): (_, _, Uuid, &'static [&'static str]) = match key {
         RecordKey::Cycle(id) => ("cycles", "id", *id.as_uuid(), &[]),
         RecordKey::Snapshot(id) => ("snapshots", "cycle_id", *id.as_uuid(), &[]),
+        RecordKey::OrgHead(id) => ("org_heads", "cycle_id", *id.as_uuid(), &[]),
+        RecordKey::OrgChange { cycle, seq } => {
+            ("org_changes", "id", change_id(*cycle, *seq), &["cycle_id"])
+        }
         RecordKey::Packet(id) => ("packets", "id", *id.as_uuid(), &["cycle_id"]),
         RecordKey::Review(id) => (
             "reviews",
@@ -137,6 +150,18 @@ fn place(key: &RecordKey) -> Place {
     }
 }
 
+/// The key of an org change: a name-based UUID of its cycle and its number.
+fn change_id(cycle: CycleId, seq: u64) -> Uuid {
+    let mut bytes = [0u8; 24];
+    let (c, n) = bytes.split_at_mut(16);
+    c.copy_from_slice(cycle.as_uuid().as_bytes());
+    n.copy_from_slice(&seq.to_be_bytes());
+    Uuid::new_v5(&CHANGE_NAMESPACE, &bytes)
+}
+
+/// The namespace of [`change_id`].
+const CHANGE_NAMESPACE: Uuid = Uuid::from_u128(0x5b8e_0f3a_c27d_4e19_a6f4_81d2_3c9b_7e05);
+
 /// The values of a record's listing columns, in [`Place::listing`] order.
 fn listing_of(record: &Record) -> Vec<Uuid> {
     match record {
@@ -152,8 +177,10 @@ fn listing_of(record: &Record) -> Vec<Uuid> {
             *n.nominee().as_uuid(),
         ],
         Record::Calibration(c) => vec![*c.cycle().as_uuid()],
+        Record::OrgChange(c) => vec![*c.cycle.as_uuid()],
         Record::Cycle(_)
         | Record::Snapshot { .. }
+        | Record::OrgHead(_)
         | Record::Template(_)
         | Record::Grants(_)
         | Record::Receipt(_) => Vec::new(),
@@ -165,6 +192,8 @@ fn body_of(record: &Record) -> Result<String> {
     match record {
         Record::Cycle(c) => to_json(c),
         Record::Snapshot { snapshot, .. } => to_json(snapshot),
+        Record::OrgHead(h) => to_json(h),
+        Record::OrgChange(c) => to_json(c),
         Record::Packet(p) => to_json(p),
         Record::Review(r) => to_json(r),
         Record::Nomination(n) => to_json(n),
@@ -864,6 +893,23 @@ impl Storage for PostgresStorage {
         let sql = "SELECT id, version, body FROM nominations \
                    WHERE tenant = $1 AND cycle_id = $2 AND nominee = $3 ORDER BY id";
         self.listed("nomination", sql, cycle, Some(nominee)).await
+    }
+
+    async fn org_changes(&self, cycle: CycleId, after: u64, upto: u64) -> Result<Vec<OrgChange>> {
+        let ids: Vec<Uuid> = (after.saturating_add(1)..=upto)
+            .map(|seq| change_id(cycle, seq))
+            .collect();
+        let rows = sqlx::query("SELECT body FROM org_changes WHERE tenant = $1 AND id = ANY($2)")
+            .bind(&*self.tenant)
+            .bind(&ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let bodies: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get("body").map_err(backend))
+            .collect::<Result<_>>()?;
+        org_changes_from(cycle, after, upto, bodies.iter().map(String::as_str))
     }
 
     async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>> {

@@ -15,15 +15,17 @@ use sqlx::sqlite::{
 use sqlx::{Arguments, Executor, Row, Sqlite};
 
 use super::migrate::{Migration, TABLE, plan};
-use super::{from_json, limit, record_from, stored_version, to_json, version_i64};
+use super::{
+    from_json, limit, org_changes_from, record_from, stored_version, to_json, version_i64,
+};
 use crate::domain::notification::Notification;
 use crate::plugin::{
     Claim, Commit, Expect, OutboxEntry, Record, RecordKey, Storage, StoredEvent, Versioned, Write,
     check_shape, keys_of,
 };
 use crate::{
-    CalibrationSession, CycleId, Error, Event, Nomination, Packet, PacketId, PersonId, Result,
-    Review,
+    CalibrationSession, CycleId, Error, Event, Nomination, OrgChange, Packet, PacketId, PersonId,
+    Result, Review,
 };
 
 /// Rows per multi-row `INSERT` when a commit creates many records (a launch).
@@ -77,6 +79,8 @@ const fn table_of(key: &RecordKey) -> &'static str {
     match key {
         RecordKey::Cycle(_) => "cycles",
         RecordKey::Snapshot(_) => "snapshots",
+        RecordKey::OrgHead(_) => "org_heads",
+        RecordKey::OrgChange { .. } => "org_changes",
         RecordKey::Packet(_) => "packets",
         RecordKey::Review(_) => "reviews",
         RecordKey::Nomination(_) => "nominations",
@@ -87,12 +91,20 @@ const fn table_of(key: &RecordKey) -> &'static str {
     }
 }
 
+/// The key of an org change: its cycle and its number, padded so that the text sorts as the
+/// numbers do.
+fn change_id(cycle: CycleId, seq: u64) -> String {
+    format!("{cycle}/{seq:020}")
+}
+
 /// The table, its key column and the key text of a record.
 fn locate(key: &RecordKey) -> (&'static str, &'static str, String) {
     let id = key.id_string();
     match key {
         RecordKey::Cycle(_) => ("cycles", "id", id),
         RecordKey::Snapshot(_) => ("snapshots", "cycle_id", id),
+        RecordKey::OrgHead(_) => ("org_heads", "cycle_id", id),
+        RecordKey::OrgChange { cycle, seq } => ("org_changes", "id", change_id(*cycle, *seq)),
         RecordKey::Packet(_) => ("packets", "id", id),
         RecordKey::Review(_) => ("reviews", "id", id),
         RecordKey::Nomination(_) => ("nominations", "id", id),
@@ -115,6 +127,16 @@ fn row_of(record: &Record) -> Result<(&'static str, &'static [&'static str], Vec
             "snapshots",
             &["cycle_id", "body"],
             vec![cycle.to_string(), to_json(snapshot)?],
+        ),
+        Record::OrgHead(h) => (
+            "org_heads",
+            &["cycle_id", "body"],
+            vec![h.cycle.to_string(), to_json(h)?],
+        ),
+        Record::OrgChange(c) => (
+            "org_changes",
+            &["id", "cycle_id", "body"],
+            vec![change_id(c.cycle, c.seq), c.cycle.to_string(), to_json(c)?],
         ),
         Record::Packet(p) => (
             "packets",
@@ -316,6 +338,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 5,
         description: "involvement",
         sql: include_str!("../../migrations/sqlite/0005_involvement.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "org log",
+        sql: include_str!("../../migrations/sqlite/0006_org_log.sql"),
     },
 ];
 
@@ -927,6 +954,20 @@ impl Storage for SqliteStorage {
         .await
         .map_err(backend)?;
         rows.iter().map(versioned("nomination")).collect()
+    }
+
+    async fn org_changes(&self, cycle: CycleId, after: u64, upto: u64) -> Result<Vec<OrgChange>> {
+        let rows = sqlx::query("SELECT body FROM org_changes WHERE id > ? AND id <= ? ORDER BY id")
+            .bind(change_id(cycle, after))
+            .bind(change_id(cycle, upto))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        let bodies: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get("body").map_err(backend))
+            .collect::<Result<_>>()?;
+        org_changes_from(cycle, after, upto, bodies.iter().map(String::as_str))
     }
 
     async fn calibrations(&self, cycle: CycleId) -> Result<Vec<Versioned<CalibrationSession>>> {

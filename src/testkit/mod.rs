@@ -246,11 +246,20 @@ fn records(f: &Fixture) -> Vec<Record> {
             cycle: f.cycle.id(),
             snapshot: Box::new(f.snapshot.clone()),
         },
+        Record::from(crate::OrgHead {
+            cycle: f.cycle.id(),
+            changes: 2,
+        }),
         Record::from(f.nomination.clone()),
         Record::from(f.calibration.clone()),
         Record::from(f.template.clone()),
         Record::from(f.receipt.clone()),
     ];
+    out.extend(
+        org_log(f.cycle.id(), f.people)
+            .into_iter()
+            .map(Record::from),
+    );
     out.extend(f.packets.iter().cloned().map(Record::from));
     out.extend(f.reviews.iter().cloned().map(Record::from));
     out
@@ -262,6 +271,68 @@ async fn store_fixture(storage: &dyn Storage) -> Fixture {
         panic!("storing the fixture failed: {e}");
     }
     f
+}
+
+/// Two changes of `cycle`'s org: `b` moves under `a`, then `a` leaves.
+fn org_log(cycle: CycleId, [_, a, b]: [PersonId; 3]) -> Vec<crate::OrgChange> {
+    vec![
+        crate::OrgChange {
+            cycle,
+            seq: 1,
+            edit: crate::OrgEdit::ManagerChanged {
+                person: b,
+                manager: Some(a),
+            },
+        },
+        crate::OrgChange {
+            cycle,
+            seq: 2,
+            edit: crate::OrgEdit::Left { person: a },
+        },
+    ]
+}
+
+/// A cycle's org log reads back by range, in order, and never another cycle's: changes
+/// `after + 1 ..= upto`, with changes not stored left out.
+pub async fn org_changes(storage: &dyn Storage) {
+    let people = [PersonId::random(), PersonId::random(), PersonId::random()];
+    let (one, two) = (CycleId::random(), CycleId::random());
+    let mut log = Vec::new();
+    for round in 0..3 {
+        for change in org_log(one, people) {
+            log.push(crate::OrgChange {
+                seq: change.seq + 2 * round,
+                ..change
+            });
+        }
+    }
+    let mut changes: Vec<Record> = log.iter().cloned().map(Record::from).collect();
+    changes.extend(org_log(two, people).into_iter().map(Record::from));
+    if let Err(e) = storage.commit(creating(changes)).await {
+        panic!("storing org changes failed: {e}");
+    }
+    for (after, upto) in [(0, 6), (0, 9), (2, 4), (5, 6), (6, 6), (3, 2), (6, 100)] {
+        let got = storage
+            .org_changes(one, after, upto)
+            .await
+            .unwrap_or_else(|e| panic!("org_changes({after}, {upto}): {e}"));
+        let want: Vec<_> = log
+            .iter()
+            .filter(|c| c.seq > after && c.seq <= upto)
+            .cloned()
+            .collect();
+        assert_eq!(got, want, "org changes {after} < seq <= {upto}");
+    }
+    let other = storage
+        .org_changes(two, 0, 6)
+        .await
+        .unwrap_or_else(|e| panic!("org_changes: {e}"));
+    assert_eq!(other, org_log(two, people), "the other cycle's log");
+    let none = storage
+        .org_changes(CycleId::random(), 0, 6)
+        .await
+        .unwrap_or_else(|e| panic!("org_changes: {e}"));
+    assert!(none.is_empty(), "a cycle without changes has none");
 }
 
 /// Every record kind reads back equal at version 1; a `Put` at that version stores version 2;
@@ -1911,6 +1982,11 @@ pub async fn tenant_isolation(a: &dyn Storage, b: &dyn Storage) {
         );
         assert_eq!(ok(storage.calibrations(cycle).await).len(), 1);
         assert_eq!(
+            ok(storage.org_changes(cycle, 0, 10).await),
+            org_log(cycle, f.people),
+            "{side}: the org log"
+        );
+        assert_eq!(
             ok(storage.packets_naming(cycle, boss).await).len(),
             f.packets.iter().filter(|p| p.names(boss)).count(),
             "{side}: packets naming the manager"
@@ -1975,6 +2051,7 @@ pub async fn run_all(storage: Arc<dyn Storage>) {
     outbox_claims(Arc::clone(&storage)).await;
     event_paging(&*storage).await;
     listings(&*storage).await;
+    org_changes(&*storage).await;
     progress_counts(&*storage).await;
     involvement_listings(&*storage).await;
     refused_creations(&*storage).await;

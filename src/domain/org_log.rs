@@ -1,0 +1,80 @@
+//! The log of changes to a launched cycle's org snapshot.
+//!
+//! A launch stores the cycle's [`OrgSnapshot`] once. Every later change to it (a manager
+//! change, a hire joining the cycle, a leaver) is one small [`OrgChange`], numbered from 1
+//! without gaps, and the cycle's [`OrgHead`] counts them: its version is that count. The
+//! cycle's org at version `n` is the launch snapshot with changes `1..=n` applied in order, so
+//! a change writes two small records whatever the size of the company, and an engine that
+//! holds the org at version `k` catches up by applying changes `k + 1..=n`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CycleId, OrgSnapshot, Person, PersonId, Result};
+
+/// One change to a launched cycle's org, as its log stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct OrgChange {
+    /// The cycle.
+    pub cycle: CycleId,
+    /// Its number in the cycle's log: 1 for the first change, then one more for each.
+    pub seq: u64,
+    /// What changed.
+    pub edit: OrgEdit,
+}
+
+/// What an [`OrgChange`] changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum OrgEdit {
+    /// `person` reports to `manager` from now on (`None`: to nobody), their team with them.
+    ManagerChanged {
+        /// Who moves.
+        person: PersonId,
+        /// Their new manager.
+        manager: Option<PersonId>,
+    },
+    /// A hire joined the org (to take part in the running cycle).
+    Joined {
+        /// The new person, as the directory knew them.
+        person: Person,
+    },
+    /// `person` left: inactive from now on.
+    Left {
+        /// Who left.
+        person: PersonId,
+    },
+}
+
+impl OrgEdit {
+    /// Applies the change to `org` in place: a manager change or a leaver in time proportional
+    /// to what moves, a hire by rebuilding the snapshot (linear in its size).
+    ///
+    /// # Errors
+    ///
+    /// As [`OrgSnapshot::set_manager`], [`OrgSnapshot::with_person_added`] and
+    /// [`OrgSnapshot::mark_left`]; `org` is unchanged then.
+    pub fn apply(&self, org: &mut OrgSnapshot) -> Result<()> {
+        match self {
+            Self::ManagerChanged { person, manager } => org.set_manager(*person, *manager),
+            Self::Joined { person } => {
+                *org = org.with_person_added(person.clone())?;
+                Ok(())
+            }
+            Self::Left { person } => org.mark_left(*person),
+        }
+    }
+}
+
+/// The head of a launched cycle's org log: how many [`OrgChange`]s it holds. Stored at
+/// version `changes` (absent while there are none), so reading its version is enough to know
+/// whether a cached org is current, and a command that relied on the org checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct OrgHead {
+    /// The cycle.
+    pub cycle: CycleId,
+    /// How many changes its log holds.
+    pub changes: u64,
+}
