@@ -770,6 +770,7 @@ async fn sqlite(r: &mut Report) -> Result<(), Failure> {
         name: "sqlite",
         launch: Duration::from_secs(3),
         submit: Duration::from_millis(1),
+        inbox: Some(Duration::from_millis(5)),
     };
     store_figures(r, &targets, 100_000, open, bytes).await?;
     for h in handles.into_inner().map_err(|_| "poisoned")? {
@@ -833,6 +834,7 @@ async fn postgres(r: &mut Report) -> Result<(), Failure> {
         name: "postgres",
         launch: Duration::from_secs(6),
         submit: Duration::from_millis(2),
+        inbox: None,
     };
     store_figures(r, &targets, 100_000, open, bytes).await?;
     first.close().await;
@@ -857,6 +859,8 @@ struct StoreTargets {
     name: &'static str,
     launch: Duration,
     submit: Duration,
+    /// For an inbox (the screen queries' target is for SQLite).
+    inbox: Option<Duration>,
 }
 
 /// Engines (app servers) submitting at once, and for how long.
@@ -909,9 +913,21 @@ async fn store_figures(
     let t = submit_round_trips(&engine, cycle, 30).await?;
     let target = format!("≤ {} ms", targets.submit.as_millis());
     timed(r, "submit", t, &target, targets.submit);
+    // Inboxes of people spread over the org.
+    let people = org::people(n, n as u64);
+    let mut times = Vec::new();
+    for p in people.iter().step_by(n / 100) {
+        let start = Instant::now();
+        std::hint::black_box(engine.inbox(p.id).await?);
+        times.push(start.elapsed());
+    }
+    let t = median(times);
+    match targets.inbox {
+        Some(limit) => timed(r, "inbox", t, &format!("≤ {} ms", limit.as_millis()), limit),
+        None => r.line(&format!("inbox ({name})"), &size, show(t), "", None, ""),
+    }
 
     // Engines on handles of their own, as other app servers.
-    let people = org::people(n, n as u64);
     let server = async || -> Result<Engine, Failure> {
         Ok(Engine::builder()
             .storage(open().await?)

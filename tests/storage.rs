@@ -124,6 +124,20 @@ mod sqlite {
             1,
             "ann's self review"
         );
+        // Its packets (made with random ids) are found, and its org takes changes in its log.
+        let packet = engine
+            .packet_of(kim, cycles[0].id, ann)
+            .await
+            .expect("ann's packet of 0.1");
+        assert_eq!(packet.subject(), ann);
+        engine
+            .change_manager(kim, packet.id(), Some(kim))
+            .await
+            .expect("a manager change in a 0.1 cycle");
+        let org = appraise::plugin::StorageExt::org(&storage, cycles[0].id)
+            .await
+            .expect("the org now");
+        assert_eq!((org.version, org.record.manager_of(ann)), (1, Some(kim)));
         // The grants survived: kim is still an admin, and the file takes new records.
         let period = Period {
             start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),

@@ -1110,9 +1110,9 @@ async fn org_changes_go_to_the_log_and_every_engine_catches_up() {
             .version(RecordKey::OrgHead(w.cycle))
             .await
             .unwrap(),
-        Some(2)
+        Some(3)
     );
-    let log = w.storage.org_changes(w.cycle, 0, 2).await.unwrap();
+    let log = w.storage.org_changes(w.cycle, 0, 3).await.unwrap();
     let cycle = w.cycle;
     assert_eq!(
         log,
@@ -1120,6 +1120,11 @@ async fn org_changes_go_to_the_log_and_every_engine_catches_up() {
             OrgChange {
                 cycle,
                 seq: 1,
+                edit: OrgEdit::Launched,
+            },
+            OrgChange {
+                cycle,
+                seq: 2,
                 edit: OrgEdit::ManagerChanged {
                     person: id("ann"),
                     manager: Some(id("hal")),
@@ -1127,7 +1132,7 @@ async fn org_changes_go_to_the_log_and_every_engine_catches_up() {
             },
             OrgChange {
                 cycle,
-                seq: 2,
+                seq: 3,
                 edit: OrgEdit::Left { person: id("bo") },
             },
         ]
@@ -1136,7 +1141,7 @@ async fn org_changes_go_to_the_log_and_every_engine_catches_up() {
     applied.set_manager(id("ann"), Some(id("hal"))).unwrap();
     applied.mark_left(id("bo")).unwrap();
     let now = w.storage.org(w.cycle).await.unwrap();
-    assert_eq!((now.version, &now.record), (2, &applied));
+    assert_eq!((now.version, &now.record), (3, &applied));
     assert_eq!(now.record.manager_of(id("ann")), Some(id("hal")));
 
     // The engine that held the org before both changes, and one that never held it.
@@ -1149,8 +1154,8 @@ async fn org_changes_go_to_the_log_and_every_engine_catches_up() {
         ));
     }
 
-    // Change 1 goes missing behind the storage's back: a cold engine names the log.
-    let key = RecordKey::OrgChange { cycle, seq: 1 };
+    // Change 2 goes missing behind the storage's back: a cold engine names the log.
+    let key = RecordKey::OrgChange { cycle, seq: 2 };
     w.storage
         .commit(Commit {
             writes: vec![Write::Delete { key, version: 1 }],

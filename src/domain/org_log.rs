@@ -1,11 +1,13 @@
 //! The log of changes to a launched cycle's org snapshot.
 //!
-//! A launch stores the cycle's [`OrgSnapshot`] once. Every later change to it (a manager
-//! change, a hire joining the cycle, a leaver) is one small [`OrgChange`], numbered from 1
-//! without gaps, and the cycle's [`OrgHead`] counts them: its version is that count. The
-//! cycle's org at version `n` is the launch snapshot with changes `1..=n` applied in order, so
-//! a change writes two small records whatever the size of the company, and an engine that
-//! holds the org at version `k` catches up by applying changes `k + 1..=n`.
+//! A launch stores the cycle's [`OrgSnapshot`] once, and starts the cycle's org log with an
+//! [`OrgEdit::Launched`] entry. Every later change to the org (a manager change, a hire joining
+//! the cycle, a leaver) is one small [`OrgChange`], the entries numbered from 1 without gaps,
+//! and the cycle's [`OrgHead`] counts them: its version is that count. The cycle's org at
+//! version `n` is the launch snapshot with entries `1..=n` applied in order, so a change writes
+//! two small records whatever the size of the company, and an engine that holds the org at
+//! version `k` catches up by applying entries `k + 1..=n`. (A cycle launched before the log
+//! existed has no head until its first change, and no `Launched` entry.)
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +30,9 @@ pub struct OrgChange {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum OrgEdit {
+    /// The cycle launched with the snapshot stored then: the first entry of the log of every
+    /// cycle launched since the log exists. Nothing to apply.
+    Launched,
     /// `person` reports to `manager` from now on (`None`: to nobody), their team with them.
     ManagerChanged {
         /// Who moves.
@@ -57,6 +62,7 @@ impl OrgEdit {
     /// [`OrgSnapshot::mark_left`]; `org` is unchanged then.
     pub fn apply(&self, org: &mut OrgSnapshot) -> Result<()> {
         match self {
+            Self::Launched => Ok(()),
             Self::ManagerChanged { person, manager } => org.set_manager(*person, *manager),
             Self::Joined { person } => {
                 *org = org.with_person_added(person.clone())?;
@@ -68,13 +74,13 @@ impl OrgEdit {
 }
 
 /// The head of a launched cycle's org log: how many [`OrgChange`]s it holds. Stored at
-/// version `changes` (absent while there are none), so reading its version is enough to know
-/// whether a cached org is current, and a command that relied on the org checks it.
+/// version `changes`, so reading its version is enough to know whether a cached org is
+/// current, and a command that relied on the org checks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OrgHead {
     /// The cycle.
     pub cycle: CycleId,
-    /// How many changes its log holds.
+    /// How many entries its log holds.
     pub changes: u64,
 }

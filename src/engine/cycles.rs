@@ -9,7 +9,10 @@ use crate::domain::event::Event;
 use crate::domain::launch::{LaunchInput, launch_cycle_each};
 use crate::domain::template::Template;
 use crate::plugin::{Clock, Directory, Expect, Record, RecordKey, StorageExt};
-use crate::{Cycle, CycleConfig, CycleId, CycleState, PersonId, RandomIds, Result, TemplateId};
+use crate::{
+    Cycle, CycleConfig, CycleId, CycleState, OrgChange, OrgEdit, OrgHead, PersonId, RandomIds,
+    Result, TemplateId,
+};
 use chrono::DateTime;
 use chrono::Utc;
 
@@ -311,6 +314,17 @@ impl Engine {
                 cycle,
                 snapshot: Box::new(snapshot),
             },
+            Expect::Absent,
+        );
+        // The org log starts with the launch, so its head exists from now on: commands check
+        // its version, and never need to check that it is absent.
+        tx.put(Record::from(OrgHead { cycle, changes: 1 }), Expect::Absent);
+        tx.put(
+            Record::from(OrgChange {
+                cycle,
+                seq: 1,
+                edit: OrgEdit::Launched,
+            }),
             Expect::Absent,
         );
         self.finish(tx, actor, report).await
