@@ -6,6 +6,106 @@ use appraise::memory::{IndexedMemoryStorage, MemoryStorage};
 use appraise::plugin::Storage;
 use appraise::testkit;
 
+/// Engines on handles of their own to one database behave as one, as app servers must:
+/// - an org change one engine makes (a manager change) decides the next command of another,
+///   which held the org before it;
+/// - a third engine, cold, loads the same org;
+/// - two engines delivering the same pending notifications at once hand each over exactly
+///   once.
+///
+/// `open` opens another handle on the database.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+async fn app_servers_behave_as_one(open: impl AsyncFn() -> Arc<dyn Storage>) {
+    use appraise::memory::RecordingNotifier;
+    use appraise::plugin::{ManualClock, Notifier, StorageExt};
+    use appraise::testkit::faults::{Fault, Faults, FaultyNotifier, Op};
+    use appraise::{Engine, Error, ReviewKind};
+    use chrono::TimeZone;
+
+    use crate::engine::{directory, id, launch_fixture};
+
+    let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
+    let app_server = async |notifier: Arc<dyn Notifier>| {
+        Engine::builder()
+            .storage(open().await)
+            .notifier(notifier)
+            .directory(directory())
+            .clock(clock.clone())
+            .build()
+    };
+    // While the notifier is down, a launch and reminders queue notifications.
+    let first = app_server(Arc::new(RecordingNotifier::new_failing())).await;
+    let cycle = launch_fixture(&first, &clock).await;
+    let mine = first.my_reviews(id("ann"), cycle).await.unwrap();
+    let own = mine
+        .iter()
+        .find(|r| r.kind == ReviewKind::SelfReview)
+        .expect("ann's self review");
+
+    // The org: ann reports to bo. A second engine holds the org, the first moves ann under
+    // dana's other report kim, and the second's next decision follows.
+    let second = app_server(Arc::new(RecordingNotifier::new())).await;
+    let packet = second.packet_of(id("kim"), cycle, id("ann")).await.unwrap();
+    assert!(second.packet_of(id("bo"), cycle, id("ann")).await.is_ok());
+    first
+        .change_manager(id("kim"), packet.id(), Some(id("kim")))
+        .await
+        .unwrap();
+    assert!(matches!(
+        second.packet_of(id("bo"), cycle, id("ann")).await,
+        Err(Error::Denied { .. } | Error::NotFound { .. })
+    ));
+    let cold = app_server(Arc::new(RecordingNotifier::new())).await;
+    assert!(cold.packet_of(id("bo"), cycle, id("ann")).await.is_err());
+    let org = first.storage().org(cycle).await.unwrap();
+    assert_eq!(org.record.manager_of(id("ann")), Some(id("kim")));
+
+    for _ in 0..20 {
+        first.send_reminder(id("kim"), own.id).await.unwrap();
+    }
+    let pending = first
+        .storage()
+        .pending_outbox(usize::MAX)
+        .await
+        .unwrap()
+        .len();
+    assert!(pending >= 20);
+    // Two more app servers deliver at once, each delivery yielding so that they interleave.
+    let recorder = Arc::new(RecordingNotifier::new());
+    let faults = Faults::new(1);
+    faults.always(
+        Op::Deliver,
+        Fault::Delay(std::time::Duration::from_millis(1)),
+    );
+    let notifier = || {
+        Arc::new(FaultyNotifier::new(
+            Arc::clone(&recorder),
+            Arc::clone(&faults),
+        ))
+    };
+    let (a, b) = (app_server(notifier()).await, app_server(notifier()).await);
+    let (ra, rb) = tokio::join!(a.deliver_pending(), b.deliver_pending());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.delivered + rb.delivered, pending, "{ra:?} {rb:?}");
+    let mut counts = std::collections::HashMap::new();
+    for n in recorder.delivered() {
+        *counts.entry(n.key).or_insert(0) += 1;
+    }
+    assert_eq!(counts.len(), pending);
+    assert!(
+        counts.values().all(|&c| c == 1),
+        "a notification went out twice"
+    );
+    assert!(
+        first
+            .storage()
+            .pending_outbox(usize::MAX)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_storage_passes_the_testkit() {
     testkit::run_all(Arc::new(MemoryStorage::new())).await;
@@ -43,6 +143,18 @@ mod sqlite {
     async fn sqlite_in_memory_passes_the_testkit() {
         let storage = SqliteStorage::open_in_memory().await.expect("open");
         testkit::run_all(Arc::new(storage)).await;
+    }
+
+    /// Engines on handles of their own to one file: see [`super::app_servers_behave_as_one`].
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn app_servers_behave_as_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("appraise.db");
+        super::app_servers_behave_as_one(async || {
+            let storage = SqliteStorage::open(&path).await.expect("open");
+            Arc::new(storage) as Arc<dyn Storage>
+        })
+        .await;
     }
 
     /// Reopening a file keeps everything: migrations run once, data survives.
@@ -375,87 +487,19 @@ mod postgres {
         testkit::tenant_isolation(&b.for_tenant(&fresh_tenant()).expect("tenant"), &a).await;
     }
 
-    /// Two app servers (two engines, each with its own pool on one tenant) delivering the
-    /// same pending notifications at once hand each over exactly once.
+    /// Three app servers (engines, each with its own pool on one tenant): see
+    /// [`super::app_servers_behave_as_one`].
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn two_app_servers_hand_each_notification_over_once() {
-        use appraise::memory::RecordingNotifier;
-        use appraise::plugin::ManualClock;
-        use appraise::testkit::faults::{Fault, Faults, FaultyNotifier, Op};
-        use appraise::{Engine, ReviewKind};
-        use chrono::TimeZone;
-
-        use crate::engine::{directory, id, launch_fixture};
-
+    async fn app_servers_behave_as_one() {
         let Some(url) = url() else { return };
         let tenant = fresh_tenant();
-        let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
-        let app_server = |notifier: Arc<dyn appraise::plugin::Notifier>| {
-            let (url, tenant, clock) = (url.clone(), tenant.clone(), clock.clone());
-            async move {
-                let storage = PostgresStorage::connect(&url, &tenant)
-                    .await
-                    .expect("connect");
-                Engine::builder()
-                    .storage(storage)
-                    .notifier(notifier)
-                    .directory(directory())
-                    .clock(clock)
-                    .build()
-            }
-        };
-        // While the notifier is down, a launch and reminders queue notifications.
-        let first = app_server(Arc::new(RecordingNotifier::new_failing())).await;
-        let cycle = launch_fixture(&first, &clock).await;
-        let mine = first.my_reviews(id("ann"), cycle).await.unwrap();
-        let own = mine
-            .iter()
-            .find(|r| r.kind == ReviewKind::SelfReview)
-            .expect("ann's self review");
-        for _ in 0..20 {
-            first.send_reminder(id("kim"), own.id).await.unwrap();
-        }
-        let pending = first
-            .storage()
-            .pending_outbox(usize::MAX)
-            .await
-            .unwrap()
-            .len();
-        assert!(pending >= 20);
-        // Two more app servers deliver at once, each delivery yielding so that they interleave.
-        let recorder = Arc::new(RecordingNotifier::new());
-        let faults = Faults::new(1);
-        faults.always(
-            Op::Deliver,
-            Fault::Delay(std::time::Duration::from_millis(1)),
-        );
-        let notifier = || {
-            Arc::new(FaultyNotifier::new(
-                Arc::clone(&recorder),
-                Arc::clone(&faults),
-            ))
-        };
-        let (a, b) = (app_server(notifier()).await, app_server(notifier()).await);
-        let (ra, rb) = tokio::join!(a.deliver_pending(), b.deliver_pending());
-        let (ra, rb) = (ra.unwrap(), rb.unwrap());
-        assert_eq!(ra.delivered + rb.delivered, pending, "{ra:?} {rb:?}");
-        let mut counts = std::collections::HashMap::new();
-        for n in recorder.delivered() {
-            *counts.entry(n.key).or_insert(0) += 1;
-        }
-        assert_eq!(counts.len(), pending);
-        assert!(
-            counts.values().all(|&c| c == 1),
-            "a notification went out twice"
-        );
-        assert!(
-            first
-                .storage()
-                .pending_outbox(usize::MAX)
+        super::app_servers_behave_as_one(async || {
+            let storage = PostgresStorage::connect(&url, &tenant)
                 .await
-                .unwrap()
-                .is_empty()
-        );
+                .expect("connect");
+            Arc::new(storage) as Arc<dyn Storage>
+        })
+        .await;
     }
 
     #[tokio::test]
