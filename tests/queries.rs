@@ -759,6 +759,13 @@ fn a_preview_is_making_the_change_and_comparing_every_reading() {
             .collect();
         assert_eq!(got, want, "world {seed}: {actor} previewing {change:?}");
         for c in &preview.changes {
+            // People are named as the org names them.
+            let name = |id| w.org.name(id).map_or_else(|| id.to_string(), str::to_owned);
+            assert_eq!(
+                (&c.reader_name, &c.subject_name),
+                (&name(c.reader), &name(c.subject)),
+                "{c:?}"
+            );
             let gains = matches!(c.effect, Effect::GainsRead);
             let loses = matches!(c.effect, Effect::LosesRead);
             assert_eq!(c.before.decision().is_allowed(), !gains, "{c:?}");

@@ -383,10 +383,19 @@ fn compare(
         (true, true) if !was.author_hidden() && is.author_hidden() => Effect::LosesAuthor,
         _ => return None,
     };
+    let name = |id: PersonId| {
+        [before_ctx.snapshot, after_ctx.snapshot]
+            .into_iter()
+            .flatten()
+            .find_map(|org| org.name(id))
+            .map_or_else(|| id.to_string(), str::to_owned)
+    };
     Some(AccessChange {
         reader,
+        reader_name: name(reader),
         review: review.id(),
         subject: review.subject(),
+        subject_name: name(review.subject()),
         kind: review.kind(),
         effect,
         before: explain(before_ctx, reader, Action::ReadReview, before),

@@ -377,10 +377,14 @@ pub struct Preview {
 pub struct AccessChange {
     /// Who reads.
     pub reader: PersonId,
+    /// Their display name (the id again when the cycle's org snapshot does not know them).
+    pub reader_name: String,
     /// The review.
     pub review: ReviewId,
     /// Its subject.
     pub subject: PersonId,
+    /// The subject's display name.
+    pub subject_name: String,
     /// Its kind.
     pub kind: ReviewKind,
     /// What changes.
