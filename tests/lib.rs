@@ -33,6 +33,7 @@ mod machines;
 mod model;
 mod oracle;
 mod oracle_test;
+mod org_log;
 mod queries;
 mod read_rules;
 mod refusals;
