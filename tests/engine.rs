@@ -1313,6 +1313,52 @@ impl appraise::plugin::Directory for LiveDirectory {
     }
 }
 
+/// Two adds of one person at once, read before either writes: both make the packet
+/// `PacketId::of` names, so one lands and the other conflicts; one packet, no cycle write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_adds_of_one_person_at_once_make_one_packet() {
+    let w = launched(RecordingNotifier::new()).await;
+    let cycle_version = w.storage.version(RecordKey::Cycle(w.cycle)).await.unwrap();
+    let e = Arc::new(
+        Engine::builder()
+            .storage(Racing::new(Arc::clone(&w.storage), 2))
+            .directory(directory())
+            .clock(w.clock.clone())
+            .build(),
+    );
+    let add = || {
+        let (e, cycle) = (Arc::clone(&e), w.cycle);
+        tokio::spawn(async move { e.add_participant(id("kim"), cycle, id("fay")).await })
+    };
+    let (a, b) = (add(), add());
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    let lost = match (a, b) {
+        (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+        other => panic!("expected one to land and one to conflict, got {other:?}"),
+    };
+    assert!(matches!(lost, Error::Conflict { .. }), "{lost:?}");
+    let packets = w.storage.packets(w.cycle, None, 100).await.unwrap();
+    assert_eq!(
+        packets
+            .iter()
+            .filter(|p| p.record.subject() == id("fay"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        w.storage.version(RecordKey::Cycle(w.cycle)).await.unwrap(),
+        cycle_version,
+        "the cycle record is not written"
+    );
+    // Added once, a person is refused the second time.
+    assert!(matches!(
+        w.engine
+            .add_participant(id("kim"), w.cycle, id("fay"))
+            .await,
+        Err(Error::Invalid { .. })
+    ));
+}
+
 /// DOMAIN.md, mid-cycle changes: a person hired after launch can be added; they join the
 /// cycle's org snapshot from the directory (audited), under their manager, who then writes
 /// their manager review. Someone the directory does not know is refused, and changes nothing.
