@@ -843,7 +843,8 @@ pub trait StorageExt: Storage {
         })
     }
 
-    /// The cycle's org snapshot, or [`Error::NotFound`] (a draft has none).
+    /// The cycle's org snapshot as stored at launch, or [`Error::NotFound`] (a draft has
+    /// none). Later changes are in the cycle's org log: [`org`](Self::org) applies them.
     async fn snapshot(&self, cycle: CycleId) -> Result<Versioned<OrgSnapshot>> {
         let key = RecordKey::Snapshot(cycle);
         unpack(key, self.get(key).await?, |r| match r {
