@@ -73,14 +73,13 @@ impl OrgEdit {
     }
 }
 
-/// The head of a launched cycle's org log: how many [`OrgChange`]s it holds. Stored at
-/// version `changes`, so reading its version is enough to know whether a cached org is
-/// current, and a command that relied on the org checks it.
+/// The head of a launched cycle's org log. Its stored version is the number of
+/// [`OrgChange`]s the log holds (each change writes the head again), so reading that version is
+/// enough to know whether a cached org is current, and a command that relied on the org checks
+/// it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OrgHead {
     /// The cycle.
     pub cycle: CycleId,
-    /// How many entries its log holds.
-    pub changes: u64,
 }

@@ -313,17 +313,17 @@ impl Engine {
             scope.known(*c)?;
         }
         let cycle = &scope.cycle.record;
-        let found = if cycle.state() == crate::CycleState::Draft {
-            Default::default()
+        // A draft's participants are its list; a launched cycle's, its packets.
+        let packets = if cycle.state() == crate::CycleState::Draft {
+            None
         } else {
-            self.packets_of(cycle, participants).await?
+            Some(self.packets_of(cycle, participants).await?)
         };
         for p in participants {
-            let takes_part = if cycle.state() == crate::CycleState::Draft {
-                cycle.participants().contains(p)
-            } else {
-                found.contains_key(p)
-            };
+            let takes_part = packets.as_ref().map_or_else(
+                || cycle.participants().contains(p),
+                |found| found.contains_key(p),
+            );
             if !takes_part {
                 return Err(Error::invalid(
                     "calibration",

@@ -318,7 +318,7 @@ impl Engine {
         );
         // The org log starts with the launch, so its head exists from now on: commands check
         // its version, and never need to check that it is absent.
-        tx.put(Record::from(OrgHead { cycle, changes: 1 }), Expect::Absent);
+        tx.put(Record::from(OrgHead { cycle }), Expect::Absent);
         tx.put(
             Record::from(OrgChange {
                 cycle,

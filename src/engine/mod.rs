@@ -353,19 +353,13 @@ impl Scope {
     ///
     /// [`Error::Invalid`] when the cycle is not launched.
     fn change_org(&self, tx: &mut Tx, edit: OrgEdit) -> Result<()> {
-        let held = self.snapshot.as_ref().map_or(0, |s| s.version);
         self.snapshot()?;
+        let held = self.snapshot.as_ref().map_or(0, |s| s.version);
         let cycle = self.cycle.record.id();
         let seq = held.checked_add(1).ok_or_else(|| {
             Error::invalid("org", "the cycle's org log holds as many changes as it can")
         })?;
-        tx.put(
-            Record::from(OrgHead {
-                cycle,
-                changes: seq,
-            }),
-            org_expect(held),
-        );
+        tx.put(Record::from(OrgHead { cycle }), org_expect(held));
         tx.put(Record::from(OrgChange { cycle, seq, edit }), Expect::Absent);
         Ok(())
     }
@@ -531,9 +525,10 @@ impl Engine {
             _ => (Arc::new(self.storage.snapshot(id).await?.record), 0),
         };
         let log = self.storage.org_changes(id, at, changes).await?;
+        // Checked before the copy `make_mut` may make.
         crate::plugin::check_log(id, at, &log, changes)?;
         if !log.is_empty() {
-            crate::plugin::catch_up(id, Arc::make_mut(&mut org), at, &log, changes)?;
+            crate::plugin::apply_log(id, Arc::make_mut(&mut org), &log)?;
         }
         Ok(Versioned {
             version: changes,

@@ -25,4 +25,4 @@ pub use storage::{
     Claim, Commit, Expect, OutboxEntry, Receipt, Record, RecordKey, Storage, StorageExt,
     StoredEvent, Versioned, Write,
 };
-pub(crate) use storage::{catch_up, check_log};
+pub(crate) use storage::{apply_log, check_log};

@@ -773,8 +773,8 @@ pub(crate) fn check_log(cycle: CycleId, at: u64, log: &[OrgChange], changes: u64
 }
 
 /// Applies `log`, the changes of `cycle`'s org log after the first `at`, to `org`, which then
-/// holds all `changes` of them ([`check_log`]); a change that does not apply is a corrupt log.
-pub(crate) fn catch_up(
+/// holds all `changes` of them ([`check_log`]).
+fn catch_up(
     cycle: CycleId,
     org: &mut OrgSnapshot,
     at: u64,
@@ -782,6 +782,12 @@ pub(crate) fn catch_up(
     changes: u64,
 ) -> Result<()> {
     check_log(cycle, at, log, changes)?;
+    apply_log(cycle, org, log)
+}
+
+/// Applies a checked `log` of `cycle` to `org`, in order; a change that does not apply is a
+/// corrupt log.
+pub(crate) fn apply_log(cycle: CycleId, org: &mut OrgSnapshot, log: &[OrgChange]) -> Result<()> {
     for change in log {
         change.edit.apply(org).map_err(|e| Error::Corrupt {
             record: RecordKey::OrgChange {

@@ -248,7 +248,6 @@ fn records(f: &Fixture) -> Vec<Record> {
         },
         Record::from(crate::OrgHead {
             cycle: f.cycle.id(),
-            changes: 2,
         }),
         Record::from(f.nomination.clone()),
         Record::from(f.calibration.clone()),
