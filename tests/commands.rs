@@ -523,6 +523,57 @@ fn windows_are_keyed_by_review_kind() {
     );
 }
 
+/// Ratings and bands are decimal numbers: `4.25` reads and writes as 4.25, a whole number as
+/// that many points, and a number a score cannot hold is refused, never rounded.
+#[test]
+fn scores_are_decimal_numbers() {
+    use appraise::score::Band;
+    assert_eq!(
+        serde_json::to_value(Score::from_hundredths(425)).unwrap(),
+        json!(4.25)
+    );
+    assert_eq!(
+        serde_json::to_value(Score::from_points(4)).unwrap(),
+        json!(4.0)
+    );
+    for (text, hundredths) in [
+        ("4.25", 425),
+        ("4", 400),
+        ("3.33", 333),
+        ("0", 0),
+        ("0.07", 7),
+    ] {
+        let score: Score = serde_json::from_str(text).unwrap();
+        assert_eq!(score, Score::from_hundredths(hundredths), "{text}");
+        let again = serde_json::to_string(&score).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Score>(&again).unwrap(),
+            score,
+            "{again}"
+        );
+    }
+    for text in ["4.255", "-1", "655.36", "1e9", "\"4.25\""] {
+        let refused = serde_json::from_str::<Score>(text);
+        assert!(refused.is_err(), "{text} was read as {refused:?}");
+    }
+    let message = serde_json::from_str::<Score>("4.255")
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("at most two decimals"), "{message}");
+    let band: Band = serde_json::from_value(json!({"from": 4.5, "label": "exceptional"})).unwrap();
+    assert_eq!(band, Band::new(450, "exceptional"));
+    let command: Command = serde_json::from_value(json!({
+        "command": "set_calibrated_rating",
+        "packet": PacketId::from_uuid(uuid::Uuid::nil()),
+        "rating": 3.75,
+    }))
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&command).unwrap()["rating"],
+        json!(3.75)
+    );
+}
+
 /// Answers may name their questions by key: they read as the ids the template gives them.
 #[test]
 fn answers_may_name_questions_by_key() {

@@ -106,6 +106,193 @@ async fn app_servers_behave_as_one(open: impl AsyncFn() -> Arc<dyn Storage>) {
     );
 }
 
+/// A commit holding every stored place of a score: a cycle's bands, a packet's calibrated
+/// rating, the audit event of that rating (in the log and in a notification), and receipts
+/// holding a cycle and a packet. With it, the records it creates.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn scored_commit() -> (appraise::plugin::Commit, Vec<appraise::plugin::Record>) {
+    use appraise::plugin::{Commit, Expect, Receipt, Record, Write};
+    use appraise::{Event, EventKind, Notification, NotificationKind, ReceiptId};
+    use serde_json::json;
+
+    let mut records = testkit::sample_records();
+    let mut scored = None;
+    for record in &mut records {
+        match record {
+            Record::Cycle(cycle) => {
+                let mut body = serde_json::to_value(&**cycle).unwrap();
+                body["config"]["settings"]["bands"] = json!([
+                    {"from": 1.0, "label": "low"},
+                    {"from": 3.33, "label": "middle"},
+                    {"from": 4.5, "label": "high"},
+                ]);
+                **cycle = serde_json::from_value(body).unwrap();
+            }
+            Record::Packet(packet) if scored.is_none() => {
+                let mut body = serde_json::to_value(&**packet).unwrap();
+                body["calibrated"] = json!(4.25);
+                **packet = serde_json::from_value(body).unwrap();
+                scored = Some(packet.clone());
+            }
+            _ => {}
+        }
+    }
+    let packet = scored.expect("a packet");
+    let cycle = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Cycle(c) => Some(c.clone()),
+            _ => None,
+        })
+        .expect("a cycle");
+    let by = packet.subject();
+    for (key, outcome) in [
+        ("calibrate", serde_json::to_value(&*packet).unwrap()),
+        ("edit", serde_json::to_value(&*cycle).unwrap()),
+    ] {
+        records.push(Record::from(Receipt {
+            id: ReceiptId::of(by, &format!("{key}-{}", cycle.id())),
+            outcome,
+            at: chrono::DateTime::UNIX_EPOCH,
+        }));
+    }
+    let event = Event::new(
+        chrono::DateTime::UNIX_EPOCH,
+        Some(by),
+        Some(cycle.id()),
+        EventKind::CalibratedRatingChanged {
+            packet: packet.id(),
+            subject: by,
+            original: Some(appraise::score::Score::from_hundredths(350)),
+            from: Some(appraise::score::Score::from_hundredths(400)),
+            to: appraise::score::Score::from_hundredths(425),
+        },
+    );
+    let notification = Notification {
+        key: format!("calibrated-{}", cycle.id()),
+        recipient: by,
+        kind: NotificationKind::ResultsShared,
+        cycle: Some(cycle.id()),
+        subject: Some(by),
+        event: event.clone(),
+    };
+    let commit = Commit {
+        writes: records
+            .iter()
+            .cloned()
+            .map(|record| Write::Put {
+                record,
+                expect: Expect::Absent,
+            })
+            .collect(),
+        events: vec![event],
+        outbox: vec![notification],
+    };
+    (commit, records)
+}
+
+/// A stored body as versions before decimal scores wrote it: every score in hundredths.
+/// `None` when it holds no score.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn in_hundredths(body: &str) -> Option<String> {
+    use serde_json::Value;
+    let mut value: Value = serde_json::from_str(body).unwrap();
+    let mut changed = false;
+    let mut scale = |v: Option<&mut Value>| {
+        if let Some(v) = v
+            && let Some(f) = v.as_f64()
+        {
+            *v = Value::from((f * 100.0).round() as u64);
+            changed = true;
+        }
+    };
+    for prefix in ["", "/outcome"] {
+        if let Some(Value::Array(bands)) =
+            value.pointer_mut(&format!("{prefix}/config/settings/bands"))
+        {
+            for band in bands {
+                scale(band.pointer_mut("/from"));
+            }
+        }
+        scale(value.pointer_mut(&format!("{prefix}/calibrated")));
+    }
+    for prefix in ["", "/event"] {
+        if value.pointer(&format!("{prefix}/kind/type"))
+            == Some(&Value::from("calibrated_rating_changed"))
+        {
+            for field in ["to", "from", "original"] {
+                scale(value.pointer_mut(&format!("{prefix}/kind/{field}")));
+            }
+        }
+    }
+    changed.then(|| value.to_string())
+}
+
+/// Rewrites every stored body holding a score as versions before decimal scores wrote it,
+/// through a backend's `bodies` (of a table) and `replace` (table, old form, body), checking
+/// that each place of [`scored_commit`] was found.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+async fn write_old_form(
+    bodies: impl AsyncFn(&'static str) -> Vec<String>,
+    replace: impl AsyncFn(&'static str, String, String),
+) {
+    for (table, scored) in [
+        ("cycles", 1),
+        ("packets", 1),
+        ("receipts", 2),
+        ("events", 1),
+        ("outbox", 1),
+    ] {
+        let mut rewritten = 0;
+        for body in bodies(table).await {
+            if let Some(old) = in_hundredths(&body) {
+                replace(table, old, body).await;
+                rewritten += 1;
+            }
+        }
+        assert_eq!(rewritten, scored, "{table}");
+    }
+}
+
+/// After the decimal-scores migration, the records, event and notification of
+/// [`scored_commit`] read back as they were stored.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+async fn scores_read_back(
+    storage: &dyn Storage,
+    commit: &appraise::plugin::Commit,
+    records: &[appraise::plugin::Record],
+) {
+    for record in records {
+        let got = storage
+            .get(record.key())
+            .await
+            .expect("read after migrating");
+        assert_eq!(
+            got.map(|v| v.record).as_ref(),
+            Some(record),
+            "{}",
+            record.key()
+        );
+    }
+    let cycle = commit.events[0].cycle.expect("a cycle's event");
+    let events: Vec<_> = storage
+        .events(cycle, None, 100)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(events, commit.events);
+    let outbox: Vec<_> = storage
+        .pending_outbox(100)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|e| e.notification)
+        .collect();
+    assert_eq!(outbox, commit.outbox);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_storage_passes_the_testkit() {
     testkit::run_all(Arc::new(MemoryStorage::new())).await;
@@ -202,7 +389,7 @@ mod sqlite {
                 .await
                 .expect("the crate's migrations table");
         let versions: Vec<i64> = applied.iter().map(|(v, _)| *v).collect();
-        assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7]);
         let sqlx_table: Option<String> =
             sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = '_sqlx_migrations'")
                 .fetch_optional(&pool)
@@ -236,6 +423,18 @@ mod sqlite {
             1,
             "ann's self review"
         );
+        // Its bands, stored in hundredths, read as the default bands.
+        let cycle = storage
+            .get(appraise::plugin::RecordKey::Cycle(cycles[0].id))
+            .await
+            .expect("read the cycle");
+        let Some(appraise::plugin::Record::Cycle(cycle)) = cycle.map(|v| v.record) else {
+            panic!("the 0.1 cycle");
+        };
+        assert_eq!(
+            cycle.config().settings.bands,
+            appraise::score::Band::defaults()
+        );
         // Its packets (made with random ids) are found, and its org takes changes in its log.
         let packet = engine
             .packet_of(kim, cycles[0].id, ann)
@@ -264,6 +463,53 @@ mod sqlite {
         // Opening again changes nothing.
         let again = SqliteStorage::open(&path).await.expect("reopen");
         testkit::round_trips(&again).await;
+    }
+
+    /// Scores that earlier versions stored in hundredths (`"from": 450`) read as the decimal
+    /// numbers they meant once migration 0007 has run: bands, calibrated ratings, their audit
+    /// event and notification, and receipts holding a cycle or a packet.
+    #[tokio::test]
+    async fn scores_stored_in_hundredths_read_as_decimals_after_migrating() {
+        use sqlx::Executor;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("scores.db");
+        let storage = SqliteStorage::open(&path).await.expect("open");
+        let (commit, records) = scored_commit();
+        storage.commit(commit.clone()).await.expect("store");
+        let url = format!("sqlite://{}", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+        write_old_form(
+            async |table| {
+                sqlx::query_scalar(&format!("SELECT body FROM {table}"))
+                    .fetch_all(&pool)
+                    .await
+                    .expect("read bodies")
+            },
+            async |table, old, body| {
+                sqlx::query(&format!("UPDATE {table} SET body = $1 WHERE body = $2"))
+                    .bind(old)
+                    .bind(body)
+                    .execute(&pool)
+                    .await
+                    .expect("write the old form");
+            },
+        )
+        .await;
+        let band: String = sqlx::query_scalar("SELECT body FROM cycles")
+            .fetch_one(&pool)
+            .await
+            .expect("read");
+        assert!(band.contains(r#""from":333"#), "the old form: {band}");
+        assert!(
+            storage.get(records[0].key()).await.is_err(),
+            "unreadable before"
+        );
+        pool.execute(include_str!("../migrations/sqlite/0007_decimal_scores.sql"))
+            .await
+            .expect("migrate");
+        scores_read_back(&storage, &commit, &records).await;
+        pool.close().await;
+        storage.close().await;
     }
 
     /// The crate's migrations are recorded in `appraise_migrations`, so a host keeps its own
@@ -555,7 +801,7 @@ mod postgres {
             .fetch_all(&pool)
             .await
             .expect("the crate's migrations table");
-        assert_eq!(applied, vec![1, 2], "each migration applied once");
+        assert_eq!(applied, vec![1, 2, 3], "each migration applied once");
         let host_applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
             .fetch_all(&pool)
             .await
@@ -580,6 +826,61 @@ mod postgres {
             matches!(&refused, Err(Error::Backend { source }) if source.to_string().contains("newer")),
             "{refused:?}"
         );
+        pool.close().await;
+        sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)"))
+            .execute(&admin)
+            .await
+            .expect("drop the database");
+    }
+
+    /// Scores that earlier versions stored in hundredths read as the decimal numbers they
+    /// meant once migration 0003 has run (in a database of its own: the migration rewrites
+    /// every tenant's records).
+    #[tokio::test]
+    async fn scores_stored_in_hundredths_read_as_decimals_after_migrating() {
+        use sqlx::Executor;
+        let Some(url) = url() else { return };
+        let admin = sqlx::PgPool::connect(&url).await.expect("connect");
+        let database = format!("scores_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(&admin)
+            .await
+            .expect("create a database");
+        let (base, _) = url.rsplit_once('/').expect("a database in the URL");
+        let pool = sqlx::PgPool::connect(&format!("{base}/{database}"))
+            .await
+            .expect("connect");
+        PostgresStorage::migrate(&pool).await.expect("migrate");
+        let storage = PostgresStorage::with_pool(pool.clone(), "scores").expect("tenant");
+        let (commit, records) = scored_commit();
+        storage.commit(commit.clone()).await.expect("store");
+        write_old_form(
+            async |table| {
+                sqlx::query_scalar(&format!("SELECT body FROM {table}"))
+                    .fetch_all(&pool)
+                    .await
+                    .expect("read bodies")
+            },
+            async |table, old, body| {
+                sqlx::query(&format!("UPDATE {table} SET body = $1 WHERE body = $2"))
+                    .bind(old)
+                    .bind(body)
+                    .execute(&pool)
+                    .await
+                    .expect("write the old form");
+            },
+        )
+        .await;
+        assert!(
+            storage.get(records[0].key()).await.is_err(),
+            "unreadable before"
+        );
+        pool.execute(include_str!(
+            "../migrations/postgres/0003_decimal_scores.sql"
+        ))
+        .await
+        .expect("migrate");
+        scores_read_back(&storage, &commit, &records).await;
         pool.close().await;
         sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)"))
             .execute(&admin)

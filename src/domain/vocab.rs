@@ -264,11 +264,46 @@ pub enum NominationState {
     Declined,
 }
 
-/// A rating with two decimals, stored as hundredths (`Score::from_hundredths(425)` is 4.25).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(transparent)]
+/// A rating with two decimals, kept as hundredths (`Score::from_hundredths(425)` is 4.25).
+///
+/// In JSON it is a decimal number: `4.25`, `4.0` (and `4` reads as 4.00). A number with more
+/// than two decimals, negative, or above 655.35 is refused rather than rounded, so a client
+/// never has a rating silently changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Score(u16);
+
+impl Serialize for Score {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.value())
+    }
+}
+
+impl<'de> Deserialize<'de> for Score {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(deserializer)?;
+        Self::from_decimal(value).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "a score is a number from 0 to 655.35 with at most two decimals, not {value}"
+            ))
+        })
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Score {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Score".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A rating with at most two decimals, such as 4.25.",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 655.35
+        })
+    }
+}
 
 impl Score {
     /// From hundredths.
@@ -293,6 +328,16 @@ impl Score {
     #[must_use]
     pub fn value(self) -> f64 {
         f64::from(self.0) / 100.0
+    }
+
+    /// `value` when it has at most two decimals and lies from 0 to 655.35 (float noise such
+    /// as `4.2500000001` counts as two decimals).
+    #[must_use]
+    pub fn from_decimal(value: f64) -> Option<Self> {
+        let scaled = value * 100.0;
+        let h = scaled.round();
+        ((0.0..=f64::from(u16::MAX)).contains(&h) && (scaled - h).abs() < 1e-6)
+            .then_some(Self(h as u16))
     }
 
     /// `raw` rounded half up to hundredths (see the module docs), if it is a plausible score.

@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "org log",
         sql: include_str!("../../migrations/postgres/0002_org_log.sql"),
     },
+    Migration {
+        version: 3,
+        description: "decimal scores",
+        sql: include_str!("../../migrations/postgres/0003_decimal_scores.sql"),
+    },
 ];
 
 /// The advisory lock taken while migrating, so that app servers starting together migrate

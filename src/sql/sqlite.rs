@@ -344,6 +344,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "org log",
         sql: include_str!("../../migrations/sqlite/0006_org_log.sql"),
     },
+    Migration {
+        version: 7,
+        description: "decimal scores",
+        sql: include_str!("../../migrations/sqlite/0007_decimal_scores.sql"),
+    },
 ];
 
 /// The body of [`SqliteStorage::migrate`], inside its transaction.
