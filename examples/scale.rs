@@ -347,7 +347,7 @@ fn manager_of_about(people: &[appraise::Person], want: usize) -> (PersonId, usiz
 /// participant are submitted. Prints the [`RESULT`] line.
 async fn queries_size(n: usize) -> Result<(), Failure> {
     use appraise::plugin::StorageExt;
-    use appraise::views::screens::{Change, ReviewFilter};
+    use appraise::views::screens::ReviewFilter;
     let storage: Arc<dyn Storage> = Arc::new(IndexedMemoryStorage::new());
     let (engine, cycle, admin) = engine_with(n, Arc::clone(&storage)).await?;
     engine.launch(admin, cycle).await?;
@@ -426,7 +426,7 @@ async fn queries_size(n: usize) -> Result<(), Failure> {
         to
     };
     for _ in 0..7 {
-        let change = Change::ChangeManager {
+        let change = appraise::Command::ChangeManager {
             packet,
             manager: Some(to),
         };

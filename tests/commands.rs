@@ -4,7 +4,7 @@
 
 use appraise::memory::RecordingNotifier;
 use appraise::score::Score;
-use appraise::views::screens::{Change, ReviewFilter};
+use appraise::views::screens::ReviewFilter;
 use appraise::{
     AdminGrant, Answer, Answers, CalibrationSessionId, Command, CustomRole, CustomRoleId,
     CycleConfig, CycleId, CycleScope, Error, NominationId, Outcome, PacketId, PacketState,
@@ -258,7 +258,7 @@ fn every_query() -> Vec<Query> {
         Q::StatusBoard { cycle, manager: bo },
         Q::Inbox,
         Q::Preview {
-            change: Change::AddViewer { packet, viewer: bo },
+            command: Box::new(Command::AddViewer { packet, person: bo }),
         },
     ]
 }

@@ -17,15 +17,15 @@ use appraise::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use appraise::plugin::{ManualClock, Storage, StorageExt};
 use appraise::score::Score;
 use appraise::{
-    AdminGrant, Answer, Answers, ApprovalStep, CalibrationSessionId, CustomRole, CustomRoleId,
-    CycleConfig, CycleScope, CycleSettings, Department, DepartmentId, Engine, Error, Grants,
-    PacketId, PacketState, PeopleScope, Permission, Person, PersonId, Question, QuestionId,
+    AdminGrant, Answer, Answers, ApprovalStep, CalibrationSessionId, Command, CustomRole,
+    CustomRoleId, CycleConfig, CycleScope, CycleSettings, Department, DepartmentId, Engine, Error,
+    Grants, PacketId, PacketState, PeopleScope, Permission, Person, PersonId, Question, QuestionId,
     QuestionKind, Review, ReviewId, ReviewKind, ReviewState, RoleGrant, Section, Template,
     TemplateId,
 };
 use chrono::{TimeZone, Utc};
 
-use appraise::views::screens::{Change, Privacy, ReviewFilter};
+use appraise::views::screens::ReviewFilter;
 
 use crate::oracle;
 use crate::world::{Rng, World};
@@ -537,14 +537,15 @@ async fn outputs(
     out.push(("inbox", None, text(&e.inbox(reader).await)));
     // Previews of a grant and of stricter settings, as the reader would make them.
     let grant = b.admins[0].1;
-    let change = Change::GrantAdmin {
+    let change = Command::GrantAdmin {
         person: stranger(),
         grant,
     };
     out.push(("preview", None, text(&e.preview(reader, change).await)));
-    let mut privacy = Privacy::of(w.cycle.settings());
-    privacy.anonymous_peer = true;
-    let change = Change::Privacy { cycle: c, privacy };
+    let stored = appraise::plugin::StorageExt::cycle(&*b.storage, c).await;
+    let mut config = stored.unwrap().record.config().clone();
+    config.settings.anonymous_peer = true;
+    let change = Command::EditCycle { cycle: c, config };
     out.push(("preview", None, text(&e.preview(reader, change).await)));
     // The reader's own board, and the boards of the people above them (where the reader, as
     // an admin, may see their own row).
@@ -610,11 +611,12 @@ fn hidden_authors(w: &World, left: Option<PersonId>, reader: PersonId) -> Vec<Pe
         .collect()
 }
 
-/// Whether `text` carries this rating: as a number in JSON or as a decimal in text.
+/// Whether `text` carries this rating: as a decimal (JSON and messages), or as hundredths in
+/// JSON or a debug form.
 fn mentions(text: &str, score: Score) -> bool {
     let n = score.hundredths().to_string();
-    let json = [':', '[', ','].iter().any(|open| {
-        [',', '}', ']']
+    let json = [':', '[', ',', '('].iter().any(|open| {
+        [',', '}', ']', ')']
             .iter()
             .any(|close| text.contains(&format!("{open}{n}{close}")))
     });

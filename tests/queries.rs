@@ -19,12 +19,13 @@ use std::sync::Arc;
 use appraise::access::{Action, Context, Target, decide};
 use appraise::memory::{IndexedMemoryStorage, MemoryStorage, StaticDirectory};
 use appraise::plugin::{ManualClock, Storage, StorageExt};
-use appraise::views::screens::{Change, Cursor, Effect, Privacy, ReviewFilter};
+use appraise::views::screens::{Cursor, Effect, ReviewFilter};
 use appraise::workflow::is_overdue;
 use appraise::{
-    AdminGrant, Answers, ApprovalStep, CalibrationSession, CycleConfig, CycleId, CycleSettings,
-    CycleState, Engine, Error, Grants, Nomination, NominationState, Packet, PacketState, Period,
-    Person, PersonId, ReviewId, ReviewKind, ReviewState, ReviewView, Window, Windows, resolve_step,
+    AdminGrant, Answers, ApprovalStep, CalibrationSession, Command, CustomRole, CustomRoleId,
+    CycleConfig, CycleId, CycleScope, CycleSettings, CycleState, Engine, Error, Grants, Nomination,
+    NominationState, Packet, PacketState, PeopleScope, Period, Permission, Person, PersonId,
+    ReviewId, ReviewKind, ReviewState, ReviewView, RoleGrant, Window, Windows, resolve_step,
 };
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -571,123 +572,173 @@ fn the_inbox_is_a_scan_of_the_cycle_through_each_commands_decision() {
     }
 }
 
-/// A random change for `preview`, drawn from what the world holds.
-fn change(rng: &mut Rng, b: &Built, w: &World, facts: &Facts) -> Change {
+/// A random command for `preview`, drawn from what the world holds: every kind `preview`
+/// takes, one of them it refuses, and a cycle edit beyond the privacy settings.
+fn change(rng: &mut Rng, b: &Built, w: &World) -> Command {
     let people: Vec<PersonId> = b.people.iter().map(|p| p.id).collect();
     let person = rng.pick(&people);
     let packet = &w.packets[rng.below(w.packets.len())];
+    let review = &w.reviews[rng.below(w.reviews.len())];
     let settings = w.cycle.settings();
-    match rng.below(12) {
-        0 => Change::GrantAdmin {
+    let role_grant = b.role_grants.first().cloned();
+    match rng.below(22) {
+        0 => Command::GrantAdmin {
             person,
             grant: b.admins[0].1,
         },
-        1 => Change::RevokeAdmin {
+        1 => Command::RevokeAdmin {
             person: rng.pick(&b.admins.iter().map(|a| a.0).collect::<Vec<_>>()),
         },
-        2 => Change::GrantGlobalViewer {
+        2 => Command::GrantGlobalViewer {
             viewer: person,
             subject: packet.subject(),
         },
         3 => match b.global_viewers.first() {
-            Some(&(viewer, subject)) => Change::RevokeGlobalViewer { viewer, subject },
-            None => Change::RevokeGlobalViewer {
+            Some(&(viewer, subject)) => Command::RevokeGlobalViewer { viewer, subject },
+            None => Command::RevokeGlobalViewer {
                 viewer: person,
                 subject: packet.subject(),
             },
         },
-        4 => Change::AddViewer {
+        4 => Command::AddViewer {
             packet: packet.id(),
-            viewer: person,
+            person,
         },
         5 => match w.packets.iter().find(|p| !p.viewers().is_empty()) {
-            Some(p) => Change::RemoveViewer {
+            Some(p) => Command::RemoveViewer {
                 packet: p.id(),
-                viewer: p.viewers()[0],
+                person: p.viewers()[0],
             },
-            None => Change::RemoveViewer {
+            None => Command::RemoveViewer {
                 packet: packet.id(),
-                viewer: person,
+                person,
             },
         },
-        6 => Change::AddSharer {
+        6 => Command::AddSharer {
             packet: packet.id(),
-            sharer: person,
+            person,
         },
         7 => match w.packets.iter().find(|p| !p.sharers().is_empty()) {
-            Some(p) => Change::RemoveSharer {
+            Some(p) => Command::RemoveSharer {
                 packet: p.id(),
-                sharer: p.sharers()[0],
+                person: p.sharers()[0],
             },
-            None => Change::RemoveSharer {
+            None => Command::RemoveSharer {
                 packet: packet.id(),
-                sharer: person,
+                person,
             },
         },
-        8 => Change::ChangeManager {
+        8 => Command::ChangeManager {
             packet: packet.id(),
             manager: if rng.chance(20) { None } else { Some(person) },
         },
+        9 => Command::GrantRole {
+            person,
+            grant: role_grant.map_or_else(
+                || RoleGrant {
+                    role: CustomRoleId::from_key("role0"),
+                    cycles: CycleScope::All,
+                    people: PeopleScope::Everyone,
+                },
+                |(_, g)| g,
+            ),
+        },
+        10 => match role_grant {
+            Some((person, grant)) => Command::RevokeRole {
+                person,
+                role: grant.role,
+            },
+            None => Command::RevokeRole {
+                person,
+                role: CustomRoleId::from_key("role0"),
+            },
+        },
+        11 => match b.roles.first() {
+            Some(role) => Command::DefineRole {
+                role: CustomRole {
+                    permissions: Permission::ALL
+                        .into_iter()
+                        .filter(|_| rng.chance(50))
+                        .collect(),
+                    ..role.clone()
+                },
+            },
+            None => Command::RevokeRole {
+                person,
+                role: CustomRoleId::from_key("role0"),
+            },
+        },
+        12 => Command::GrantPastReviews {
+            viewer: person,
+            subject: packet.subject(),
+        },
+        13 => Command::ChangeManagerReviewer {
+            packet: packet.id(),
+            manager: if rng.chance(20) { None } else { Some(person) },
+        },
+        14 => Command::AssignReviewer {
+            packet: packet.id(),
+            kind: rng.pick(&[
+                ReviewKind::Peer,
+                ReviewKind::Upward,
+                ReviewKind::AdditionalManager,
+            ]),
+            person,
+        },
+        15 => Command::RemoveReviewer {
+            review: review.id(),
+        },
+        16 => Command::ReplaceReviewer {
+            review: review.id(),
+            person,
+        },
+        17 => Command::Nominate {
+            packet: packet.id(),
+            nominee: person,
+        },
+        18 => {
+            let mut config = w.cycle.config().clone();
+            config.settings.remind_days_before =
+                Some(config.settings.remind_days_before.map_or(3, |d| d + 1));
+            config.settings.anonymous_peer = true;
+            Command::EditCycle {
+                cycle: b.cycle,
+                config,
+            }
+        }
         _ => {
             // Stricter settings are always allowed; looser ones only before anything of the
             // kind was submitted.
-            let mut privacy = Privacy::of(settings);
+            let mut config = w.cycle.config().clone();
+            let to = &mut config.settings;
             if rng.chance(70) {
-                privacy.anonymous_peer = true;
-                privacy.anonymous_upward = true;
+                to.anonymous_peer = true;
+                to.anonymous_upward = true;
                 if rng.chance(30) {
-                    privacy.anonymity_threshold = privacy.anonymity_threshold.saturating_add(1);
+                    to.anonymity_threshold = settings.anonymity_threshold.saturating_add(1);
                 }
             } else {
-                privacy.anonymous_upward = rng.chance(50);
-                privacy.share_peer_with_subject = rng.chance(50);
-                privacy.anonymity_threshold = 1 + rng.below(3) as u16;
+                to.anonymous_upward = rng.chance(50);
+                to.share_peer_with_subject = rng.chance(50);
+                to.anonymity_threshold = 1 + rng.below(3) as u16;
             }
-            let _ = facts;
-            Change::Privacy {
+            Command::EditCycle {
                 cycle: b.cycle,
-                privacy,
+                config,
             }
         }
     }
 }
 
-/// Makes `change` for real, as its command.
-async fn apply(b: &Built, actor: PersonId, change: &Change) -> Result<(), Error> {
-    let e = &b.engine;
-    match change.clone() {
-        Change::GrantAdmin { person, grant } => e.grant_admin(actor, person, grant).await,
-        Change::RevokeAdmin { person } => e.revoke_admin(actor, person).await,
-        Change::GrantGlobalViewer { viewer, subject } => {
-            e.grant_global_viewer(actor, viewer, subject).await
+/// Whether `preview` takes this command: every command above but a nomination and a cycle
+/// edit beyond the privacy settings.
+fn previewable(command: &Command, w: &World) -> bool {
+    match command {
+        Command::Nominate { .. } => false,
+        Command::EditCycle { config, .. } => {
+            config.settings.remind_days_before == w.cycle.settings().remind_days_before
         }
-        Change::RevokeGlobalViewer { viewer, subject } => {
-            e.revoke_global_viewer(actor, viewer, subject).await
-        }
-        Change::AddViewer { packet, viewer } => e.add_viewer(actor, packet, viewer).await.map(drop),
-        Change::RemoveViewer { packet, viewer } => {
-            e.remove_viewer(actor, packet, viewer).await.map(drop)
-        }
-        Change::AddSharer { packet, sharer } => e.add_sharer(actor, packet, sharer).await.map(drop),
-        Change::RemoveSharer { packet, sharer } => {
-            e.remove_sharer(actor, packet, sharer).await.map(drop)
-        }
-        Change::ChangeManager { packet, manager } => {
-            e.change_manager(actor, packet, manager).await.map(drop)
-        }
-        Change::Privacy { cycle, privacy } => {
-            let mut config = b
-                .storage
-                .cycle(cycle)
-                .await
-                .unwrap()
-                .record
-                .config()
-                .clone();
-            privacy.apply_to(&mut config.settings);
-            e.edit_cycle(actor, cycle, config).await.map(drop)
-        }
-        other => panic!("no command for {other:?}"),
+        _ => true,
     }
 }
 
@@ -707,73 +758,91 @@ async fn readings(b: &Built, w: &World) -> BTreeMap<(PersonId, ReviewId), (bool,
 
 #[test]
 fn a_preview_is_making_the_change_and_comparing_every_reading() {
-    // Previews made, refused, and entries by effect (gaining sight of an author cannot
-    // happen: anonymity only gets stricter once a review of its kind is submitted).
-    let (mut previews, mut refusals) = (0, 0);
+    // Previews made, refused, not previewable, and entries by effect (gaining sight of an
+    // author cannot happen: anonymity only gets stricter once a review of its kind is
+    // submitted).
+    let (mut previews, mut refusals, mut unpreviewable) = (0, 0, 0);
     let mut effects: BTreeMap<Effect, usize> = BTreeMap::new();
-    each_world(async |seed, b, w, facts| {
+    each_world(async |seed, b, w, _facts| {
         let mut rng = Rng::new(seed ^ 0xD1CE);
         let hr = crate::leak::hr();
-        let actor = if rng.chance(85) {
-            hr
-        } else {
-            rng.pick(&b.people.iter().map(|p| p.id).collect::<Vec<_>>())
-        };
-        let change = change(&mut rng, b, w, facts);
-        let before = readings(b, w).await;
-        let preview = b.engine.preview(actor, change.clone()).await;
-        let applied = apply(b, actor, &change).await;
-        match (&preview, &applied) {
-            (Ok(_), Ok(())) => {}
-            (Err(p), Err(a)) => {
-                assert_eq!(p.to_string(), a.to_string(), "world {seed}: {change:?}");
-                refusals += 1;
-                return;
-            }
-            _ => panic!("world {seed}: preview {preview:?} but the command {applied:?}"),
-        }
-        let preview = preview.unwrap();
-        let after = readings(b, w).await;
-        let mut want = Vec::new();
-        for r in &w.reviews {
-            if r.subject() == actor {
+        // Several commands in a row: each is previewed from the state the last one left.
+        for _ in 0..6 {
+            let actor = if rng.chance(85) {
+                hr
+            } else {
+                rng.pick(&b.people.iter().map(|p| p.id).collect::<Vec<_>>())
+            };
+            let change = change(&mut rng, b, w);
+            let before = readings(b, w).await;
+            let preview = b.engine.preview(actor, change.clone()).await;
+            if !previewable(&change, w) {
+                assert!(
+                    matches!(&preview, Err(Error::Invalid { field, .. }) if field == "command" || field == "config"),
+                    "world {seed}: {change:?} previewed as {preview:?}"
+                );
+                if let (Command::EditCycle { .. }, Err(e)) = (&change, &preview) {
+                    assert!(
+                        e.to_string().contains("`settings.remind_days_before`"),
+                        "the edit beyond privacy is named: {e}"
+                    );
+                }
+                unpreviewable += 1;
                 continue;
             }
-            for reader in readers(b) {
-                let (was, is) = (before[&(reader, r.id())], after[&(reader, r.id())]);
-                let effect = match (was, is) {
-                    ((false, _), (true, _)) => Effect::GainsRead,
-                    ((true, _), (false, _)) => Effect::LosesRead,
-                    ((true, false), (true, true)) => Effect::GainsAuthor,
-                    ((true, true), (true, false)) => Effect::LosesAuthor,
-                    _ => continue,
-                };
-                want.push((r.id(), reader, effect));
+            let applied = b.engine.execute(actor, change.clone()).await.map(drop);
+            match (&preview, &applied) {
+                (Ok(_), Ok(())) => {}
+                (Err(p), Err(a)) => {
+                    assert_eq!(p.to_string(), a.to_string(), "world {seed}: {change:?}");
+                    refusals += 1;
+                    continue;
+                }
+                _ => panic!("world {seed}: preview {preview:?} but the command {applied:?}"),
             }
-        }
-        want.sort();
-        let got: Vec<_> = preview
-            .changes
-            .iter()
-            .map(|c| (c.review, c.reader, c.effect))
-            .collect();
-        assert_eq!(got, want, "world {seed}: {actor} previewing {change:?}");
-        for c in &preview.changes {
-            // People are named as the org names them.
-            let name = |id| w.org.name(id).map_or_else(|| id.to_string(), str::to_owned);
-            assert_eq!(
-                (&c.reader_name, &c.subject_name),
-                (&name(c.reader), &name(c.subject)),
-                "{c:?}"
-            );
-            let gains = matches!(c.effect, Effect::GainsRead);
-            let loses = matches!(c.effect, Effect::LosesRead);
-            assert_eq!(c.before.decision().is_allowed(), !gains, "{c:?}");
-            assert_eq!(c.after.decision().is_allowed(), !loses, "{c:?}");
-        }
-        previews += 1;
-        for c in &preview.changes {
-            *effects.entry(c.effect).or_default() += 1;
+            let preview = preview.unwrap();
+            let after = readings(b, w).await;
+            let mut want = Vec::new();
+            for r in &w.reviews {
+                if r.subject() == actor {
+                    continue;
+                }
+                for reader in readers(b) {
+                    let (was, is) = (before[&(reader, r.id())], after[&(reader, r.id())]);
+                    let effect = match (was, is) {
+                        ((false, _), (true, _)) => Effect::GainsRead,
+                        ((true, _), (false, _)) => Effect::LosesRead,
+                        ((true, false), (true, true)) => Effect::GainsAuthor,
+                        ((true, true), (true, false)) => Effect::LosesAuthor,
+                        _ => continue,
+                    };
+                    want.push((r.id(), reader, effect));
+                }
+            }
+            want.sort();
+            let got: Vec<_> = preview
+                .changes
+                .iter()
+                .map(|c| (c.review, c.reader, c.effect))
+                .collect();
+            assert_eq!(got, want, "world {seed}: {actor} previewing {change:?}");
+            for c in &preview.changes {
+                // People are named as the org names them.
+                let name = |id| w.org.name(id).map_or_else(|| id.to_string(), str::to_owned);
+                assert_eq!(
+                    (&c.reader_name, &c.subject_name),
+                    (&name(c.reader), &name(c.subject)),
+                    "{c:?}"
+                );
+                let gains = matches!(c.effect, Effect::GainsRead);
+                let loses = matches!(c.effect, Effect::LosesRead);
+                assert_eq!(c.before.decision().is_allowed(), !gains, "{c:?}");
+                assert_eq!(c.after.decision().is_allowed(), !loses, "{c:?}");
+            }
+            previews += 1;
+            for c in &preview.changes {
+                *effects.entry(c.effect).or_default() += 1;
+            }
         }
     });
     if worlds() >= 48 {
@@ -781,10 +850,11 @@ fn a_preview_is_making_the_change_and_comparing_every_reading() {
         assert!(
             previews > 0
                 && refusals > 0
+                && unpreviewable > 0
                 && seen(Effect::GainsRead)
                 && seen(Effect::LosesRead)
                 && seen(Effect::LosesAuthor),
-            "{previews} previews, {refusals} refusals, {effects:?}"
+            "{previews} previews, {refusals} refusals, {unpreviewable} not previewable, {effects:?}"
         );
     }
 }

@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::plugin::StoredEvent;
 use crate::score::{Score, ScoreBreakdown};
 use crate::views::aggregate::AggregatedView;
-use crate::views::screens::{
-    Change, Cursor, Inbox, Preview, ReviewFilter, ReviewPage, StatusBoard,
-};
+use crate::views::screens::{Cursor, Inbox, Preview, ReviewFilter, ReviewPage, StatusBoard};
 use crate::{
     AdminGrant, Answers, CalibrationReport, CalibrationSession, CalibrationSessionId, CustomRole,
     CustomRoleId, Cycle, CycleConfig, CycleId, CycleSummary, Explanation, HistoryEntry, Nomination,
@@ -533,8 +531,8 @@ pub enum Query {
     Inbox,
     /// [`Engine::preview`].
     Preview {
-        /// The change to preview.
-        change: Change,
+        /// The command to preview.
+        command: Box<Command>,
     },
 }
 
@@ -855,8 +853,8 @@ impl Engine {
                 Outcome::StatusBoard(Box::new(self.status_board(reader, cycle, manager).await?))
             }
             Q::Inbox => Outcome::Inbox(Box::new(self.inbox(reader).await?)),
-            Q::Preview { change } => {
-                Outcome::Preview(Box::new(self.preview(reader, change).await?))
+            Q::Preview { command } => {
+                Outcome::Preview(Box::new(self.preview(reader, *command).await?))
             }
         })
     }

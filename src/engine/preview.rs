@@ -5,10 +5,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::access::{Action, Context, Target, decide, explain};
 use crate::domain::org::OrgSnapshot;
 use crate::plugin::{Record, RecordKey, StorageExt, Write};
-use crate::views::screens::{AccessChange, Change, Effect, Preview};
+use crate::views::screens::{AccessChange, Effect, Preview};
 use std::collections::hash_map::Entry;
 
-use crate::{Cycle, CycleConfig, CycleId, Grants, OrgChange, Packet, PersonId, Result, Review};
+use crate::{
+    Command, Cycle, CycleConfig, CycleId, Error, Grants, OrgChange, Packet, PersonId, Result,
+    Review,
+};
 
 use super::{Engine, PAGE, Scope};
 
@@ -69,25 +72,37 @@ struct Plan {
 }
 
 impl Engine {
-    /// What `change` would do to who may read what, computed without committing it: every
+    /// What `command` would do to who may read what, computed without committing it: every
     /// reader who would gain or lose read access to a review (R-READ), or gain or lose sight
-    /// of its author, with the explanation before and after. The change is run as its command
-    /// would run it (the same checks: a change `actor` may not make is refused with the
-    /// command's error), and its writes are diffed instead of committed: the preview equals
-    /// making the change and comparing every reader's reading of every review.
+    /// of its author, with the explanation before and after. The command runs as
+    /// [`execute`](Self::execute) would run it (the same checks: a command `actor` may not
+    /// give is refused with its error), and its writes are diffed instead of committed: the
+    /// preview equals executing the command and comparing every reader's reading of every
+    /// review.
     ///
-    /// Reviews the change would create (a new manager review after a manager change) are
+    /// The commands that can move reading are previewed:
+    /// - grants: `grant_admin`, `revoke_admin`, `grant_global_viewer`, `revoke_global_viewer`,
+    ///   `grant_past_reviews`, `revoke_past_reviews`, `define_role`, `grant_role`,
+    ///   `revoke_role`;
+    /// - assignments: `add_viewer`, `remove_viewer`, `add_sharer`, `remove_sharer`,
+    ///   `change_manager_reviewer`, `assign_reviewer`, `remove_reviewer`, `replace_reviewer`;
+    /// - the org: `change_manager`;
+    /// - `edit_cycle` changing the settings that protect writers from the subject
+    ///   (`anonymous_peer`, `anonymous_upward`, `share_peer_with_subject`,
+    ///   `share_upward_with_subject`, `anonymity_threshold`) and nothing else.
+    ///
+    /// Reviews the command would create (a new manager review after a manager change) are
     /// not listed: only their writer reads them until they are submitted. Reviews about
     /// `actor` are left out: a subject learns about the reviews about them only through
     /// R-READ-3. Entries are ordered by review, then reader.
     ///
     /// ```
-    /// # use appraise::{Engine, PacketId, PersonId};
-    /// use appraise::views::screens::{Change, Effect};
+    /// # use appraise::{Command, Engine, PacketId, PersonId};
+    /// use appraise::views::screens::Effect;
     ///
     /// # async fn before_adding(engine: &Engine, admin: PersonId, packet: PacketId, coach: PersonId) -> appraise::Result<()> {
     /// let preview = engine
-    ///     .preview(admin, Change::AddViewer { packet, viewer: coach })
+    ///     .preview(admin, Command::AddViewer { packet, person: coach })
     ///     .await?;
     /// for entry in &preview.changes {
     ///     assert_eq!((entry.reader, entry.effect), (coach, Effect::GainsRead));
@@ -99,19 +114,21 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// What the change's command would return: [`Error::Denied`](crate::Error::Denied),
-    /// [`Error::Locked`](crate::Error::Locked), [`Error::Invalid`](crate::Error::Invalid),
-    /// [`Error::NotFound`](crate::Error::NotFound); a storage failure.
+    /// [`Error::Invalid`](crate::Error::Invalid) for a command not listed above, or a cycle
+    /// edit changing more than those settings; otherwise what the command would return:
+    /// [`Error::Denied`](crate::Error::Denied), [`Error::Locked`](crate::Error::Locked),
+    /// [`Error::Invalid`](crate::Error::Invalid), [`Error::NotFound`](crate::Error::NotFound);
+    /// a storage failure.
     #[tracing::instrument(skip_all, fields(actor = %actor, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
-    pub async fn preview(&self, actor: PersonId, change: Change) -> Result<Preview> {
+    pub async fn preview(&self, actor: PersonId, command: Command) -> Result<Preview> {
+        let mut plan = self.plan(&command).await?;
         let slot = Arc::new(Mutex::new(None));
         let dry = Self {
             dry_run: Some(Arc::clone(&slot)),
             key: None,
             ..self.clone()
         };
-        let mut plan = self.plan(&change).await?;
-        self.try_change(&dry, actor, change.clone()).await?;
+        Box::pin(dry.execute(actor, command.clone())).await?;
         let commit = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         let mut after = After::default();
         let mut org_changes = Vec::new();
@@ -134,8 +151,19 @@ impl Engine {
             };
             change.edit.apply(org)?;
         }
-        if let Change::ChangeManager { packet, .. } = &change {
-            self.plan_manager_change(*packet, &after, &mut plan).await?;
+        match &command {
+            Command::ChangeManager { packet, .. } => {
+                self.plan_manager_change(*packet, &after, &mut plan).await?;
+            }
+            Command::ChangeManagerReviewer { packet, .. }
+            | Command::AssignReviewer { packet, .. } => {
+                self.plan_assignment(*packet, &after, &mut plan).await?;
+            }
+            Command::RemoveReviewer { review } | Command::ReplaceReviewer { review, .. } => {
+                let packet = self.storage.review(*review).await?.record.packet();
+                self.plan_assignment(packet, &after, &mut plan).await?;
+            }
+            _ => {}
         }
         let mut out = Preview::default();
         let cycles = match plan.cycles.take() {
@@ -150,86 +178,126 @@ impl Engine {
         Ok(out)
     }
 
-    /// Runs the change's command on `dry`, a handle whose commits are kept, not made.
-    async fn try_change(&self, dry: &Self, actor: PersonId, change: Change) -> Result<()> {
-        match change {
-            Change::GrantAdmin { person, grant } => dry.grant_admin(actor, person, grant).await,
-            Change::RevokeAdmin { person } => dry.revoke_admin(actor, person).await,
-            Change::GrantGlobalViewer { viewer, subject } => {
-                dry.grant_global_viewer(actor, viewer, subject).await
-            }
-            Change::RevokeGlobalViewer { viewer, subject } => {
-                dry.revoke_global_viewer(actor, viewer, subject).await
-            }
-            Change::AddViewer { packet, viewer } => {
-                dry.add_viewer(actor, packet, viewer).await.map(drop)
-            }
-            Change::RemoveViewer { packet, viewer } => {
-                dry.remove_viewer(actor, packet, viewer).await.map(drop)
-            }
-            Change::AddSharer { packet, sharer } => {
-                dry.add_sharer(actor, packet, sharer).await.map(drop)
-            }
-            Change::RemoveSharer { packet, sharer } => {
-                dry.remove_sharer(actor, packet, sharer).await.map(drop)
-            }
-            Change::ChangeManager { packet, manager } => {
-                dry.change_manager(actor, packet, manager).await.map(drop)
-            }
-            Change::Privacy { cycle, privacy } => {
-                let current = self.storage.cycle(cycle).await?.record;
-                let mut config: CycleConfig = current.config().clone();
-                privacy.apply_to(&mut config.settings);
-                dry.edit_cycle(actor, cycle, config).await.map(drop)
-            }
-        }
-    }
-
-    /// The cycles, subjects and readers a change reaches, as far as it is known before the
-    /// change runs (a manager change adds its chains after).
-    async fn plan(&self, change: &Change) -> Result<Plan> {
-        let packet_plan = |p: &Packet, reader: PersonId| Plan {
-            cycles: Some(vec![p.cycle()]),
-            subjects: Some(vec![p.subject()]),
-            readers: Some(vec![reader]),
+    /// The cycles, subjects and readers a command reaches, as far as it is known before it
+    /// runs (a manager change and the assignments of reviewers add theirs after); a command
+    /// that cannot be previewed is refused.
+    async fn plan(&self, command: &Command) -> Result<Plan> {
+        let everywhere = |readers: Vec<PersonId>| Plan {
+            cycles: None,
+            subjects: None,
+            readers: Some(readers),
             subject_readers: None,
         };
-        Ok(match *change {
-            Change::GrantAdmin { person, .. } | Change::RevokeAdmin { person } => Plan {
-                cycles: None,
-                subjects: None,
-                readers: Some(vec![person]),
-                subject_readers: None,
-            },
-            Change::GrantGlobalViewer { viewer, subject }
-            | Change::RevokeGlobalViewer { viewer, subject } => Plan {
-                cycles: None,
-                subjects: Some(vec![subject]),
-                readers: Some(vec![viewer]),
-                subject_readers: None,
-            },
-            Change::AddViewer { packet, viewer } | Change::RemoveViewer { packet, viewer } => {
-                packet_plan(&self.storage.packet(packet).await?.record, viewer)
+        let of_subject = |viewer: PersonId, subject: PersonId| Plan {
+            cycles: None,
+            subjects: Some(vec![subject]),
+            readers: Some(vec![viewer]),
+            subject_readers: None,
+        };
+        let of_packet = |p: &Packet, readers: Vec<PersonId>| Plan {
+            cycles: Some(vec![p.cycle()]),
+            subjects: Some(vec![p.subject()]),
+            readers: Some(readers),
+            subject_readers: None,
+        };
+        Ok(match command {
+            Command::GrantAdmin { person, .. }
+            | Command::RevokeAdmin { person }
+            | Command::GrantRole { person, .. }
+            | Command::RevokeRole { person, .. } => everywhere(vec![*person]),
+            Command::DefineRole { .. } => {
+                let (_, grants) = self.storage.grants().await?;
+                everywhere(grants.role_holders().collect())
             }
-            Change::AddSharer { packet, sharer } | Change::RemoveSharer { packet, sharer } => {
-                packet_plan(&self.storage.packet(packet).await?.record, sharer)
+            Command::GrantGlobalViewer { viewer, subject }
+            | Command::RevokeGlobalViewer { viewer, subject }
+            | Command::GrantPastReviews { viewer, subject }
+            | Command::RevokePastReviews { viewer, subject } => of_subject(*viewer, *subject),
+            Command::AddViewer { packet, person }
+            | Command::RemoveViewer { packet, person }
+            | Command::AddSharer { packet, person }
+            | Command::RemoveSharer { packet, person } => {
+                of_packet(&self.storage.packet(*packet).await?.record, vec![*person])
             }
-            Change::ChangeManager { packet, .. } => {
-                let p = self.storage.packet(packet).await?.record;
+            Command::ChangeManager { packet, .. }
+            | Command::ChangeManagerReviewer { packet, .. }
+            | Command::AssignReviewer { packet, .. } => {
+                of_packet(&self.storage.packet(*packet).await?.record, Vec::new())
+            }
+            Command::RemoveReviewer { review } | Command::ReplaceReviewer { review, .. } => {
+                let packet = self.storage.review(*review).await?.record.packet();
+                of_packet(&self.storage.packet(packet).await?.record, Vec::new())
+            }
+            Command::EditCycle { cycle, config } => {
+                let current = self.storage.cycle(*cycle).await?.record;
+                if let Some(field) = outside_privacy(current.config(), config) {
+                    return Err(Error::invalid(
+                        "config",
+                        format!(
+                            "a preview of a cycle edit covers the settings that protect \
+                             writers from the subject (anonymity, the threshold, sharing a \
+                             kind with the subject); this edit also changes `{field}`"
+                        ),
+                    ));
+                }
                 Plan {
-                    cycles: Some(vec![p.cycle()]),
-                    subjects: Some(Vec::new()),
-                    readers: Some(Vec::new()),
+                    cycles: Some(vec![*cycle]),
+                    subjects: None,
+                    readers: None,
                     subject_readers: None,
                 }
             }
-            Change::Privacy { cycle, .. } => Plan {
-                cycles: Some(vec![cycle]),
-                subjects: None,
-                readers: None,
-                subject_readers: None,
-            },
+            other => {
+                let name = serde_json::to_value(other)
+                    .ok()
+                    .and_then(|v| v.get("command")?.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                return Err(Error::invalid(
+                    "command",
+                    format!(
+                        "`{name}` cannot be previewed: a preview covers grants, viewers, \
+                         sharers, reviewer assignments, manager changes and a cycle's \
+                         anonymity, threshold and sharing settings"
+                    ),
+                ));
+            }
         })
+    }
+
+    /// An assignment of a reviewer moves the reading of the subject's reviews, by the people
+    /// the packet names, the writers of its reviews, the subject, their managers and the
+    /// custom-role holders, before and after.
+    async fn plan_assignment(
+        &self,
+        packet: crate::PacketId,
+        after: &After,
+        plan: &mut Plan,
+    ) -> Result<()> {
+        let p = self.storage.packet(packet).await?.record;
+        let scope = self.scope(p.cycle()).await?;
+        let org = scope.snapshot()?;
+        let subject = p.subject();
+        let mut readers: Vec<PersonId> = p
+            .named()
+            .chain(after.packet(&p).named())
+            .chain(std::iter::successors(org.manager_of(subject), |&m| {
+                org.manager_of(m)
+            }))
+            .chain(scope.grants.role_holders())
+            .chain([subject])
+            .collect();
+        for review in self.storage.reviews_about(p.cycle(), subject).await? {
+            readers.push(review.record.author());
+            readers.push(after.review(&review.record).author());
+        }
+        readers.extend(after.0.values().filter_map(|r| match r {
+            Record::Review(r) if r.subject() == subject => Some(r.author()),
+            _ => None,
+        }));
+        readers.sort();
+        readers.dedup();
+        plan.readers = Some(readers);
+        Ok(())
     }
 
     /// A manager change moves the subject's whole team: the readers whose reading can move
@@ -401,4 +469,37 @@ fn compare(
         before: explain(before_ctx, reader, Action::ReadReview, before),
         after: explain(after_ctx, reader, Action::ReadReview, after),
     })
+}
+
+/// The first field, other than the settings that protect writers from the subject, in which
+/// `new` differs from `current`.
+fn outside_privacy(current: &CycleConfig, new: &CycleConfig) -> Option<String> {
+    let mut probe = new.clone();
+    let (from, to) = (&current.settings, &mut probe.settings);
+    to.anonymous_peer = from.anonymous_peer;
+    to.anonymous_upward = from.anonymous_upward;
+    to.share_peer_with_subject = from.share_peer_with_subject;
+    to.share_upward_with_subject = from.share_upward_with_subject;
+    to.anonymity_threshold = from.anonymity_threshold;
+    if probe == *current {
+        return None;
+    }
+    let (Ok(serde_json::Value::Object(was)), Ok(serde_json::Value::Object(is))) =
+        (serde_json::to_value(current), serde_json::to_value(&probe))
+    else {
+        return Some("config".to_owned());
+    };
+    let differs = |a: &serde_json::Map<String, serde_json::Value>,
+                   b: &serde_json::Map<String, serde_json::Value>| {
+        a.iter()
+            .find(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+    };
+    match (was.get("settings"), is.get("settings")) {
+        (Some(serde_json::Value::Object(a)), Some(serde_json::Value::Object(b))) if a != b => {
+            differs(a, b).map(|k| format!("settings.{k}"))
+        }
+        _ => differs(&was, &is),
+    }
+    .or_else(|| Some("config".to_owned()))
 }
