@@ -481,6 +481,121 @@ async fn a_cycle_runs_through_commands_as_json() {
         launch,
         json!({"outcome": "launch", "value": {"packets": 3, "reviews": 9, "people": 12}})
     );
+    // The JSON of the views of this cycle (which has no templates: a template's JSON is in
+    // the command snapshot, aggregated responses in `content`), as its readers get them, and of every audit event it wrote (in
+    // the audit log's answer): each reads back as itself, and the snapshot shows a change of
+    // the wire format in review.
+    let views = [
+        ("bo", json!({"query": "read_review", "review": peer})),
+        ("ann", json!({"query": "explain_read", "review": peer})),
+        ("ann", json!({"query": "cycles"})),
+        (
+            "bo",
+            json!({"query": "reviews_about", "cycle": w.cycle, "subject": id("ann")}),
+        ),
+        ("ann", json!({"query": "my_reviews", "cycle": w.cycle})),
+        (
+            "ann",
+            json!({"query": "packet_of", "cycle": w.cycle, "subject": id("ann")}),
+        ),
+        ("kim", json!({"query": "progress", "cycle": w.cycle})),
+        (
+            "bo",
+            json!({"query": "team_progress", "cycle": w.cycle, "manager": id("bo")}),
+        ),
+        ("bo", json!({"query": "score", "packet": packet})),
+        ("ann", json!({"query": "history", "subject": id("ann")})),
+        (
+            "bo",
+            json!({"query": "readable_reviews", "cycle": w.cycle, "limit": 100}),
+        ),
+        (
+            "bo",
+            json!({"query": "status_board", "cycle": w.cycle, "manager": id("bo")}),
+        ),
+        ("ann", json!({"query": "inbox"})),
+        (
+            "kim",
+            json!({"query": "preview", "command":
+            {"command": "add_viewer", "packet": packet, "person": id("cy")}}),
+        ),
+        (
+            "kim",
+            json!({"query": "audit_log", "cycle": w.cycle, "limit": 1000}),
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (reader, query) in views {
+        let outcome = ask(&w, reader, query.clone()).await;
+        let text = serde_json::to_value(&outcome).unwrap();
+        assert_eq!(
+            serde_json::from_value::<Outcome>(text.clone()).unwrap(),
+            outcome,
+            "{query}"
+        );
+        let mut shown = text;
+        in_stable_order(&mut shown);
+        lines.push(format!("{reader} {query}\n{shown}"));
+    }
+    insta::assert_snapshot!("views_and_events", numbered_ids(&lines.join("\n\n")));
+}
+
+/// Sorts every list of objects by their content with ids masked: the peer review's id is made
+/// at random, and lists are in id order, so the snapshot shows the shapes in an order that
+/// does not depend on it.
+fn in_stable_order(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(in_stable_order);
+            if items.iter().all(serde_json::Value::is_object) {
+                items.sort_by_cached_key(|i| masked_ids(&i.to_string()));
+            }
+        }
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(in_stable_order),
+        _ => {}
+    }
+}
+
+/// `text` with every UUID replaced by `<id>`.
+fn masked_ids(text: &str) -> String {
+    replace_ids(text, |_| "<id>".to_owned())
+}
+
+/// `text` with each UUID replaced by `<id N>`, N counting distinct ids in order of
+/// appearance, so a snapshot does not depend on ids made at random.
+fn numbered_ids(text: &str) -> String {
+    let mut seen = Vec::<String>::new();
+    replace_ids(text, |id| {
+        let n = seen.iter().position(|s| s == id).unwrap_or_else(|| {
+            seen.push(id.to_owned());
+            seen.len() - 1
+        });
+        format!("<id {n}>")
+    })
+}
+
+/// `text` with each UUID replaced by what `with` makes of it.
+fn replace_ids(text: &str, mut with: impl FnMut(&str) -> String) -> String {
+    let is_uuid = |s: &[u8]| {
+        s.len() == 36
+            && s.iter().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => *b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
+    };
+    let (bytes, mut out) = (text.as_bytes(), String::new());
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 36 <= bytes.len() && is_uuid(&bytes[i..i + 36]) {
+            out.push_str(&with(&text[i..i + 36]));
+            i += 36;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
 }
 
 /// Hosts run commands and queries on multi-threaded runtimes (axum, `tokio::spawn`), so their
