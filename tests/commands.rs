@@ -744,3 +744,202 @@ async fn refusals_before_launch_name_people_by_display_name() {
         assert!(!message.contains(&id("ann").to_string()), "{message}");
     }
 }
+
+/// One audit event of every kind, with fixed ids: each reads back as itself, the snapshot
+/// shows the JSON of each, and every kind the event schema lists is among them.
+#[test]
+fn every_event_kind_round_trips_through_json() {
+    use appraise::{
+        AssignmentRole, CalibrationSessionId, Event, EventKind as K, FieldChange, GrantChange,
+        NominationId, NominationState, ReminderKind,
+    };
+    let (ann, bo, cy) = (id("ann"), id("bo"), id("cy"));
+    let packet = PacketId::from_uuid(uuid::Uuid::from_u128(1));
+    let review = ReviewId::from_uuid(uuid::Uuid::from_u128(2));
+    let nomination = NominationId::from_uuid(uuid::Uuid::from_u128(3));
+    let session = CalibrationSessionId::from_uuid(uuid::Uuid::from_u128(4));
+    let template = TemplateId::from_key("annual");
+    let (assigned, shared) = (PacketState::Writing, PacketState::Shared);
+    let kinds = vec![
+        K::CycleCreated { name: "H1".into() },
+        K::CycleEdited {
+            changes: vec![FieldChange {
+                field: "settings.anonymity_threshold".into(),
+                before: "3".into(),
+                after: "4".into(),
+            }],
+        },
+        K::ParticipantsSet {
+            added: vec![ann],
+            removed: vec![bo],
+            count: 1,
+        },
+        K::CycleDeleted,
+        K::CycleLaunched { packets: 3 },
+        K::CycleClosed,
+        K::CycleReopened,
+        K::CycleLocked,
+        K::CycleUnlocked,
+        K::CollaboratorAdded { person: bo },
+        K::CollaboratorRemoved { person: bo },
+        K::PacketCreated {
+            packet,
+            subject: ann,
+            assigned: vec![(review, ReviewKind::SelfReview, ann)],
+        },
+        K::PacketMoved {
+            packet,
+            subject: ann,
+            from: assigned,
+            to: shared,
+        },
+        K::PacketWithdrawn {
+            packet,
+            subject: ann,
+        },
+        K::RoleAdded {
+            packet,
+            role: AssignmentRole::Viewer,
+            person: cy,
+        },
+        K::RoleRemoved {
+            packet,
+            role: AssignmentRole::Sharer,
+            person: cy,
+        },
+        K::ReviewerRemoved {
+            review,
+            kind: ReviewKind::Peer,
+            author: cy,
+        },
+        K::ManagerReviewerNeeded {
+            packet,
+            subject: ann,
+            left: bo,
+        },
+        K::JoinedOrg {
+            person: cy,
+            manager: Some(bo),
+        },
+        K::ManagerChanged {
+            packet,
+            subject: ann,
+            from: Some(bo),
+            to: None,
+        },
+        K::ManagerReviewerChanged {
+            packet,
+            subject: ann,
+            from: None,
+            to: Some(cy),
+        },
+        K::GateOpened { packet },
+        K::ApprovalGiven {
+            packet,
+            step: 1,
+            done: false,
+        },
+        K::SentBack {
+            packet,
+            comment: "more detail".into(),
+            from: shared,
+            to: assigned,
+        },
+        K::Acknowledged {
+            packet,
+            comment: None,
+            from: shared,
+            to: PacketState::Acknowledged,
+        },
+        K::ReviewAssigned {
+            review,
+            kind: ReviewKind::Upward,
+            author: ann,
+            subject: bo,
+        },
+        K::ReviewDraftSaved { review },
+        K::ReviewSubmitted {
+            review,
+            kind: ReviewKind::Manager,
+            subject: ann,
+        },
+        K::ReviewReopened { review },
+        K::ReviewCancelled { review },
+        K::FeedbackRemoved { review },
+        K::NominationCreated {
+            nomination,
+            subject: ann,
+            nominee: cy,
+        },
+        K::NominationDecided {
+            nomination,
+            state: NominationState::Denied,
+            reason: Some("too many".into()),
+        },
+        K::CalibrationCreated { session },
+        K::CalibrationMoved {
+            session,
+            open: true,
+        },
+        K::CalibrationMembersChanged {
+            session,
+            participants_added: vec![ann],
+            participants_removed: vec![],
+            contributors_added: vec![bo],
+            contributors_removed: vec![cy],
+        },
+        K::CalibratedRatingChanged {
+            packet,
+            subject: ann,
+            original: Some(Score::from_hundredths(375)),
+            from: None,
+            to: Score::from_hundredths(425),
+        },
+        K::MeetingRecorded {
+            packet,
+            subject: ann,
+        },
+        K::ReminderSent {
+            review,
+            author: cy,
+            kind: ReminderKind::Overdue,
+        },
+        K::ReminderRequested { review, author: cy },
+        K::ParticipantAdded {
+            packet,
+            subject: cy,
+        },
+        K::PersonLeft { person: bo },
+        K::TemplateSaved {
+            template,
+            name: "Annual".into(),
+        },
+        K::GrantChanged {
+            change: GrantChange::AdminRevoked { person: bo },
+        },
+    ];
+    let at = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap();
+    let cycle = CycleId::from_key("H1");
+    let mut lines = Vec::new();
+    let mut tags = std::collections::BTreeSet::new();
+    for kind in kinds {
+        let event = Event::new(at, Some(bo), Some(cycle), kind);
+        let text = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            serde_json::from_value::<Event>(text.clone()).unwrap(),
+            event
+        );
+        tags.insert(text["kind"]["type"].as_str().unwrap().to_owned());
+        lines.push(text.to_string());
+    }
+    insta::assert_snapshot!("every_event", lines.join("\n"));
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/event.json")).unwrap();
+    let listed: std::collections::BTreeSet<String> = schema["$defs"]["EventKind"]["oneOf"]
+        .as_array()
+        .expect("the schema lists the kinds")
+        .iter()
+        .filter_map(|v| v["properties"]["type"]["const"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(tags, listed, "one event of each kind the schema lists");
+}
