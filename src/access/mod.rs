@@ -59,6 +59,7 @@ mod reach;
 pub use crate::domain::decision::{Action, Decision, Explanation, Reason, Refusal, Rule};
 pub use decide::decide;
 pub use explain::explain;
+pub(crate) use explain::render;
 pub(crate) use reach::reach;
 
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::access::{Action, Context, Target, decide, explain};
+use crate::access::{Action, Context, Target, decide, render};
 use crate::domain::org::OrgSnapshot;
 use crate::plugin::{Record, RecordKey, StorageExt, Write};
 use crate::views::screens::{AccessChange, Effect, Preview};
@@ -466,8 +466,8 @@ fn compare(
         subject_name: name(review.subject()),
         kind: review.kind(),
         effect,
-        before: explain(before_ctx, reader, Action::ReadReview, before),
-        after: explain(after_ctx, reader, Action::ReadReview, after),
+        before: render(before_ctx, reader, Action::ReadReview, before, was),
+        after: render(after_ctx, reader, Action::ReadReview, after, is),
     })
 }
 
