@@ -5,8 +5,9 @@
 //! state and lock, every packet's state and viewers, every review's state, every nomination's
 //! state) must agree, and every command must be seen both accepted and refused. Runs on memory
 //! and on SQLite; `APPRAISE_MODEL_SEQUENCES` sets how many sequences run on memory (default 200;
-//! the SQLite run does a tenth). A failure names its seed and step; a seed that once failed
-//! goes into `REGRESSIONS`, which every run replays.
+//! the SQLite run does a tenth). A failure names its seed and step, and is shrunk to the
+//! fewest steps of its sequence that still fail; that seed and those steps go into
+//! `REGRESSIONS`, which every run replays.
 //!
 //! The cycle: ann and cy take part, both managed by bo; kim is an admin, lee a collaborator;
 //! self, manager and peer reviews, at most two peers; the manager review gated until the self
@@ -283,8 +284,11 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
 /// How often each command was accepted and refused: `[refused, accepted]`.
 type Seen = BTreeMap<&'static str, [usize; 2]>;
 
-/// One sequence on `storage`: `steps` random commands, each checked against the model.
-async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut Seen) {
+/// One sequence on `storage`: the random commands of `steps`, each checked against the model.
+/// Each step draws from a generator of its own (of the seed and the step's number), so a
+/// sequence with steps left out runs the others as they were drawn: that is how a failure
+/// shrinks.
+async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &mut Seen) {
     let t0 = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap();
     let engine = Engine::builder()
         .storage(Arc::clone(&storage))
@@ -362,7 +366,8 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
         .map(|p| (p.record.subject(), p.record.id()))
         .collect();
 
-    for step in 0..steps {
+    for &step in steps {
+        let mut rng = Rng::new(seed ^ (step as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let actor = id(PEOPLE[rng.below(PEOPLE.len())]);
         let subject = if rng.chance(50) { id("ann") } else { id("cy") };
         let packet = packet_ids[&subject];
@@ -1063,8 +1068,95 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: usize, seen: &mut
     }
 }
 
-/// Seeds that once found a disagreement, replayed by every run.
-const REGRESSIONS: &[u64] = &[];
+/// Failures found before, shrunk: a seed and the steps of its sequence that still fail,
+/// replayed by every run.
+const REGRESSIONS: &[(u64, &[usize])] = &[];
+
+/// Steps per sequence.
+const STEPS: usize = 100;
+
+/// Where a sequence runs.
+#[derive(Clone, Copy)]
+enum Backend {
+    Memory,
+    #[cfg(feature = "sqlite")]
+    Sqlite,
+}
+
+/// Runs one sequence on a fresh store, on a runtime of its own; the panic message when the
+/// engine and the model disagree.
+fn run(backend: Backend, seed: u64, steps: &[usize], seen: &mut Seen) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            let storage: Arc<dyn Storage> = match backend {
+                Backend::Memory => Arc::new(MemoryStorage::new()),
+                #[cfg(feature = "sqlite")]
+                Backend::Sqlite => Arc::new(
+                    appraise::sql::SqliteStorage::open_in_memory()
+                        .await
+                        .unwrap(),
+                ),
+            };
+            sequence(storage, seed, steps, seen).await;
+        });
+    }))
+    .map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default()
+    })
+}
+
+/// The fewest of `steps` found that still fail: leaves out halves, then quarters, down to
+/// single steps, keeping each leaving-out after which the sequence still fails.
+fn shrink(backend: Backend, seed: u64, mut steps: Vec<usize>) -> Vec<usize> {
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut chunk = steps.len() / 2;
+    while chunk > 0 {
+        let mut at = 0;
+        while at < steps.len() {
+            let mut fewer = steps.clone();
+            fewer.drain(at..(at + chunk).min(steps.len()));
+            if run(backend, seed, &fewer, &mut Seen::new()).is_err() {
+                steps = fewer;
+            } else {
+                at += chunk;
+            }
+        }
+        chunk /= 2;
+    }
+    std::panic::set_hook(quiet);
+    steps
+}
+
+/// Runs the regressions and `count` sequences from `first`; a failure is shrunk and reported
+/// with the entry to add to [`REGRESSIONS`].
+fn check(backend: Backend, first: u64, count: u64) -> Seen {
+    let mut seen = Seen::new();
+    let all: Vec<usize> = (0..STEPS).collect();
+    let sequences = REGRESSIONS
+        .iter()
+        .map(|&(seed, steps)| (seed, steps.to_vec()))
+        .chain((first..first + count).map(|seed| (seed, all.clone())));
+    for (seed, steps) in sequences {
+        if let Err(failure) = run(backend, seed, &steps, &mut seen) {
+            let fewest = shrink(backend, seed, steps);
+            let again = run(backend, seed, &fewest, &mut Seen::new()).unwrap_err();
+            panic!(
+                "{failure}\n\nshrunk to {} steps (add `({seed}, &{fewest:?})` to REGRESSIONS):\n{again}",
+                fewest.len()
+            );
+        }
+    }
+    seen
+}
 
 fn sequences(default: u64) -> u64 {
     std::env::var("APPRAISE_MODEL_SEQUENCES")
@@ -1084,33 +1176,14 @@ fn covered(seen: &Seen) {
     assert_eq!(seen.len(), 31, "every command ran: {seen:?}");
 }
 
-#[tokio::test]
-async fn the_engine_agrees_with_the_model_on_memory() {
-    let mut seen = Seen::new();
-    for &seed in REGRESSIONS
-        .iter()
-        .chain(&(0..sequences(200)).collect::<Vec<_>>())
-    {
-        sequence(Arc::new(MemoryStorage::new()), seed, 100, &mut seen).await;
-    }
-    covered(&seen);
+#[test]
+fn the_engine_agrees_with_the_model_on_memory() {
+    covered(&check(Backend::Memory, 0, sequences(200)));
 }
 
 #[cfg(feature = "sqlite")]
-#[tokio::test]
-async fn the_engine_agrees_with_the_model_on_sqlite() {
-    let mut seen = Seen::new();
-    for seed in 0..sequences(200) / 10 {
-        let storage = appraise::sql::SqliteStorage::open_in_memory()
-            .await
-            .unwrap();
-        sequence(
-            Arc::new(storage),
-            seed.wrapping_add(1 << 32),
-            100,
-            &mut seen,
-        )
-        .await;
-    }
+#[test]
+fn the_engine_agrees_with_the_model_on_sqlite() {
+    let seen = check(Backend::Sqlite, 1 << 32, sequences(200) / 10);
     assert!(seen.values().map(|[r, a]| r + a).sum::<usize>() > 0);
 }
