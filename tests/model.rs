@@ -1,13 +1,14 @@
 //! A model-based test of the engine: random sequences of engine commands by random actors,
 //! wrong states and wrong actors included, against a small reference model written from
-//! DOMAIN.md (R-WRITE, the packet, review and nomination state machines, locking and closing).
-//! After every step the outcome (accepted or refused) and all observable state (the cycle's
-//! state and lock, every packet's state and viewers, every review's state, every nomination's
-//! state) must agree, and every command must be seen both accepted and refused. Runs on memory
-//! and on SQLite; `APPRAISE_MODEL_SEQUENCES` sets how many sequences run on memory (default 200;
-//! the SQLite run does a tenth). A failure names its seed and step, and is shrunk to the
-//! fewest steps of its sequence that still fail; that seed and those steps go into
-//! `REGRESSIONS`, which every run replays.
+//! DOMAIN.md (R-WRITE, the packet, review and nomination state machines, locking and closing,
+//! collaborators coming and going). After every step the outcome (accepted or refused) and all
+//! observable state (the cycle's state and lock, every packet's state and viewers, every
+//! review's state, every nomination's state, the cycle's collaborators) must agree, and every
+//! command must be seen both accepted and refused. Runs on memory and on SQLite;
+//! `APPRAISE_MODEL_SEQUENCES` sets how many sequences run on memory (default 200; the SQLite
+//! run does a tenth). A failure names its seed and step, and is shrunk to the fewest steps of
+//! its sequence that still fail; that seed and those steps go into `REGRESSIONS`, which every
+//! run replays.
 //!
 //! The cycle: ann and cy take part, both managed by bo; kim is an admin, lee a collaborator;
 //! self, manager and peer reviews, at most two peers; the manager review gated until the self
@@ -108,6 +109,7 @@ struct Model {
     nomination_approval: bool,
     cycle: CycleState,
     locked: bool,
+    collaborators: BTreeSet<PersonId>,
     packets: BTreeMap<PersonId, MPacket>,
     reviews: BTreeMap<ReviewId, MReview>,
     nominations: BTreeMap<NominationId, MNomination>,
@@ -121,9 +123,9 @@ impl Model {
         p == id("kim")
     }
 
-    /// Admins and collaborators.
-    fn staff(p: PersonId) -> bool {
-        p == id("kim") || p == id("lee")
+    /// Admins and the cycle's collaborators.
+    fn staff(&self, p: PersonId) -> bool {
+        Self::admin(p) || self.collaborators.contains(&p)
     }
 
     fn manager_of(_subject: PersonId) -> PersonId {
@@ -275,6 +277,7 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
         nomination_approval: settings.nomination_approval,
         cycle: c.state(),
         locked: c.is_locked(),
+        collaborators: c.collaborators().clone(),
         packets,
         reviews,
         nominations,
@@ -385,7 +388,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 4, 6, 7, 7, 9, 9, 10, 11, 12, 1, 21, 21, 25, 26, 26, 27, 27, 27,
             ])
         } else {
-            rng.below(28)
+            rng.below(29)
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
             0 => {
@@ -405,7 +408,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let mut ok = model.open_for("nominate")
                     && ((actor == subject && model.self_nomination)
                         || (actor != subject
-                            && (actor == Model::manager_of(subject) || Model::staff(actor))))
+                            && (actor == Model::manager_of(subject) || model.staff(actor))))
                     && model.packet_state(subject) == PacketState::Nominating
                     && other != id("nobody")
                     && other != subject
@@ -457,7 +460,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let mut ok = model.open_for("decide")
                     && model.nomination_approval
                     && actor != n.subject
-                    && (actor == Model::manager_of(n.subject) || Model::staff(actor))
+                    && (actor == Model::manager_of(n.subject) || model.staff(actor))
                     && n.state == NominationState::Pending;
                 if approve {
                     let peers = model.live_peers(n.subject);
@@ -539,7 +542,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
             4 => {
                 let actor = likely(&mut rng, kim);
                 let ok = model.open_for("close_nominations")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && actor != subject
                     && model.packet_state(subject) == PacketState::Nominating;
                 let got = engine.close_nominations(actor, packet).await;
@@ -591,7 +594,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let r = model.reviews[&review].clone();
                 let actor = likely(&mut rng, kim);
                 let mut ok = model.open_for("reopen_review")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && actor != r.subject
                     && r.state == ReviewState::Submitted;
                 if r.kind == ReviewKind::Manager {
@@ -617,7 +620,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let ok = model.open_for("share")
                     && actor != subject
                     && (actor == Model::manager_of(subject)
-                        || Model::staff(actor)
+                        || model.staff(actor)
                         || model.packets[&subject].sharers.contains(&actor))
                     && model.packet_state(subject) == PacketState::ReadyToShare;
                 let got = engine.share(actor, packet).await;
@@ -663,7 +666,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
             13 => {
                 let actor = likely(&mut rng, kim);
                 let lock = rng.chance(50);
-                let ok = Model::staff(actor)
+                let ok = model.staff(actor)
                     && if lock {
                         model.open_for("lock") && !model.locked
                     } else {
@@ -682,7 +685,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
             14 => {
                 let actor = likely(&mut rng, kim);
                 let close = rng.chance(40);
-                let ok = Model::staff(actor)
+                let ok = model.staff(actor)
                     && if close {
                         model.open_for("close") && model.cycle == CycleState::Active
                     } else {
@@ -706,7 +709,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let actor = likely(&mut rng, kim);
                 let viewers = &model.packets[&subject].viewers;
                 let ok = model.open_for("add_viewer")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && actor != subject
                     && other != id("nobody")
                     && other != subject
@@ -741,7 +744,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                     current.viewers.contains(&other)
                 };
                 let ok = model.open_for("assignments")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && actor != subject
                     && if add {
                         other != id("nobody") && other != subject && !held
@@ -777,7 +780,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
             19 => {
                 let actor = likely(&mut rng, kim);
                 let ok = model.open_for("open_gate")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && actor != subject
                     && !model.packets[&subject].gate;
                 let got = engine.open_manager_review(actor, packet).await;
@@ -793,7 +796,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let actor = likely(&mut rng, kim);
                 let peers = model.live_peers(subject);
                 let ok = model.open_for("assign")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && actor != subject
                     && other != id("nobody")
                     && other != subject
@@ -822,7 +825,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let r = model.reviews[&review].clone();
                 let actor = likely(&mut rng, kim);
                 let ok = model.open_for("remove_reviewer")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && actor != r.subject
                     && r.kind == ReviewKind::Peer
                     && matches!(r.state, ReviewState::Assigned | ReviewState::Draft);
@@ -845,7 +848,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let contributors: BTreeSet<PersonId> =
                     [other, id(PEOPLE[rng.below(PEOPLE.len())])].into();
                 let ok = model.open_for("calibration")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && model.calibration
                     && participants.iter().all(|p| *p != id("eve"))
                     && !contributors.contains(&id("nobody"));
@@ -892,7 +895,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 } else {
                     session.state == appraise::CalibrationState::Open
                 };
-                let ok = model.open_for("calibration") && Model::staff(actor) && from_ok;
+                let ok = model.open_for("calibration") && model.staff(actor) && from_ok;
                 let got = if open {
                     engine.open_calibration(actor, sid).await.map(drop)
                 } else {
@@ -936,7 +939,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 };
                 let ok = model.open_for("calibrate")
                     && actor != subject
-                    && (Model::staff(actor) || model.contributes(actor, subject))
+                    && (model.staff(actor) || model.contributes(actor, subject))
                     && model.open_session_with(subject).is_some()
                     && (100..=500).contains(&hundredths)
                     && matches!(
@@ -1012,7 +1015,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let r = model.reviews[&review].clone();
                 let actor = likely(&mut rng, kim);
                 let ok = model.open_for("remove_feedback")
-                    && Model::staff(actor)
+                    && model.staff(actor)
                     && actor != r.subject
                     && r.kind.is_feedback()
                     && r.state == ReviewState::Submitted
@@ -1025,11 +1028,50 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 }
                 ("remove_feedback", got.is_ok(), ok)
             }
+            28 => {
+                // Collaborators (R-WRITE-16): added and removed by review admins, nobody adding
+                // themselves; added only to a cycle not closed, removed from any; neither
+                // while locked.
+                let actor = likely(&mut rng, kim);
+                let person = if rng.chance(50) { id("lee") } else { other };
+                let add = !model.collaborators.contains(&person) || rng.chance(20);
+                let ok = !model.locked
+                    && Model::admin(actor)
+                    && if add {
+                        model.cycle != CycleState::Closed
+                            && person != actor
+                            && person != id("nobody")
+                            && !model.collaborators.contains(&person)
+                    } else {
+                        model.collaborators.contains(&person)
+                    };
+                let got = if add {
+                    engine.add_collaborator(actor, cycle, person).await
+                } else {
+                    engine.remove_collaborator(actor, cycle, person).await
+                };
+                if got.is_ok() {
+                    if add {
+                        expected.collaborators.insert(person);
+                    } else {
+                        expected.collaborators.remove(&person);
+                    }
+                }
+                (
+                    if add {
+                        "add_collaborator"
+                    } else {
+                        "remove_collaborator"
+                    },
+                    got.is_ok(),
+                    ok,
+                )
+            }
             _ => {
                 let r = model.reviews[&review].clone();
                 let actor = likely(&mut rng, Model::manager_of(r.subject));
                 let ok = model.open_for("reminder")
-                    && (Model::staff(actor) || actor == Model::manager_of(r.subject))
+                    && (model.staff(actor) || actor == Model::manager_of(r.subject))
                     && matches!(r.state, ReviewState::Assigned | ReviewState::Draft);
                 let got = engine.send_reminder(actor, review).await;
                 ("send_reminder", got.is_ok(), ok)
@@ -1173,7 +1215,7 @@ fn covered(seen: &Seen) {
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 31, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 33, "every command ran: {seen:?}");
 }
 
 #[test]
