@@ -1658,8 +1658,9 @@ async fn concurrent_nominations_of_one_peer_admit_one() {
 }
 
 /// Reliability finding: unknown person ids were accepted as peer, additional manager, viewer,
-/// sharing user and collaborator, and `person_left` audited a change for an unknown person.
-/// Each is refused now, naming the id, and changes nothing.
+/// sharing user and collaborator, and `person_left` audited a change for an unknown person;
+/// the model test found the same of review admins. Each is refused now, naming the id, and
+/// changes nothing; so are grants naming a person the directory does not know.
 #[tokio::test]
 async fn unknown_people_get_no_role() {
     let w = launched(RecordingNotifier::new()).await;
@@ -1679,6 +1680,19 @@ async fn unknown_people_get_no_role() {
         e.add_collaborator(id("kim"), w.cycle, nobody)
             .await
             .map(|_| ()),
+        // Grants too, to the grantee and about the subject.
+        e.grant_admin(
+            id("kim"),
+            nobody,
+            appraise::AdminGrant {
+                since: w.clock.now(),
+                past_cycles: false,
+            },
+        )
+        .await,
+        e.grant_global_viewer(id("kim"), nobody, id("ann")).await,
+        e.grant_global_viewer(id("kim"), id("bo"), nobody).await,
+        e.grant_past_reviews(id("kim"), id("bo"), nobody).await,
     ];
     for r in results {
         match r {

@@ -537,10 +537,13 @@ async fn outputs(
     out.push(("inbox", None, text(&e.inbox(reader).await)));
     // Previews of a grant and of stricter settings, as the reader would make them.
     let grant = b.admins[0].1;
-    let change = Command::GrantAdmin {
-        person: stranger(),
-        grant,
-    };
+    let person = b
+        .people
+        .iter()
+        .map(|p| p.id)
+        .find(|p| *p != reader && !b.admins.iter().any(|(admin, _)| admin == p))
+        .unwrap_or_else(stranger);
+    let change = Command::GrantAdmin { person, grant };
     out.push(("preview", None, text(&e.preview(reader, change).await)));
     let stored = appraise::plugin::StorageExt::cycle(&*b.storage, c).await;
     let mut config = stored.unwrap().record.config().clone();

@@ -11,18 +11,23 @@ use chrono::Utc;
 use super::Engine;
 
 impl Engine {
-    /// Authorizes a change of grants that gives something to `grantee` (R-WRITE-16), applies
+    /// Authorizes a change of grants that gives something to `grantee` (R-WRITE-16), checks
+    /// that the directory knows the people it names (the grantee and `about`), applies
     /// `change` to the grants, commits.
     pub(super) async fn change_grants(
         &self,
         actor: PersonId,
         grantee: Option<PersonId>,
+        about: Option<PersonId>,
         change: impl FnOnce(&mut Grants, PersonId, DateTime<Utc>) -> Result<Event> + Send,
     ) -> Result<()> {
         let (expect, mut grants) = self.storage.grants().await?;
         let now = self.clock.now();
         self.named(authorize_grant(&Context::new(&grants, now), actor, grantee))
             .await?;
+        for person in grantee.into_iter().chain(about) {
+            self.in_directory(person).await?;
+        }
         let event = change(&mut grants, actor, now)?;
         let mut tx = Tx::new();
         tx.put(Record::from(grants), expect);
@@ -37,7 +42,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`Error::Denied`], [`Error::Conflict`].
+    /// [`Error::Denied`], [`Error::Invalid`] for a person the directory does not know,
+    /// [`Error::Conflict`].
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn grant_admin(
         &self,
@@ -46,7 +52,7 @@ impl Engine {
         grant: AdminGrant,
     ) -> Result<()> {
         replay!(self, actor);
-        self.change_grants(actor, Some(person), |g, by, at| {
+        self.change_grants(actor, Some(person), None, |g, by, at| {
             Ok(g.grant_admin(person, grant, by, at))
         })
         .await
@@ -89,15 +95,18 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn revoke_admin(&self, actor: PersonId, person: PersonId) -> Result<()> {
         replay!(self, actor);
-        self.change_grants(actor, None, |g, by, at| g.revoke_admin(person, by, at))
-            .await
+        self.change_grants(actor, None, None, |g, by, at| {
+            g.revoke_admin(person, by, at)
+        })
+        .await
     }
 
     /// Makes `viewer` a global viewer of `subject` (R-WRITE-16).
     ///
     /// # Errors
     ///
-    /// [`Error::Denied`], [`Error::Invalid`], [`Error::Conflict`].
+    /// [`Error::Denied`], [`Error::Invalid`] (also for a person the directory does not know),
+    /// [`Error::Conflict`].
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn grant_global_viewer(
         &self,
@@ -106,7 +115,7 @@ impl Engine {
         subject: PersonId,
     ) -> Result<()> {
         replay!(self, actor);
-        self.change_grants(actor, Some(viewer), |g, by, at| {
+        self.change_grants(actor, Some(viewer), Some(subject), |g, by, at| {
             g.grant_global_viewer(viewer, subject, by, at)
         })
         .await
@@ -125,7 +134,7 @@ impl Engine {
         subject: PersonId,
     ) -> Result<()> {
         replay!(self, actor);
-        self.change_grants(actor, None, |g, by, at| {
+        self.change_grants(actor, None, None, |g, by, at| {
             g.revoke_global_viewer(viewer, subject, by, at)
         })
         .await
@@ -143,7 +152,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`Error::Denied`], [`Error::Invalid`] for another grantee, [`Error::Conflict`].
+    /// [`Error::Denied`], [`Error::Invalid`] for another grantee or a person the directory does
+    /// not know, [`Error::Conflict`].
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn grant_past_reviews(
         &self,
@@ -156,7 +166,7 @@ impl Engine {
         // (as the directory says now) can receive it.
         let people = self.directory.people_with_ids(&[subject]).await?;
         let person = people.iter().find(|p| p.id == subject);
-        self.change_grants(actor, Some(viewer), |g, by, at| {
+        self.change_grants(actor, Some(viewer), Some(subject), |g, by, at| {
             crate::domain::grants::check_past_review_grantee(person, subject, viewer)?;
             g.grant_past_reviews(viewer, subject, by, at)
         })
@@ -176,7 +186,7 @@ impl Engine {
         subject: PersonId,
     ) -> Result<()> {
         replay!(self, actor);
-        self.change_grants(actor, None, |g, by, at| {
+        self.change_grants(actor, None, None, |g, by, at| {
             g.revoke_past_reviews(viewer, subject, by, at)
         })
         .await
@@ -191,7 +201,7 @@ impl Engine {
     pub async fn define_role(&self, actor: PersonId, role: CustomRole) -> Result<()> {
         replay!(self, actor);
         self.limits.check_name("role name", &role.name)?;
-        self.change_grants(actor, None, |g, by, at| g.define_role(role, by, at))
+        self.change_grants(actor, None, None, |g, by, at| g.define_role(role, by, at))
             .await
     }
 
@@ -199,7 +209,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`Error::Denied`], [`Error::NotFound`], [`Error::Invalid`], [`Error::Conflict`].
+    /// [`Error::Denied`], [`Error::NotFound`], [`Error::Invalid`] (also for a person the
+    /// directory does not know), [`Error::Conflict`].
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn grant_role(
         &self,
@@ -208,7 +219,7 @@ impl Engine {
         grant: RoleGrant,
     ) -> Result<()> {
         replay!(self, actor);
-        self.change_grants(actor, Some(person), |g, by, at| {
+        self.change_grants(actor, Some(person), None, |g, by, at| {
             g.grant_role(person, grant, by, at)
         })
         .await
@@ -227,7 +238,9 @@ impl Engine {
         role: CustomRoleId,
     ) -> Result<()> {
         replay!(self, actor);
-        self.change_grants(actor, None, |g, by, at| g.revoke_role(person, role, by, at))
-            .await
+        self.change_grants(actor, None, None, |g, by, at| {
+            g.revoke_role(person, role, by, at)
+        })
+        .await
     }
 }
