@@ -1,14 +1,14 @@
 //! A model-based test of the engine: random sequences of engine commands by random actors,
 //! wrong states and wrong actors included, against a small reference model written from
 //! DOMAIN.md (R-WRITE, the packet, review and nomination state machines, locking and closing,
-//! collaborators coming and going). After every step the outcome (accepted or refused) and all
-//! observable state (the cycle's state and lock, every packet's state and viewers, every
-//! review's state, every nomination's state, the cycle's collaborators) must agree, and every
-//! command must be seen both accepted and refused. Runs on memory and on SQLite;
-//! `APPRAISE_MODEL_SEQUENCES` sets how many sequences run on memory (default 200; the SQLite
-//! run does a tenth). A failure names its seed and step, and is shrunk to the fewest steps of
-//! its sequence that still fail; that seed and those steps go into `REGRESSIONS`, which every
-//! run replays.
+//! collaborators and review admins coming and going, calibration sessions changing members).
+//! After every step the outcome (accepted or refused) and all observable state (the cycle's
+//! state and lock, every packet's state and viewers, every review's state, every nomination's
+//! state, the cycle's collaborators) must agree, and every command must be seen both accepted
+//! and refused. Runs on memory and on SQLite; `APPRAISE_MODEL_SEQUENCES` sets how many
+//! sequences run on memory (default 200; the SQLite run does a tenth). A failure names its seed
+//! and step, and is shrunk to the fewest steps of its sequence that still fail; that seed and
+//! those steps go into `REGRESSIONS`, which every run replays.
 //!
 //! The cycle: ann and cy take part, both managed by bo; kim is an admin, lee a collaborator;
 //! self, manager and peer reviews, at most two peers; the manager review gated until the self
@@ -392,13 +392,22 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
         let nomination =
             (!nomination_ids.is_empty()).then(|| nomination_ids[rng.below(nomination_ids.len())]);
         let mut expected = model.clone();
-        // Often a step along the happy path, so that the later states are reached too.
-        let command = if rng.chance(40) {
+        // Often a step along the happy path, so that the later states are reached too; the
+        // packet's next step when its results are ready or shared, so that sharing,
+        // unsharing and acknowledging are all reached.
+        let command = match model.packet_state(subject) {
+            PacketState::ReadyToShare if rng.chance(20) => Some(9),
+            PacketState::Shared if rng.chance(30) => Some(rng.pick(&[10, 11])),
+            _ => None,
+        };
+        let command = if let Some(next) = command {
+            next
+        } else if rng.chance(40) {
             rng.pick(&[
-                4, 6, 7, 7, 9, 9, 10, 10, 11, 12, 1, 21, 21, 25, 26, 26, 27, 27, 27,
+                4, 6, 7, 7, 9, 9, 10, 11, 12, 1, 21, 21, 25, 26, 26, 27, 27, 27,
             ])
         } else {
-            rng.below(30)
+            rng.below(31)
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
             0 => {
@@ -1118,6 +1127,43 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                     ok,
                 )
             }
+            30 => {
+                // A session's members change until it closes: participants of the cycle,
+                // contributors in its org.
+                let ids = &session_order;
+                if ids.is_empty() {
+                    continue;
+                }
+                let sid = ids[rng.below(ids.len())];
+                let actor = likely(&mut rng, kim);
+                let participants: BTreeSet<PersonId> = [("ann", 60), ("cy", 60), ("eve", 10)]
+                    .into_iter()
+                    .filter(|(_, p)| rng.chance(*p))
+                    .map(|(n, _)| id(n))
+                    .collect();
+                let contributors: BTreeSet<PersonId> =
+                    [other, id(PEOPLE[rng.below(PEOPLE.len())])].into();
+                let ok = model.open_for("calibration")
+                    && model.staff(actor)
+                    && model.sessions[&sid].state != appraise::CalibrationState::Closed
+                    && participants.iter().all(|p| *p != id("eve"))
+                    && !contributors.contains(&id("nobody"));
+                let got = engine
+                    .edit_calibration(
+                        actor,
+                        sid,
+                        participants.iter().copied(),
+                        contributors.iter().copied(),
+                    )
+                    .await;
+                if got.is_ok()
+                    && let Some(s) = expected.sessions.get_mut(&sid)
+                {
+                    s.participants = participants;
+                    s.contributors = contributors;
+                }
+                ("edit_calibration", got.is_ok(), ok)
+            }
             _ => {
                 let r = model.reviews[&review].clone();
                 let actor = likely(&mut rng, Model::manager_of(r.subject));
@@ -1266,7 +1312,7 @@ fn covered(seen: &Seen) {
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 35, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 36, "every command ran: {seen:?}");
 }
 
 #[test]
