@@ -294,6 +294,22 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
     }
 }
 
+/// A calibration session's members: ann and cy, each with `chance` percent, and seldom eve
+/// (who takes no part); `other` and someone at random contributing.
+fn members(
+    rng: &mut Rng,
+    other: PersonId,
+    chance: u64,
+) -> (BTreeSet<PersonId>, BTreeSet<PersonId>) {
+    let participants = [("ann", chance), ("cy", chance), ("eve", 10)]
+        .into_iter()
+        .filter(|(_, p)| rng.chance(*p))
+        .map(|(n, _)| id(n))
+        .collect();
+    let contributors = [other, id(PEOPLE[rng.below(PEOPLE.len())])].into();
+    (participants, contributors)
+}
+
 /// How often each command was accepted and refused: `[refused, accepted]`.
 type Seen = BTreeMap<&'static str, [usize; 2]>;
 
@@ -859,13 +875,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
             25 => {
                 // A calibration session: participants of the cycle, contributors in its org.
                 let actor = likely(&mut rng, kim);
-                let participants: BTreeSet<PersonId> = [("ann", 80), ("cy", 80), ("eve", 10)]
-                    .into_iter()
-                    .filter(|(_, p)| rng.chance(*p))
-                    .map(|(n, _)| id(n))
-                    .collect();
-                let contributors: BTreeSet<PersonId> =
-                    [other, id(PEOPLE[rng.below(PEOPLE.len())])].into();
+                let (participants, contributors) = members(&mut rng, other, 80);
                 let ok = model.open_for("calibration")
                     && model.staff(actor)
                     && model.calibration
@@ -1136,13 +1146,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 }
                 let sid = ids[rng.below(ids.len())];
                 let actor = likely(&mut rng, kim);
-                let participants: BTreeSet<PersonId> = [("ann", 60), ("cy", 60), ("eve", 10)]
-                    .into_iter()
-                    .filter(|(_, p)| rng.chance(*p))
-                    .map(|(n, _)| id(n))
-                    .collect();
-                let contributors: BTreeSet<PersonId> =
-                    [other, id(PEOPLE[rng.below(PEOPLE.len())])].into();
+                let (participants, contributors) = members(&mut rng, other, 60);
                 let ok = model.open_for("calibration")
                     && model.staff(actor)
                     && model.sessions[&sid].state != appraise::CalibrationState::Closed

@@ -705,6 +705,22 @@ mod postgres {
             .expect("connect")
     }
 
+    /// A database of its own, named `{prefix}_…`, on the server of `url`: a pool on the
+    /// server's default database (to drop it with), its name, and a pool on it.
+    async fn fresh_database(url: &str, prefix: &str) -> (sqlx::PgPool, String, sqlx::PgPool) {
+        let admin = sqlx::PgPool::connect(url).await.expect("connect");
+        let database = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(&admin)
+            .await
+            .expect("create a database");
+        let (base, _) = url.rsplit_once('/').expect("a database in the URL");
+        let pool = sqlx::PgPool::connect(&format!("{base}/{database}"))
+            .await
+            .expect("connect");
+        (admin, database, pool)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres_passes_the_testkit() {
         let Some(url) = url() else { return };
@@ -769,16 +785,7 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_host_keeps_its_own_migrations_beside_the_crates() {
         let Some(url) = url() else { return };
-        let admin = sqlx::PgPool::connect(&url).await.expect("connect");
-        let database = format!("host_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE DATABASE {database}"))
-            .execute(&admin)
-            .await
-            .expect("create a database");
-        let (base, _) = url.rsplit_once('/').expect("a database in the URL");
-        let pool = sqlx::PgPool::connect(&format!("{base}/{database}"))
-            .await
-            .expect("connect");
+        let (admin, database, pool) = fresh_database(&url, "host").await;
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(
             dir.path().join("0001_host.sql"),
@@ -840,16 +847,7 @@ mod postgres {
     async fn scores_stored_in_hundredths_read_as_decimals_after_migrating() {
         use sqlx::Executor;
         let Some(url) = url() else { return };
-        let admin = sqlx::PgPool::connect(&url).await.expect("connect");
-        let database = format!("scores_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE DATABASE {database}"))
-            .execute(&admin)
-            .await
-            .expect("create a database");
-        let (base, _) = url.rsplit_once('/').expect("a database in the URL");
-        let pool = sqlx::PgPool::connect(&format!("{base}/{database}"))
-            .await
-            .expect("connect");
+        let (admin, database, pool) = fresh_database(&url, "scores").await;
         PostgresStorage::migrate(&pool).await.expect("migrate");
         let storage = PostgresStorage::with_pool(pool.clone(), "scores").expect("tenant");
         let (commit, records) = scored_commit();
