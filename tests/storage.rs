@@ -293,6 +293,100 @@ async fn scores_read_back(
     assert_eq!(outbox, commit.outbox);
 }
 
+/// A database stores a review's id, cycle, subject and author in its row's columns only, and
+/// the columns decide: a body with them (as earlier versions wrote it) reads the same, and
+/// columns that make an impossible review are a corrupt record naming it. `bodies` lists
+/// `(review id, body)` of the database's reviews; `set_body` and `set_author` change a row
+/// behind the storage's back.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+async fn reviews_keep_their_ids_in_columns(
+    storage: &dyn Storage,
+    bodies: impl AsyncFn() -> Vec<(uuid::Uuid, String)>,
+    set_body: impl AsyncFn(uuid::Uuid, String),
+    set_author: impl AsyncFn(uuid::Uuid, uuid::Uuid),
+) {
+    use appraise::plugin::{Commit, Expect, Record, RecordKey, Write};
+    use appraise::{Error, Review, ReviewKind};
+    let records = testkit::sample_records();
+    let reviews: Vec<Review> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Review(r) => Some((**r).clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(reviews.len() >= 2, "the sample holds reviews");
+    let writes = records
+        .into_iter()
+        .map(|record| Write::Put {
+            record,
+            expect: Expect::Absent,
+        })
+        .collect();
+    storage
+        .commit(Commit {
+            writes,
+            ..Commit::default()
+        })
+        .await
+        .expect("store");
+    let stored = bodies().await;
+    assert_eq!(stored.len(), reviews.len());
+    for (id, body) in &stored {
+        let fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(body).expect("a JSON object");
+        for column in ["id", "cycle", "subject", "author"] {
+            assert!(
+                !fields.contains_key(column),
+                "review {id} stores its {column}"
+            );
+        }
+        assert!(fields.contains_key("packet"), "review {id}: {body}");
+    }
+    let read = async |review: &Review| {
+        storage
+            .get(RecordKey::Review(review.id()))
+            .await
+            .map(|v| v.map(|v| v.record))
+    };
+    let about = async |review: &Review| {
+        storage
+            .reviews_about(review.cycle(), review.subject())
+            .await
+            .map(|list| list.into_iter().map(|v| v.record).collect::<Vec<_>>())
+    };
+    // The full form reads as the review it is.
+    let review = &reviews[0];
+    set_body(
+        *review.id().as_uuid(),
+        serde_json::to_string(review).expect("serialise"),
+    )
+    .await;
+    assert_eq!(
+        read(review).await.expect("read"),
+        Some(Record::from(review.clone()))
+    );
+    assert!(about(review).await.expect("list").contains(review));
+    // A review written by its own subject is no review a command makes.
+    let other = reviews
+        .iter()
+        .find(|r| r.kind() != ReviewKind::SelfReview)
+        .expect("a review by someone else");
+    set_author(*other.id().as_uuid(), *other.subject().as_uuid()).await;
+    let named = |what: &str, got: Result<(), Error>| match got {
+        Err(Error::Corrupt { record, reason }) => {
+            assert_eq!(record, format!("review `{}`", other.id()), "{what}");
+            assert!(
+                reason.contains("written by its own subject"),
+                "{what}: {reason}"
+            );
+        }
+        got => panic!("{what}: expected a corrupt record, got {got:?}"),
+    };
+    named("get", read(other).await.map(|_| ()));
+    named("listing", about(other).await.map(|_| ()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_storage_passes_the_testkit() {
     testkit::run_all(Arc::new(MemoryStorage::new())).await;
@@ -389,7 +483,31 @@ mod sqlite {
                 .await
                 .expect("the crate's migrations table");
         let versions: Vec<i64> = applied.iter().map(|(v, _)| *v).collect();
-        assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8]);
+        // Every id is now its 16 bytes (migration 0008), the grants record's the nil id.
+        for (table, column) in [
+            ("cycles", "id"),
+            ("snapshots", "cycle_id"),
+            ("packets", "id"),
+            ("packets", "cycle_id"),
+            ("reviews", "id"),
+            ("reviews", "cycle_id"),
+            ("reviews", "subject"),
+            ("reviews", "author"),
+            ("events", "cycle_id"),
+            ("packet_names", "person"),
+            ("grants", "id"),
+        ] {
+            let (rows, ids): (i64, i64) = sqlx::query_as(&format!(
+                "SELECT count(*), count(*) FILTER (WHERE typeof({column}) = 'blob' \
+                 AND length({column}) = 16) FROM {table} WHERE {column} IS NOT NULL"
+            ))
+            .fetch_one(&pool)
+            .await
+            .expect("count ids");
+            assert!(rows > 0, "the 0.1 file has {table}");
+            assert_eq!(ids, rows, "{table}.{column}");
+        }
         let sqlx_table: Option<String> =
             sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = '_sqlx_migrations'")
                 .fetch_optional(&pool)
@@ -592,8 +710,8 @@ mod sqlite {
             let pool = pool.clone();
             async move {
                 sqlx::query(sql)
-                    .bind(victim.id().to_string())
-                    .bind(other.id().to_string())
+                    .bind(victim.id().as_uuid().as_bytes().to_vec())
+                    .bind(other.id().as_uuid().as_bytes().to_vec())
                     .execute(&pool)
                     .await
                     .expect("change behind the storage's back");
@@ -633,6 +751,46 @@ mod sqlite {
             .await;
         let (get, _) = reads().await;
         expect_corrupt("get, another record", get, &other.id().to_string());
+        pool.close().await;
+        storage.close().await;
+    }
+
+    #[tokio::test]
+    async fn reviews_keep_their_ids_in_columns() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("reviews.db");
+        let storage = SqliteStorage::open(&path).await.expect("open");
+        let url = format!("sqlite://{}", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+        super::reviews_keep_their_ids_in_columns(
+            &storage,
+            async || {
+                let rows: Vec<(Vec<u8>, String)> = sqlx::query_as("SELECT id, body FROM reviews")
+                    .fetch_all(&pool)
+                    .await
+                    .expect("read bodies");
+                rows.into_iter()
+                    .map(|(id, body)| (uuid::Uuid::from_slice(&id).expect("an id"), body))
+                    .collect()
+            },
+            async |id, body| {
+                sqlx::query("UPDATE reviews SET body = ? WHERE id = ?")
+                    .bind(body)
+                    .bind(id.as_bytes().to_vec())
+                    .execute(&pool)
+                    .await
+                    .expect("set the body");
+            },
+            async |id, author| {
+                sqlx::query("UPDATE reviews SET author = ? WHERE id = ?")
+                    .bind(author.as_bytes().to_vec())
+                    .bind(id.as_bytes().to_vec())
+                    .execute(&pool)
+                    .await
+                    .expect("set the author");
+            },
+        )
+        .await;
         pool.close().await;
         storage.close().await;
     }
@@ -808,7 +966,11 @@ mod postgres {
             .fetch_all(&pool)
             .await
             .expect("the crate's migrations table");
-        assert_eq!(applied, vec![1, 2, 3], "each migration applied once");
+        let ours = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+            .expect("the crate's migrations")
+            .count();
+        let every: Vec<i64> = (1..=i64::try_from(ours).expect("a count")).collect();
+        assert_eq!(applied, every, "each migration applied once");
         let host_applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
             .fetch_all(&pool)
             .await
@@ -843,6 +1005,46 @@ mod postgres {
     /// Scores that earlier versions stored in hundredths read as the decimal numbers they
     /// meant once migration 0003 has run (in a database of its own: the migration rewrites
     /// every tenant's records).
+    #[tokio::test]
+    async fn reviews_keep_their_ids_in_columns() {
+        let Some(url) = url() else { return };
+        let tenant = fresh_tenant();
+        let storage = PostgresStorage::connect(&url, &tenant)
+            .await
+            .expect("connect");
+        let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+        super::reviews_keep_their_ids_in_columns(
+            &storage,
+            async || {
+                sqlx::query_as("SELECT id, body FROM reviews WHERE tenant = $1")
+                    .bind(&tenant)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("read bodies")
+            },
+            async |id, body| {
+                sqlx::query("UPDATE reviews SET body = $1 WHERE tenant = $2 AND id = $3")
+                    .bind(body)
+                    .bind(&tenant)
+                    .bind(id)
+                    .execute(&pool)
+                    .await
+                    .expect("set the body");
+            },
+            async |id, author| {
+                sqlx::query("UPDATE reviews SET author = $1 WHERE tenant = $2 AND id = $3")
+                    .bind(author)
+                    .bind(&tenant)
+                    .bind(id)
+                    .execute(&pool)
+                    .await
+                    .expect("set the author");
+            },
+        )
+        .await;
+        pool.close().await;
+    }
+
     #[tokio::test]
     async fn scores_stored_in_hundredths_read_as_decimals_after_migrating() {
         use sqlx::Executor;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::migrate::{Migration, TABLE, plan};
 use super::{
-    from_json, limit, org_changes_from, record_from, stored_version, to_json, version_i64,
+    from_json, limit, org_changes_from, record_from, stored, stored_version, to_json, version_i64,
 };
 use crate::domain::notification::Notification;
 use crate::plugin::{
@@ -37,6 +37,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         description: "decimal scores",
         sql: include_str!("../../migrations/postgres/0003_decimal_scores.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "review indexes",
+        sql: include_str!("../../migrations/postgres/0004_review_indexes.sql"),
     },
 ];
 
@@ -200,13 +205,34 @@ fn body_of(record: &Record) -> Result<String> {
         Record::OrgHead(h) => to_json(h),
         Record::OrgChange(c) => to_json(c),
         Record::Packet(p) => to_json(p),
-        Record::Review(r) => to_json(r),
+        Record::Review(r) => stored::review_body(r),
         Record::Nomination(n) => to_json(n),
         Record::Calibration(c) => to_json(c),
         Record::Template(t) => to_json(t),
         Record::Grants(g) => to_json(g),
         Record::Receipt(r) => to_json(r),
     }
+}
+
+/// The columns [`review_row`] reads.
+const REVIEW_COLUMNS: &str = "id, cycle_id, subject, author, version, body";
+
+/// A review from its row's [`REVIEW_COLUMNS`].
+fn review_row(row: &PgRow) -> Result<Versioned<Review>> {
+    let uuid = |column: &str| -> Result<Uuid> { row.try_get(column).map_err(backend) };
+    let columns = stored::ReviewColumns {
+        id: uuid("id")?.into(),
+        cycle: uuid("cycle_id")?.into(),
+        subject: uuid("subject")?.into(),
+        author: uuid("author")?.into(),
+    };
+    let record = format!("review `{}`", columns.id);
+    let version: i64 = row.try_get("version").map_err(backend)?;
+    let body: String = row.try_get("body").map_err(backend)?;
+    Ok(Versioned {
+        version: stored_version(&record, version)?,
+        record: stored::review_from(columns, &body)?,
+    })
 }
 
 /// A row of `key`, `version` and `body` (a listing of `what`s).
@@ -367,10 +393,17 @@ impl PostgresStorage {
         person: PersonId,
     ) -> Result<Vec<Versioned<Review>>> {
         let sql = format!(
-            "SELECT id, version, body FROM reviews \
+            "SELECT {REVIEW_COLUMNS} FROM reviews \
              WHERE tenant = $1 AND cycle_id = $2 AND {column} = $3 ORDER BY id"
         );
-        self.listed("review", &sql, cycle, Some(person)).await
+        let rows = sqlx::query(&sql)
+            .bind(&*self.tenant)
+            .bind(cycle.as_uuid())
+            .bind(person.as_uuid())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(review_row).collect()
     }
 
     /// The rows (`id`, `version`, `body`) that `sql` selects by this tenant (`$1`), `cycle`
@@ -738,6 +771,25 @@ impl Apply<'_> {
 impl Storage for PostgresStorage {
     async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>> {
         let p = place(&key);
+        if let RecordKey::Review(_) = key {
+            let row = sqlx::query(&format!(
+                "SELECT {REVIEW_COLUMNS} FROM reviews WHERE tenant = $1 AND id = $2"
+            ))
+            .bind(&*self.tenant)
+            .bind(p.key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+            return row
+                .map(|row| {
+                    let Versioned { version, record } = review_row(&row)?;
+                    Ok(Versioned {
+                        version,
+                        record: Record::Review(Box::new(record)),
+                    })
+                })
+                .transpose();
+        }
         let row = sqlx::query(&format!(
             "SELECT version, body FROM {} WHERE tenant = $1 AND {} = $2",
             p.table, p.key_column

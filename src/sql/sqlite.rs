@@ -16,7 +16,7 @@ use sqlx::{Arguments, Executor, Row, Sqlite};
 
 use super::migrate::{Migration, TABLE, plan};
 use super::{
-    from_json, limit, org_changes_from, record_from, stored_version, to_json, version_i64,
+    from_json, limit, org_changes_from, record_from, stored, stored_version, to_json, version_i64,
 };
 use crate::domain::notification::Notification;
 use crate::plugin::{
@@ -27,6 +27,7 @@ use crate::{
     CalibrationSession, CycleId, Error, Event, Nomination, OrgChange, Packet, PacketId, PersonId,
     Result, Review,
 };
+use uuid::Uuid;
 
 /// Rows per multi-row `INSERT` when a commit creates many records (a launch).
 const BATCH: usize = 1_000;
@@ -34,7 +35,8 @@ const BATCH: usize = 1_000;
 /// Storage in SQLite, through sqlx: a file (WAL mode) or `:memory:`.
 ///
 /// - Migrations are embedded and run on open.
-/// - A table per record kind, each with a `version` column; bodies are JSON.
+/// - A table per record kind, each with a `version` column; bodies are JSON, and ids are
+///   stored as their 16 bytes.
 /// - A commit is one transaction with the version checks inside it; commits go through a
 ///   single writer connection, so they are serialized, and readers (file databases) use their
 ///   own pool and see only committed data.
@@ -91,94 +93,132 @@ const fn table_of(key: &RecordKey) -> &'static str {
     }
 }
 
-/// The key of an org change: its cycle and its number, padded so that the text sorts as the
-/// numbers do.
-fn change_id(cycle: CycleId, seq: u64) -> String {
-    format!("{cycle}/{seq:020}")
+/// An id as its columns hold it: its 16 bytes, which sort as its text does.
+fn id_bytes(id: &Uuid) -> Vec<u8> {
+    id.as_bytes().to_vec()
 }
 
-/// The table, its key column and the key text of a record.
-fn locate(key: &RecordKey) -> (&'static str, &'static str, String) {
-    let id = key.id_string();
+/// The key of an org change: its cycle's 16 bytes and its number as 8 big-endian bytes, so
+/// that a cycle's changes sort in order.
+fn change_key(cycle: CycleId, seq: u64) -> Vec<u8> {
+    let mut key = id_bytes(cycle.as_uuid());
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The table, its key column and the key of a record (the grants record's is the nil id).
+fn locate(key: &RecordKey) -> (&'static str, &'static str, Vec<u8>) {
+    let id = |id: &Uuid| id_bytes(id);
     match key {
-        RecordKey::Cycle(_) => ("cycles", "id", id),
-        RecordKey::Snapshot(_) => ("snapshots", "cycle_id", id),
-        RecordKey::OrgHead(_) => ("org_heads", "cycle_id", id),
-        RecordKey::OrgChange { cycle, seq } => ("org_changes", "id", change_id(*cycle, *seq)),
-        RecordKey::Packet(_) => ("packets", "id", id),
-        RecordKey::Review(_) => ("reviews", "id", id),
-        RecordKey::Nomination(_) => ("nominations", "id", id),
-        RecordKey::Calibration(_) => ("calibrations", "id", id),
-        RecordKey::Template(_) => ("templates", "id", id),
-        RecordKey::Grants => ("grants", "id", id),
-        RecordKey::Receipt(_) => ("receipts", "id", id),
+        RecordKey::Cycle(c) => ("cycles", "id", id(c.as_uuid())),
+        RecordKey::Snapshot(c) => ("snapshots", "cycle_id", id(c.as_uuid())),
+        RecordKey::OrgHead(c) => ("org_heads", "cycle_id", id(c.as_uuid())),
+        RecordKey::OrgChange { cycle, seq } => ("org_changes", "id", change_key(*cycle, *seq)),
+        RecordKey::Packet(p) => ("packets", "id", id(p.as_uuid())),
+        RecordKey::Review(r) => ("reviews", "id", id(r.as_uuid())),
+        RecordKey::Nomination(n) => ("nominations", "id", id(n.as_uuid())),
+        RecordKey::Calibration(c) => ("calibrations", "id", id(c.as_uuid())),
+        RecordKey::Template(t) => ("templates", "id", id(t.as_uuid())),
+        RecordKey::Grants => ("grants", "id", id(&Uuid::nil())),
+        RecordKey::Receipt(r) => ("receipts", "id", id(r.as_uuid())),
     }
 }
 
-/// The row of a record: table, columns, and values (key first, body last, `version` added).
-fn row_of(record: &Record) -> Result<(&'static str, &'static [&'static str], Vec<String>)> {
+/// The row of a record: its table, its id columns (the key first) with their values, and its
+/// body (`version` is added).
+struct RecordRow {
+    table: &'static str,
+    columns: &'static [&'static str],
+    ids: Vec<Vec<u8>>,
+    body: String,
+}
+
+fn row_of(record: &Record) -> Result<RecordRow> {
+    let (_, _, key) = locate(&record.key());
+    let row = |table, columns, more: &[&Uuid], body| RecordRow {
+        table,
+        columns,
+        ids: std::iter::once(key.clone())
+            .chain(more.iter().map(|id| id_bytes(id)))
+            .collect(),
+        body,
+    };
     Ok(match record {
-        Record::Cycle(c) => (
-            "cycles",
-            &["id", "body"],
-            vec![c.id().to_string(), to_json(c)?],
-        ),
-        Record::Snapshot { cycle, snapshot } => (
-            "snapshots",
-            &["cycle_id", "body"],
-            vec![cycle.to_string(), to_json(snapshot)?],
-        ),
-        Record::OrgHead(h) => (
-            "org_heads",
-            &["cycle_id", "body"],
-            vec![h.cycle.to_string(), to_json(h)?],
-        ),
-        Record::OrgChange(c) => (
+        Record::Cycle(c) => row("cycles", &["id"], &[], to_json(c)?),
+        Record::Snapshot { snapshot, .. } => {
+            row("snapshots", &["cycle_id"], &[], to_json(snapshot)?)
+        }
+        Record::OrgHead(h) => row("org_heads", &["cycle_id"], &[], to_json(h)?),
+        Record::OrgChange(c) => row(
             "org_changes",
-            &["id", "cycle_id", "body"],
-            vec![change_id(c.cycle, c.seq), c.cycle.to_string(), to_json(c)?],
+            &["id", "cycle_id"],
+            &[c.cycle.as_uuid()],
+            to_json(c)?,
         ),
-        Record::Packet(p) => (
+        Record::Packet(p) => row(
             "packets",
-            &["id", "cycle_id", "body"],
-            vec![p.id().to_string(), p.cycle().to_string(), to_json(p)?],
+            &["id", "cycle_id"],
+            &[p.cycle().as_uuid()],
+            to_json(p)?,
         ),
-        Record::Review(r) => (
+        Record::Review(r) => row(
             "reviews",
-            &["id", "cycle_id", "subject", "author", "body"],
-            vec![
-                r.id().to_string(),
-                r.cycle().to_string(),
-                r.subject().to_string(),
-                r.author().to_string(),
-                to_json(r)?,
+            &["id", "cycle_id", "subject", "author"],
+            &[
+                r.cycle().as_uuid(),
+                r.subject().as_uuid(),
+                r.author().as_uuid(),
             ],
+            stored::review_body(r)?,
         ),
-        Record::Nomination(n) => (
+        Record::Nomination(n) => row(
             "nominations",
-            &["id", "packet_id", "body"],
-            vec![n.id().to_string(), n.packet().to_string(), to_json(n)?],
+            &["id", "packet_id"],
+            &[n.packet().as_uuid()],
+            to_json(n)?,
         ),
-        Record::Calibration(c) => (
+        Record::Calibration(c) => row(
             "calibrations",
-            &["id", "cycle_id", "body"],
-            vec![c.id().to_string(), c.cycle().to_string(), to_json(c)?],
+            &["id", "cycle_id"],
+            &[c.cycle().as_uuid()],
+            to_json(c)?,
         ),
-        Record::Template(t) => (
-            "templates",
-            &["id", "body"],
-            vec![t.id.to_string(), to_json(t)?],
-        ),
-        Record::Grants(g) => (
-            "grants",
-            &["id", "body"],
-            vec!["grants".to_owned(), to_json(g)?],
-        ),
-        Record::Receipt(r) => (
-            "receipts",
-            &["id", "body"],
-            vec![r.id.to_string(), to_json(r)?],
-        ),
+        Record::Template(t) => row("templates", &["id"], &[], to_json(t)?),
+        Record::Grants(g) => row("grants", &["id"], &[], to_json(g)?),
+        Record::Receipt(r) => row("receipts", &["id"], &[], to_json(r)?),
+    })
+}
+
+/// The id a row's `column` holds; `record` names the row when it is not 16 bytes.
+fn id_in(row: &SqliteRow, column: &str, record: impl Fn() -> String) -> Result<Uuid> {
+    let bytes: Vec<u8> = row.try_get(column).map_err(|e| Error::Corrupt {
+        record: record(),
+        reason: format!("its {column} is not an id: {e}"),
+    })?;
+    Uuid::from_slice(&bytes).map_err(|_| Error::Corrupt {
+        record: record(),
+        reason: format!("its {column} is {} bytes, not an id", bytes.len()),
+    })
+}
+
+/// The columns [`review_row`] reads.
+const REVIEW_COLUMNS: &str = "id, cycle_id, subject, author, version, body";
+
+/// A review from its row's [`REVIEW_COLUMNS`].
+fn review_row(row: &SqliteRow) -> Result<Versioned<Review>> {
+    let id = id_in(row, "id", || "a review".to_owned())?;
+    let record = || format!("review `{id}`");
+    let columns = stored::ReviewColumns {
+        id: id.into(),
+        cycle: id_in(row, "cycle_id", record)?.into(),
+        subject: id_in(row, "subject", record)?.into(),
+        author: id_in(row, "author", record)?.into(),
+    };
+    let version: i64 = row.try_get("version").map_err(backend)?;
+    let body: String = row.try_get("body").map_err(backend)?;
+    Ok(Versioned {
+        version: stored_version(record(), version)?,
+        record: stored::review_from(columns, &body)?,
     })
 }
 
@@ -187,7 +227,7 @@ fn versioned<T: DeserializeOwned>(
     what: &'static str,
 ) -> impl Fn(&SqliteRow) -> Result<Versioned<T>> {
     move |row| {
-        let id: String = row.try_get("id").map_err(backend)?;
+        let id = id_in(row, "id", || format!("a {what}"))?;
         let version: i64 = row.try_get("version").map_err(backend)?;
         let body: String = row.try_get("body").map_err(backend)?;
         let record = format!("{what} `{id}`");
@@ -282,7 +322,7 @@ impl SqliteStorage {
     /// migrated by a newer one).
     pub async fn migrate(pool: &SqlitePool) -> Result<()> {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        migrate_in(&mut tx).await?;
+        migrate_in(&mut tx, MIGRATIONS).await?;
         tx.commit().await.map_err(backend)
     }
 
@@ -294,15 +334,15 @@ impl SqliteStorage {
         person: PersonId,
     ) -> Result<Vec<Versioned<Review>>> {
         let sql = format!(
-            "SELECT id, version, body FROM reviews WHERE cycle_id = ? AND {column} = ? ORDER BY id"
+            "SELECT {REVIEW_COLUMNS} FROM reviews WHERE cycle_id = ? AND {column} = ? ORDER BY id"
         );
         let rows = sqlx::query(&sql)
-            .bind(cycle.to_string())
-            .bind(person.to_string())
+            .bind(id_bytes(cycle.as_uuid()))
+            .bind(id_bytes(person.as_uuid()))
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?;
-        rows.iter().map(versioned("review")).collect()
+        rows.iter().map(review_row).collect()
     }
 
     /// Closes both pools, waiting for connections to finish.
@@ -349,10 +389,16 @@ const MIGRATIONS: &[Migration] = &[
         description: "decimal scores",
         sql: include_str!("../../migrations/sqlite/0007_decimal_scores.sql"),
     },
+    Migration {
+        version: 8,
+        description: "binary ids",
+        sql: include_str!("../../migrations/sqlite/0008_binary_ids.sql"),
+    },
 ];
 
-/// The body of [`SqliteStorage::migrate`], inside its transaction.
-async fn migrate_in(conn: &mut SqliteConnection) -> Result<()> {
+/// The body of [`SqliteStorage::migrate`], inside its transaction: runs those of
+/// `migrations` (the crate's, or the first of them in a test) not yet applied.
+async fn migrate_in(conn: &mut SqliteConnection, migrations: &'static [Migration]) -> Result<()> {
     let create = format!(
         "CREATE TABLE IF NOT EXISTS {TABLE} (version INTEGER PRIMARY KEY, \
          description TEXT NOT NULL, checksum TEXT NOT NULL, \
@@ -372,7 +418,7 @@ async fn migrate_in(conn: &mut SqliteConnection) -> Result<()> {
             applied.insert(m.version, m.checksum());
         }
     }
-    for m in plan(MIGRATIONS, &applied)? {
+    for m in plan(migrations, &applied)? {
         conn.execute(m.sql).await.map_err(backend)?;
         record(conn, m).await?;
     }
@@ -457,9 +503,9 @@ async fn versions_in(
             query = query.bind(locate(key).2);
         }
         let row = query.fetch_one(&mut *conn).await.map_err(backend)?;
-        for i in 0..chunk.len() {
+        for (i, key) in chunk.iter().enumerate() {
             let v: Option<i64> = row.try_get(i).map_err(backend)?;
-            out.push(v.map(|v| u64::try_from(v).unwrap_or_default()));
+            out.push(v.map(|v| stored_version(key, v)).transpose()?);
         }
     }
     Ok(out)
@@ -557,8 +603,7 @@ impl<'q> Script<'q> {
     fn update(&mut self, record: &Record, version: u64) -> Result<()> {
         let key = record.key();
         let (table, column, id) = locate(&key);
-        let (_, _, values) = row_of(record)?;
-        let body = values.into_iter().last().unwrap_or_default();
+        let body = row_of(record)?.body;
         self.tagged(key, |tag| {
             format!(
                 "UPDATE {table} SET version = ?, body = ? WHERE {column} = ? AND version = ? \
@@ -583,21 +628,25 @@ impl<'q> Script<'q> {
 
     /// New records of one table, in one multi-row insert.
     fn create(&mut self, records: &[&Record]) -> Result<()> {
-        let Some(first) = records.first() else {
+        let rows = records
+            .iter()
+            .map(|r| row_of(r))
+            .collect::<Result<Vec<_>>>()?;
+        let Some(first) = rows.first() else {
             return Ok(());
         };
-        let (table, columns, _) = row_of(first)?;
-        let per_row = format!("(1, {})", vec!["?"; columns.len()].join(", "));
+        let (table, columns) = (first.table, first.columns);
+        let per_row = format!("(1, {}?)", "?, ".repeat(columns.len()));
         self.sql.push_str(&format!(
-            "INSERT INTO {table} (version, {}) VALUES {};\n",
+            "INSERT INTO {table} (version, {}, body) VALUES {};\n",
             columns.join(", "),
-            vec![per_row.as_str(); records.len()].join(", ")
+            vec![per_row.as_str(); rows.len()].join(", ")
         ));
-        for record in records {
-            let (_, _, values) = row_of(record)?;
-            for v in values {
-                self.bind(v)?;
+        for row in rows {
+            for id in row.ids {
+                self.bind(id)?;
             }
+            self.bind(row.body)?;
         }
         self.rows += records.len();
         Ok(())
@@ -642,7 +691,7 @@ impl<'q> Script<'q> {
                 Part::Create(records) => self.create(records)?,
                 Part::Events { offset, events } => {
                     self.sequenced("events", &["cycle_id", "body"], events, offset, |s, e| {
-                        s.bind(e.cycle.map(|c| c.to_string()))?;
+                        s.bind(e.cycle.map(|c| id_bytes(c.as_uuid())))?;
                         s.bind(to_json(e)?)
                     })?;
                 }
@@ -806,6 +855,23 @@ async fn apply(conn: &mut sqlx::SqliteConnection, commit: &Commit) -> Result<(),
 impl Storage for SqliteStorage {
     async fn get(&self, key: RecordKey) -> Result<Option<Versioned<Record>>> {
         let (table, column, id) = locate(&key);
+        if let RecordKey::Review(_) = key {
+            let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?");
+            let row = sqlx::query(&sql)
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?;
+            return row
+                .map(|row| {
+                    let Versioned { version, record } = review_row(&row)?;
+                    Ok(Versioned {
+                        version,
+                        record: Record::Review(Box::new(record)),
+                    })
+                })
+                .transpose();
+        }
         let sql = format!("SELECT version, body FROM {table} WHERE {column} = ?");
         let row = sqlx::query(&sql)
             .bind(id)
@@ -858,7 +924,7 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<Versioned<crate::Cycle>>> {
         let rows =
             sqlx::query("SELECT id, version, body FROM cycles WHERE id > ? ORDER BY id LIMIT ?")
-                .bind(after.map(|c| c.to_string()).unwrap_or_default())
+                .bind(after.map(|c| id_bytes(c.as_uuid())).unwrap_or_default())
                 .bind(limit(n))
                 .fetch_all(&self.reader)
                 .await
@@ -868,19 +934,13 @@ impl Storage for SqliteStorage {
 
     async fn cycle_ids(&self, after: Option<CycleId>, n: usize) -> Result<Vec<CycleId>> {
         let rows = sqlx::query("SELECT id FROM cycles WHERE id > ? ORDER BY id LIMIT ?")
-            .bind(after.map(|c| c.to_string()).unwrap_or_default())
+            .bind(after.map(|c| id_bytes(c.as_uuid())).unwrap_or_default())
             .bind(limit(n))
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?;
         rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("id").map_err(backend)?;
-                id.parse().map_err(|_| Error::Corrupt {
-                    record: format!("cycle `{id}`"),
-                    reason: "its id is not a UUID".into(),
-                })
-            })
+            .map(|row| id_in(row, "id", || "a cycle".to_owned()).map(CycleId::from))
             .collect()
     }
 
@@ -893,8 +953,8 @@ impl Storage for SqliteStorage {
         let rows = sqlx::query(
             "SELECT id, version, body FROM packets WHERE cycle_id = ? AND id > ? ORDER BY id LIMIT ?",
         )
-        .bind(cycle.to_string())
-        .bind(after.map(|p| p.to_string()).unwrap_or_default())
+        .bind(id_bytes(cycle.as_uuid()))
+        .bind(after.map(|p| id_bytes(p.as_uuid())).unwrap_or_default())
         .bind(limit(n))
         .fetch_all(&self.reader)
         .await
@@ -918,7 +978,7 @@ impl Storage for SqliteStorage {
         let rows = sqlx::query(
             "SELECT id, version, body FROM nominations WHERE packet_id = ? ORDER BY id",
         )
-        .bind(packet.to_string())
+        .bind(id_bytes(packet.as_uuid()))
         .fetch_all(&self.reader)
         .await
         .map_err(backend)?;
@@ -934,8 +994,8 @@ impl Storage for SqliteStorage {
             "SELECT p.id, p.version, p.body FROM packet_names n JOIN packets p ON p.id = n.packet_id \
              WHERE n.cycle_id = ? AND n.person = ? ORDER BY p.id",
         )
-        .bind(cycle.to_string())
-        .bind(person.to_string())
+        .bind(id_bytes(cycle.as_uuid()))
+        .bind(id_bytes(person.as_uuid()))
         .fetch_all(&self.reader)
         .await
         .map_err(backend)?;
@@ -963,8 +1023,8 @@ impl Storage for SqliteStorage {
 
     async fn org_changes(&self, cycle: CycleId, after: u64, upto: u64) -> Result<Vec<OrgChange>> {
         let rows = sqlx::query("SELECT body FROM org_changes WHERE id > ? AND id <= ? ORDER BY id")
-            .bind(change_id(cycle, after))
-            .bind(change_id(cycle, upto))
+            .bind(change_key(cycle, after))
+            .bind(change_key(cycle, upto))
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?;
@@ -979,7 +1039,7 @@ impl Storage for SqliteStorage {
         let rows = sqlx::query(
             "SELECT id, version, body FROM calibrations WHERE cycle_id = ? ORDER BY id",
         )
-        .bind(cycle.to_string())
+        .bind(id_bytes(cycle.as_uuid()))
         .fetch_all(&self.reader)
         .await
         .map_err(backend)?;
@@ -995,7 +1055,7 @@ impl Storage for SqliteStorage {
         let rows = sqlx::query(
             "SELECT seq, body FROM events WHERE cycle_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         )
-        .bind(cycle.to_string())
+        .bind(id_bytes(cycle.as_uuid()))
         .bind(version_i64(after.unwrap_or(0))?)
         .bind(limit(n))
         .fetch_all(&self.reader)
@@ -1115,4 +1175,198 @@ fn stored_event(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
         })?,
         event: from_json::<Event>(format_args!("event {seq}"), &body)?,
     })
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use super::*;
+    use crate::testkit::sample_records;
+
+    /// A record's row as migrations 0001 to 0007 laid it out: ids as text, then the full JSON
+    /// body.
+    fn text_row(record: &Record) -> (&'static str, Vec<&'static str>, Vec<String>) {
+        let text = |id: &Uuid| id.to_string();
+        let (table, columns, mut values): (_, Vec<&str>, Vec<String>) = match record {
+            Record::Cycle(c) => ("cycles", vec!["id"], vec![text(c.id().as_uuid())]),
+            Record::Snapshot { cycle, .. } => {
+                ("snapshots", vec!["cycle_id"], vec![text(cycle.as_uuid())])
+            }
+            Record::OrgHead(h) => ("org_heads", vec!["cycle_id"], vec![text(h.cycle.as_uuid())]),
+            Record::OrgChange(c) => (
+                "org_changes",
+                vec!["id", "cycle_id"],
+                vec![
+                    format!("{}/{:020}", c.cycle, c.seq),
+                    text(c.cycle.as_uuid()),
+                ],
+            ),
+            Record::Packet(p) => (
+                "packets",
+                vec!["id", "cycle_id"],
+                vec![text(p.id().as_uuid()), text(p.cycle().as_uuid())],
+            ),
+            Record::Review(r) => (
+                "reviews",
+                vec!["id", "cycle_id", "subject", "author"],
+                vec![
+                    text(r.id().as_uuid()),
+                    text(r.cycle().as_uuid()),
+                    text(r.subject().as_uuid()),
+                    text(r.author().as_uuid()),
+                ],
+            ),
+            Record::Nomination(n) => (
+                "nominations",
+                vec!["id", "packet_id"],
+                vec![text(n.id().as_uuid()), text(n.packet().as_uuid())],
+            ),
+            Record::Calibration(c) => (
+                "calibrations",
+                vec!["id", "cycle_id"],
+                vec![text(c.id().as_uuid()), text(c.cycle().as_uuid())],
+            ),
+            Record::Template(t) => ("templates", vec!["id"], vec![text(t.id.as_uuid())]),
+            Record::Grants(_) => ("grants", vec!["id"], vec!["grants".to_owned()]),
+            Record::Receipt(r) => ("receipts", vec!["id"], vec![text(r.id.as_uuid())]),
+        };
+        let body = match record {
+            Record::Cycle(c) => serde_json::to_string(c),
+            Record::Snapshot { snapshot, .. } => serde_json::to_string(snapshot),
+            Record::OrgHead(h) => serde_json::to_string(h),
+            Record::OrgChange(c) => serde_json::to_string(c),
+            Record::Packet(p) => serde_json::to_string(p),
+            Record::Review(r) => serde_json::to_string(r),
+            Record::Nomination(n) => serde_json::to_string(n),
+            Record::Calibration(c) => serde_json::to_string(c),
+            Record::Template(t) => serde_json::to_string(t),
+            Record::Grants(g) => serde_json::to_string(g),
+            Record::Receipt(r) => serde_json::to_string(r),
+        };
+        values.push(body.unwrap_or_default());
+        (table, columns, values)
+    }
+
+    /// Records, an event and the names of packets stored as migrations 0001 to 0007 laid them
+    /// out (ids as text) read back, and list, as they were once 0008 has run.
+    #[tokio::test]
+    async fn ids_stored_as_text_read_back_after_migration_0008() {
+        let Ok(storage) = SqliteStorage::open_in_memory().await else {
+            panic!("open");
+        };
+        // A database as 0007 left it, holding every kind of record.
+        let pool = storage.writer.clone();
+        let Ok(mut conn) = pool.acquire().await else {
+            panic!("a connection");
+        };
+        for table in [
+            TABLE,
+            "packet_names",
+            "org_heads",
+            "org_changes",
+            "templates",
+            "receipts",
+        ]
+        .into_iter()
+        .chain(["cycles", "snapshots", "packets", "reviews", "nominations"])
+        .chain(["calibrations", "grants", "events", "outbox", "sequence"])
+        {
+            let drop = format!("DROP TABLE {table}");
+            assert!(conn.execute(drop.as_str()).await.is_ok(), "{table}");
+        }
+        assert!(migrate_in(&mut conn, &MIGRATIONS[..7]).await.is_ok());
+        let mut records = sample_records();
+        records.push(Record::Grants(Box::default()));
+        let cycle = records
+            .iter()
+            .find_map(|r| match r {
+                Record::Cycle(c) => Some(c.id()),
+                _ => None,
+            })
+            .unwrap_or_else(|| CycleId::from(Uuid::nil()));
+        for record in &records {
+            let (table, columns, values) = text_row(record);
+            let sql = format!(
+                "INSERT INTO {table} ({}, version, body) VALUES ({}1, ?)",
+                columns.join(", "),
+                "?, ".repeat(columns.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for v in values {
+                query = query.bind(v);
+            }
+            assert!(query.execute(&mut *conn).await.is_ok(), "{}", record.key());
+        }
+        let insert_event = sqlx::query("INSERT INTO events (seq, cycle_id, body) VALUES (1, ?, ?)")
+            .bind(cycle.to_string())
+            .bind(
+                r#"{"at":"2026-01-01T00:00:00Z","by":"00000000-0000-0000-0000-000000000001","cycle":"CYCLE","kind":{"type":"cycle_created","name":"c"}}"#
+                    .replace("CYCLE", &cycle.to_string()),
+            );
+        assert!(insert_event.execute(&mut *conn).await.is_ok());
+        let names_before: i64 = sqlx::query_scalar("SELECT count(*) FROM packet_names")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_or_default();
+        assert!(names_before > 0, "the packets name people");
+        // 0008, then every record, listing and event reads back.
+        assert!(migrate_in(&mut conn, MIGRATIONS).await.is_ok());
+        drop(conn);
+        for record in &records {
+            let got = storage.get(record.key()).await.map(|v| v.map(|v| v.record));
+            let got = got.map_err(|e| e.to_string());
+            assert_eq!(
+                got.as_ref().map(Option::as_ref),
+                Ok(Some(record)),
+                "{}",
+                record.key()
+            );
+        }
+        let packets: Vec<Packet> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Packet(p) => Some((**p).clone()),
+                _ => None,
+            })
+            .collect();
+        let listed = storage.packets(cycle, None, 100).await;
+        assert_eq!(
+            listed.map(|l| l.len()).ok(),
+            Some(packets.len()),
+            "packets of the cycle"
+        );
+        assert!(packets.iter().any(|p| p.manager().is_some()));
+        for packet in &packets {
+            if let Some(person) = packet.manager() {
+                let naming = storage.packets_naming(cycle, person).await;
+                assert!(
+                    naming.is_ok_and(|l| l.iter().any(|p| p.record.id() == packet.id())),
+                    "packet {} names {person}",
+                    packet.id()
+                );
+            }
+            let about = storage.reviews_about(cycle, packet.subject()).await;
+            let expected = records
+                .iter()
+                .filter(|r| matches!(r, Record::Review(v) if v.subject() == packet.subject()))
+                .count();
+            assert_eq!(about.map(|l| l.len()).ok(), Some(expected));
+        }
+        for record in &records {
+            if let Record::Nomination(n) = record {
+                let on_packet = storage.nominations(n.packet()).await;
+                assert!(on_packet.is_ok_and(|l| l.len() == 1));
+            }
+        }
+        let sessions = storage.calibrations(cycle).await;
+        assert!(sessions.is_ok_and(|l| l.len() == 1));
+        let changes = records
+            .iter()
+            .filter(|r| matches!(r, Record::OrgChange(_)))
+            .count();
+        let upto = u64::try_from(changes).unwrap_or_default();
+        let log = storage.org_changes(cycle, 0, upto).await;
+        assert_eq!(log.map(|l| l.len()).ok(), Some(changes));
+        let events = storage.events(cycle, None, 10).await;
+        assert!(events.is_ok_and(|l| l.len() == 1));
+    }
 }

@@ -183,7 +183,7 @@ crate::domain::checked::checked_serde!(Review, Review::check);
 
 impl Review {
     /// Whether the review holds what the commands keep true (see the type's docs).
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         let name = || format!("review `{}`", self.id);
         let own = self.kind == ReviewKind::SelfReview;
         if own != (self.author == self.subject) {
