@@ -574,22 +574,11 @@ impl Apply<'_> {
         }
     }
 
-    /// Keeps `packet_names` in step with the packets this commit writes and deletes.
-    async fn packet_names(&mut self, written: &[&Packet], deleted: &[Uuid]) -> Result<()> {
-        let stale: Vec<Uuid> = written
-            .iter()
-            .map(|p| *p.id().as_uuid())
-            .chain(deleted.iter().copied())
-            .collect();
-        if stale.is_empty() {
-            return Ok(());
-        }
-        sqlx::query("DELETE FROM packet_names WHERE tenant = $1 AND packet_id = ANY($2)")
-            .bind(self.tenant)
-            .bind(&stale)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(backend)?;
+    /// Keeps `packet_names` in step with the packets this commit writes and deletes: of those
+    /// it changed or deleted (`stale`), the names no longer there go, and the names of every
+    /// packet it writes come in. A commit naming up to [`BATCH`] people does it in one
+    /// statement.
+    async fn packet_names(&mut self, written: &[&Packet], stale: &[Uuid]) -> Result<()> {
         let (mut cycles, mut people, mut packets) = (Vec::new(), Vec::new(), Vec::new());
         for p in written {
             for person in p.named() {
@@ -598,17 +587,30 @@ impl Apply<'_> {
                 packets.push(*p.id().as_uuid());
             }
         }
-        for start in (0..people.len()).step_by(BATCH) {
+        if stale.is_empty() && people.is_empty() {
+            return Ok(());
+        }
+        // The first statement also removes the stale names it does not bring in again; a
+        // later one brings back any of those it removed.
+        for start in (0..people.len().max(1)).step_by(BATCH) {
             let end = people.len().min(start.saturating_add(BATCH));
+            let gone: &[Uuid] = if start == 0 { stale } else { &[] };
             sqlx::query(
-                "INSERT INTO packet_names (tenant, cycle_id, person, packet_id) \
-                 SELECT $1, * FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[]) \
-                 ON CONFLICT DO NOTHING",
+                "WITH new AS (\
+                 SELECT * FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[]) \
+                 AS u(cycle_id, person, packet_id)), \
+                 gone AS (DELETE FROM packet_names n \
+                 WHERE n.tenant = $1 AND n.packet_id = ANY($5) AND NOT EXISTS (\
+                 SELECT 1 FROM new WHERE new.cycle_id = n.cycle_id \
+                 AND new.person = n.person AND new.packet_id = n.packet_id)) \
+                 INSERT INTO packet_names (tenant, cycle_id, person, packet_id) \
+                 SELECT $1, cycle_id, person, packet_id FROM new ON CONFLICT DO NOTHING",
             )
             .bind(self.tenant)
             .bind(&cycles[start..end])
             .bind(&people[start..end])
             .bind(&packets[start..end])
+            .bind(gone)
             .execute(&mut *self.conn)
             .await
             .map_err(backend)?;
@@ -617,69 +619,68 @@ impl Apply<'_> {
     }
 
     /// Appends the events and outbox entries, numbered from the tenant's counter, which is
-    /// moved on first so that its lock orders this commit among the tenant's.
+    /// moved on first so that its lock orders this commit among the tenant's. Events come
+    /// first, then the entries; each statement writes up to [`BATCH`] of them, so a small
+    /// commit's counter, events and entries take one round trip.
     async fn append(&mut self, events: &[Event], outbox: &[Notification]) -> Result<()> {
-        let count = offset(events.len().saturating_add(outbox.len()))?;
+        let total = events.len().saturating_add(outbox.len());
+        let count = offset(total)?;
         if count == 0 {
             return Ok(());
         }
-        let first: i64 = sqlx::query_scalar(
-            "INSERT INTO sequences (tenant, next) VALUES ($1, 1 + $2) \
-             ON CONFLICT (tenant) DO UPDATE SET next = sequences.next + $2 \
-             RETURNING next - $2",
-        )
-        .bind(self.tenant)
-        .bind(count)
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(backend)?;
-        let mut seq = first;
-        for chunk in events.chunks(BATCH) {
-            let mut seqs = Vec::with_capacity(chunk.len());
-            let mut cycles = Vec::with_capacity(chunk.len());
-            let mut bodies = Vec::with_capacity(chunk.len());
-            for event in chunk {
-                seqs.push(seq);
-                seq = seq.saturating_add(1);
-                cycles.push(event.cycle.map(|c| *c.as_uuid()));
-                bodies.push(to_json(event)?);
-            }
-            sqlx::query(
-                "INSERT INTO events (tenant, seq, cycle_id, body) \
-                 SELECT $1, * FROM UNNEST($2::bigint[], $3::uuid[], $4::text[])",
-            )
-            .bind(self.tenant)
-            .bind(seqs)
-            .bind(cycles)
-            .bind(bodies)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(backend)?;
-        }
-        for chunk in outbox.chunks(BATCH) {
-            let mut seqs = Vec::with_capacity(chunk.len());
-            let mut keys = Vec::with_capacity(chunk.len());
-            let mut bodies = Vec::with_capacity(chunk.len());
-            for n in chunk {
-                seqs.push(seq);
-                seq = seq.saturating_add(1);
-                keys.push(n.key.as_str());
-                bodies.push(to_json(n)?);
-            }
-            let added: BTreeSet<String> = sqlx::query_scalar(
-                "INSERT INTO outbox (tenant, key, seq, body) \
-                 SELECT $1, * FROM UNNEST($2::text[], $3::bigint[], $4::text[]) \
-                 ON CONFLICT DO NOTHING RETURNING key",
-            )
-            .bind(self.tenant)
-            .bind(&keys)
-            .bind(seqs)
-            .bind(bodies)
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .collect();
+        for start in (0..total).step_by(BATCH) {
+            let end = total.min(start.saturating_add(BATCH));
+            let these_events = events
+                .get(start.min(events.len())..end.min(events.len()))
+                .unwrap_or_default();
+            let these_entries = outbox
+                .get(start.saturating_sub(events.len())..end.saturating_sub(events.len()))
+                .unwrap_or_default();
+            // The first statement moves the counter on by the whole commit; the others read
+            // where it started.
+            let first = if start == 0 {
+                "INSERT INTO sequences (tenant, next) VALUES ($1, 1 + $2) \
+                 ON CONFLICT (tenant) DO UPDATE SET next = sequences.next + $2 \
+                 RETURNING next - $2 AS first"
+            } else {
+                "SELECT next - $2 AS first FROM sequences WHERE tenant = $1"
+            };
+            let sql = format!(
+                "WITH s AS ({first}), e AS (\
+                 INSERT INTO events (tenant, seq, cycle_id, body) \
+                 SELECT $1, s.first + $3 + u.i - 1, u.cycle_id, u.body \
+                 FROM s, UNNEST($4::uuid[], $5::text[]) WITH ORDINALITY AS u(cycle_id, body, i)) \
+                 INSERT INTO outbox (tenant, key, seq, body) \
+                 SELECT $1, u.key, s.first + $3 + cardinality($5::text[]) + u.i - 1, u.body \
+                 FROM s, UNNEST($6::text[], $7::text[]) WITH ORDINALITY AS u(key, body, i) \
+                 ON CONFLICT DO NOTHING RETURNING key"
+            );
+            let cycles: Vec<Option<Uuid>> = these_events
+                .iter()
+                .map(|e| e.cycle.map(|c| *c.as_uuid()))
+                .collect();
+            let event_bodies = these_events
+                .iter()
+                .map(to_json)
+                .collect::<Result<Vec<_>>>()?;
+            let keys: Vec<&str> = these_entries.iter().map(|n| n.key.as_str()).collect();
+            let entry_bodies = these_entries
+                .iter()
+                .map(to_json)
+                .collect::<Result<Vec<_>>>()?;
+            let added: BTreeSet<String> = sqlx::query_scalar(&sql)
+                .bind(self.tenant)
+                .bind(count)
+                .bind(offset(start)?)
+                .bind(cycles)
+                .bind(event_bodies)
+                .bind(&keys)
+                .bind(entry_bodies)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(backend)?
+                .into_iter()
+                .collect();
             if let Some(used) = keys.iter().find(|k| !added.contains(**k)) {
                 return Err(Error::invalid(
                     "commit",
@@ -718,7 +719,7 @@ impl Apply<'_> {
         writes.sort_by_key(|w| w.key());
         let mut creates: Vec<&Record> = Vec::new();
         let mut written_packets: Vec<&Packet> = Vec::new();
-        let mut deleted_packets: Vec<Uuid> = Vec::new();
+        let mut stale_packets: Vec<Uuid> = Vec::new();
         for w in writes {
             let joins = |first: &&Record| {
                 creates.len() < BATCH && place(&first.key()).table == place(&w.key()).table
@@ -747,21 +748,23 @@ impl Apply<'_> {
                 Write::Delete { key, version } => {
                     self.delete(*key, *version).await?;
                     if let RecordKey::Packet(id) = key {
-                        deleted_packets.push(*id.as_uuid());
+                        stale_packets.push(*id.as_uuid());
                     }
                 }
             }
             if let Write::Put {
                 record: Record::Packet(p),
-                ..
+                expect,
             } = w
             {
                 written_packets.push(p);
+                if let Expect::Version(_) = expect {
+                    stale_packets.push(*p.id().as_uuid());
+                }
             }
         }
         self.create(&creates).await?;
-        self.packet_names(&written_packets, &deleted_packets)
-            .await?;
+        self.packet_names(&written_packets, &stale_packets).await?;
         self.release_placeholders().await?;
         self.append(&commit.events, &commit.outbox).await
     }
@@ -809,6 +812,9 @@ impl Storage for PostgresStorage {
     }
 
     async fn versions(&self, keys: &[RecordKey]) -> Result<Vec<Option<u64>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut by_table: BTreeMap<(&str, &str), Vec<Uuid>> = BTreeMap::new();
         for key in keys {
             let p = place(key);
@@ -817,20 +823,33 @@ impl Storage for PostgresStorage {
                 .or_default()
                 .push(p.key);
         }
+        // One statement for every table: `$1` the tenant, then each table's ids.
+        let selects: Vec<String> = by_table
+            .keys()
+            .enumerate()
+            .map(|(i, (table, column))| {
+                format!(
+                    "SELECT {i}::int AS t, {column} AS id, version FROM {table} \
+                     WHERE tenant = $1 AND {column} = ANY(${})",
+                    i + 2
+                )
+            })
+            .collect();
+        let sql = selects.join(" UNION ALL ");
+        let mut query = sqlx::query_as::<_, (i32, Uuid, i64)>(&sql).bind(&*self.tenant);
+        let tables: Vec<&str> = by_table.keys().map(|(table, _)| *table).collect();
+        for ids in by_table.into_values() {
+            query = query.bind(ids);
+        }
         let mut found: BTreeMap<(&str, Uuid), u64> = BTreeMap::new();
-        for ((table, column), ids) in by_table {
-            let rows: Vec<(Uuid, i64)> = sqlx::query_as(&format!(
-                "SELECT {column}, version FROM {table} WHERE tenant = $1 AND {column} = ANY($2)"
-            ))
-            .bind(&*self.tenant)
-            .bind(ids)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-            for (id, version) in rows {
-                let v = stored_version(format_args!("{table} row `{id}`"), version)?;
-                found.insert((table, id), v);
-            }
+        for (t, id, version) in query.fetch_all(&self.pool).await.map_err(backend)? {
+            let table = usize::try_from(t)
+                .ok()
+                .and_then(|t| tables.get(t))
+                .copied()
+                .unwrap_or_default();
+            let v = stored_version(format_args!("{table} row `{id}`"), version)?;
+            found.insert((table, id), v);
         }
         Ok(keys
             .iter()

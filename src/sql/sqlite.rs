@@ -818,7 +818,9 @@ async fn apply(conn: &mut sqlx::SqliteConnection, commit: &Commit) -> Result<(),
             Write::Delete { key, version } => script.delete(*key, *version)?,
         }
     }
-    creates.sort_by_key(|r| table_of(&r.key()));
+    // By table, then by key: each table's new rows go into its key's index in order, which
+    // fills its pages instead of splitting them at random places.
+    creates.sort_by_cached_key(|r| r.key());
     let mut parts = Vec::new();
     for group in creates.chunk_by(|a, b| table_of(&a.key()) == table_of(&b.key())) {
         parts.extend(group.chunks(BATCH).map(Part::Create));

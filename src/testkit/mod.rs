@@ -1005,12 +1005,13 @@ pub async fn event_paging(storage: &dyn Storage) {
         (0..5).map(|i| format!("{tag}-s{i}")).collect::<Vec<_>>(),
         "every event of no cycle, in commit order"
     );
-    // A commit as large as a launch's: events and outbox entries by the thousand, numbered in
-    // one run after everything committed before.
+    // A commit as large as a launch's: events and outbox entries by the thousand (more than a
+    // database writes in one statement), numbered in one run after everything committed
+    // before, events first.
     let big = CycleId::random();
     let before = all.last().map_or(0, |e| e.seq);
     let commit = Commit {
-        events: (0..2_500).map(|i| event(big, &format!("big{i}"))).collect(),
+        events: (0..6_000).map(|i| event(big, &format!("big{i}"))).collect(),
         outbox: (0..1_200)
             .map(|i| notification(&format!("testkit-big-{big}-{i}"), big))
             .collect(),
@@ -1026,7 +1027,7 @@ pub async fn event_paging(storage: &dyn Storage) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         events.iter().map(marker).collect::<Vec<_>>(),
-        (0..2_500).map(|i| format!("big{i}")).collect::<Vec<_>>(),
+        (0..6_000).map(|i| format!("big{i}")).collect::<Vec<_>>(),
         "every event of a large commit, in order"
     );
     assert!(
@@ -1059,6 +1060,32 @@ pub async fn event_paging(storage: &dyn Storage) {
         outbox.first().is_some_and(|e| e.seq > before)
             && outbox.windows(2).all(|w| w[0].seq < w[1].seq),
         "a large commit's outbox entries come after earlier ones, numbered in order"
+    );
+    let seqs: Vec<u64> = events
+        .iter()
+        .map(|e| e.seq)
+        .chain(outbox.iter().map(|e| e.seq))
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0].checked_add(1) == Some(w[1])),
+        "a large commit's events, then its outbox entries, are numbered without a gap"
+    );
+    // The next commit is numbered after all of them.
+    let after = CycleId::random();
+    storage
+        .commit(Commit {
+            events: vec![event(after, "after-big")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let next = storage
+        .events(after, None, 10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        next.first().map(|e| e.seq) > seqs.last().copied(),
+        "a commit after a large one is numbered after it"
     );
 }
 
