@@ -1,5 +1,8 @@
 //! Explanations: a decision in words, with the manager path for `chain`.
 
+use std::borrow::Cow;
+use std::fmt::Write;
+
 use super::{Action, Context, Decision, Explanation, Reason, Target, decide};
 use crate::PersonId;
 use crate::domain::decision::display_name;
@@ -45,88 +48,161 @@ pub(crate) fn render(
         Target::Review(p, r) => (Some(p.subject()), Some(r.kind())),
         Target::Cycle | Target::Calibration(_) => (None, None),
     };
-    let name = |id: PersonId| -> String {
+    let name = |id: PersonId| -> Cow<'_, str> {
         ctx.snapshot
             .and_then(|s| s.name(id))
-            .map_or_else(|| format!("`{id}`"), display_name)
+            .map_or_else(|| format!("`{id}`").into(), display_name)
     };
     let a = name(actor);
-    let s = subject.map_or_else(|| "the participant".to_owned(), name);
+    let s = subject.map_or_else(|| "the participant".into(), name);
     let kind = kind.map_or("", |k| k.name());
     let mut path = Vec::new();
-    let relation = match decision.reason() {
-        Reason::Author if action == Action::WriteReview => format!("author: {a} writes this review"),
-        Reason::Author => format!("author: {a} wrote this review"),
-        Reason::NotSubmitted => "not submitted: only the author reads it".to_owned(),
+    // One buffer for the whole text (most fit in it); writing to a `String` cannot fail.
+    let mut text = String::with_capacity(160);
+    let _ = write!(text, "{} ", decision.rule());
+    let _ = match decision.reason() {
+        Reason::Author if action == Action::WriteReview => {
+            write!(text, "author: {a} writes this review")
+        }
+        Reason::Author => write!(text, "author: {a} wrote this review"),
+        Reason::NotSubmitted => write!(text, "not submitted: only the author reads it"),
         Reason::Subject => match action {
             Action::ReadReview if decision.author_hidden() => {
-                format!("subject: {a} reads the shared {kind} feedback about them, author hidden")
+                write!(
+                    text,
+                    "subject: {a} reads the shared {kind} feedback about them, author hidden"
+                )
             }
-            Action::ReadReview => format!("subject: {a} reads the shared {kind} review about them"),
-            _ => format!("subject: {a} is the participant"),
+            Action::ReadReview => write!(
+                text,
+                "subject: {a} reads the shared {kind} review about them"
+            ),
+            _ => write!(text, "subject: {a} is the participant"),
         },
-        Reason::NotShared => format!("not shared: {s}'s results are not shared yet"),
+        Reason::NotShared => write!(text, "not shared: {s}'s results are not shared yet"),
         Reason::KindNotShared => {
-            format!("not shared: the cycle does not share {kind} feedback with the subject")
+            write!(
+                text,
+                "not shared: the cycle does not share {kind} feedback with the subject"
+            )
         }
-        Reason::Removed => "removed: this feedback was removed from what the subject sees".to_owned(),
-        Reason::BelowThreshold { have, need } => format!(
+        Reason::Removed => write!(
+            text,
+            "removed: this feedback was removed from what the subject sees"
+        ),
+        Reason::BelowThreshold { have, need } => write!(
+            text,
             "below threshold: {have} of the {need} {kind} reviews needed before the subject sees any"
         ),
-        Reason::Admin => format!("admin: {a} is a review admin for this cycle"),
-        Reason::Collaborator => format!("collaborator: {a} collaborates on this cycle"),
+        Reason::Admin => write!(text, "admin: {a} is a review admin for this cycle"),
+        Reason::Collaborator => write!(text, "collaborator: {a} collaborates on this cycle"),
         Reason::CustomRole { role } => {
             let role_name = ctx.grants.role(role).map_or("?", |r| r.name.as_str());
-            format!("custom role `{role_name}`: {a} may {} for {s}", action.verb())
+            write!(
+                text,
+                "custom role `{role_name}`: {a} may {} for {s}",
+                action.verb()
+            )
         }
-        Reason::Manager => format!("manager: {a} is {s}'s manager reviewer"),
+        Reason::Manager => write!(text, "manager: {a} is {s}'s manager reviewer"),
         Reason::FormerManager => {
-            format!("former manager: {a} submitted {s}'s manager review before a manager change")
+            write!(
+                text,
+                "former manager: {a} submitted {s}'s manager review before a manager change"
+            )
         }
-        Reason::AdditionalManager => format!("additional manager: {a} is an additional manager of {s}"),
+        Reason::AdditionalManager => write!(
+            text,
+            "additional manager: {a} is an additional manager of {s}"
+        ),
         Reason::Chain => {
             if let (Some(snap), Some(subj)) = (ctx.snapshot, subject) {
                 path = snap.manager_path(actor, subj).unwrap_or_default();
             }
-            let names: Vec<String> = path.iter().map(|&p| name(p)).collect();
-            format!("chain: {}", names.join(" → "))
+            text.push_str("chain: ");
+            for (i, &p) in path.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(" → ");
+                }
+                text.push_str(&name(p));
+            }
+            Ok(())
         }
-        Reason::CycleViewer => format!("viewer: {a} views {s}'s reviews in this cycle"),
-        Reason::GlobalViewer => format!("global viewer: {a} views all of {s}'s reviews"),
+        Reason::CycleViewer => write!(text, "viewer: {a} views {s}'s reviews in this cycle"),
+        Reason::GlobalViewer => write!(text, "global viewer: {a} views all of {s}'s reviews"),
         Reason::PastReviewViewer => {
-            format!("past reviews: {a} is {s}'s default additional manager with past-review visibility")
+            write!(
+                text,
+                "past reviews: {a} is {s}'s default additional manager with past-review visibility"
+            )
         }
-        Reason::Sharer => format!("sharer: {a} is a sharing user of {s}"),
+        Reason::Sharer => write!(text, "sharer: {a} is a sharing user of {s}"),
         Reason::Contributor { .. } => {
-            format!("contributor: {a} calibrates {s} in an open session")
+            write!(text, "contributor: {a} calibrates {s} in an open session")
         }
         Reason::Approver { step } => {
-            format!("approver: {a} approves step {} of {s}'s approval chain", u16::from(step) + 1)
+            write!(
+                text,
+                "approver: {a} approves step {} of {s}'s approval chain",
+                u16::from(step) + 1
+            )
         }
-        Reason::Nominee => format!("nominee: {a} was nominated"),
+        Reason::Nominee => write!(text, "nominee: {a} was nominated"),
         Reason::NoRelation => match subject {
             Some(_) if action == Action::ReadReview => {
-                format!("no role: {a} holds no role that reads {s}'s {kind} reviews")
+                write!(
+                    text,
+                    "no role: {a} holds no role that reads {s}'s {kind} reviews"
+                )
             }
-            Some(_) => format!("no role: {a} has no role that may {} for {s}", action.verb()),
-            None => format!("no role: {a} has no role that may {}", action.verb()),
+            Some(_) => write!(
+                text,
+                "no role: {a} has no role that may {} for {s}",
+                action.verb()
+            ),
+            None => write!(text, "no role: {a} has no role that may {}", action.verb()),
         },
-        Reason::Locked => "refused: the cycle is locked; only unlock is accepted".to_owned(),
-        Reason::OwnPacket => format!("refused: {a} may not {} on their own packet", action.verb()),
-        Reason::SelfGrant => format!("refused: {a} may not grant anything to themselves"),
-        Reason::Closed => "refused: the cycle is closed; only sharing, acknowledging, the final meeting and reopening are accepted".to_owned(),
-        Reason::Left => format!("refused: {a} has left, and reads and does nothing"),
-        Reason::SettingOff => format!("setting off: the cycle's settings do not let {a} {}", action.verb()),
-        Reason::NotYetOpen => "not open: the writing window has not opened yet".to_owned(),
-        Reason::PastDue => "past due: the window is closed and late submissions are off".to_owned(),
-        Reason::Gated => "gated: the manager review opens once the self review (and, if set, every peer review) is submitted".to_owned(),
-        Reason::CycleNotActive => "not active: the cycle is not active".to_owned(),
-        Reason::Withdrawn => format!("withdrawn: {s}'s packet is withdrawn and read-only"),
-        Reason::NoPendingStep => format!("no pending step: {s}'s packet is not waiting for approval"),
+        Reason::Locked => write!(
+            text,
+            "refused: the cycle is locked; only unlock is accepted"
+        ),
+        Reason::OwnPacket => write!(
+            text,
+            "refused: {a} may not {} on their own packet",
+            action.verb()
+        ),
+        Reason::SelfGrant => write!(text, "refused: {a} may not grant anything to themselves"),
+        Reason::Closed => write!(
+            text,
+            "refused: the cycle is closed; only sharing, acknowledging, the final meeting and reopening are accepted"
+        ),
+        Reason::Left => write!(text, "refused: {a} has left, and reads and does nothing"),
+        Reason::SettingOff => write!(
+            text,
+            "setting off: the cycle's settings do not let {a} {}",
+            action.verb()
+        ),
+        Reason::NotYetOpen => write!(text, "not open: the writing window has not opened yet"),
+        Reason::PastDue => write!(
+            text,
+            "past due: the window is closed and late submissions are off"
+        ),
+        Reason::Gated => write!(
+            text,
+            "gated: the manager review opens once the self review (and, if set, every peer review) is submitted"
+        ),
+        Reason::CycleNotActive => write!(text, "not active: the cycle is not active"),
+        Reason::Withdrawn => write!(text, "withdrawn: {s}'s packet is withdrawn and read-only"),
+        Reason::NoPendingStep => write!(
+            text,
+            "no pending step: {s}'s packet is not waiting for approval"
+        ),
         Reason::BadContext => {
-            "bad request: the cycle, snapshot and records given do not belong together".to_owned()
+            write!(
+                text,
+                "bad request: the cycle, snapshot and records given do not belong together"
+            )
         }
     };
-    let text = format!("{} {relation}", decision.rule());
     Explanation::new(decision, action, actor, subject, path, text)
 }

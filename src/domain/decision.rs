@@ -606,12 +606,13 @@ impl fmt::Display for Explanation {
 
 /// A name from the host's directory as an explanation shows it: control characters become
 /// spaces, so an explanation stays one line of text.
-pub(crate) fn display_name(name: &str) -> String {
+pub(crate) fn display_name(name: &str) -> std::borrow::Cow<'_, str> {
     if name.chars().any(char::is_control) {
         name.chars()
             .map(|c| if c.is_control() { ' ' } else { c })
-            .collect()
+            .collect::<String>()
+            .into()
     } else {
-        name.to_owned()
+        name.into()
     }
 }
