@@ -1,14 +1,16 @@
 //! A model-based test of the engine: random sequences of engine commands by random actors,
 //! wrong states and wrong actors included, against a small reference model written from
 //! DOMAIN.md (R-WRITE, the packet, review and nomination state machines, locking and closing,
-//! collaborators and review admins coming and going, calibration sessions changing members).
-//! After every step the outcome (accepted or refused) and all observable state (the cycle's
-//! state and lock, every packet's state and viewers, every review's state, every nomination's
-//! state, the cycle's collaborators) must agree, and every command must be seen both accepted
-//! and refused. Runs on memory and on SQLite; `APPRAISE_MODEL_SEQUENCES` sets how many
-//! sequences run on memory (default 200; the SQLite run does a tenth). A failure names its seed
-//! and step, and is shrunk to the fewest steps of its sequence that still fail; that seed and
-//! those steps go into `REGRESSIONS`, which every run replays.
+//! collaborators and review admins coming and going, calibration sessions changing members,
+//! manager changes and changes of manager reviewer). After every step the outcome (accepted or
+//! refused) and all observable state (the cycle's state and lock, every packet's state,
+//! manager reviewer and viewers, every review's state, every nomination's state, the cycle's
+//! collaborators, the participants' managers in the cycle's org) must agree, and every command
+//! must be seen both accepted and refused. Runs on memory and on SQLite;
+//! `APPRAISE_MODEL_SEQUENCES` sets how many sequences run on memory (default 200; the SQLite
+//! run does a tenth). A failure names its seed and step, and is shrunk to the fewest steps of
+//! its sequence that still fail; that seed and those steps go into `REGRESSIONS`, which every
+//! run replays.
 //!
 //! The cycle: ann and cy take part, both managed by bo; kim is an admin, lee a collaborator;
 //! self, manager and peer reviews, at most two peers; the manager review gated until the self
@@ -43,18 +45,23 @@ const PEOPLE: [&str; 9] = [
     "dana", "bo", "kim", "lee", "ann", "cy", "eve", "zed", "nobody",
 ];
 
-fn directory() -> StaticDirectory {
-    let manager = |n: &str| match n {
-        "bo" | "kim" => Some("dana"),
-        "ann" | "cy" | "eve" => Some("bo"),
-        "lee" => Some("kim"),
-        "zed" => Some("lee"),
-        _ => None,
+/// Each person's manager in the directory (and so in the cycle's org at launch).
+fn directory_manager(p: PersonId) -> Option<PersonId> {
+    let manager = match name(p) {
+        "bo" | "kim" => "dana",
+        "ann" | "cy" | "eve" => "bo",
+        "lee" => "kim",
+        "zed" => "lee",
+        _ => return None,
     };
+    Some(id(manager))
+}
+
+fn directory() -> StaticDirectory {
     let people = PEOPLE[..8]
         .iter()
-        .map(|&n| match manager(n) {
-            Some(m) => Person::new(id(n), n).with_manager(id(m)),
+        .map(|&n| match directory_manager(id(n)) {
+            Some(m) => Person::new(id(n), n).with_manager(m),
             None => Person::new(id(n), n),
         })
         .collect();
@@ -65,6 +72,8 @@ fn directory() -> StaticDirectory {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct MPacket {
     state: PacketState,
+    /// The manager reviewer, who is the participant's manager in the cycle's org.
+    manager: Option<PersonId>,
     viewers: BTreeSet<PersonId>,
     sharers: BTreeSet<PersonId>,
     /// Opened early for the manager review.
@@ -111,6 +120,8 @@ struct Model {
     locked: bool,
     admins: BTreeSet<PersonId>,
     collaborators: BTreeSet<PersonId>,
+    /// The participants' managers in the cycle's org snapshot.
+    org: BTreeMap<PersonId, Option<PersonId>>,
     packets: BTreeMap<PersonId, MPacket>,
     reviews: BTreeMap<ReviewId, MReview>,
     nominations: BTreeMap<NominationId, MNomination>,
@@ -130,8 +141,21 @@ impl Model {
         self.admin(p) || self.collaborators.contains(&p)
     }
 
-    fn manager_of(_subject: PersonId) -> PersonId {
-        id("bo")
+    /// A participant's manager reviewer.
+    fn manager_of(&self, subject: PersonId) -> Option<PersonId> {
+        self.packets[&subject].manager
+    }
+
+    /// Whether `person` reports, directly or not, to `to` in the cycle's org: the directory's,
+    /// with the participants' managers as manager changes left them.
+    fn reports_to(&self, person: PersonId, to: PersonId) -> bool {
+        let manager = |p: PersonId| match self.org.get(&p) {
+            Some(&m) => m,
+            None => directory_manager(p),
+        };
+        std::iter::successors(manager(person), |&m| manager(m))
+            .take(PEOPLE.len())
+            .any(|m| m == to)
     }
 
     /// Every write but unlock is refused while locked; a closed cycle takes only sharing,
@@ -222,6 +246,7 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
             p.subject(),
             MPacket {
                 state: p.state(),
+                manager: p.manager(),
                 viewers: p.viewers().iter().copied().collect(),
                 sharers: p.sharers().iter().copied().collect(),
                 gate: p.gate_opened(),
@@ -288,6 +313,13 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
             .map(|(admin, _)| admin)
             .collect(),
         collaborators: c.collaborators().clone(),
+        org: {
+            let org = storage.org(cycle).await.unwrap().record;
+            [id("ann"), id("cy")]
+                .into_iter()
+                .map(|p| (p, org.manager_of(p)))
+                .collect()
+        },
         packets,
         reviews,
         nominations,
@@ -409,9 +441,11 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
             (!nomination_ids.is_empty()).then(|| nomination_ids[rng.below(nomination_ids.len())]);
         let mut expected = model.clone();
         // Often a step along the happy path, so that the later states are reached too; the
-        // packet's next step when its results are ready or shared, so that sharing,
-        // unsharing and acknowledging are all reached.
+        // packet's next step when it waits for approval or its results are ready or shared,
+        // so that approving, sending back, sharing, unsharing and acknowledging are all
+        // reached.
         let command = match model.packet_state(subject) {
+            PacketState::PendingApproval if rng.chance(30) => Some(rng.pick(&[21, 22])),
             PacketState::ReadyToShare if rng.chance(20) => Some(9),
             PacketState::Shared if rng.chance(30) => Some(rng.pick(&[10, 11])),
             _ => None,
@@ -423,7 +457,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 4, 6, 7, 7, 9, 9, 10, 11, 12, 1, 21, 21, 25, 26, 26, 27, 27, 27,
             ])
         } else {
-            rng.below(31)
+            rng.below(33)
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
             0 => {
@@ -443,7 +477,7 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 let mut ok = model.open_for("nominate")
                     && ((actor == subject && model.self_nomination)
                         || (actor != subject
-                            && (actor == Model::manager_of(subject) || model.staff(actor))))
+                            && (Some(actor) == model.manager_of(subject) || model.staff(actor))))
                     && model.packet_state(subject) == PacketState::Nominating
                     && other != id("nobody")
                     && other != subject
@@ -490,12 +524,12 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
             1 | 2 => {
                 let Some(nid) = nomination else { continue };
                 let n = model.nominations[&nid].clone();
-                let actor = likely(&mut rng, Model::manager_of(n.subject));
+                let actor = likely(&mut rng, model.manager_of(n.subject).unwrap_or(kim));
                 let approve = command == 1;
                 let mut ok = model.open_for("decide")
                     && model.nomination_approval
                     && actor != n.subject
-                    && (actor == Model::manager_of(n.subject) || model.staff(actor))
+                    && (Some(actor) == model.manager_of(n.subject) || model.staff(actor))
                     && n.state == NominationState::Pending;
                 if approve {
                     let peers = model.live_peers(n.subject);
@@ -651,10 +685,10 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 ("reopen_review", got.is_ok(), ok)
             }
             9 => {
-                let actor = likely(&mut rng, Model::manager_of(subject));
+                let actor = likely(&mut rng, model.manager_of(subject).unwrap_or(kim));
                 let ok = model.open_for("share")
                     && actor != subject
-                    && (actor == Model::manager_of(subject)
+                    && (Some(actor) == model.manager_of(subject)
                         || model.staff(actor)
                         || model.packets[&subject].sharers.contains(&actor))
                     && model.packet_state(subject) == PacketState::ReadyToShare;
@@ -688,9 +722,9 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 ("acknowledge", got.is_ok(), ok)
             }
             12 => {
-                let actor = likely(&mut rng, Model::manager_of(subject));
+                let actor = likely(&mut rng, model.manager_of(subject).unwrap_or(kim));
                 let ok = model.open_for("meeting")
-                    && actor == Model::manager_of(subject)
+                    && Some(actor) == model.manager_of(subject)
                     && matches!(
                         model.packet_state(subject),
                         PacketState::Shared | PacketState::Acknowledged
@@ -1168,11 +1202,85 @@ async fn sequence(storage: Arc<dyn Storage>, seed: u64, steps: &[usize], seen: &
                 }
                 ("edit_calibration", got.is_ok(), ok)
             }
+            31 | 32 => {
+                // Manager changes (DOMAIN.md, mid-cycle changes; R-WRITE-2): by admins and
+                // collaborators, never on their own packet, to someone in the cycle's org who
+                // is not the participant or their manager reviewer already; a manager change
+                // (31) also never to someone below them. The new manager becomes the manager
+                // reviewer: a manager review not yet submitted is cancelled and a new one
+                // assigned to them; a submitted one stays. A manager change moves the
+                // participant in the cycle's org; a change of manager reviewer only (32) does
+                // not.
+                let in_org = command == 31;
+                let actor = likely(&mut rng, kim);
+                let to = if rng.chance(10) { None } else { Some(other) };
+                let live = model
+                    .reviews
+                    .iter()
+                    .find(|(_, r)| {
+                        r.subject == subject
+                            && r.kind == ReviewKind::Manager
+                            && r.state != ReviewState::Cancelled
+                    })
+                    .map(|(id, r)| (*id, r.state));
+                let ok = model.open_for("change_manager")
+                    && model.staff(actor)
+                    && actor != subject
+                    && to != Some(id("nobody"))
+                    && to != Some(subject)
+                    && to != model.manager_of(subject)
+                    && (!in_org || to.is_none_or(|m| !model.reports_to(m, subject)));
+                let got = if in_org {
+                    engine.change_manager(actor, packet, to).await
+                } else {
+                    engine.change_manager_reviewer(actor, packet, to).await
+                };
+                if got.is_ok() {
+                    if let Some(p) = expected.packets.get_mut(&subject) {
+                        p.manager = to;
+                    }
+                    if in_org {
+                        expected.org.insert(subject, to);
+                    }
+                    let kept = live.is_some_and(|(_, state)| state == ReviewState::Submitted);
+                    if let Some((rid, _)) = live.filter(|_| !kept)
+                        && let Some(r) = expected.reviews.get_mut(&rid)
+                    {
+                        r.state = ReviewState::Cancelled;
+                    }
+                    if let (Some(m), false) = (to, kept) {
+                        let now = observe(&*storage, cycle).await;
+                        for rid in now.reviews.keys() {
+                            if !model.reviews.contains_key(rid) {
+                                expected.reviews.insert(
+                                    *rid,
+                                    MReview {
+                                        subject,
+                                        kind: ReviewKind::Manager,
+                                        author: m,
+                                        state: ReviewState::Assigned,
+                                        removed: false,
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+                (
+                    if in_org {
+                        "change_manager"
+                    } else {
+                        "change_manager_reviewer"
+                    },
+                    got.is_ok(),
+                    ok,
+                )
+            }
             _ => {
                 let r = model.reviews[&review].clone();
-                let actor = likely(&mut rng, Model::manager_of(r.subject));
+                let actor = likely(&mut rng, model.manager_of(r.subject).unwrap_or(kim));
                 let ok = model.open_for("reminder")
-                    && (model.staff(actor) || actor == Model::manager_of(r.subject))
+                    && (model.staff(actor) || Some(actor) == model.manager_of(r.subject))
                     && matches!(r.state, ReviewState::Assigned | ReviewState::Draft);
                 let got = engine.send_reminder(actor, review).await;
                 ("send_reminder", got.is_ok(), ok)
@@ -1316,7 +1424,7 @@ fn covered(seen: &Seen) {
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 36, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 38, "every command ran: {seen:?}");
 }
 
 #[test]
