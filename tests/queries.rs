@@ -320,7 +320,10 @@ fn the_status_board_is_the_team_the_reader_may_view_with_every_review() {
                             Action::SendReminder,
                             Target::Review(packet, r),
                         );
-                        assert_eq!(status.may_remind, open && remind.is_allowed());
+                        assert_eq!(
+                            status.may_remind,
+                            open && !packet.is_withdrawn() && remind.is_allowed()
+                        );
                     }
                 }
             }

@@ -259,6 +259,52 @@ async fn eligibility_rules_pick_participants_at_launch_and_participants_change_a
     );
 }
 
+/// Model-test findings: a withdrawn packet took nominations, decisions on its nominations,
+/// declines and reminders for its reviews; and a person could leave twice.
+#[tokio::test]
+async fn a_withdrawn_packet_is_read_only_and_nobody_leaves_twice() {
+    let w = launched(CycleSettings::default(), &["ann", "cy"]).await;
+    let e = &w.engine;
+    let ann = w.packet("ann").await;
+    let (pending, asked) = (
+        e.nominate(id("ann"), ann.id(), id("eve")).await.unwrap(),
+        e.nominate(id("ann"), ann.id(), id("fay")).await.unwrap(),
+    );
+    assert_eq!(pending.state(), NominationState::Pending);
+    let own = w.review("ann", "ann", ReviewKind::SelfReview).await;
+    e.remove_participant(id("kim"), w.cycle, id("ann"))
+        .await
+        .unwrap();
+    refused!(
+        w,
+        e.nominate(id("ann"), ann.id(), id("cy")),
+        Error::Invalid { .. }
+    );
+    refused!(
+        w,
+        e.approve_nomination(id("bo"), pending.id(), None),
+        Error::Invalid { .. }
+    );
+    refused!(
+        w,
+        e.deny_nomination(id("bo"), pending.id(), None),
+        Error::Invalid { .. }
+    );
+    refused!(
+        w,
+        e.decline_nomination(id("fay"), asked.id(), None),
+        Error::Invalid { .. }
+    );
+    refused!(w, e.send_reminder(id("kim"), own.id), Error::Invalid { .. });
+    // cy leaves once; a second time is refused.
+    e.person_left(id("kim"), w.cycle, id("cy")).await.unwrap();
+    refused!(
+        w,
+        e.person_left(id("kim"), w.cycle, id("cy")),
+        Error::Invalid { .. }
+    );
+}
+
 #[tokio::test]
 async fn nominations_follow_the_rules_and_auto_approve_at_the_deadline() {
     let settings = CycleSettings {

@@ -326,7 +326,8 @@ pub fn leave(
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] when the peer review is submitted; an error of a transition.
+/// [`Error::Invalid`] when the packet is withdrawn (read-only) or the peer review is
+/// submitted; an error of a transition.
 pub fn decline(
     nomination: &Nomination,
     packet: &Packet,
@@ -335,6 +336,7 @@ pub fn decline(
     by: PersonId,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
+    packet.ensure_live()?;
     let mut out = Outcome::default();
     let mut n = nomination.clone();
     let was_approved = n.state() == NominationState::Approved;

@@ -143,7 +143,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`Error::Denied`], [`Error::Locked`], [`Error::Conflict`].
+    /// [`Error::Denied`], [`Error::Locked`], [`Error::NotFound`] for someone not in the
+    /// cycle's org, [`Error::Invalid`] for someone who has already left, [`Error::Conflict`].
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn person_left(
         &self,
@@ -213,6 +214,12 @@ impl Engine {
                 what: "person",
                 id: person.to_string(),
             });
+        }
+        if scope.snapshot()?.has_left(person) {
+            return Err(Error::invalid(
+                "person",
+                format!("`{person}` has already left"),
+            ));
         }
         let mut tx = scope.tx();
         for (key, version) in &versions {

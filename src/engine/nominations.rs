@@ -167,6 +167,8 @@ impl Engine {
         let (scope, packet, nomination) = self
             .authorized_nomination(actor, nomination, Action::DecideNomination)
             .await?;
+        // A withdrawn packet is read-only: its nominations are decided no more.
+        packet.record.ensure_live()?;
         let mut n = nomination.record.clone();
         let event = n.decide(to, reason, actor, scope.now)?;
         let mut tx = scope.tx();

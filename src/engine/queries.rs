@@ -368,6 +368,7 @@ impl Engine {
                         due: window.map(|w| w.due),
                         overdue: open && workflow::is_overdue(c, r.kind(), scope.now),
                         may_remind: open
+                            && !packet.is_withdrawn()
                             && decide(
                                 &ctx,
                                 reader,

@@ -23,17 +23,20 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] for a submitted or cancelled
-    /// review, [`Error::Conflict`].
+    /// review or one of a withdrawn packet, [`Error::Conflict`].
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn send_reminder(&self, actor: PersonId, review: ReviewId) -> Result<()> {
         replay!(self, actor);
-        let (scope, _, review) = self
+        let (scope, packet, review) = self
             .authorized_review(actor, review, Action::SendReminder)
             .await?;
         let r = &review.record;
         if !matches!(r.state(), ReviewState::Assigned | ReviewState::Draft) {
             return Err(Error::invalid("reminder", "the review needs no reminder"));
         }
+        // A withdrawn packet's reviews are read-only, and nobody is asked to write them (as
+        // `tick` never does).
+        packet.record.ensure_live()?;
         let event = Event::new(
             scope.now,
             Some(actor),
@@ -45,6 +48,10 @@ impl Engine {
         );
         let mut tx = scope.tx();
         tx.read(RecordKey::Review(r.id()), Expect::Version(review.version));
+        tx.read(
+            RecordKey::Packet(packet.record.id()),
+            Expect::Version(packet.version),
+        );
         let kind = if workflow::is_overdue(&scope.cycle.record, r.kind(), scope.now) {
             NotificationKind::ReminderOverdue
         } else {

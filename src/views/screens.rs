@@ -242,7 +242,8 @@ pub struct ReviewStatus {
     pub due: Option<DateTime<Utc>>,
     /// Whether it is still to write and past due.
     pub overdue: bool,
-    /// Whether the reader may send its writer a reminder now (R-WRITE-5).
+    /// Whether the reader may send its writer a reminder now (R-WRITE-5): never for a
+    /// withdrawn packet's reviews.
     pub may_remind: bool,
 }
 

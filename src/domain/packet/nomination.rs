@@ -91,7 +91,8 @@ impl Nomination {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a self-peer, a duplicate, or too many peers.
+    /// [`Error::Invalid`] for a withdrawn (read-only) packet, a self-peer, a duplicate, or too
+    /// many peers.
     pub fn create(
         id: NominationId,
         packet: &Packet,
@@ -101,6 +102,7 @@ impl Nomination {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<(Self, Event)> {
+        packet.ensure_live()?;
         if nominee == packet.subject() {
             return Err(Error::invalid(
                 "nominee",
