@@ -305,6 +305,53 @@ async fn a_withdrawn_packet_is_read_only_and_nobody_leaves_twice() {
     );
 }
 
+/// Model-test finding: someone who had left could be given a new role (a peer review, a
+/// nomination, a packet to view, a manager review, a calibration session to contribute to).
+#[tokio::test]
+async fn someone_who_has_left_takes_no_new_role() {
+    let settings = CycleSettings {
+        calibration: true,
+        ..CycleSettings::default()
+    };
+    let w = launched(settings, &["ann", "eve"]).await;
+    let e = &w.engine;
+    let ann = w.packet("ann").await;
+    e.person_left(id("kim"), w.cycle, id("cy")).await.unwrap();
+    refused!(
+        w,
+        e.nominate(id("ann"), ann.id(), id("cy")),
+        Error::Invalid { .. }
+    );
+    refused!(
+        w,
+        e.assign_reviewer(id("kim"), ann.id(), ReviewKind::Peer, id("cy")),
+        Error::Invalid { .. }
+    );
+    refused!(
+        w,
+        e.add_viewer(id("kim"), ann.id(), id("cy")),
+        Error::Invalid { .. }
+    );
+    refused!(
+        w,
+        e.change_manager(id("kim"), ann.id(), Some(id("cy"))),
+        Error::Invalid { .. }
+    );
+    refused!(
+        w,
+        e.create_calibration(id("kim"), w.cycle, "eng", [id("ann")], [id("cy")]),
+        Error::Invalid { .. }
+    );
+    // A nomination made before the nominee left is not approved after.
+    let pending = e.nominate(id("ann"), ann.id(), id("fay")).await.unwrap();
+    e.person_left(id("kim"), w.cycle, id("fay")).await.unwrap();
+    refused!(
+        w,
+        e.approve_nomination(id("bo"), pending.id(), None),
+        Error::Invalid { .. }
+    );
+}
+
 #[tokio::test]
 async fn nominations_follow_the_rules_and_auto_approve_at_the_deadline() {
     let settings = CycleSettings {

@@ -293,6 +293,14 @@ impl Engine {
                 format!("`{m}` is not in the cycle's org snapshot"),
             ));
         }
+        if let Some(m) = new_manager
+            && snapshot.record.has_left(m)
+        {
+            return Err(Error::invalid(
+                "manager",
+                format!("`{m}` has left, and takes no new role in the cycle"),
+            ));
+        }
         let live = self
             .storage
             .reviews_about(packet.record.cycle(), packet.record.subject())

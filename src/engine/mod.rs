@@ -302,17 +302,23 @@ impl Scope {
         views::receipt(&self.cycle.record, self.org(), review, actor, d)
     }
 
-    /// `Ok` when `person` is in the cycle's org snapshot: nobody else can hold a role in a
-    /// launched cycle.
+    /// `Ok` when `person` is in the cycle's org snapshot and has not left: nobody else can
+    /// take a role in a launched cycle (write a review, view or share results, calibrate).
     fn known(&self, person: PersonId) -> Result<()> {
-        if self.snapshot()?.contains(person) {
-            Ok(())
-        } else {
-            Err(Error::invalid(
+        let snapshot = self.snapshot()?;
+        if !snapshot.contains(person) {
+            return Err(Error::invalid(
                 "person",
                 format!("`{person}` is not in the cycle's org snapshot"),
-            ))
+            ));
         }
+        if snapshot.has_left(person) {
+            return Err(Error::invalid(
+                "person",
+                format!("`{person}` has left, and takes no new role in the cycle"),
+            ));
+        }
+        Ok(())
     }
 
     /// The version this scope read of a calibration session.

@@ -47,6 +47,12 @@ impl Engine {
                 format!("`{nominee}` is not in the cycle's org snapshot"),
             ));
         }
+        if scope.snapshot()?.has_left(nominee) {
+            return Err(Error::invalid(
+                "nominee",
+                format!("`{nominee}` has left, and takes no new role in the cycle"),
+            ));
+        }
         let existing: Vec<Nomination> = self
             .storage
             .nominations(packet.record.id())
@@ -99,6 +105,7 @@ impl Engine {
         peer: PersonId,
         by: PersonId,
     ) -> Result<()> {
+        scope.known(peer)?;
         workflow::check_peer_room(&scope.cycle.record, packet)?;
         let kinds = scope.cycle.record.config().kinds;
         let (review, event) = packet.assign(
