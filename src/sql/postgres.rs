@@ -784,13 +784,7 @@ impl Storage for PostgresStorage {
             .await
             .map_err(backend)?;
             return row
-                .map(|row| {
-                    let Versioned { version, record } = review_row(&row)?;
-                    Ok(Versioned {
-                        version,
-                        record: Record::Review(Box::new(record)),
-                    })
-                })
+                .map(|row| review_row(&row).map(stored::as_record))
                 .transpose();
         }
         let row = sqlx::query(&format!(

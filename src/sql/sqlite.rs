@@ -865,13 +865,7 @@ impl Storage for SqliteStorage {
                 .await
                 .map_err(backend)?;
             return row
-                .map(|row| {
-                    let Versioned { version, record } = review_row(&row)?;
-                    Ok(Versioned {
-                        version,
-                        record: Record::Review(Box::new(record)),
-                    })
-                })
+                .map(|row| review_row(&row).map(stored::as_record))
                 .transpose();
         }
         let sql = format!("SELECT version, body FROM {table} WHERE {column} = ?");

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::answer::Answers;
 use crate::domain::packet::review::Reminders;
+use crate::plugin::{Record, Versioned};
 use crate::{
     CycleId, Error, PacketId, PersonId, Result, Review, ReviewId, ReviewKind, ReviewState,
 };
@@ -82,4 +83,12 @@ pub(super) fn review_from(columns: ReviewColumns, body: &str) -> Result<Review> 
     review.author = columns.author;
     review.check().map_err(|e| corrupt(e.to_string()))?;
     Ok(review)
+}
+
+/// A review read by its key, as the record `Storage::get` returns.
+pub(super) fn as_record(review: Versioned<Review>) -> Versioned<Record> {
+    Versioned {
+        version: review.version,
+        record: Record::Review(Box::new(review.record)),
+    }
 }
