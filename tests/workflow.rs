@@ -353,6 +353,179 @@ async fn someone_who_has_left_takes_no_new_role() {
 }
 
 #[tokio::test]
+async fn a_participant_added_after_launch_gets_no_review_from_someone_who_left() {
+    let w = launched(CycleSettings::default(), &["ann"]).await;
+    let e = &w.engine;
+    e.person_left(id("kim"), w.cycle, id("cy")).await.unwrap();
+    e.person_left(id("kim"), w.cycle, id("dana")).await.unwrap();
+    // Someone who has left takes part in no cycle.
+    refused!(
+        w,
+        e.add_participant(id("kim"), w.cycle, id("cy")),
+        Error::Invalid { .. }
+    );
+    // bo's manager dana left: she stays bo's manager reviewer, to be replaced, and writes
+    // nothing; of bo's reports, cy left and writes no upward review, ann and eve do.
+    let bo = e
+        .add_participant(id("kim"), w.cycle, id("bo"))
+        .await
+        .unwrap();
+    assert_eq!(bo.manager(), Some(id("dana")));
+    let writers: Vec<(ReviewKind, PersonId)> = e
+        .storage()
+        .reviews_about(w.cycle, id("bo"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.record.kind(), r.record.author()))
+        .collect();
+    assert!(writers.contains(&(ReviewKind::SelfReview, id("bo"))));
+    assert!(writers.contains(&(ReviewKind::Upward, id("ann"))));
+    assert!(writers.contains(&(ReviewKind::Upward, id("eve"))));
+    assert!(
+        writers
+            .iter()
+            .all(|&(_, author)| author != id("dana") && author != id("cy")),
+        "{writers:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_default_additional_manager_is_not_assigned_twice() {
+    let storage = Arc::new(MemoryStorage::new());
+    let people = vec![
+        Person::new(id("kim"), "kim"),
+        Person::new(id("bo"), "bo"),
+        Person::new(id("hal"), "hal"),
+        Person::new(id("ann"), "ann")
+            .with_manager(id("bo"))
+            .with_additional_manager(id("hal")),
+    ];
+    let clock = ManualClock::new(start());
+    let notifier = Arc::new(RecordingNotifier::new());
+    let engine = Engine::builder()
+        .storage(Arc::clone(&storage))
+        .notifier(Arc::clone(&notifier))
+        .directory(StaticDirectory::new(people, vec![]))
+        .clock(clock.clone())
+        .build();
+    let since = start() - Duration::days(1);
+    let admin = AdminGrant {
+        since,
+        past_cycles: false,
+    };
+    engine.bootstrap_admin(id("kim"), admin).await.unwrap();
+    let cycle = engine
+        .create_cycle(id("kim"), CycleConfig::new("H1", period()))
+        .await
+        .unwrap()
+        .id();
+    engine
+        .add_participants(id("kim"), cycle, [id("ann")])
+        .await
+        .unwrap();
+    engine.launch(id("kim"), cycle).await.unwrap();
+    let w = W {
+        engine,
+        storage,
+        notifier,
+        clock,
+        cycle,
+    };
+    let ann = w.packet("ann").await;
+    assert_eq!(ann.default_additional_manager(), Some(id("hal")));
+    // hal writes ann's additional manager review already: a second one is refused.
+    refused!(
+        w,
+        w.engine.assign_reviewer(
+            id("kim"),
+            ann.id(),
+            ReviewKind::AdditionalManager,
+            id("hal")
+        ),
+        Error::Invalid { .. }
+    );
+    // Once removed, hal can be assigned again, as a cycle-specific additional manager.
+    let reviews = w.engine.storage().reviews_about(cycle, id("ann")).await;
+    let hal = reviews
+        .unwrap()
+        .into_iter()
+        .find(|r| r.record.kind() == ReviewKind::AdditionalManager)
+        .unwrap();
+    w.engine
+        .remove_reviewer(id("kim"), hal.record.id())
+        .await
+        .unwrap();
+    w.engine
+        .assign_reviewer(
+            id("kim"),
+            ann.id(),
+            ReviewKind::AdditionalManager,
+            id("hal"),
+        )
+        .await
+        .unwrap();
+    let ann = w.packet("ann").await;
+    assert_eq!(ann.default_additional_manager(), None);
+    assert_eq!(ann.additional_managers(), [id("hal")]);
+}
+
+#[tokio::test]
+async fn a_writer_is_not_replaced_by_themselves() {
+    let w = launched(CycleSettings::default(), &["ann"]).await;
+    let e = &w.engine;
+    let ann = w.packet("ann").await;
+    let upward = e
+        .assign_reviewer(id("kim"), ann.id(), ReviewKind::Upward, id("eve"))
+        .await
+        .unwrap();
+    e.save_draft(id("eve"), upward.id, Answers::new())
+        .await
+        .unwrap();
+    // It would cancel eve's draft and give her an empty review.
+    refused!(
+        w,
+        e.replace_reviewer(id("kim"), upward.id, id("eve")),
+        Error::Invalid { .. }
+    );
+}
+
+#[tokio::test]
+async fn a_custom_role_that_edits_assignments_replaces_writers_it_cannot_read() {
+    let w = launched(CycleSettings::default(), &["ann"]).await;
+    let e = &w.engine;
+    let ann = w.packet("ann").await;
+    let role = appraise::CustomRole {
+        id: appraise::CustomRoleId::from_key("assigners"),
+        name: "assigners".into(),
+        permissions: [Permission::EditCycles].into_iter().collect(),
+    };
+    e.define_role(id("kim"), role.clone()).await.unwrap();
+    let grant = RoleGrant {
+        role: role.id,
+        cycles: CycleScope::All,
+        people: PeopleScope::Everyone,
+    };
+    e.grant_role(id("kim"), id("hal"), grant).await.unwrap();
+    // hal reads none of ann's reviews, and edits her assignments.
+    let peer = e
+        .assign_reviewer(id("hal"), ann.id(), ReviewKind::Peer, id("eve"))
+        .await
+        .unwrap();
+    let replaced = e
+        .replace_reviewer(id("hal"), peer.id, id("fay"))
+        .await
+        .unwrap();
+    e.remove_reviewer(id("hal"), replaced.id).await.unwrap();
+    // Someone with no relation to ann is told the review does not exist.
+    refused!(
+        w,
+        e.remove_reviewer(id("ivy"), peer.id),
+        Error::NotFound { .. }
+    );
+}
+
+#[tokio::test]
 async fn nominations_follow_the_rules_and_auto_approve_at_the_deadline() {
     let settings = CycleSettings {
         nomination_deadline: Some(start() + Duration::days(2)),

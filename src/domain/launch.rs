@@ -15,11 +15,12 @@ use crate::domain::{Goal, Template};
 
 /// One participant's packet with the default assignments of DOMAIN.md (see [`launch`]), its
 /// reviews and events: what launch makes for everyone, and what adding a participant after
-/// launch makes for them.
+/// launch makes for them. Nobody the snapshot says has left writes one of its reviews: a
+/// manager who left stays the manager reviewer, with no manager review.
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] when the person is not in the snapshot.
+/// [`Error::Invalid`] when the person is not in the snapshot, or has left.
 pub fn packet_for(
     cycle: &Cycle,
     snapshot: &OrgSnapshot,
@@ -31,6 +32,12 @@ pub fn packet_for(
     let Some(idx) = snapshot.idx(subject) else {
         return Err(not_in_snapshot(subject));
     };
+    if snapshot.has_left(subject) {
+        return Err(Error::invalid(
+            "participants",
+            format!("`{subject}` has left and takes part in no cycle"),
+        ));
+    }
     let mut places = Placements::default();
     places.add(snapshot, idx)?;
     let Some(place) = places.iter().next() else {
@@ -60,6 +67,9 @@ struct Placed {
     /// The subject's index in the snapshot.
     at: u32,
     manager: Option<PersonId>,
+    /// The manager has left: they stay the manager reviewer (to be replaced), and write
+    /// nothing.
+    manager_left: bool,
     additional_manager: Option<PersonId>,
     end: usize,
 }
@@ -94,13 +104,17 @@ impl Placements {
             return Err(no_person_at(idx));
         };
         let manager = snapshot.manager_idx(idx).and_then(|m| snapshot.id_at(m));
+        // Someone who has left writes nothing: no upward review, no additional manager review
+        // (the manager reviewer stays named, as for a manager who leaves mid-cycle).
+        let present = |p: &PersonId| !snapshot.has_left(*p);
         self.reports
-            .extend(reports.filter_map(|r| snapshot.id_at(r)));
+            .extend(reports.filter_map(|r| snapshot.id_at(r)).filter(present));
         self.people.push(Placed {
             subject,
             at: idx,
             manager,
-            additional_manager: person.additional_manager,
+            manager_left: manager.is_some_and(|m| !present(&m)),
+            additional_manager: person.additional_manager.filter(present),
             end: self.reports.len(),
         });
         Ok(())
@@ -188,33 +202,39 @@ fn packet_into(
     packet.subject_at = SubjectHint(place.at);
     packet.manager = place.manager;
     packet.default_additional_manager = place.additional_manager.filter(|&a| a != subject);
-    let mut assign = |packet: &mut Packet, kind: ReviewKind, author: PersonId| -> Result<()> {
-        // The assignment is recorded in the packet's one creation event below.
-        let (review, _) = packet.assign(&kinds, kind, author, ids, Some(by), at)?;
-        reviews.push(review);
-        Ok(())
-    };
+    // The assignments are recorded in the packet's one creation event below.
     let assigned = (|| {
+        let by = Some(by);
+        let mut made = Vec::new();
         if kinds.self_review {
-            assign(&mut packet, ReviewKind::SelfReview, subject)?;
+            let (review, _) =
+                packet.assign(&kinds, ReviewKind::SelfReview, subject, ids, by, at)?;
+            made.push(review);
         }
-        if let (true, Some(m)) = (kinds.manager, packet.manager) {
-            assign(&mut packet, ReviewKind::Manager, m)?;
+        if let (true, false, Some(m)) = (kinds.manager, place.manager_left, packet.manager) {
+            made.push(
+                packet
+                    .assign(&kinds, ReviewKind::Manager, m, ids, by, at)?
+                    .0,
+            );
         }
-        if let (true, Some(a)) = (kinds.additional_manager, packet.default_additional_manager) {
-            assign(&mut packet, ReviewKind::AdditionalManager, a)?;
+        // The default additional manager is recorded on the packet, not in the cycle-specific
+        // list.
+        if let Some((review, _)) = packet.assign_default_additional_manager(&kinds, ids, by, at) {
+            made.push(review);
         }
         if kinds.upward {
             for &report in reports {
-                assign(&mut packet, ReviewKind::Upward, report)?;
+                made.push(
+                    packet
+                        .assign(&kinds, ReviewKind::Upward, report, ids, by, at)?
+                        .0,
+                );
             }
         }
-        Ok(())
+        Ok::<_, Error>(made)
     })();
-    if let Err(e) = assigned {
-        reviews.truncate(first);
-        return Err(e);
-    }
+    reviews.extend(assigned?);
     let made = reviews.get(first..).unwrap_or_default();
     events.push(Event::new(
         at,

@@ -23,11 +23,15 @@ impl Engine {
     /// the cycle's org snapshot, joins it from the [`Directory`] first (audited as
     /// [`JoinedOrg`](EventKind::JoinedOrg)); their manager must be in the snapshot.
     ///
+    /// Nobody who has left writes a review of the new packet: a report who left gets no upward
+    /// review, and a manager who left stays the manager reviewer without a manager review,
+    /// to be replaced with [`change_manager_reviewer`](Self::change_manager_reviewer).
+    ///
     /// # Errors
     ///
     /// [`Error::Denied`], [`Error::Locked`], [`Error::Invalid`] (not launched, already a
-    /// participant, not in the directory), [`Error::Org`] (their manager is not in the
-    /// snapshot), [`Error::Conflict`].
+    /// participant, has left, not in the directory), [`Error::Org`] (their manager is not in
+    /// the snapshot), [`Error::Conflict`].
     #[tracing::instrument(skip_all, fields(actor = %actor, cycle = tracing::field::Empty, outcome = tracing::field::Empty, commit_us = tracing::field::Empty), err(level = "info"))]
     pub async fn add_participant(
         &self,
@@ -477,7 +481,7 @@ impl Engine {
     }
 
     /// A review, its packet and scope, once `actor` may edit the packet's assignments; a
-    /// caller with no relation to the review's subject is told it does not exist.
+    /// caller who may not, and could not read the review either, is told it does not exist.
     async fn reviewer_scope(
         &self,
         actor: PersonId,
@@ -485,15 +489,19 @@ impl Engine {
     ) -> Result<(super::Scope, Versioned<Packet>, Versioned<Review>)> {
         let (scope, packet, review) = self.review_scope(review).await?;
         let ctx = scope.ctx();
-        if !crate::access::knows_of(&ctx, actor, &packet.record, &review.record) {
-            return Err(RecordKey::Review(review.record.id()).not_found());
-        }
-        authorize(
+        match authorize(
             &ctx,
             actor,
             Action::EditAssignments,
             Target::Packet(&packet.record),
-        )?;
+        ) {
+            Err(Error::Denied(_))
+                if !crate::access::knows_of(&ctx, actor, &packet.record, &review.record) =>
+            {
+                return Err(RecordKey::Review(review.record.id()).not_found());
+            }
+            other => other?,
+        }
         Ok((scope, packet, review))
     }
 

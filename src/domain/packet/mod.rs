@@ -722,9 +722,9 @@ impl Packet {
     /// # Errors
     ///
     /// [`Error::Invalid`] when the author would review themselves as a peer, upward reviewer or
-    /// manager, is already assigned that role, or a limit is reached (five cycle-specific
-    /// additional managers); when the review kind is off in the cycle; or when the packet is
-    /// withdrawn.
+    /// manager, is already assigned that role (the default additional manager included), or a
+    /// limit is reached (five cycle-specific additional managers); when the review kind is off
+    /// in the cycle; or when the packet is withdrawn.
     pub fn assign(
         &mut self,
         kinds: &crate::domain::cycle::ReviewKinds,
@@ -777,20 +777,52 @@ impl Packet {
                 }
             }
             ReviewKind::AdditionalManager => {
-                if self.default_additional_manager != Some(author) {
-                    add_unique(
-                        &mut self.additional_managers,
-                        author,
-                        "additional manager",
-                        Some(MAX_CYCLE_ADDITIONAL_MANAGERS),
-                    )?;
+                if self.default_additional_manager == Some(author) {
+                    return Err(Error::invalid(
+                        "author",
+                        format!("`{author}` is already the default additional manager"),
+                    ));
                 }
+                add_unique(
+                    &mut self.additional_managers,
+                    author,
+                    "additional manager",
+                    Some(MAX_CYCLE_ADDITIONAL_MANAGERS),
+                )?;
             }
             ReviewKind::Peer => add_unique(&mut self.peers, author, "peer", None)?,
             ReviewKind::Upward => {
                 add_unique(&mut self.upward_reviewers, author, "upward reviewer", None)?;
             }
         }
+        Ok(self.new_review(kind, author, ids, by, at))
+    }
+
+    /// The review of the default additional manager, when the cycle runs additional manager
+    /// reviews and the packet has one: what a launch assigns (the default is recorded on the
+    /// packet, not in the cycle-specific list).
+    pub(crate) fn assign_default_additional_manager(
+        &mut self,
+        kinds: &crate::domain::cycle::ReviewKinds,
+        ids: &mut dyn IdSource,
+        by: Option<PersonId>,
+        at: DateTime<Utc>,
+    ) -> Option<(Review, Event)> {
+        let author = self
+            .default_additional_manager
+            .filter(|&a| a != self.subject && kinds.additional_manager)?;
+        Some(self.new_review(ReviewKind::AdditionalManager, author, ids, by, at))
+    }
+
+    /// A new review of `kind` by `author`, counted in the tally, and its event.
+    fn new_review(
+        &mut self,
+        kind: ReviewKind,
+        author: PersonId,
+        ids: &mut dyn IdSource,
+        by: Option<PersonId>,
+        at: DateTime<Utc>,
+    ) -> (Review, Event) {
         self.tally[kind.index()].assigned = self.tally[kind.index()].assigned.saturating_add(1);
         let review = Review {
             id: ReviewId::from_uuid(ids.next_uuid()),
@@ -815,7 +847,7 @@ impl Packet {
                 subject: self.subject,
             },
         );
-        Ok((review, event))
+        (review, event)
     }
 
     /// Adds a cycle-specific viewer or sharing user (the roles that come with no review).
@@ -947,7 +979,8 @@ impl Packet {
     ///
     /// # Errors
     ///
-    /// As [`remove_reviewer`](Self::remove_reviewer) and [`assign`](Self::assign).
+    /// As [`remove_reviewer`](Self::remove_reviewer) and [`assign`](Self::assign);
+    /// [`Error::Invalid`] when `person` writes the review already.
     #[allow(clippy::too_many_arguments)]
     pub fn replace_reviewer(
         &mut self,
@@ -958,6 +991,13 @@ impl Packet {
         by: PersonId,
         at: DateTime<Utc>,
     ) -> Result<(Review, Vec<Event>)> {
+        // Replacing a writer with themselves would cancel their draft for nothing.
+        if person == review.author {
+            return Err(Error::invalid(
+                "person",
+                format!("`{person}` writes this review already"),
+            ));
+        }
         let (mut packet, mut r) = (self.clone(), review.clone());
         let mut events = packet.remove_reviewer_in(&mut r, by, at)?;
         let (new, assigned) = packet.assign(kinds, r.kind, person, ids, Some(by), at)?;
