@@ -123,7 +123,7 @@ proptest! {
             c.settings.remind_overdue = overdue;
         });
         let packet = &l.packets[0];
-        let out = workflow::tick(&cycle, packet, &[], &l.reviews, &[], &mut SequentialIds::starting_at(100), now).unwrap();
+        let out = workflow::tick(&cycle, packet, &[], &l.reviews, &[], &[], &mut SequentialIds::starting_at(100), now).unwrap();
         let want: Vec<_> = l.reviews.iter().filter_map(|r| expected_reminder(&cycle, r, now).map(|k| (r.id(), k))).collect();
         prop_assert_eq!(out.reviews.len(), want.len());
         for (r, (want_id, kind)) in out.reviews.iter().zip(&want) {
@@ -139,7 +139,7 @@ proptest! {
         prop_assert!(system_did_it(&out));
         // The tick again, on the reviews as the first tick left them: nothing more.
         let after: Vec<Review> = l.reviews.iter().map(|r| out.reviews.iter().find(|x| x.id() == r.id()).unwrap_or(r).clone()).collect();
-        let again = workflow::tick(&cycle, packet, &[], &after, &[], &mut SequentialIds::starting_at(200), now).unwrap();
+        let again = workflow::tick(&cycle, packet, &[], &after, &[], &[], &mut SequentialIds::starting_at(200), now).unwrap();
         prop_assert!(again.is_empty(), "{:?}", again.events);
     }
 
@@ -170,7 +170,7 @@ proptest! {
         }
         let packet = &l.packets[0];
         let admins = [id("boss"), id("hr")];
-        let out = workflow::tick(&cycle, packet, &nominations, &[], &admins, &mut SequentialIds::starting_at(100), now).unwrap();
+        let out = workflow::tick(&cycle, packet, &nominations, &[], &admins, &[], &mut SequentialIds::starting_at(100), now).unwrap();
         let approves = auto && deadline_days <= 0 && !closed;
         prop_assert_eq!(workflow::approves_at_deadline(&cycle, packet, now), approves);
         let approved = if approves { nominees } else { 0 };

@@ -526,6 +526,36 @@ async fn a_custom_role_that_edits_assignments_replaces_writers_it_cannot_read() 
 }
 
 #[tokio::test]
+async fn the_deadline_denies_the_nomination_of_someone_who_left() {
+    let settings = CycleSettings {
+        nomination_deadline: Some(start() + Duration::days(2)),
+        auto_approve_nominations: true,
+        ..CycleSettings::default()
+    };
+    let w = launched(settings, &["ann"]).await;
+    let e = &w.engine;
+    let ann = w.packet("ann").await;
+    let fay = e.nominate(id("ann"), ann.id(), id("fay")).await.unwrap();
+    let cy = e.nominate(id("ann"), ann.id(), id("cy")).await.unwrap();
+    e.person_left(id("kim"), w.cycle, id("fay")).await.unwrap();
+    w.clock.advance(Duration::days(3));
+    let tick = e.tick().await.unwrap();
+    assert_eq!(tick.auto_approved, 1, "{tick:?}");
+    let states: BTreeMap<_, _> = e
+        .storage()
+        .nominations(ann.id())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.record.id(), n.record.state()))
+        .collect();
+    assert_eq!(states[&fay.id()], NominationState::Denied);
+    assert_eq!(states[&cy.id()], NominationState::Approved);
+    let peers = w.packet("ann").await.peers().to_vec();
+    assert_eq!(peers, [id("cy")]);
+}
+
+#[tokio::test]
 async fn nominations_follow_the_rules_and_auto_approve_at_the_deadline() {
     let settings = CycleSettings {
         nomination_deadline: Some(start() + Duration::days(2)),

@@ -134,17 +134,20 @@ pub fn approves_at_deadline(cycle: &Cycle, packet: &Packet, now: DateTime<Utc>) 
 /// - every review about the subject that is due a reminder ([`reminder_due`]) is marked and
 ///   its author notified, so each reminder goes out once per review and kind.
 ///
-/// `nominations` and `reviews` are the packet's; `ids` names the new peer reviews.
+/// `nominations` and `reviews` are the packet's; `left` the people who have left, whose
+/// nominations are denied; `ids` names the new peer reviews.
 ///
 /// # Errors
 ///
 /// An error of a transition (a nomination or review that changed state since it was read).
+#[allow(clippy::too_many_arguments)]
 pub fn tick(
     cycle: &Cycle,
     packet: &Packet,
     nominations: &[Nomination],
     reviews: &[Review],
     admins: &[PersonId],
+    left: &[PersonId],
     ids: &mut dyn IdSource,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
@@ -156,9 +159,11 @@ pub fn tick(
             .filter(|n| n.state() == NominationState::Pending)
         {
             let mut nomination = n.clone();
-            // A nominee who became a peer another way, or a packet already at the cycle's
-            // maximum, gets a denial: an approval would be refused, and the tick must go on.
-            let refusal = if p.peers().contains(&nomination.nominee()) {
+            // A nominee who left or became a peer another way, or a packet already at the
+            // cycle's maximum, gets a denial: an approval would be refused, and the tick must go on.
+            let refusal = if left.contains(&nomination.nominee()) {
+                Some("the nominee has left")
+            } else if p.peers().contains(&nomination.nominee()) {
                 Some("already a peer: approved another way before the deadline")
             } else if check_peer_room(cycle, &p).is_err() {
                 Some("the cycle's maximum of peers was reached before the deadline")

@@ -144,6 +144,11 @@ impl Engine {
             .filter(|(_, g)| g.covers(cycle.created_at()))
             .map(|(p, _)| p)
             .collect();
+        let left: Vec<PersonId> = if nominations.is_empty() {
+            Vec::new()
+        } else {
+            scope.snapshot()?.leavers().collect()
+        };
         let nominations_now: Vec<_> = nominations.iter().map(|n| n.record.clone()).collect();
         let reviews_now: Vec<_> = reviews.iter().map(|r| r.record.clone()).collect();
         let outcome = workflow::tick(
@@ -152,6 +157,7 @@ impl Engine {
             &nominations_now,
             &reviews_now,
             &admins,
+            &left,
             &mut RandomIds,
             scope.now,
         )?;
