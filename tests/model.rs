@@ -4,7 +4,7 @@
 //! collaborators, review admins, global viewers and custom roles coming and going, calibration
 //! sessions changing members, manager changes and changes of manager reviewer, every
 //! assignment added, removed and replaced, participants added and removed, people leaving,
-//! the cycle's settings edited).
+//! the cycle's settings edited, time passing with the host's tick).
 //! After every step the outcome (accepted or refused) and all observable state (the cycle's
 //! state, lock and settings, every packet's state, manager reviewer, viewers and whether it is
 //! withdrawn, every review's state, every nomination's state, the cycle's collaborators, the
@@ -14,15 +14,17 @@
 //! run on memory (default 200; the SQLite run does a tenth). A failure names its seed and
 //! step, and is shrunk to the fewest steps of its sequence that still fail; that seed and
 //! those steps go into `REGRESSIONS`, which every run replays. `APPRAISE_MODEL_TRACE=1` prints
-//! each step's command and outcome.
+//! each step's command and outcome, and how often each command was refused and accepted.
 //!
 //! The cycle: ann and cy take part, both managed by bo; kim is an admin, lee a collaborator;
 //! self, manager, additional manager, peer and upward reviews, at most two peers; the manager
-//! reviews gated until the self review is submitted; no windows. Each sequence draws whether
+//! reviews gated until the self review is submitted. Each sequence draws whether
 //! participants nominate themselves, whether managers approve nominations, whether the cycle
 //! calibrates, whether results wait for an approval step of the admins, whether the manager
-//! reviews also wait for the peer reviews, whether managers may remove feedback, and how
-//! private feedback is.
+//! reviews also wait for the peer reviews, whether managers may remove feedback, how private
+//! feedback is, whether pending nominations are approved at a deadline, and writing windows
+//! for self, manager and peer reviews (with or without late writes), which the clock moves
+//! through.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -151,6 +153,12 @@ struct Model {
     /// Peer and upward reviews: anonymous to the subject, shared with the subject.
     privacy: [(bool, bool); 2],
     anonymity_threshold: u16,
+    /// Pending nominations are approved at this deadline, by the tick.
+    approve_at: Option<chrono::DateTime<Utc>>,
+    /// Writing windows: (opens, due) by kind.
+    windows: BTreeMap<ReviewKind, (chrono::DateTime<Utc>, chrono::DateTime<Utc>)>,
+    /// Writes past a window's due are accepted.
+    late: bool,
     /// The feedback kinds (peer, upward) of which a review was ever submitted: their privacy
     /// settings only get stricter (`CycleSettings::check_promises`).
     promised: BTreeSet<ReviewKind>,
@@ -361,6 +369,14 @@ impl Model {
             && (!self.self_submitted(subject) || (self.after_peers && peers_pending))
     }
 
+    /// Whether a review of `kind` may be written at `now`: inside its window, if it has one
+    /// (past the due date only when late writes are accepted).
+    fn window_open(&self, kind: ReviewKind, now: chrono::DateTime<Utc>) -> bool {
+        self.windows
+            .get(&kind)
+            .is_none_or(|&(opens, due)| now >= opens && (now <= due || self.late))
+    }
+
     /// Whether settings `to` keep the promises made to the writers of submitted feedback.
     fn keeps_promises(&self, to: &Model) -> bool {
         [ReviewKind::Peer, ReviewKind::Upward]
@@ -451,6 +467,14 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
         self_nomination: settings.self_nomination,
         nomination_approval: settings.nomination_approval,
         after_peers: settings.gating.after_peers,
+        approve_at: settings
+            .nomination_deadline
+            .filter(|_| settings.auto_approve_nominations),
+        windows: ReviewKind::ALL
+            .into_iter()
+            .filter_map(|k| settings.windows.of(k).map(|w| (k, (w.opens, w.due))))
+            .collect(),
+        late: settings.late_submissions,
         managers_remove: settings.managers_may_remove_feedback,
         privacy: [
             (settings.anonymous_peer, settings.share_peer_with_subject),
@@ -536,11 +560,13 @@ async fn sequence(
     seen: &mut Seen,
 ) {
     let t0 = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap();
+    let clock = ManualClock::new(t0);
+    let mut now = t0;
     let engine = Engine::builder()
         .storage(Arc::clone(&storage))
         .notifier(RecordingNotifier::new())
         .directory(directory())
-        .clock(ManualClock::new(t0))
+        .clock(clock.clone())
         .build();
     let kim = id("kim");
     engine
@@ -570,6 +596,23 @@ async fn sequence(
         settings.managers_may_remove_feedback = more.chance(30);
         settings.share_peer_with_subject = more.chance(30);
         settings.anonymity_threshold = more.pick(&[1, 2, 3]);
+        // Time: pending nominations approved at a deadline, writing windows, late writes.
+        settings.auto_approve_nominations = more.chance(50);
+        if more.chance(60) {
+            settings.nomination_deadline = Some(t0 + Duration::days(more.pick(&[1, 2, 4])));
+        }
+        for kind in [
+            ReviewKind::SelfReview,
+            ReviewKind::Manager,
+            ReviewKind::Peer,
+        ] {
+            if more.chance(40) {
+                let opens = t0 + Duration::days(more.pick(&[0, 1, 2]));
+                let due = opens + Duration::days(more.pick(&[1, 3, 5]));
+                settings.windows.by_kind[kind.index()] = Some(appraise::Window { opens, due });
+            }
+        }
+        settings.late_submissions = more.chance(30);
     }
     let cycle = engine
         .create_cycle(
@@ -692,7 +735,7 @@ async fn sequence(
             (Draw::Every, PacketState::Calibrating) if !along && ext.chance(25) => {
                 (ext.pick(&[25, 26, 27, 27]), review)
             }
-            (Draw::Every, _) if !along && ext.chance(20) => (36 + ext.below(7), review),
+            (Draw::Every, _) if !along && ext.chance(20) => (36 + ext.below(8), review),
             _ => (command, review),
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
@@ -878,6 +921,7 @@ async fn sequence(
                 let mut ok = model.open_for("write")
                     && actor == r.author
                     && !gated
+                    && model.window_open(r.kind, now)
                     && matches!(r.state, ReviewState::Assigned | ReviewState::Draft);
                 if submit && r.kind == ReviewKind::Manager {
                     ok = ok && model.packet_state(r.subject) == PacketState::Writing;
@@ -1662,6 +1706,11 @@ async fn sequence(
                 } else {
                     id(PEOPLE[rng.below(PEOPLE.len())])
                 };
+                // Often a grant held, to revoke it.
+                let (viewer, about) = match (draw, model.global_viewers.iter().next()) {
+                    (Draw::Every, Some(&held)) if ext.chance(30) => held,
+                    _ => (viewer, about),
+                };
                 let held = model.global_viewers.contains(&(viewer, about));
                 // Sometimes revoking what is not held.
                 let grant = match draw {
@@ -2055,7 +2104,12 @@ async fn sequence(
                     _ => other,
                 };
                 let held = model.past_viewers.contains(&(viewer, about));
-                let grant = !held || rng.chance(20);
+                // Mostly revoking a grant held; sometimes one that is not.
+                let grant = if held {
+                    rng.chance(20)
+                } else {
+                    !rng.chance(15)
+                };
                 let ok = model.admin(actor)
                     && if grant {
                         viewer != actor
@@ -2087,6 +2141,67 @@ async fn sequence(
                     got.is_ok(),
                     ok,
                 )
+            }
+            43 => {
+                // Time passes and the host's scheduler ticks (DOMAIN.md; `workflow::tick`): in
+                // an active, unlocked cycle, at the nomination deadline, each live packet still
+                // nominating has its pending nominations approved in turn (their peers assigned)
+                // while there is room, the others denied (a nominee who is a peer already, or
+                // has left), and then writing starts. It never fails; writing windows open
+                // and close as the clock moves.
+                let hours = rng.pick(&[1, 6, 24, 48]);
+                clock.advance(Duration::hours(hours));
+                now += Duration::hours(hours);
+                let got = engine.tick().await;
+                let mut approved: Vec<(PersonId, PersonId)> = Vec::new();
+                if model.cycle == CycleState::Active
+                    && !model.locked
+                    && model.approve_at.is_some_and(|d| now >= d)
+                {
+                    for (&subject, p) in &model.packets {
+                        if p.withdrawn || p.state != PacketState::Nominating {
+                            continue;
+                        }
+                        let mut peers = model.live_peers(subject);
+                        for (nid, n) in &model.nominations {
+                            if n.subject != subject || n.state != NominationState::Pending {
+                                continue;
+                            }
+                            let approve = !peers.contains(&n.nominee)
+                                && peers.len() < MAX_PEERS
+                                && !model.left.contains(&n.nominee);
+                            if let Some(e) = expected.nominations.get_mut(nid) {
+                                e.state = if approve {
+                                    NominationState::Approved
+                                } else {
+                                    NominationState::Denied
+                                };
+                            }
+                            if approve {
+                                peers.push(n.nominee);
+                                approved.push((subject, n.nominee));
+                            }
+                        }
+                        expected.set_packet(subject, PacketState::Writing);
+                    }
+                }
+                let seen_now = observe(&*storage, cycle).await;
+                for (rid, r) in &seen_now.reviews {
+                    if !model.reviews.contains_key(rid)
+                        && r.kind == ReviewKind::Peer
+                        && approved.contains(&(r.subject, r.author))
+                    {
+                        expected.reviews.insert(
+                            *rid,
+                            MReview {
+                                state: ReviewState::Assigned,
+                                removed: false,
+                                ..r.clone()
+                            },
+                        );
+                    }
+                }
+                ("tick", got.is_ok(), true)
             }
             _ => {
                 let r = model.reviews[&review].clone();
@@ -2270,15 +2385,18 @@ fn sequences(default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Every command was seen both accepted and refused.
+/// Every command was seen both accepted and refused (the tick, never refused, accepted).
 fn covered(seen: &Seen) {
+    if std::env::var_os("APPRAISE_MODEL_TRACE").is_some() {
+        eprintln!("[refused, accepted] by command: {seen:?}");
+    }
     for (name, [refused, accepted]) in seen {
         assert!(
-            *refused > 0 && *accepted > 0,
+            (*refused > 0 || *name == "tick") && *accepted > 0,
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 52, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 53, "every command ran: {seen:?}");
 }
 
 #[test]
