@@ -4,10 +4,11 @@
 //! collaborators, review admins, global viewers and custom roles coming and going, calibration
 //! sessions changing members, manager changes and changes of manager reviewer, every
 //! assignment added, removed and replaced, participants added and removed, people leaving,
-//! the cycle's settings edited, time passing with the host's tick).
+//! the cycle's settings edited, time passing with the host's tick, a second cycle created,
+//! deleted and launched).
 //! After every step the outcome (accepted or refused) and all observable state (the cycle's
 //! state, lock and settings, every packet's state, manager reviewer, viewers and whether it is
-//! withdrawn, every review's state, every nomination's state, the cycle's collaborators, the
+//! withdrawn, every review's state and answers, every nomination's state, the cycle's collaborators, the
 //! participants' managers in the cycle's org, who has left, the global viewers, the custom
 //! roles and their grants) must agree, and every command must be seen both accepted and
 //! refused. Runs on memory and on SQLite; `APPRAISE_MODEL_SEQUENCES` sets how many sequences
@@ -22,9 +23,10 @@
 //! participants nominate themselves, whether managers approve nominations, whether the cycle
 //! calibrates, whether results wait for an approval step of the admins, whether the manager
 //! reviews also wait for the peer reviews, whether managers may remove feedback, how private
-//! feedback is, whether pending nominations are approved at a deadline, and writing windows
-//! for self, manager and peer reviews (with or without late writes), which the clock moves
-//! through.
+//! feedback is, whether pending nominations are approved at a deadline, writing windows for
+//! self, manager and peer reviews (with or without late writes), which the clock moves
+//! through, and whether self and peer reviews answer a question template (then drafts and
+//! submits carry answers, valid or not, checked against it).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -128,6 +130,76 @@ struct MReview {
     author: PersonId,
     state: ReviewState,
     removed: bool,
+    /// Its answers: the name of one of [`ANSWERS`] (`"other"` for none of them).
+    answers: &'static str,
+}
+
+/// The answers a sequence writes, by name: every question answered, one optional question
+/// answered, a text too long for its question, a rating off the scale, an answer to no
+/// question of the template, none.
+const ANSWERS: [&str; 6] = ["full", "partial", "long", "off_scale", "unknown", "empty"];
+
+/// The question template self and peer reviews answer when a sequence draws one: a summary
+/// (at most 20 characters; self and peer; required), a rating (self only; required), a
+/// choice of `a` or `b` (self and peer; optional).
+fn template() -> appraise::Template {
+    use appraise::{Question, QuestionKind, Section};
+    let both = [ReviewKind::SelfReview, ReviewKind::Peer];
+    appraise::Template::new(appraise::TemplateId::from_key("model form"), "form").section(
+        Section::new("s", "How it went")
+            .question(
+                Question::new(
+                    "summary",
+                    "Summary",
+                    QuestionKind::FreeText { max_len: Some(20) },
+                )
+                .answered_by(both)
+                .required(),
+            )
+            .question(
+                Question::new("rating", "Rating", QuestionKind::Rating)
+                    .answered_by([ReviewKind::SelfReview])
+                    .required(),
+            )
+            .question(
+                Question::new(
+                    "pick",
+                    "Pick",
+                    QuestionKind::SingleChoice {
+                        options: vec!["a".into(), "b".into()],
+                    },
+                )
+                .answered_by(both),
+            ),
+    )
+}
+
+/// The answers named `name` for a review of `kind`.
+fn answers(name: &str, kind: ReviewKind) -> appraise::Answers {
+    use appraise::{Answer, Answers, QuestionId};
+    let q = QuestionId::from_key;
+    match name {
+        "full" if kind == ReviewKind::Peer => Answers::new()
+            .with(q("summary"), Answer::Text("fine".into()))
+            .with(q("pick"), Answer::Choice("a".into())),
+        "full" => Answers::new()
+            .with(q("summary"), Answer::Text("fine".into()))
+            .with(q("rating"), Answer::Rating(4))
+            .with(q("pick"), Answer::Choice("a".into())),
+        "partial" => Answers::new().with(q("pick"), Answer::Choice("b".into())),
+        "long" => Answers::new().with(q("summary"), Answer::Text("x".repeat(30))),
+        "off_scale" => Answers::new().with(q("rating"), Answer::Rating(9)),
+        "unknown" => Answers::new().with(q("nope"), Answer::Text("?".into())),
+        _ => Answers::new(),
+    }
+}
+
+/// The name of `given` in [`ANSWERS`] for a review of `kind`.
+fn answers_name(given: &appraise::Answers, kind: ReviewKind) -> &'static str {
+    ANSWERS
+        .into_iter()
+        .find(|n| answers(n, kind) == *given)
+        .unwrap_or("other")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +225,8 @@ struct Model {
     /// Peer and upward reviews: anonymous to the subject, shared with the subject.
     privacy: [(bool, bool); 2],
     anonymity_threshold: u16,
+    /// The kinds that answer [`template`]; the others have no template.
+    templated: BTreeSet<ReviewKind>,
     /// Pending nominations are approved at this deadline, by the tick.
     approve_at: Option<chrono::DateTime<Utc>>,
     /// Writing windows: (opens, due) by kind.
@@ -176,6 +250,9 @@ struct Model {
     past_viewers: BTreeSet<(PersonId, PersonId)>,
     /// The cycle.
     cycle_id: CycleId,
+    /// A second cycle, once created, its state and whether it has participants (gone once
+    /// deleted).
+    second: Option<(CycleId, CycleState, bool)>,
     /// Custom roles defined (of [`ROLES`]), with their permissions.
     roles: BTreeMap<CustomRoleId, Permissions>,
     /// Custom roles granted: (person, role) with the grant's cycle and people scopes.
@@ -207,9 +284,21 @@ impl Model {
         subject: Option<PersonId>,
         collab: bool,
     ) -> bool {
-        if self.admin(p) || (collab && self.collaborators.contains(&p)) {
-            return true;
-        }
+        self.admin(p)
+            || (collab && self.collaborators.contains(&p))
+            || self.role_allows(p, permission, Some(self.cycle_id), subject)
+    }
+
+    /// Whether a custom role of `p` carries `permission` for `cycle` (`None`: one not created
+    /// yet, which only the all-cycles scope reaches) and `subject` (`None`: the whole cycle,
+    /// which only the people scope of everyone reaches).
+    fn role_allows(
+        &self,
+        p: PersonId,
+        permission: Permission,
+        cycle: Option<CycleId>,
+        subject: Option<PersonId>,
+    ) -> bool {
         self.role_grants
             .iter()
             .any(|(&(holder, role), (cycles, people))| {
@@ -218,7 +307,7 @@ impl Model {
                         .roles
                         .get(&role)
                         .is_some_and(|r| r.contains(permission))
-                    && cycles.contains(Some(self.cycle_id))
+                    && cycles.contains(cycle)
                     && match (*people, subject) {
                         (PeopleScope::Everyone, _) => true,
                         (PeopleScope::SubtreeOf(root), Some(s)) => {
@@ -369,6 +458,20 @@ impl Model {
             && (!self.self_submitted(subject) || (self.after_peers && peers_pending))
     }
 
+    /// Whether answers `name` are valid for a review of `kind`, as a draft or to submit: against
+    /// the template (its questions, their kinds and limits, and on submitting the required
+    /// ones) when the kind has one, else only the ratings on the scale.
+    fn answers_valid(&self, kind: ReviewKind, name: &str, submitting: bool) -> bool {
+        if !self.templated.contains(&kind) {
+            return name != "off_scale";
+        }
+        match name {
+            "full" => true,
+            "partial" | "empty" => !submitting,
+            _ => false,
+        }
+    }
+
     /// Whether a review of `kind` may be written at `now`: inside its window, if it has one
     /// (past the due date only when late writes are accepted).
     fn window_open(&self, kind: ReviewKind, now: chrono::DateTime<Utc>) -> bool {
@@ -425,6 +528,7 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
                     author: r.author(),
                     state: r.state(),
                     removed: r.is_removed(),
+                    answers: answers_name(r.answers(), r.kind()),
                 },
             );
         }
@@ -467,6 +571,7 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
         self_nomination: settings.self_nomination,
         nomination_approval: settings.nomination_approval,
         after_peers: settings.gating.after_peers,
+        templated: c.config().templates.iter().map(|&(k, _)| k).collect(),
         approve_at: settings
             .nomination_deadline
             .filter(|_| settings.auto_approve_nominations),
@@ -509,6 +614,16 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
             .filter(|&(v, s)| grants.sees_past_reviews(v, s))
             .collect(),
         cycle_id: cycle,
+        second: storage
+            .cycles(None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.record.id() != cycle)
+            .map(|c| {
+                let c = c.record;
+                (c.id(), c.state(), !c.participants().is_empty())
+            }),
         roles: ROLES
             .iter()
             .filter_map(|r| grants.role(CustomRoleId::from_key(r)))
@@ -614,14 +729,24 @@ async fn sequence(
         }
         settings.late_submissions = more.chance(30);
     }
-    let cycle = engine
-        .create_cycle(
-            kim,
-            CycleConfig::new("model", period()).with_settings(settings),
-        )
-        .await
-        .unwrap()
-        .id();
+    let mut config = CycleConfig::new("model", period()).with_settings(settings);
+    if let Draw::Every = draw
+        && Rng::new(seed ^ 0x7E47_17E5).chance(50)
+    {
+        // Self and peer reviews answer a template; the other kinds have none.
+        let form = engine.create_template(kim, template()).await.unwrap();
+        config.templates = vec![
+            (ReviewKind::SelfReview, form.id),
+            (ReviewKind::Peer, form.id),
+        ];
+        // No manager template, so no consolidated-rating question: the self rating decides.
+        use appraise::score::{ConsolidatedRule, ScoreInput, WeightedInput};
+        config.settings.consolidated = ConsolidatedRule::Formula(vec![WeightedInput {
+            input: ScoreInput::Kind(ReviewKind::SelfReview),
+            weight: 100,
+        }]);
+    }
+    let cycle = engine.create_cycle(kim, config).await.unwrap().id();
     engine
         .add_participants(kim, cycle, [id("ann"), id("cy")])
         .await
@@ -735,7 +860,7 @@ async fn sequence(
             (Draw::Every, PacketState::Calibrating) if !along && ext.chance(25) => {
                 (ext.pick(&[25, 26, 27, 27]), review)
             }
-            (Draw::Every, _) if !along && ext.chance(20) => (36 + ext.below(8), review),
+            (Draw::Every, _) if !along && ext.chance(20) => (36 + ext.below(9), review),
             _ => (command, review),
         };
         let (name, accepted, ok): (&str, bool, bool) = match command {
@@ -794,6 +919,7 @@ async fn sequence(
                                         author: other,
                                         state: ReviewState::Assigned,
                                         removed: false,
+                                        answers: "empty",
                                     },
                                 );
                             }
@@ -849,6 +975,7 @@ async fn sequence(
                                         author: n.nominee,
                                         state: ReviewState::Assigned,
                                         removed: false,
+                                        answers: "empty",
                                     },
                                 );
                                 assert_eq!(r.author, n.nominee, "seed {seed} step {step}");
@@ -926,11 +1053,26 @@ async fn sequence(
                 if submit && r.kind == ReviewKind::Manager {
                     ok = ok && model.packet_state(r.subject) == PacketState::Writing;
                 }
+                // The answers: none at first; with every command drawn, mostly every question
+                // answered, sometimes some, or wrong ones; a submit without answers submits
+                // the draft's.
+                let given = match draw {
+                    Draw::First => (!submit).then_some("empty"),
+                    Draw::Every if submit && ext.chance(40) => None,
+                    Draw::Every if ext.chance(50) => Some("full"),
+                    Draw::Every => Some(ext.pick(&ANSWERS)),
+                };
+                let written = given.unwrap_or(r.answers);
+                let ok = ok && model.answers_valid(r.kind, written, submit);
                 let got = if submit {
-                    engine.submit_review(actor, review, None).await.map(drop)
+                    let final_answers = given.map(|n| answers(n, r.kind));
+                    engine
+                        .submit_review(actor, review, final_answers)
+                        .await
+                        .map(drop)
                 } else {
                     engine
-                        .save_draft(actor, review, appraise::Answers::new())
+                        .save_draft(actor, review, answers(written, r.kind))
                         .await
                         .map(drop)
                 };
@@ -941,6 +1083,7 @@ async fn sequence(
                         } else {
                             ReviewState::Draft
                         };
+                        e.answers = written;
                     }
                     if submit && r.kind.is_feedback() {
                         expected.promised.insert(r.kind);
@@ -1207,6 +1350,7 @@ async fn sequence(
                             author: other,
                             state: ReviewState::Assigned,
                             removed: false,
+                            answers: "empty",
                         },
                     );
                 }
@@ -1623,6 +1767,7 @@ async fn sequence(
                                         author: m,
                                         state: ReviewState::Assigned,
                                         removed: false,
+                                        answers: "empty",
                                     },
                                 );
                             }
@@ -1781,6 +1926,7 @@ async fn sequence(
                             author: other,
                             state: ReviewState::Assigned,
                             removed: false,
+                            answers: "empty",
                         },
                     );
                 }
@@ -1851,6 +1997,7 @@ async fn sequence(
                             author: other,
                             state: ReviewState::Assigned,
                             removed: false,
+                            answers: "empty",
                         },
                     );
                 }
@@ -1906,7 +2053,12 @@ async fn sequence(
                 let cycles = match rng.below(10) {
                     0..=4 => CycleScope::All,
                     5..=7 => CycleScope::Listed([cycle].into()),
-                    _ => CycleScope::Listed([CycleId::from_key("another cycle")].into()),
+                    _ => CycleScope::Listed(
+                        [model
+                            .second
+                            .map_or(CycleId::from_key("another cycle"), |(c, ..)| c)]
+                        .into(),
+                    ),
                 };
                 let people = if rng.chance(50) {
                     PeopleScope::Everyone
@@ -2012,6 +2164,7 @@ async fn sequence(
                                     author: r.author,
                                     state: ReviewState::Assigned,
                                     removed: false,
+                                    answers: "empty",
                                 },
                             );
                         }
@@ -2196,12 +2349,68 @@ async fn sequence(
                             MReview {
                                 state: ReviewState::Assigned,
                                 removed: false,
+                                answers: "empty",
                                 ..r.clone()
                             },
                         );
                     }
                 }
                 ("tick", got.is_ok(), true)
+            }
+            44 => {
+                // A second cycle (R-WRITE-1, R-WRITE-2): created by review admins and custom
+                // roles that create cycles in every cycle, for everyone (never collaborators);
+                // a draft deleted by admins and roles that delete cycles, given participants or
+                // launched (once it has some) by admins and roles that edit cycles, with the
+                // cycle in their scope.
+                let actor = likely(&mut rng, staffer);
+                match model.second {
+                    None => {
+                        let ok = model.admin(actor)
+                            || model.role_allows(actor, Permission::CreateCycles, None, None);
+                        let config = CycleConfig::new("second", period());
+                        let got = engine.create_cycle(actor, config).await;
+                        if let Ok(c) = &got {
+                            expected.second = Some((c.id(), CycleState::Draft, false));
+                        }
+                        ("create_cycle", got.is_ok(), ok)
+                    }
+                    Some((second, state, people)) => {
+                        let may = |permission| {
+                            model.admin(actor)
+                                || model.role_allows(actor, permission, Some(second), None)
+                        };
+                        let draft = state == CycleState::Draft;
+                        match rng.below(3) {
+                            0 => {
+                                let ok = may(Permission::DeleteCycles) && draft;
+                                let got = engine.delete_cycle(actor, second).await;
+                                if got.is_ok() {
+                                    expected.second = None;
+                                }
+                                ("delete_cycle", got.is_ok(), ok)
+                            }
+                            1 => {
+                                // A draft's participants, before launch.
+                                let ok = may(Permission::EditCycles) && draft;
+                                let got = engine.add_participants(actor, second, [id("eve")]).await;
+                                if got.is_ok() {
+                                    expected.second = Some((second, state, true));
+                                }
+                                ("add_participants", got.is_ok(), ok)
+                            }
+                            _ => {
+                                let ok = may(Permission::EditCycles) && draft && people;
+                                let got = engine.launch(actor, second).await;
+                                if got.is_ok() {
+                                    // The list became the packets.
+                                    expected.second = Some((second, CycleState::Active, false));
+                                }
+                                ("launch", got.is_ok(), ok)
+                            }
+                        }
+                    }
+                }
             }
             _ => {
                 let r = model.reviews[&review].clone();
@@ -2396,7 +2605,7 @@ fn covered(seen: &Seen) {
             "{name}: {refused} refused, {accepted} accepted"
         );
     }
-    assert_eq!(seen.len(), 53, "every command ran: {seen:?}");
+    assert_eq!(seen.len(), 57, "every command ran: {seen:?}");
 }
 
 #[test]
