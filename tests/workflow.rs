@@ -904,6 +904,32 @@ async fn calibration_sessions_ratings_distribution_and_nine_box() {
 }
 
 #[tokio::test]
+async fn an_approval_step_naming_someone_who_left_passes_on() {
+    let settings = CycleSettings {
+        approval_required: true,
+        approval_chain: vec![ApprovalStep::ManagersManager, ApprovalStep::Admins],
+        ..CycleSettings::default()
+    };
+    let w = launched(settings, &["ann", "cy"]).await;
+    let e = &w.engine;
+    // ann's packet waits for dana, her manager's manager, who then leaves: it passes to the
+    // admins instead of waiting for someone who can do nothing.
+    w.write("ann", "bo", 4).await;
+    let ann = w.packet("ann").await;
+    assert_eq!(ann.state(), PacketState::PendingApproval);
+    e.person_left(id("kim"), w.cycle, id("dana")).await.unwrap();
+    refused!(w, e.approve(id("dana"), ann.id()), Error::Denied(_));
+    e.approve(id("kim"), ann.id()).await.unwrap();
+    assert_eq!(w.packet("ann").await.state(), PacketState::ReadyToShare);
+    // cy's packet reaches the chain after dana left: it starts at the admins.
+    w.write("cy", "bo", 3).await;
+    let cy = w.packet("cy").await;
+    assert_eq!(cy.state(), PacketState::PendingApproval);
+    e.approve(id("kim"), cy.id()).await.unwrap();
+    assert_eq!(w.packet("cy").await.state(), PacketState::ReadyToShare);
+}
+
+#[tokio::test]
 async fn approval_chains_pass_up_past_the_subject_and_send_back() {
     let settings = CycleSettings {
         approval_required: true,

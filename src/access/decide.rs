@@ -285,11 +285,18 @@ fn approver_of_any_step(
     if !cycle.settings().approval_required {
         return None;
     }
-    let mut reached = packet.approval_passed;
+    let mut reached = usize::from(packet.approval_passed);
     if packet.state == PacketState::PendingApproval {
-        reached = reached.max(packet.approval_step.saturating_add(1));
+        let chain = &cycle.settings().approval_chain;
+        reached = reached.max(
+            packet
+                .current_approval_step(chain, snapshot)
+                .saturating_add(1),
+        );
     }
-    (0..reached).find(|&step| approves_step(ctx, cycle, snapshot, packet, actor, step.into()))
+    (0..reached)
+        .find(|&step| approves_step(ctx, cycle, snapshot, packet, actor, step))
+        .and_then(|step| u8::try_from(step).ok())
 }
 
 fn write(
@@ -425,10 +432,12 @@ fn write(
             if p.state != PacketState::PendingApproval {
                 return Decision::deny(rule, Reason::NoPendingStep);
             }
-            let step = p.approval_step;
+            let step = p.current_approval_step(&cycle.settings().approval_chain, snapshot);
             found(
-                approves_step(ctx, cycle, snapshot, p, actor, step.into())
-                    .then_some(Reason::Approver { step }),
+                approves_step(ctx, cycle, snapshot, p, actor, step)
+                    .then(|| u8::try_from(step).ok())
+                    .flatten()
+                    .map(|step| Reason::Approver { step }),
             )
         }
         (Action::Share, Target::Packet(p)) => found(

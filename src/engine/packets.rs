@@ -132,10 +132,11 @@ impl Engine {
         }
         let cycle = &scope.cycle.record;
         let subject = packet.subject();
+        let (chain, snapshot) = (&cycle.settings().approval_chain, scope.snapshot()?);
         let step = resolve_step(
-            scope.snapshot()?,
-            &cycle.settings().approval_chain,
-            packet.approval_step(),
+            snapshot,
+            chain,
+            packet.current_approval_step(chain, snapshot),
             subject,
         );
         let mut approvers: Vec<PersonId> = match step {

@@ -599,7 +599,12 @@ impl Engine {
             if !p.is_withdrawn()
                 && p.state() == PacketState::PendingApproval
                 && matches!(
-                    resolve_step(snapshot, &c.settings().approval_chain, p.approval_step(), subject),
+                    resolve_step(
+                        snapshot,
+                        &c.settings().approval_chain,
+                        p.current_approval_step(&c.settings().approval_chain, snapshot),
+                        subject,
+                    ),
                     StepApprover::Person(a) if a == person
                 )
                 && may(&ctx, person, Action::Approve, &p)

@@ -162,8 +162,8 @@ pub enum StepApprover {
 
 /// Resolves step `index` of `chain` for `subject` against the cycle's org snapshot.
 ///
-/// A step naming the subject or nobody passes to the next step, or to the admins when it is
-/// the last one.
+/// A step naming the subject, nobody, or someone who has left passes to the next step, or to
+/// the admins when it is the last one.
 #[must_use]
 pub fn resolve_step(
     snapshot: &OrgSnapshot,
@@ -181,7 +181,7 @@ pub fn resolve_step(
         ApprovalStep::DepartmentHead => snapshot.department_head_of(subject),
     };
     match named {
-        Some(p) if p != subject => StepApprover::Person(p),
+        Some(p) if p != subject && !snapshot.has_left(p) => StepApprover::Person(p),
         _ if index + 1 == chain.len() => StepApprover::Admins,
         _ => StepApprover::Skipped,
     }
@@ -573,10 +573,26 @@ impl Packet {
         self.tally[kind.index()]
     }
 
-    /// The current approval step (meaningful while `pending_approval`).
+    /// The approval step reached (meaningful while `pending_approval`), as stored. The step
+    /// that waits is [`current_approval_step`](Self::current_approval_step).
     #[must_use]
     pub const fn approval_step(&self) -> usize {
         self.approval_step as usize
+    }
+
+    /// The approval step that waits, while `pending_approval`: the first from
+    /// [`approval_step`](Self::approval_step) on that names an approver in `snapshot` as it is
+    /// now. A step whose person has left since the packet reached it, or stopped being the
+    /// one it names after a manager change, passes on as [`resolve_step`] says, so that the
+    /// packet never waits for someone who cannot approve.
+    #[must_use]
+    pub fn current_approval_step(&self, chain: &[ApprovalStep], snapshot: &OrgSnapshot) -> usize {
+        let from = usize::from(self.approval_step);
+        (from..chain.len())
+            .find(|&step| {
+                resolve_step(snapshot, chain, step, self.subject) != StepApprover::Skipped
+            })
+            .unwrap_or(from)
     }
 
     /// How many approval steps were passed at most, ever (their approvers keep read access).
@@ -1188,6 +1204,8 @@ impl Packet {
             // Let the table (and the withdrawn check) produce the refusal.
             self.go(PacketState::ReadyToShare, "approve", by, at)?;
         }
+        // The step that waits now: the org may have changed since the packet reached it.
+        self.skip_steps(settings, snapshot);
         let step = self.approval_step;
         self.approval_step = step.saturating_add(1);
         self.skip_steps(settings, snapshot);
