@@ -21,8 +21,9 @@
 //! self, manager, additional manager, peer and upward reviews, at most two peers; the manager
 //! reviews gated until the self review is submitted. Each sequence draws whether
 //! participants nominate themselves, whether managers approve nominations, whether the cycle
-//! calibrates, whether results wait for an approval step of the admins, whether the manager
-//! reviews also wait for the peer reviews, whether managers may remove feedback, how private
+//! calibrates, whether results wait for approval (by the admins, the manager's manager, or
+//! the one then the others), whether the manager reviews also wait for the peer reviews,
+//! whether managers may remove feedback, how private
 //! feedback is, whether pending nominations are approved at a deadline, writing windows for
 //! self, manager and peer reviews (with or without late writes), which the clock moves
 //! through, and whether self and peer reviews answer a question template (then drafts and
@@ -227,6 +228,11 @@ struct Model {
     anonymity_threshold: u16,
     /// The kinds that answer [`template`]; the others have no template.
     templated: BTreeSet<ReviewKind>,
+    /// The approval chain.
+    chain: Vec<appraise::ApprovalStep>,
+    /// The model's own record, not observed: the step each packet pending approval has
+    /// reached.
+    steps: BTreeMap<PersonId, usize>,
     /// Pending nominations are approved at this deadline, by the tick.
     approve_at: Option<chrono::DateTime<Utc>>,
     /// Writing windows: (opens, due) by kind.
@@ -458,6 +464,47 @@ impl Model {
             && (!self.self_submitted(subject) || (self.after_peers && peers_pending))
     }
 
+    /// Who approves step `k` of the chain for `subject`: `Some(Some(p))` p, `Some(None)` the
+    /// admins, `None` nobody (the step passes on). DOMAIN.md, R-WRITE: a step that would name
+    /// the subject passes to the next step up, or to the admins; so does one naming nobody, or
+    /// someone who has left (who does nothing in any cycle).
+    fn step_approver(&self, subject: PersonId, k: usize) -> Option<Option<PersonId>> {
+        let named = match self.chain.get(k)? {
+            appraise::ApprovalStep::ManagersManager => {
+                self.org_manager(subject).and_then(|m| self.org_manager(m))
+            }
+            _ => return Some(None),
+        };
+        match named {
+            Some(p) if p != subject && !self.left.contains(&p) => Some(Some(p)),
+            _ if k + 1 == self.chain.len() => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The first step from `from` on that names an approver as the org is now: a packet
+    /// passes the steps that name nobody when it reaches them, and a step whose approver left
+    /// since passes when it comes to wait for them.
+    fn step_from(&self, subject: PersonId, from: usize) -> usize {
+        (from..self.chain.len())
+            .find(|&k| self.step_approver(subject, k).is_some())
+            .unwrap_or(from)
+    }
+
+    /// The step `subject`'s packet waits for.
+    fn current_step(&self, subject: PersonId) -> usize {
+        self.step_from(subject, self.steps.get(&subject).copied().unwrap_or(0))
+    }
+
+    /// Whether `actor` approves the step `subject`'s packet waits for.
+    fn approves(&self, actor: PersonId, subject: PersonId) -> bool {
+        match self.step_approver(subject, self.current_step(subject)) {
+            Some(Some(p)) => actor == p,
+            Some(None) => self.may(actor, Permission::ApproveResults, Some(subject), false),
+            None => false,
+        }
+    }
+
     /// Whether answers `name` are valid for a review of `kind`, as a draft or to submit: against
     /// the template (its questions, their kinds and limits, and on submitting the required
     /// ones) when the kind has one, else only the ratings on the scale.
@@ -572,6 +619,8 @@ async fn observe(storage: &dyn Storage, cycle: appraise::CycleId) -> Model {
         nomination_approval: settings.nomination_approval,
         after_peers: settings.gating.after_peers,
         templated: c.config().templates.iter().map(|&(k, _)| k).collect(),
+        chain: settings.approval_chain.clone(),
+        steps: BTreeMap::new(),
         approve_at: settings
             .nomination_deadline
             .filter(|_| settings.auto_approve_nominations),
@@ -728,6 +777,13 @@ async fn sequence(
             }
         }
         settings.late_submissions = more.chance(30);
+        // The manager's manager approves first, or alone (the admins when there is none).
+        use appraise::ApprovalStep::{Admins, ManagersManager};
+        settings.approval_chain = match more.below(3) {
+            0 => vec![Admins],
+            1 => vec![ManagersManager, Admins],
+            _ => vec![ManagersManager],
+        };
     }
     let mut config = CycleConfig::new("model", period()).with_settings(settings);
     if let Draw::Every = draw
@@ -1090,7 +1146,13 @@ async fn sequence(
                     }
                     if submit && r.kind == ReviewKind::Manager {
                         // To calibration, to the approval chain, or ready to share.
-                        expected.set_packet(r.subject, model.after_writing(model.calibration));
+                        let next = model.after_writing(model.calibration);
+                        expected.set_packet(r.subject, next);
+                        if next == PacketState::PendingApproval {
+                            expected
+                                .steps
+                                .insert(r.subject, model.step_from(r.subject, 0));
+                        }
                     }
                 }
                 // A withdrawn packet is read-only; nobody who has left acts in the cycle.
@@ -1464,6 +1526,9 @@ async fn sequence(
                                 && !packet.withdrawn
                             {
                                 packet.state = next;
+                                if next == PacketState::PendingApproval {
+                                    expected.steps.insert(*p, model.step_from(*p, 0));
+                                }
                             }
                         }
                     }
@@ -1521,11 +1586,17 @@ async fn sequence(
                 ("set_calibrated_rating", got.is_ok(), ok)
             }
             21 | 22 => {
-                // The approval chain's one step: the cycle's admins (not collaborators).
-                let actor = likely(&mut rng, staffer);
+                // The approval chain's current step (R-WRITE-12): its person, or the cycle's
+                // admins (not collaborators). Approving the last step makes the results ready
+                // to share; sending back returns the packet to writing.
+                let current = model.current_step(subject);
+                let actor = match model.step_approver(subject, current) {
+                    Some(Some(p)) if rng.chance(50) => p,
+                    _ => likely(&mut rng, staffer),
+                };
                 let approve = command == 21;
                 let ok = model.open_for("approve")
-                    && model.may(actor, Permission::ApproveResults, Some(subject), false)
+                    && model.approves(actor, subject)
                     && actor != subject
                     && model.packet_state(subject) == PacketState::PendingApproval;
                 let got = if approve {
@@ -1534,9 +1605,14 @@ async fn sequence(
                     engine.send_back(actor, packet, "again").await.map(drop)
                 };
                 if got.is_ok() {
-                    if approve {
+                    if approve && current + 1 < model.chain.len() {
+                        let next = model.step_from(subject, current + 1);
+                        expected.steps.insert(subject, next);
+                    } else if approve {
+                        expected.steps.remove(&subject);
                         expected.set_packet(subject, PacketState::ReadyToShare);
                     } else {
+                        expected.steps.remove(&subject);
                         expected.set_packet(subject, PacketState::Writing);
                         for r in expected.reviews.values_mut() {
                             if r.subject == subject
@@ -2440,7 +2516,9 @@ async fn sequence(
             );
         }
         seen.entry(name).or_default()[usize::from(accepted)] += 1;
-        let now = observe(&*storage, cycle).await;
+        let mut now = observe(&*storage, cycle).await;
+        // Not observed: the model's own record.
+        now.steps = expected.steps.clone();
         assert_eq!(
             now, expected,
             "seed {seed} step {step}: after {name}, the state differs"
@@ -2483,6 +2561,8 @@ const REGRESSIONS: &[(u64, &[usize])] = &[
     (4, &[25, 26, 51, 62]),
     (13, &[11, 12, 45, 53, 58]),
     (389, &[48, 50]),
+    (1047, &[36, 37, 65, 70, 76, 78, 93]),
+    (3780, &[7, 15, 21, 22, 25, 46, 54, 57, 58]),
 ];
 
 /// Failures found while sequences drew the first 42 commands only, replayed with
