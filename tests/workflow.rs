@@ -471,6 +471,62 @@ async fn the_default_additional_manager_is_not_assigned_twice() {
 }
 
 #[tokio::test]
+async fn a_launched_cycle_is_edited_against_the_templates_it_froze() {
+    use appraise::score::{ConsolidatedRule, ScoreInput, WeightedInput};
+    use appraise::{Question, QuestionKind, Section, Template, TemplateId};
+    let engine = Engine::builder()
+        .directory(org())
+        .clock(ManualClock::new(start()))
+        .build();
+    let since = start() - Duration::days(1);
+    let admin = AdminGrant {
+        since,
+        past_cycles: false,
+    };
+    engine.bootstrap_admin(id("kim"), admin).await.unwrap();
+    let rating = Question::new("rating", "Rating", QuestionKind::Rating)
+        .answered_by([ReviewKind::SelfReview]);
+    let form = Template::new(TemplateId::from_key("form"), "form")
+        .section(Section::new("s", "How it went").question(rating));
+    engine
+        .create_template(id("kim"), form.clone())
+        .await
+        .unwrap();
+    // The self rating decides, so the cycle needs the form's rating question.
+    let mut config = CycleConfig::new("H1", period());
+    config.templates = vec![(ReviewKind::SelfReview, form.id)];
+    config.settings.consolidated = ConsolidatedRule::Formula(vec![WeightedInput {
+        input: ScoreInput::Kind(ReviewKind::SelfReview),
+        weight: 100,
+    }]);
+    let cycle = engine
+        .create_cycle(id("kim"), config.clone())
+        .await
+        .unwrap()
+        .id();
+    engine
+        .add_participants(id("kim"), cycle, [id("ann")])
+        .await
+        .unwrap();
+    engine.launch(id("kim"), cycle).await.unwrap();
+    // The stored form loses its rating question; the cycle keeps the copy it froze, so its
+    // settings can still be edited.
+    let mut without = form.clone();
+    without.sections[0].questions = vec![
+        Question::new(
+            "summary",
+            "Summary",
+            QuestionKind::FreeText { max_len: None },
+        )
+        .answered_by([ReviewKind::SelfReview]),
+    ];
+    engine.update_template(id("kim"), without).await.unwrap();
+    config.settings.self_nomination = false;
+    let edited = engine.edit_cycle(id("kim"), cycle, config).await.unwrap();
+    assert!(!edited.settings().self_nomination);
+}
+
+#[tokio::test]
 async fn a_writer_is_not_replaced_by_themselves() {
     let w = launched(CycleSettings::default(), &["ann"]).await;
     let e = &w.engine;

@@ -47,7 +47,9 @@ impl Engine {
     /// Replaces a cycle's configuration (R-WRITE-2). Once a peer or upward review is
     /// submitted, that kind's anonymity, its sharing with the subject and the anonymity
     /// threshold can only be made stricter
-    /// ([`CycleSettings::check_promises`](crate::CycleSettings::check_promises)).
+    /// ([`CycleSettings::check_promises`](crate::CycleSettings::check_promises)). A launched
+    /// cycle keeps its templates and review kinds; its settings are checked against the
+    /// templates it froze at launch, not the stored ones, which may have been replaced since.
     ///
     /// # Errors
     ///
@@ -63,13 +65,21 @@ impl Engine {
         replay!(self, actor);
         self.limits.check_name("name", &config.name)?;
         config.validate()?;
-        self.templates_of(&config).await?;
+        let stored = self.stored_templates(&config).await?;
         // What writers were promised: the kinds with a submitted review keep their settings
         // or stricter ones. `Cycle::edit` checks the kinds the cycle record knows were
         // submitted; the progress counts cover cycles stored before it kept them.
         let progress = self.storage.progress(cycle).await?;
         let written = |kind| progress.by_kind.get(&kind).is_some_and(|k| k.submitted > 0);
         self.cycle_command(actor, cycle, (Action::EditCycle, None), |c, by, at| {
+            // A draft's templates are read from the store; a launched cycle answers the copies
+            // it froze, whatever became of the stored ones since.
+            let templates = if c.state() == CycleState::Draft {
+                &stored
+            } else {
+                c.templates()
+            };
+            config.settings.consolidated.check_references(templates)?;
             c.settings().check_promises(&config.settings, written)?;
             c.edit(config, by, at)
         })
@@ -333,13 +343,19 @@ impl Engine {
     /// The templates a config names, loaded (so a missing one is [`Error::NotFound`]), with
     /// the consolidated rule's references checked against them.
     pub(super) async fn templates_of(&self, config: &CycleConfig) -> Result<Vec<Template>> {
+        let templates = self.stored_templates(config).await?;
+        config.settings.consolidated.check_references(&templates)?;
+        Ok(templates)
+    }
+
+    /// The templates `config` names, as stored now.
+    async fn stored_templates(&self, config: &CycleConfig) -> Result<Vec<Template>> {
         let mut templates: Vec<Template> = Vec::new();
         for (_, id) in &config.templates {
             if !templates.iter().any(|t| t.id == *id) {
                 templates.push(self.storage.template(*id).await?.record);
             }
         }
-        config.settings.consolidated.check_references(&templates)?;
         Ok(templates)
     }
 
