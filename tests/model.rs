@@ -81,6 +81,23 @@ fn directory_additional_manager(p: PersonId) -> Option<PersonId> {
     Some(id(manager))
 }
 
+/// Follows a grant (or revoke) the engine accepted into the expected `set` of what is held,
+/// and names the command that ran of the two in `names`.
+fn follow<K: Ord>(
+    set: &mut BTreeSet<K>,
+    key: K,
+    grant: bool,
+    accepted: bool,
+    names: (&'static str, &'static str),
+) -> &'static str {
+    if accepted && grant {
+        set.insert(key);
+    } else if accepted {
+        set.remove(&key);
+    }
+    if grant { names.0 } else { names.1 }
+}
+
 fn directory() -> StaticDirectory {
     let people = PEOPLE[..8]
         .iter()
@@ -1780,18 +1797,9 @@ async fn sequence(
                 } else {
                     engine.revoke_admin(actor, person).await
                 };
-                if got.is_ok() {
-                    if grant {
-                        expected.admins.insert(person);
-                    } else {
-                        expected.admins.remove(&person);
-                    }
-                }
-                (
-                    if grant { "grant_admin" } else { "revoke_admin" },
-                    got.is_ok(),
-                    ok,
-                )
+                let names = ("grant_admin", "revoke_admin");
+                let name = follow(&mut expected.admins, person, grant, got.is_ok(), names);
+                (name, got.is_ok(), ok)
             }
             30 => {
                 // A session's members change until it closes: participants of the cycle,
@@ -1996,22 +2004,10 @@ async fn sequence(
                 } else {
                     engine.revoke_global_viewer(actor, viewer, about).await
                 };
-                if got.is_ok() {
-                    if grant {
-                        expected.global_viewers.insert((viewer, about));
-                    } else {
-                        expected.global_viewers.remove(&(viewer, about));
-                    }
-                }
-                (
-                    if grant {
-                        "grant_global_viewer"
-                    } else {
-                        "revoke_global_viewer"
-                    },
-                    got.is_ok(),
-                    ok,
-                )
+                let names = ("grant_global_viewer", "revoke_global_viewer");
+                let set = &mut expected.global_viewers;
+                let name = follow(set, (viewer, about), grant, got.is_ok(), names);
+                (name, got.is_ok(), ok)
             }
             36 => {
                 // An additional manager or an upward reviewer assigned by hand (DOMAIN.md:
@@ -2402,22 +2398,10 @@ async fn sequence(
                 } else {
                     engine.revoke_past_reviews(actor, viewer, about).await
                 };
-                if got.is_ok() {
-                    if grant {
-                        expected.past_viewers.insert((viewer, about));
-                    } else {
-                        expected.past_viewers.remove(&(viewer, about));
-                    }
-                }
-                (
-                    if grant {
-                        "grant_past_reviews"
-                    } else {
-                        "revoke_past_reviews"
-                    },
-                    got.is_ok(),
-                    ok,
-                )
+                let names = ("grant_past_reviews", "revoke_past_reviews");
+                let set = &mut expected.past_viewers;
+                let name = follow(set, (viewer, about), grant, got.is_ok(), names);
+                (name, got.is_ok(), ok)
             }
             43 => {
                 // Time passes and the host's scheduler ticks (DOMAIN.md; `workflow::tick`): in

@@ -102,13 +102,24 @@ pub async fn launched(settings: CycleSettings, participants: &[&str]) -> W {
 }
 
 pub async fn launched_with(config: CycleConfig, participants: &[&str]) -> W {
+    launched_on(org(), &[], config, participants).await
+}
+
+/// A launched cycle of `config` for `participants` of `directory` (which has kim, the admin,
+/// and lee, the collaborator), with `templates` created before the cycle.
+pub async fn launched_on(
+    directory: StaticDirectory,
+    templates: &[appraise::Template],
+    config: CycleConfig,
+    participants: &[&str],
+) -> W {
     let storage = Arc::new(MemoryStorage::new());
     let notifier = Arc::new(RecordingNotifier::new());
     let clock = ManualClock::new(start());
     let engine = Engine::builder()
         .storage(Arc::clone(&storage))
         .notifier(Arc::clone(&notifier))
-        .directory(org())
+        .directory(directory)
         .clock(clock.clone())
         .build();
     engine
@@ -121,6 +132,9 @@ pub async fn launched_with(config: CycleConfig, participants: &[&str]) -> W {
         )
         .await
         .unwrap();
+    for t in templates {
+        engine.create_template(id("kim"), t.clone()).await.unwrap();
+    }
     let cycle = engine.create_cycle(id("kim"), config).await.unwrap();
     engine
         .add_collaborator(id("kim"), cycle.id(), id("lee"))
@@ -141,6 +155,39 @@ pub async fn launched_with(config: CycleConfig, participants: &[&str]) -> W {
 }
 
 impl W {
+    /// Has kim define a custom role named `name` with the one `permission` and grant it to
+    /// `who` over `cycles`, for everyone in them.
+    pub async fn role(
+        &self,
+        name: &str,
+        permission: Permission,
+        who: &str,
+        cycles: CycleScope,
+    ) -> appraise::CustomRoleId {
+        let role = appraise::CustomRole {
+            id: appraise::CustomRoleId::from_key(name),
+            name: name.into(),
+            permissions: [permission].into_iter().collect(),
+        };
+        self.engine.define_role(id("kim"), role).await.unwrap();
+        let role = appraise::CustomRoleId::from_key(name);
+        self.grant_role(who, role, cycles).await;
+        role
+    }
+
+    /// Has kim grant `role` to `who` over `cycles`, for everyone in them.
+    pub async fn grant_role(&self, who: &str, role: appraise::CustomRoleId, cycles: CycleScope) {
+        let grant = RoleGrant {
+            role,
+            cycles,
+            people: PeopleScope::Everyone,
+        };
+        self.engine
+            .grant_role(id("kim"), id(who), grant)
+            .await
+            .unwrap();
+    }
+
     pub async fn packet(&self, who: &str) -> appraise::Packet {
         self.engine
             .packet_of(id("kim"), self.cycle, id(who))
@@ -392,46 +439,17 @@ async fn a_participant_added_after_launch_gets_no_review_from_someone_who_left()
 
 #[tokio::test]
 async fn the_default_additional_manager_is_not_assigned_twice() {
-    let storage = Arc::new(MemoryStorage::new());
     let people = vec![
         Person::new(id("kim"), "kim"),
+        Person::new(id("lee"), "lee"),
         Person::new(id("bo"), "bo"),
         Person::new(id("hal"), "hal"),
         Person::new(id("ann"), "ann")
             .with_manager(id("bo"))
             .with_additional_manager(id("hal")),
     ];
-    let clock = ManualClock::new(start());
-    let notifier = Arc::new(RecordingNotifier::new());
-    let engine = Engine::builder()
-        .storage(Arc::clone(&storage))
-        .notifier(Arc::clone(&notifier))
-        .directory(StaticDirectory::new(people, vec![]))
-        .clock(clock.clone())
-        .build();
-    let since = start() - Duration::days(1);
-    let admin = AdminGrant {
-        since,
-        past_cycles: false,
-    };
-    engine.bootstrap_admin(id("kim"), admin).await.unwrap();
-    let cycle = engine
-        .create_cycle(id("kim"), CycleConfig::new("H1", period()))
-        .await
-        .unwrap()
-        .id();
-    engine
-        .add_participants(id("kim"), cycle, [id("ann")])
-        .await
-        .unwrap();
-    engine.launch(id("kim"), cycle).await.unwrap();
-    let w = W {
-        engine,
-        storage,
-        notifier,
-        clock,
-        cycle,
-    };
+    let directory = StaticDirectory::new(people, vec![]);
+    let w = launched_on(directory, &[], CycleConfig::new("H1", period()), &["ann"]).await;
     let ann = w.packet("ann").await;
     assert_eq!(ann.default_additional_manager(), Some(id("hal")));
     // hal writes ann's additional manager review already: a second one is refused.
@@ -446,7 +464,7 @@ async fn the_default_additional_manager_is_not_assigned_twice() {
         Error::Invalid { .. }
     );
     // Once removed, hal can be assigned again, as a cycle-specific additional manager.
-    let reviews = w.engine.storage().reviews_about(cycle, id("ann")).await;
+    let reviews = w.engine.storage().reviews_about(w.cycle, id("ann")).await;
     let hal = reviews
         .unwrap()
         .into_iter()
@@ -474,24 +492,10 @@ async fn the_default_additional_manager_is_not_assigned_twice() {
 async fn a_launched_cycle_is_edited_against_the_templates_it_froze() {
     use appraise::score::{ConsolidatedRule, ScoreInput, WeightedInput};
     use appraise::{Question, QuestionKind, Section, Template, TemplateId};
-    let engine = Engine::builder()
-        .directory(org())
-        .clock(ManualClock::new(start()))
-        .build();
-    let since = start() - Duration::days(1);
-    let admin = AdminGrant {
-        since,
-        past_cycles: false,
-    };
-    engine.bootstrap_admin(id("kim"), admin).await.unwrap();
     let rating = Question::new("rating", "Rating", QuestionKind::Rating)
         .answered_by([ReviewKind::SelfReview]);
     let form = Template::new(TemplateId::from_key("form"), "form")
         .section(Section::new("s", "How it went").question(rating));
-    engine
-        .create_template(id("kim"), form.clone())
-        .await
-        .unwrap();
     // The self rating decides, so the cycle needs the form's rating question.
     let mut config = CycleConfig::new("H1", period());
     config.templates = vec![(ReviewKind::SelfReview, form.id)];
@@ -499,16 +503,8 @@ async fn a_launched_cycle_is_edited_against_the_templates_it_froze() {
         input: ScoreInput::Kind(ReviewKind::SelfReview),
         weight: 100,
     }]);
-    let cycle = engine
-        .create_cycle(id("kim"), config.clone())
-        .await
-        .unwrap()
-        .id();
-    engine
-        .add_participants(id("kim"), cycle, [id("ann")])
-        .await
-        .unwrap();
-    engine.launch(id("kim"), cycle).await.unwrap();
+    let w = launched_on(org(), std::slice::from_ref(&form), config.clone(), &["ann"]).await;
+    let (engine, cycle) = (&w.engine, w.cycle);
     // The stored form loses its rating question; the cycle keeps the copy it froze, so its
     // settings can still be edited.
     let mut without = form.clone();
@@ -551,18 +547,8 @@ async fn a_custom_role_that_edits_assignments_replaces_writers_it_cannot_read() 
     let w = launched(CycleSettings::default(), &["ann"]).await;
     let e = &w.engine;
     let ann = w.packet("ann").await;
-    let role = appraise::CustomRole {
-        id: appraise::CustomRoleId::from_key("assigners"),
-        name: "assigners".into(),
-        permissions: [Permission::EditCycles].into_iter().collect(),
-    };
-    e.define_role(id("kim"), role.clone()).await.unwrap();
-    let grant = RoleGrant {
-        role: role.id,
-        cycles: CycleScope::All,
-        people: PeopleScope::Everyone,
-    };
-    e.grant_role(id("kim"), id("hal"), grant).await.unwrap();
+    w.role("assigners", Permission::EditCycles, "hal", CycleScope::All)
+        .await;
     // hal reads none of ann's reviews, and edits her assignments.
     let peer = e
         .assign_reviewer(id("hal"), ann.id(), ReviewKind::Peer, id("eve"))
@@ -995,18 +981,13 @@ async fn approval_chains_pass_up_past_the_subject_and_send_back() {
     let w = launched(settings, &["ann", "bo"]).await;
     let e = &w.engine;
     // ivy approves results through a custom role: an "admins" step notifies her too.
-    let role = appraise::CustomRole {
-        id: appraise::CustomRoleId::from_key("approvers"),
-        name: "approvers".into(),
-        permissions: [Permission::ApproveResults].into_iter().collect(),
-    };
-    e.define_role(id("kim"), role.clone()).await.unwrap();
-    let grant = RoleGrant {
-        role: role.id,
-        cycles: CycleScope::All,
-        people: PeopleScope::Everyone,
-    };
-    e.grant_role(id("kim"), id("ivy"), grant).await.unwrap();
+    w.role(
+        "approvers",
+        Permission::ApproveResults,
+        "ivy",
+        CycleScope::All,
+    )
+    .await;
     w.write("ann", "bo", 4).await;
     w.write("bo", "dana", 4).await;
     // ann: step 1 is her department head, bo; step 2 two levels up, dana.
@@ -1310,36 +1291,14 @@ async fn every_admin_command_checks_the_grants() {
     e.lock(id("hal"), w.cycle).await.unwrap();
     e.unlock(id("hal"), w.cycle).await.unwrap();
     // A custom role that may lock this cycle only.
-    let role = appraise::CustomRole {
-        id: appraise::CustomRoleId::from_key("lockers"),
-        name: "lockers".into(),
-        permissions: [Permission::LockCycles].into_iter().collect(),
-    };
-    e.define_role(id("kim"), role.clone()).await.unwrap();
-    e.grant_role(
-        id("kim"),
-        id("ivy"),
-        RoleGrant {
-            role: role.id,
-            cycles: CycleScope::Listed([CycleId::from_key("other")].into()),
-            people: PeopleScope::Everyone,
-        },
-    )
-    .await
-    .unwrap();
+    let other = CycleScope::Listed([CycleId::from_key("other")].into());
+    let role = w
+        .role("lockers", Permission::LockCycles, "ivy", other)
+        .await;
     refused!(w, e.lock(id("ivy"), w.cycle), Error::Denied(_));
-    e.revoke_role(id("kim"), id("ivy"), role.id).await.unwrap();
-    e.grant_role(
-        id("kim"),
-        id("ivy"),
-        RoleGrant {
-            role: role.id,
-            cycles: CycleScope::Listed([w.cycle].into()),
-            people: PeopleScope::Everyone,
-        },
-    )
-    .await
-    .unwrap();
+    e.revoke_role(id("kim"), id("ivy"), role).await.unwrap();
+    w.grant_role("ivy", role, CycleScope::Listed([w.cycle].into()))
+        .await;
     e.lock(id("ivy"), w.cycle).await.unwrap();
     refused!(w, e.close(id("ivy"), w.cycle), Error::Locked { .. });
     e.unlock(id("ivy"), w.cycle).await.unwrap();
