@@ -1,11 +1,13 @@
-//! A deliberately naive second implementation of R-READ, written from the text of DOMAIN.md:
-//! linear scans over the raw lists the world was built from, the manager chain walked one step
-//! at a time, counts taken from the review list (not the packet's tallies). No crate index is
-//! used; only the records' plain getters.
+//! A deliberately naive second implementation of R-READ and of the R-WRITE rows whose "who"
+//! is a list of relations, written from the text of DOMAIN.md: linear scans over the raw lists
+//! the world was built from, the manager chain walked one step at a time, counts taken from the
+//! review list (not the packet's tallies). No crate index is used; only the records' plain
+//! getters.
 
+use appraise::access::{Action, Rule, Target};
 use appraise::{
-    ApprovalStep, Packet, PacketState, PeopleScope, Permission, PersonId, Review, ReviewKind,
-    ReviewState,
+    ApprovalStep, CycleState, Packet, PacketState, PeopleScope, Permission, PersonId, Review,
+    ReviewKind, ReviewState,
 };
 
 use crate::world::World;
@@ -78,6 +80,12 @@ pub fn is_admin(w: &World, p: PersonId) -> bool {
 
 /// A custom role granting `perm` with this cycle and `subject` in scope.
 pub fn has_custom(w: &World, p: PersonId, perm: Permission, subject: PersonId) -> bool {
+    custom(w, p, perm, Some(subject))
+}
+
+/// A custom role granting `perm` with this cycle in scope, and `subject` when there is one;
+/// without a subject (an action on the whole cycle) the role must reach everyone.
+fn custom(w: &World, p: PersonId, perm: Permission, subject: Option<PersonId>) -> bool {
     w.role_grants.iter().any(|(who, g)| {
         *who == p
             && w.roles
@@ -87,11 +95,12 @@ pub fn has_custom(w: &World, p: PersonId, perm: Permission, subject: PersonId) -
                 appraise::CycleScope::All => true,
                 appraise::CycleScope::Listed(set) => set.contains(&w.cycle.id()),
             }
-            && match g.people {
-                PeopleScope::Everyone => true,
-                PeopleScope::SubtreeOf(root) => {
+            && match (g.people, subject) {
+                (PeopleScope::Everyone, _) => true,
+                (PeopleScope::SubtreeOf(root), Some(subject)) => {
                     root == subject || is_strict_ancestor(w, root, subject)
                 }
+                (PeopleScope::SubtreeOf(_), None) => false,
             }
     })
 }
@@ -242,4 +251,196 @@ pub fn read(w: &World, p: PersonId, r: &Review) -> Answer {
         return allow(8);
     }
     deny(9)
+}
+
+/// The actions of the R-WRITE rows [`write`] states, each with its row and the custom-role
+/// permission that makes its holder one of the row's "admins".
+pub const WRITE_ROWS: [(Action, u8, Option<Permission>); 22] = [
+    (Action::DeleteCycle, 1, Some(Permission::DeleteCycles)),
+    (Action::EditCycle, 2, Some(Permission::EditCycles)),
+    (Action::EditParticipants, 2, Some(Permission::EditCycles)),
+    (Action::EditAssignments, 2, Some(Permission::EditCycles)),
+    (Action::Launch, 2, Some(Permission::EditCycles)),
+    (Action::Close, 2, Some(Permission::EditCycles)),
+    (Action::Lock, 3, Some(Permission::LockCycles)),
+    (Action::Unlock, 3, Some(Permission::LockCycles)),
+    (Action::ReopenReview, 3, Some(Permission::ReopenReviews)),
+    (
+        Action::ManageCalibration,
+        4,
+        Some(Permission::ManageCalibration),
+    ),
+    (Action::SendReminder, 5, Some(Permission::SendReminders)),
+    (Action::Nominate, 7, Some(Permission::NominatePeers)),
+    (
+        Action::DecideNomination,
+        8,
+        Some(Permission::DecideNominations),
+    ),
+    (Action::DeclineNomination, 9, None),
+    (Action::RemoveFeedback, 10, Some(Permission::RemoveFeedback)),
+    (
+        Action::ChangeCalibratedRating,
+        11,
+        Some(Permission::ChangeCalibratedRatings),
+    ),
+    (Action::Approve, 12, Some(Permission::ApproveResults)),
+    (Action::Share, 13, Some(Permission::ShareResults)),
+    (Action::Unshare, 13, Some(Permission::UnshareResults)),
+    (Action::Acknowledge, 14, None),
+    (Action::RecordMeeting, 14, None),
+    (Action::ViewProgress, 15, Some(Permission::ViewProgress)),
+];
+
+/// R-WRITE for the actions of [`WRITE_ROWS`]: whether `p` may take `action` on `target`, and
+/// the rule that says so. `None` when the action does not take such a target, or the target
+/// belongs to another cycle.
+///
+/// Before any row: a person who has left does nothing; a locked cycle refuses every write but
+/// unlocking; a closed cycle every write but sharing, unsharing, acknowledging, the final
+/// meeting, reopening (by those who close) and unlocking (viewing progress is no write); and
+/// nobody approves, calibrates, shares or unshares, removes feedback in, reopens reviews of,
+/// edits the assignments of, or decides the nominations of their own packet.
+pub fn write(w: &World, p: PersonId, action: Action, target: Target<'_>) -> Option<(bool, Rule)> {
+    let &(_, row, permission) = WRITE_ROWS.iter().find(|(a, ..)| *a == action)?;
+    let (packet, nominee) = match (action, target) {
+        (
+            Action::DeleteCycle
+            | Action::EditCycle
+            | Action::EditParticipants
+            | Action::Launch
+            | Action::Close
+            | Action::Lock
+            | Action::Unlock
+            | Action::ManageCalibration
+            | Action::ViewProgress,
+            Target::Cycle,
+        ) => (None, None),
+        (Action::ManageCalibration, Target::Calibration(s)) if s.cycle() == w.cycle.id() => {
+            (None, None)
+        }
+        (
+            Action::EditAssignments
+            | Action::Nominate
+            | Action::ChangeCalibratedRating
+            | Action::Approve
+            | Action::Share
+            | Action::Unshare
+            | Action::Acknowledge
+            | Action::RecordMeeting
+            | Action::ViewProgress,
+            Target::Packet(packet),
+        ) => (Some(packet), None),
+        (
+            Action::ReopenReview | Action::SendReminder | Action::RemoveFeedback,
+            Target::Review(packet, _),
+        ) => (Some(packet), None),
+        (Action::DecideNomination | Action::DeclineNomination, Target::Nomination(packet, n)) => {
+            (Some(packet), Some(n.nominee()))
+        }
+        _ => return None,
+    };
+    let subject = packet.map(Packet::subject);
+    if w.left.contains(&p) {
+        return Some((false, Rule::Left));
+    }
+    let writes = action != Action::ViewProgress;
+    if writes && w.cycle.is_locked() && action != Action::Unlock {
+        return Some((false, Rule::Locked));
+    }
+    let after_close = matches!(
+        action,
+        Action::Share
+            | Action::Unshare
+            | Action::Acknowledge
+            | Action::RecordMeeting
+            | Action::Close
+            | Action::Unlock
+    );
+    if writes && w.cycle.state() == CycleState::Closed && !after_close {
+        return Some((false, Rule::Closed));
+    }
+    let not_on_own = matches!(
+        action,
+        Action::ChangeCalibratedRating
+            | Action::Approve
+            | Action::Share
+            | Action::Unshare
+            | Action::RemoveFeedback
+            | Action::ReopenReview
+            | Action::EditAssignments
+            | Action::DecideNomination
+    );
+    if not_on_own && subject == Some(p) {
+        return Some((false, Rule::OwnPacket));
+    }
+    let admin = is_admin(w, p) || permission.is_some_and(|perm| custom(w, p, perm, subject));
+    let staff = admin || w.cycle.collaborators().contains(&p);
+    let manager = packet.is_some_and(|packet| packet.manager() == Some(p));
+    let settings = w.cycle.settings();
+    let allowed = match action {
+        // Admins, not collaborators.
+        Action::DeleteCycle | Action::Unshare => admin,
+        Action::SendReminder => staff || manager,
+        Action::Nominate if subject == Some(p) => settings.self_nomination,
+        Action::Nominate => manager || staff,
+        Action::DecideNomination => settings.nomination_approval && (manager || staff),
+        Action::DeclineNomination => nominee == Some(p),
+        Action::RemoveFeedback => staff || (manager && settings.managers_may_remove_feedback),
+        Action::ChangeCalibratedRating => {
+            staff
+                || w.calibrations.iter().any(|c| {
+                    c.cycle() == w.cycle.id()
+                        && c.is_open()
+                        && c.contributors().contains(&p)
+                        && subject.is_some_and(|s| c.participants().contains(&s))
+                })
+        }
+        Action::Approve => match packet.and_then(|x| current_approver(w, x)) {
+            Some(Approver::Person(x)) => x == p,
+            Some(Approver::Admins) => admin,
+            None => false,
+        },
+        Action::Share => staff || manager || packet.is_some_and(|x| x.sharers().contains(&p)),
+        Action::Acknowledge => subject == Some(p),
+        Action::RecordMeeting => manager,
+        Action::ViewProgress => {
+            staff || manager || subject.is_some_and(|s| is_strict_ancestor(w, p, s))
+        }
+        // Rows 2, 3 and 4: admins and collaborators.
+        _ => staff,
+    };
+    Some((allowed, Rule::Write(row)))
+}
+
+/// Who approves an approval step.
+enum Approver {
+    Person(PersonId),
+    /// The admins (not collaborators).
+    Admins,
+}
+
+/// Who approves the step a packet pending approval waits at: from the step it reached on, the
+/// first that names someone other than the subject who has not left; a last step naming nobody
+/// such goes to the admins. `None` when the packet waits at no step, or at none that resolves.
+fn current_approver(w: &World, packet: &Packet) -> Option<Approver> {
+    if packet.state() != PacketState::PendingApproval {
+        return None;
+    }
+    let chain = &w.cycle.settings().approval_chain;
+    let s = packet.subject();
+    for step in packet.approval_step()..chain.len() {
+        let named = match chain[step] {
+            ApprovalStep::Admins => return Some(Approver::Admins),
+            ApprovalStep::ManagersManager => nth_up(w, s, 2),
+            ApprovalStep::NthLevelUp(n) => nth_up(w, s, n),
+            ApprovalStep::DepartmentHead => department_head(w, s),
+        };
+        match named {
+            Some(x) if x != s && !w.left.contains(&x) => return Some(Approver::Person(x)),
+            _ if step + 1 == chain.len() => return Some(Approver::Admins),
+            _ => {}
+        }
+    }
+    None
 }

@@ -625,23 +625,36 @@ impl World {
             .map_or_else(|| id.to_string(), str::to_owned)
     }
 
-    /// People worth asking about a review: everyone holding some relation to it, plus a few
-    /// at random and a stranger.
+    /// People worth asking about a review: its author and everyone [`around`](Self::around)
+    /// its packet.
     pub fn candidates(&self, review: &Review, rng: &mut Rng) -> Vec<PersonId> {
-        let packet = self.packet_of(review);
-        let mut out = vec![review.author(), review.subject(), self.stranger];
-        out.extend(packet.manager());
-        out.extend(packet.former_managers());
-        out.extend(packet.default_additional_manager());
-        out.extend(packet.additional_managers());
-        out.extend(packet.upward_reviewers());
-        out.extend(packet.peers());
-        out.extend(packet.viewers());
-        out.extend(packet.sharers());
-        let mut m = self.org.manager_of(review.subject());
-        while let Some(x) = m {
-            out.push(x);
-            m = self.org.manager_of(x);
+        let mut out = self.around(Some(self.packet_of(review)), rng);
+        out.push(review.author());
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// People worth asking about a packet (or, without one, the cycle): everyone named in it
+    /// and the subject's managers up the org, everyone holding a grant or a role, calibration
+    /// contributors and department heads, people who have left, a few at random and a stranger.
+    pub fn around(&self, packet: Option<&Packet>, rng: &mut Rng) -> Vec<PersonId> {
+        let mut out = vec![self.stranger];
+        if let Some(packet) = packet {
+            out.push(packet.subject());
+            out.extend(packet.manager());
+            out.extend(packet.former_managers());
+            out.extend(packet.default_additional_manager());
+            out.extend(packet.additional_managers());
+            out.extend(packet.upward_reviewers());
+            out.extend(packet.peers());
+            out.extend(packet.viewers());
+            out.extend(packet.sharers());
+            let mut m = self.org.manager_of(packet.subject());
+            while let Some(x) = m {
+                out.push(x);
+                m = self.org.manager_of(x);
+            }
         }
         out.extend(self.admin_grants.iter().map(|(p, _)| *p));
         out.extend(self.cycle.collaborators().iter().copied());
@@ -652,6 +665,7 @@ impl World {
             out.extend(s.contributors().iter().copied());
         }
         out.extend(self.org.departments().iter().filter_map(|d| d.head));
+        out.extend(self.left.iter().copied());
         for _ in 0..3 {
             out.push(self.people[rng.below(self.people.len())].id);
         }
