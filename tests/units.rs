@@ -664,3 +664,34 @@ proptest::proptest! {
         proptest::prop_assert_eq!(cycle.participants(), &eligibility.evaluate(&explicit, &org));
     }
 }
+
+/// A result far above the scale (a score reaches 655.35) is counted on no point of the
+/// distribution, and never on a point it would reach by wrapping around.
+#[test]
+fn a_calibration_result_beyond_the_scale_counts_on_no_point() {
+    use appraise::score::Score;
+    use appraise::{CalibrationEntry, RatingScale, calibration_report};
+    let scale = RatingScale {
+        min: 1,
+        max: 5,
+        labels: vec![],
+    };
+    let entry = |k: &str, h: u16| CalibrationEntry {
+        person: id(k),
+        result: Some(Score::from_hundredths(h)),
+        potential: None,
+    };
+    // 655.35, the highest score; 260.00, whose point 260 taken as a byte would be 4.
+    let entries = [
+        entry("ann", u16::MAX),
+        entry("bo", 26_000),
+        entry("dee", 449),
+    ];
+    let report = calibration_report(&entries, &scale, &[], 0);
+    let counts: Vec<(u8, usize)> = report
+        .distribution
+        .iter()
+        .map(|p| (p.point, p.count))
+        .collect();
+    assert_eq!(counts, [(1, 0), (2, 0), (3, 0), (4, 1), (5, 0)]);
+}

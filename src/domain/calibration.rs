@@ -344,7 +344,11 @@ pub fn calibration_report(
     tolerance: u8,
 ) -> CalibrationReport {
     let rated: Vec<&CalibrationEntry> = entries.iter().filter(|e| e.result.is_some()).collect();
-    let point_of = |e: &CalibrationEntry| e.result.map(|s| ((s.hundredths() + 50) / 100) as u8);
+    // The nearest whole point; a result beyond every point a scale can have counts on none.
+    let point_of = |e: &CalibrationEntry| {
+        e.result
+            .and_then(|s| u8::try_from((u32::from(s.hundredths()) + 50) / 100).ok())
+    };
     let total = rated.len().max(1) as f64;
     let distribution: Vec<PointShare> = (scale.min..=scale.max)
         .map(|point| {
