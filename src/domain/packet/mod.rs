@@ -1184,7 +1184,11 @@ impl Packet {
             && resolve_step(snapshot, chain, self.approval_step.into(), self.subject)
                 == StepApprover::Skipped
         {
-            self.approval_step += 1;
+            // Settings hold at most 255 steps; a longer chain read back from storage stops here.
+            let Some(next) = self.approval_step.checked_add(1) else {
+                break;
+            };
+            self.approval_step = next;
         }
     }
 
