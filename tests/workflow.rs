@@ -1610,3 +1610,37 @@ async fn a_nomination_of_a_peer_assigned_directly_does_not_stall_the_tick() {
     assert_eq!(stored(&n_cy).await.state(), NominationState::Approved);
     assert_eq!(e.tick().await.unwrap(), appraise::TickReport::default());
 }
+
+/// A window due at the start of time: the reminder before it would fall before any instant
+/// there is, and the tick goes on (it panicked) to remind the overdue self reviews.
+#[tokio::test]
+async fn a_window_due_at_the_start_of_time_is_ticked() {
+    let opens = chrono::DateTime::<Utc>::MIN_UTC;
+    let windows = Windows::default().with(
+        ReviewKind::SelfReview,
+        Window {
+            opens,
+            due: opens + Duration::days(1),
+        },
+    );
+    let settings = CycleSettings {
+        windows,
+        remind_days_before: Some(3),
+        late_submissions: true,
+        ..CycleSettings::default()
+    };
+    let w = launched(settings, &["ann", "cy"]).await;
+    let t = w.engine.tick().await.unwrap();
+    assert_eq!(t.reminders, 2, "{t:?}");
+}
+
+/// The manual clock stops at the last instant there is rather than overflow.
+#[test]
+fn the_manual_clock_stops_at_the_end_of_time() {
+    let clock = ManualClock::new(start());
+    clock.advance(Duration::MAX);
+    assert_eq!(clock.now(), chrono::DateTime::<Utc>::MAX_UTC);
+    clock.set(start());
+    clock.advance(Duration::MIN);
+    assert_eq!(clock.now(), chrono::DateTime::<Utc>::MIN_UTC);
+}

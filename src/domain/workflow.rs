@@ -99,8 +99,10 @@ pub fn reminder_due(cycle: &Cycle, review: &Review, now: DateTime<Utc>) -> Optio
     if !matches!(review.state(), ReviewState::Assigned | ReviewState::Draft) {
         return None;
     }
+    // A reminder time before the earliest instant there is counts as already reached.
     let due_soon = settings.remind_days_before.is_some_and(|d| {
-        now >= window.due - Duration::days(i64::from(d)) && now <= window.due && now >= window.opens
+        let from = window.due.checked_sub_signed(Duration::days(i64::from(d)));
+        from.is_none_or(|from| now >= from) && now <= window.due && now >= window.opens
     });
     let kind = if settings.remind_overdue && now > window.due {
         ReminderKind::Overdue

@@ -47,13 +47,20 @@ impl ManualClock {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = now;
     }
 
-    /// Moves the time forward by `by`.
+    /// Moves the time forward by `by` (backward when negative), stopping at the first or last
+    /// instant there is.
     pub fn advance(&self, by: Duration) {
         let mut now = self
             .now
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *now += by;
+        *now = now
+            .checked_add_signed(by)
+            .unwrap_or(if by < Duration::zero() {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            });
     }
 }
 
