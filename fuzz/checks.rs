@@ -9,11 +9,11 @@ use std::sync::Arc;
 use appraise::memory::{MemoryStorage, RecordingNotifier, StaticDirectory};
 use appraise::plugin::{ManualClock, Record, Storage};
 use appraise::{
-    AdminGrant, Answer, AnswerCheck, Answers, CycleConfig, Engine, Error, OrgSnapshot, Period,
-    Person, PersonId, Question, QuestionKind, RatingScale, ReviewKind, Section, Template,
-    TemplateId,
+    AdminGrant, Answer, AnswerCheck, Answers, ApprovalStep, CycleConfig, CycleSettings, Engine,
+    Error, OrgSnapshot, Period, Person, PersonId, Question, QuestionKind, RatingScale, ReviewKind,
+    Section, Template, TemplateId, Window, Windows,
 };
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
 
 /// Org CSV: refused with an error naming a line, or read into people that either build an org
@@ -127,8 +127,14 @@ fn mutate(
 
 /// Applies up to four mutations to `value`, each from four bytes of `data`.
 fn mutate_many(value: &mut Value, data: &[u8]) {
+    mutate_with(value, data, &[]);
+}
+
+/// [`mutate_many`], with `more` among the strings a mutation writes.
+fn mutate_with(value: &mut Value, data: &[u8], more: &[&str]) {
     let (mut keys, mut words) = (Vec::new(), Vec::new());
     let nodes = vocabulary(value, &mut keys, &mut words);
+    words.extend(more.iter().map(|w| (*w).to_owned()));
     keys.extend(["assigned", "submitted", "removed", "draft"].map(String::from));
     keys.sort();
     keys.dedup();
@@ -251,11 +257,18 @@ fn person(name: &str) -> PersonId {
 
 const PEOPLE: [&str; 6] = ["kim", "bo", "ann", "cy", "eve", "nobody"];
 
-/// Typed commands: three bytes a step (command, actor, target) on a launched cycle of two
-/// participants. A refused command changes nothing in storage, and every stored record reads
-/// back as it was written.
-pub async fn commands(data: &[u8]) {
+/// The time the engines of the checks start at.
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+/// An engine on memory at [`start`], whose directory has kim (a review admin), bo, and bo's
+/// reports ann, cy and eve; with its storage and its clock.
+async fn small_engine() -> (Engine, Arc<MemoryStorage>, ManualClock) {
     let storage = Arc::new(MemoryStorage::new());
+    let clock = ManualClock::new(start());
     let people = vec![
         Person::new(person("kim"), "kim"),
         Person::new(person("bo"), "bo"),
@@ -263,28 +276,62 @@ pub async fn commands(data: &[u8]) {
         Person::new(person("cy"), "cy").with_manager(person("bo")),
         Person::new(person("eve"), "eve").with_manager(person("bo")),
     ];
-    let t0 = Utc
-        .with_ymd_and_hms(2026, 7, 1, 9, 0, 0)
-        .single()
-        .expect("a valid time");
     let engine = Engine::builder()
         .storage(Arc::clone(&storage))
         .notifier(RecordingNotifier::new())
         .directory(StaticDirectory::new(people, vec![]))
-        .clock(ManualClock::new(t0))
+        .clock(clock.clone())
         .build();
-    let kim = person("kim");
     let grant = AdminGrant {
-        since: t0 - Duration::days(1),
+        since: start() - Duration::days(1),
         past_cycles: false,
     };
-    engine.bootstrap_admin(kim, grant).await.expect("bootstrap");
-    let period = Period {
+    engine
+        .bootstrap_admin(person("kim"), grant)
+        .await
+        .expect("bootstrap");
+    (engine, storage, clock)
+}
+
+/// The period of the checks' cycles.
+fn period() -> Period {
+    Period {
         start: NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"),
         end: NaiveDate::from_ymd_opt(2026, 6, 30).expect("a date"),
-    };
+    }
+}
+
+/// A refused command changed nothing: no record, no event.
+fn unchanged(before: &appraise::memory::MemoryDump, after: &appraise::memory::MemoryDump) {
+    assert!(
+        after.records == before.records,
+        "a refused command changed a record"
+    );
+    assert_eq!(
+        after.events.len(),
+        before.events.len(),
+        "a refused command was audited"
+    );
+}
+
+/// Every stored record reads back as it was written.
+fn records_read_back(storage: &MemoryStorage) {
+    for (version, record) in storage.dump().records.values() {
+        let json = serde_json::to_string(record).expect("a stored record writes");
+        let back: Record = serde_json::from_str(&json)
+            .unwrap_or_else(|e| panic!("stored {} at {version} reads back: {e}", record.key()));
+        assert_eq!(&back, record);
+    }
+}
+
+/// Typed commands: three bytes a step (command, actor, target) on a launched cycle of two
+/// participants. A refused command changes nothing in storage, and every stored record reads
+/// back as it was written.
+pub async fn commands(data: &[u8]) {
+    let (engine, storage, _) = small_engine().await;
+    let kim = person("kim");
     let cycle = engine
-        .create_cycle(kim, CycleConfig::new("fuzz", period))
+        .create_cycle(kim, CycleConfig::new("fuzz", period()))
         .await
         .expect("create");
     engine
@@ -353,23 +400,109 @@ pub async fn commands(data: &[u8]) {
             },
             _ => engine.record_meeting(actor, packet).await.map(drop),
         };
-        let after = storage.dump();
         if result.is_err() {
-            assert!(
-                after.records == before.records,
-                "a refused command changed a record"
-            );
-            assert_eq!(
-                after.events.len(),
-                before.events.len(),
-                "a refused command was audited"
-            );
+            unchanged(&before, &storage.dump());
         }
-        for (version, record) in after.records.values() {
-            let json = serde_json::to_string(record).expect("a stored record writes");
-            let back: Record = serde_json::from_str(&json)
-                .unwrap_or_else(|e| panic!("stored {} at {version} reads back: {e}", record.key()));
-            assert_eq!(&back, record);
+        records_read_back(&storage);
+    }
+}
+
+/// The first and last instants chrono represents, as a mutation may write them.
+const EXTREME_TIMES: [&str; 2] = [
+    "-262143-01-01T00:00:00Z",
+    "+262142-12-31T23:59:59.999999999Z",
+];
+
+/// A cycle's settings: the sample (a window for every kind a launch assigns, a nomination
+/// deadline, reminders before and after the due date, approval by the manager's manager then
+/// the admins), often with a window or the deadline moved to an end of chrono's range (two
+/// bytes), then with up to four fields changed from the other bytes. The engine creates the cycle or refuses it changing
+/// nothing, and so adds its participants and launches it; then the clock goes from the start
+/// to the first and last instants there are, and at each time a tick, the progress, inboxes
+/// and a status board answer without a panic, and every stored record reads back.
+pub async fn cycle_config(data: &[u8]) {
+    let (engine, storage, clock) = small_engine().await;
+    let kim = person("kim");
+    let t0 = start();
+    let window = |days: i64| Window {
+        opens: t0,
+        due: t0 + Duration::days(days),
+    };
+    let mut settings = CycleSettings {
+        windows: Windows::default()
+            .with(ReviewKind::SelfReview, window(10))
+            .with(ReviewKind::Manager, window(20))
+            .with(ReviewKind::Peer, window(15)),
+        nomination_deadline: Some(t0 + Duration::days(5)),
+        remind_days_before: Some(3),
+        remind_overdue: true,
+        approval_required: true,
+        approval_chain: vec![ApprovalStep::ManagersManager, ApprovalStep::Admins],
+        ..CycleSettings::default()
+    };
+    settings.auto_approve_nominations = true;
+    let (head, data) = data.split_at(data.len().min(2));
+    if let &[what, when] = head {
+        let day = Duration::days(1);
+        let (first, last) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        let at = [first, first + day * 2, last - day, last][usize::from(when) % 4];
+        let opens = at.checked_sub_signed(day).unwrap_or(at);
+        let ending = Window {
+            opens,
+            due: opens + day,
+        };
+        let kinds = [
+            ReviewKind::SelfReview,
+            ReviewKind::Manager,
+            ReviewKind::Peer,
+        ];
+        match kinds.get(usize::from(what) % 5) {
+            Some(&kind) => settings.windows = settings.windows.with(kind, ending),
+            None if what % 5 == 3 => settings.nomination_deadline = Some(at),
+            None => {}
         }
+    }
+    let sample = CycleConfig::new("fuzz", period()).with_settings(settings);
+    let mut json = serde_json::to_value(&sample).expect("a config writes");
+    mutate_with(&mut json, data, &EXTREME_TIMES);
+    let Ok(config) = serde_json::from_value::<CycleConfig>(json) else {
+        return;
+    };
+    let before = storage.dump();
+    let Ok(cycle) = engine.create_cycle(kim, config).await else {
+        unchanged(&before, &storage.dump());
+        return;
+    };
+    let cycle = cycle.id();
+    let before = storage.dump();
+    let participants = [person("ann"), person("cy"), person("bo")];
+    if engine
+        .add_participants(kim, cycle, participants)
+        .await
+        .is_err()
+    {
+        unchanged(&before, &storage.dump());
+    }
+    let before = storage.dump();
+    if engine.launch(kim, cycle).await.is_err() {
+        unchanged(&before, &storage.dump());
+    }
+    let times = [
+        t0,
+        t0 + Duration::days(4),
+        t0 + Duration::days(12),
+        t0 + Duration::days(400),
+        DateTime::<Utc>::MAX_UTC,
+        DateTime::<Utc>::MIN_UTC,
+    ];
+    for now in times {
+        clock.set(now);
+        let _ = engine.tick().await;
+        let _ = engine.progress(kim, cycle).await;
+        for who in ["kim", "bo", "ann"] {
+            let _ = engine.inbox(person(who)).await;
+        }
+        let _ = engine.status_board(person("bo"), cycle, person("bo")).await;
+        records_read_back(&storage);
     }
 }

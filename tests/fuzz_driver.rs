@@ -1,6 +1,6 @@
 //! The fuzz targets' checks (`fuzz/checks.rs`) driven by proptest in every `cargo test`, so
 //! CI runs them without a nightly toolchain: org CSV text, mutated stored records, mutated
-//! templates with answers, and typed command sequences. `APPRAISE_PROPTEST_CASES` raises the
+//! templates with answers, typed command sequences, and mutated cycle settings. `APPRAISE_PROPTEST_CASES` raises the
 //! case count; `cargo +nightly fuzz run <target>` in `fuzz/` runs the same checks under
 //! libFuzzer.
 
@@ -64,5 +64,11 @@ proptest! {
     fn fuzz_commands(data in proptest::collection::vec(any::<u8>(), 0..120)) {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime.block_on(checks::commands(&data));
+    }
+
+    #[test]
+    fn fuzz_cycle_config(data in proptest::collection::vec(any::<u8>(), 2..14)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(checks::cycle_config(&data));
     }
 }
