@@ -418,8 +418,9 @@ const EXTREME_TIMES: [&str; 2] = [
 /// the admins), often with a window or the deadline moved to an end of chrono's range (two
 /// bytes), then with up to four fields changed from the other bytes. The engine creates the cycle or refuses it changing
 /// nothing, and so adds its participants and launches it; then the clock goes from the start
-/// to the first and last instants there are, and at each time a tick, the progress, inboxes
-/// and a status board answer without a panic, and every stored record reads back.
+/// to the first and last instants there are, and at each time a self review is saved and
+/// submitted (or refused, changing nothing), and a tick, the progress, inboxes and a status
+/// board answer without a panic; every stored record reads back.
 pub async fn cycle_config(data: &[u8]) {
     let (engine, storage, clock) = small_engine().await;
     let kim = person("kim");
@@ -497,6 +498,31 @@ pub async fn cycle_config(data: &[u8]) {
     ];
     for now in times {
         clock.set(now);
+        // ann writes her self review, which a window may refuse at this time.
+        let own = engine
+            .my_reviews(person("ann"), cycle)
+            .await
+            .unwrap_or_default();
+        if let Some(own) = own.iter().find(|r| r.kind == ReviewKind::SelfReview) {
+            for submit in [false, true] {
+                let before = storage.dump();
+                let wrote = if submit {
+                    engine
+                        .submit_review(person("ann"), own.id, None)
+                        .await
+                        .map(drop)
+                } else {
+                    let words = Answers::new();
+                    engine
+                        .save_draft(person("ann"), own.id, words)
+                        .await
+                        .map(drop)
+                };
+                if wrote.is_err() {
+                    unchanged(&before, &storage.dump());
+                }
+            }
+        }
         let _ = engine.tick().await;
         let _ = engine.progress(kim, cycle).await;
         for who in ["kim", "bo", "ann"] {
