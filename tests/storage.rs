@@ -676,7 +676,7 @@ mod sqlite {
     #[tokio::test]
     async fn a_corrupt_stored_record_is_an_error_naming_it() {
         use appraise::Error;
-        use appraise::plugin::{Commit, Expect, Record, RecordKey, Write};
+        use appraise::plugin::{Commit, Expect, Record, RecordKey, StorageExt, Write};
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("corrupt.db");
         let storage = SqliteStorage::open(&path).await.expect("open");
@@ -751,6 +751,29 @@ mod sqlite {
             .await;
         let (get, _) = reads().await;
         expect_corrupt("get, another record", get, &other.id().to_string());
+        // Settings no command accepts: an approval chain of 256 steps, one more than a
+        // packet's step counter reaches.
+        let chain = serde_json::to_string(&vec![serde_json::json!({ "step": "admins" }); 256])
+            .expect("a chain");
+        sqlx::query(
+            "UPDATE cycles SET body = json_set(body, '$.config.settings.approval_chain', json(?1))",
+        )
+        .bind(chain)
+        .execute(&pool)
+        .await
+        .expect("change behind the storage's back");
+        let cycle = victim.cycle();
+        let got = storage.cycle(cycle).await.map(|_| ());
+        let listed = storage.cycles(None, 10).await.map(|_| ());
+        for (what, got) in [("get, long chain", got), ("listing, long chain", listed)] {
+            match got {
+                Err(Error::Corrupt { record, reason }) => {
+                    assert!(record.contains(&cycle.to_string()), "{what}: {record}");
+                    assert!(reason.contains("more than 255 steps"), "{what}: {reason}");
+                }
+                other => panic!("{what}: expected a corrupt record, got {other:?}"),
+            }
+        }
         pool.close().await;
         storage.close().await;
     }

@@ -1184,7 +1184,8 @@ impl Packet {
             && resolve_step(snapshot, chain, self.approval_step.into(), self.subject)
                 == StepApprover::Skipped
         {
-            // Settings hold at most 255 steps; a longer chain read back from storage stops here.
+            // Settings hold at most 255 steps, also when read back from storage
+            // (`CycleSettings::validate`): the counter never needs to pass 255.
             let Some(next) = self.approval_step.checked_add(1) else {
                 break;
             };
