@@ -1204,6 +1204,119 @@ pub async fn listings(storage: &dyn Storage) {
     );
 }
 
+/// A launch-sized commit (backends may store many new records another way than a few) reads
+/// back record for record, through every listing: 150 packets and every review of them. A
+/// commit of as many new reviews, one of which exists already, is a conflict naming that one,
+/// and stores none of the others.
+pub async fn bulk_creations(storage: &dyn Storage) {
+    const PEOPLE: usize = 150;
+    let people: Vec<PersonId> = (0..PEOPLE).map(|_| PersonId::random()).collect();
+    // Three managers under the first person, everyone else under one of them.
+    let org = people.iter().enumerate().map(|(i, &id)| {
+        let person = Person::new(id, format!("person {i}"));
+        match i {
+            0 => person,
+            1..=3 => person.with_manager(people[0]),
+            _ => person.with_manager(people[1 + i % 3]),
+        }
+    });
+    let snapshot = OrgSnapshot::build(org.collect(), vec![])
+        .unwrap_or_else(|e| panic!("testkit fixture: {e}"));
+    let mut cycle = cycle_named("testkit-bulk");
+    let launched = cycle
+        .set_participants(people.iter().copied(), people[0], at())
+        .and_then(|_| launch(&mut cycle, &snapshot, &mut RandomIds, people[0], at()))
+        .unwrap_or_else(|e| panic!("testkit fixture: {e}"));
+    let id = cycle.id();
+    let records = std::iter::once(Record::from(cycle.clone()))
+        .chain(launched.packets.iter().cloned().map(Record::from))
+        .chain(launched.reviews.iter().cloned().map(Record::from));
+    if let Err(e) = storage.commit(creating(records)).await {
+        panic!("storing a launch of {PEOPLE} failed: {e}");
+    }
+    let mut packets = launched.packets.clone();
+    packets.sort_by_key(Packet::id);
+    let listed: Vec<Packet> = all_packets(storage, id)
+        .await
+        .into_iter()
+        .map(|p| p.record)
+        .collect();
+    assert_eq!(listed, packets, "a launch's packets are listed as stored");
+    for review in &launched.reviews {
+        let got = storage
+            .get(RecordKey::Review(review.id()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .map(|v| (v.version, v.record));
+        assert_eq!(
+            got,
+            Some((1, Record::from(review.clone()))),
+            "a launch's review reads back"
+        );
+    }
+    for &person in &people {
+        let mut about: Vec<Review> = launched
+            .reviews
+            .iter()
+            .filter(|r| r.subject() == person)
+            .cloned()
+            .collect();
+        about.sort_by_key(Review::id);
+        let got = storage
+            .reviews_about(id, person)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<Review> = got.into_iter().map(|r| r.record).collect();
+        assert_eq!(got, about, "reviews about a person after a launch");
+        let mut by: Vec<Review> = launched
+            .reviews
+            .iter()
+            .filter(|r| r.author() == person)
+            .cloned()
+            .collect();
+        by.sort_by_key(Review::id);
+        let got = storage
+            .reviews_by(id, person)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<Review> = got.into_iter().map(|r| r.record).collect();
+        assert_eq!(got, by, "reviews by a person after a launch");
+    }
+    check_involvement(storage, id, &people, "after a bulk launch").await;
+    // As many new reviews again, copies of the launch's under new ids, with one used id.
+    let mut again: Vec<Review> = launched
+        .reviews
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.id = crate::ReviewId::random();
+            r
+        })
+        .collect();
+    let Some(used) = launched.reviews.get(launched.reviews.len() / 2) else {
+        panic!("testkit fixture: no review");
+    };
+    let middle = again.len() / 2;
+    again.insert(middle, used.clone());
+    assert_conflict(
+        storage
+            .commit(creating(again.iter().cloned().map(Record::from)))
+            .await,
+        RecordKey::Review(used.id()),
+        "many new reviews, one of them stored already",
+    );
+    for (i, r) in again.iter().enumerate() {
+        if i != middle {
+            assert_absent(
+                storage,
+                RecordKey::Review(r.id()),
+                "no review of a refused bulk creation",
+            )
+            .await;
+        }
+    }
+}
+
 /// Many tasks commit read-modify-write updates to the same few records at once. Every accepted
 /// commit is visible (its event, its increment), every rejected one left nothing, and the final
 /// state equals a serial replay of the accepted commits: each record's counter equals the
@@ -2077,6 +2190,7 @@ pub async fn run_all(storage: Arc<dyn Storage>) {
     outbox_claims(Arc::clone(&storage)).await;
     event_paging(&*storage).await;
     listings(&*storage).await;
+    bulk_creations(&*storage).await;
     org_changes(&*storage).await;
     progress_counts(&*storage).await;
     involvement_listings(&*storage).await;
