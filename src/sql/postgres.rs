@@ -106,6 +106,11 @@ fn backend(e: sqlx::Error) -> Error {
     }
 }
 
+/// Moves the tenant's counter (`$1`) on by `$2` numbers, and returns the first of them.
+const MOVE_COUNTER: &str = "INSERT INTO sequences (tenant, next) VALUES ($1, 1 + $2) \
+     ON CONFLICT (tenant) DO UPDATE SET next = sequences.next + $2 \
+     RETURNING next - $2 AS first";
+
 /// The detail of a unique violation (`Key (...)=(...) already exists.`), which names the
 /// used key.
 fn used_key(e: &sqlx::Error) -> Option<String> {
@@ -154,6 +159,10 @@ impl CopyRows {
     fn uuid(&mut self, value: &Uuid) {
         self.bytes.extend_from_slice(&16i32.to_be_bytes());
         self.bytes.extend_from_slice(value.as_bytes());
+    }
+
+    fn null(&mut self) {
+        self.bytes.extend_from_slice(&(-1i32).to_be_bytes());
     }
 
     fn int8(&mut self, value: i64) {
@@ -665,10 +674,8 @@ impl Apply<'_> {
             rows.int8(1);
             rows.text(&body_of(record)?)?;
         }
-        let mut copy = self.conn.copy_in_raw(&sql).await.map_err(backend)?;
-        copy.send(rows.finish()).await.map_err(backend)?;
-        match copy.finish().await {
-            Ok(_) => Ok(()),
+        match self.send(&sql, rows).await {
+            Ok(()) => Ok(()),
             Err(e) => Err(match used_key(&e) {
                 Some(detail) => records
                     .iter()
@@ -680,10 +687,17 @@ impl Apply<'_> {
         }
     }
 
+    /// Sends `rows` to a `COPY ... FROM STDIN` statement.
+    async fn send(&mut self, sql: &str, rows: CopyRows) -> std::result::Result<(), sqlx::Error> {
+        let mut copy = self.conn.copy_in_raw(sql).await?;
+        copy.send(rows.finish()).await?;
+        copy.finish().await.map(|_| ())
+    }
+
     /// Keeps `packet_names` in step with the packets this commit writes and deletes: of those
     /// it changed or deleted (`stale`), the names no longer there go, and the names of every
     /// packet it writes come in. A commit naming up to [`BATCH`] people does it in one
-    /// statement.
+    /// statement; a commit of new packets only (a launch) that names many copies them.
     async fn packet_names(&mut self, written: &[&Packet], stale: &[Uuid]) -> Result<()> {
         let (mut cycles, mut people, mut packets) = (Vec::new(), Vec::new(), Vec::new());
         for p in written {
@@ -695,6 +709,28 @@ impl Apply<'_> {
         }
         if stale.is_empty() && people.is_empty() {
             return Ok(());
+        }
+        if stale.is_empty() && people.len() >= COPY_FROM {
+            // Only new packets: none of their names is stored yet.
+            let mut names: Vec<(Uuid, Uuid, Uuid)> = cycles
+                .into_iter()
+                .zip(people)
+                .zip(packets)
+                .map(|((c, person), packet)| (c, person, packet))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let mut rows = CopyRows::new();
+            for (cycle, person, packet) in &names {
+                rows.row(4);
+                rows.text(self.tenant)?;
+                rows.uuid(cycle);
+                rows.uuid(person);
+                rows.uuid(packet);
+            }
+            let sql = "COPY packet_names (tenant, cycle_id, person, packet_id) \
+                       FROM STDIN (FORMAT binary)";
+            return self.send(sql, rows).await.map_err(backend);
         }
         // The first statement also removes the stale names it does not bring in again; a
         // later one brings back any of those it removed.
@@ -729,11 +765,19 @@ impl Apply<'_> {
     /// first, then the entries; each statement writes up to [`BATCH`] of them, so a small
     /// commit's counter, events and entries take one round trip.
     async fn append(&mut self, events: &[Event], outbox: &[Notification]) -> Result<()> {
-        let total = events.len().saturating_add(outbox.len());
-        let count = offset(total)?;
+        let count = offset(events.len().saturating_add(outbox.len()))?;
         if count == 0 {
             return Ok(());
         }
+        // Many events (a launch) are copied, numbered from the counter moved first; the
+        // statements below then number the outbox entries after them.
+        let (events, copied) = if events.len() >= COPY_FROM {
+            self.copy_events(count, events).await?;
+            (&[][..], events.len())
+        } else {
+            (events, 0)
+        };
+        let total = events.len().saturating_add(outbox.len());
         for start in (0..total).step_by(BATCH) {
             let end = total.min(start.saturating_add(BATCH));
             let these_events = events
@@ -744,10 +788,8 @@ impl Apply<'_> {
                 .unwrap_or_default();
             // The first statement moves the counter on by the whole commit; the others read
             // where it started.
-            let first = if start == 0 {
-                "INSERT INTO sequences (tenant, next) VALUES ($1, 1 + $2) \
-                 ON CONFLICT (tenant) DO UPDATE SET next = sequences.next + $2 \
-                 RETURNING next - $2 AS first"
+            let first = if start == 0 && copied == 0 {
+                MOVE_COUNTER
             } else {
                 "SELECT next - $2 AS first FROM sequences WHERE tenant = $1"
             };
@@ -777,7 +819,7 @@ impl Apply<'_> {
             let added: BTreeSet<String> = sqlx::query_scalar(&sql)
                 .bind(self.tenant)
                 .bind(count)
-                .bind(offset(start)?)
+                .bind(offset(start.saturating_add(copied))?)
                 .bind(cycles)
                 .bind(event_bodies)
                 .bind(&keys)
@@ -795,6 +837,33 @@ impl Apply<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Moves the tenant's counter on by `count` and copies `events`, numbered from where it
+    /// started.
+    async fn copy_events(&mut self, count: i64, events: &[Event]) -> Result<()> {
+        let first: i64 = sqlx::query_scalar(MOVE_COUNTER)
+            .bind(self.tenant)
+            .bind(count)
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(backend)?;
+        let mut rows = CopyRows::new();
+        for (i, event) in events.iter().enumerate() {
+            let seq = first
+                .checked_add(offset(i)?)
+                .ok_or_else(|| Error::invalid("commit", "too many events".to_owned()))?;
+            rows.row(4);
+            rows.text(self.tenant)?;
+            rows.int8(seq);
+            match event.cycle {
+                Some(cycle) => rows.uuid(cycle.as_uuid()),
+                None => rows.null(),
+            }
+            rows.text(&to_json(event)?)?;
+        }
+        let sql = "COPY events (tenant, seq, cycle_id, body) FROM STDIN (FORMAT binary)";
+        self.send(sql, rows).await.map_err(backend)
     }
 
     /// Removes the placeholder rows (their keys stay absent: no one could create them

@@ -1205,7 +1205,8 @@ pub async fn listings(storage: &dyn Storage) {
 }
 
 /// A launch-sized commit (backends may store many new records another way than a few) reads
-/// back record for record, through every listing: 150 packets and every review of them. A
+/// back record for record, through every listing: 150 packets, every review of them, and the
+/// launch's events and notifications, numbered in commit order before the next commit's. A
 /// commit of as many new reviews, one of which exists already, is a conflict naming that one,
 /// and stores none of the others.
 pub async fn bulk_creations(storage: &dyn Storage) {
@@ -1231,9 +1232,77 @@ pub async fn bulk_creations(storage: &dyn Storage) {
     let records = std::iter::once(Record::from(cycle.clone()))
         .chain(launched.packets.iter().cloned().map(Record::from))
         .chain(launched.reviews.iter().cloned().map(Record::from));
-    if let Err(e) = storage.commit(creating(records)).await {
+    // The launch's events, one of no cycle among them, and a few notifications.
+    let marker = format!("testkit-bulk-{id}");
+    let mut events = launched.events.clone();
+    let middle = events.len() / 2;
+    events.insert(
+        middle,
+        Event::new(
+            at(),
+            None,
+            None,
+            EventKind::CycleCreated {
+                name: marker.clone(),
+            },
+        ),
+    );
+    let keys: Vec<String> = (0..3).map(|i| format!("{marker}-{i}")).collect();
+    let commit = Commit {
+        events: events.clone(),
+        outbox: keys.iter().map(|k| notification(k, id)).collect(),
+        ..creating(records)
+    };
+    if let Err(e) = storage.commit(commit).await {
         panic!("storing a launch of {PEOPLE} failed: {e}");
     }
+    let next = Commit {
+        events: vec![event(id, "after the launch")],
+        ..Commit::default()
+    };
+    if let Err(e) = storage.commit(next).await {
+        panic!("{e}");
+    }
+    let logged = storage
+        .events(id, None, usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (last, launch_events) = match logged.split_last() {
+        Some((last, rest)) => (last.seq, rest),
+        None => panic!("a launch's events are logged"),
+    };
+    let of_cycle: Vec<&Event> = events.iter().filter(|e| e.cycle == Some(id)).collect();
+    assert_eq!(
+        launch_events.iter().map(|e| &e.event).collect::<Vec<_>>(),
+        of_cycle,
+        "a launch's events are logged in order"
+    );
+    let Some(store_event) = storage
+        .store_events(None, usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .find(|e| matches!(&e.event.kind, EventKind::CycleCreated { name } if *name == marker))
+    else {
+        panic!("a launch's event of no cycle is logged");
+    };
+    let entries: Vec<u64> = storage
+        .pending_outbox(usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .filter(|e| keys.contains(&e.notification.key))
+        .map(|e| e.seq)
+        .collect();
+    let mut numbers: Vec<u64> = launch_events.iter().map(|e| e.seq).collect();
+    numbers.insert(middle, store_event.seq);
+    numbers.extend(&entries);
+    numbers.push(last);
+    assert!(
+        entries.len() == keys.len() && numbers.windows(2).all(|w| w[0] < w[1]),
+        "a launch numbers its events in order, then its notifications, before the next \
+         commit: {numbers:?}"
+    );
     let mut packets = launched.packets.clone();
     packets.sort_by_key(Packet::id);
     let listed: Vec<Packet> = all_packets(storage, id)
@@ -1296,8 +1365,8 @@ pub async fn bulk_creations(storage: &dyn Storage) {
     let Some(used) = launched.reviews.get(launched.reviews.len() / 2) else {
         panic!("testkit fixture: no review");
     };
-    let middle = again.len() / 2;
-    again.insert(middle, used.clone());
+    let used_at = again.len() / 2;
+    again.insert(used_at, used.clone());
     assert_conflict(
         storage
             .commit(creating(again.iter().cloned().map(Record::from)))
@@ -1306,7 +1375,7 @@ pub async fn bulk_creations(storage: &dyn Storage) {
         "many new reviews, one of them stored already",
     );
     for (i, r) in again.iter().enumerate() {
-        if i != middle {
+        if i != used_at {
             assert_absent(
                 storage,
                 RecordKey::Review(r.id()),
