@@ -14,6 +14,88 @@ use appraise::testkit;
 ///   once.
 ///
 /// `open` opens another handle on the database.
+/// A launch of 160 people (more new rows per table than a database backend sends one by
+/// one) reads through the engine as the same launch on memory: everyone's reviews to write,
+/// the progress and the audit log.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+async fn a_launch_of_many_reads_as_on_memory(storage: Arc<dyn Storage>) {
+    use appraise::memory::StaticDirectory;
+    use appraise::plugin::{Clock, ManualClock};
+    use appraise::{AdminGrant, CycleConfig, Engine, Person, PersonId};
+    use chrono::TimeZone;
+
+    use crate::engine::{id, period, settings};
+
+    const PEOPLE: usize = 160;
+    let people: Vec<PersonId> = (0..PEOPLE).map(|i| id(&format!("p{i}"))).collect();
+    let directory = || {
+        let org = people.iter().enumerate().map(|(i, &p)| match i {
+            0 => Person::new(p, "p0"),
+            1..=4 => Person::new(p, format!("p{i}")).with_manager(people[0]),
+            _ => Person::new(p, format!("p{i}")).with_manager(people[1 + i % 4]),
+        });
+        StaticDirectory::new(org.collect(), vec![])
+    };
+    let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).unwrap());
+    let admin = people[0];
+    let launch = async |storage: Arc<dyn Storage>| {
+        let engine = Engine::builder()
+            .storage(storage)
+            .directory(directory())
+            .clock(clock.clone())
+            .build();
+        let since = clock.now() - chrono::Duration::days(1);
+        let grant = AdminGrant {
+            since,
+            past_cycles: false,
+        };
+        engine.bootstrap_admin(admin, grant).await.unwrap();
+        let config = CycleConfig::new("H2 2026", period()).with_settings(settings());
+        let cycle = engine.create_cycle(admin, config).await.unwrap().id();
+        engine
+            .add_participants(admin, cycle, people.iter().copied())
+            .await
+            .unwrap();
+        engine.launch(admin, cycle).await.unwrap();
+        let mut to_write = Vec::new();
+        for &p in &people {
+            let mut mine: Vec<_> = engine
+                .my_reviews(p, cycle)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.kind, r.subject, format!("{:?}", r.state)))
+                .collect();
+            mine.sort();
+            to_write.push(mine);
+        }
+        let progress = engine.progress(admin, cycle).await.unwrap();
+        let log: Vec<_> = engine
+            .audit_log(admin, cycle, None, usize::MAX)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| std::mem::discriminant(&e.event.kind))
+            .collect();
+        (to_write, progress, log)
+    };
+    let (on_memory, on_database) = (
+        launch(Arc::new(IndexedMemoryStorage::new())).await,
+        launch(storage).await,
+    );
+    assert!(
+        on_memory.0.iter().map(Vec::len).sum::<usize>() > 300,
+        "the launch has reviews for many people"
+    );
+    assert!(
+        on_memory.2.len() > PEOPLE,
+        "the launch is audited for everyone"
+    );
+    assert_eq!(on_database.0, on_memory.0, "everyone's reviews to write");
+    assert_eq!(on_database.1, on_memory.1, "progress");
+    assert_eq!(on_database.2, on_memory.2, "the audit log, in order");
+}
+
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 async fn app_servers_behave_as_one(open: impl AsyncFn() -> Arc<dyn Storage>) {
     use appraise::memory::RecordingNotifier;
@@ -424,6 +506,13 @@ mod sqlite {
     async fn sqlite_in_memory_passes_the_testkit() {
         let storage = SqliteStorage::open_in_memory().await.expect("open");
         testkit::run_all(Arc::new(storage)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_launch_of_many_reads_as_on_memory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = SqliteStorage::open(dir.path().join("many.db")).await;
+        super::a_launch_of_many_reads_as_on_memory(Arc::new(storage.expect("open"))).await;
     }
 
     /// Engines on handles of their own to one file: see [`super::app_servers_behave_as_one`].
@@ -906,6 +995,12 @@ mod postgres {
     async fn postgres_passes_the_testkit() {
         let Some(url) = url() else { return };
         testkit::run_all(Arc::new(open(&url).await)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_launch_of_many_reads_as_on_memory() {
+        let Some(url) = url() else { return };
+        super::a_launch_of_many_reads_as_on_memory(Arc::new(open(&url).await)).await;
     }
 
     /// Two app servers: two pools on one tenant. Commits that each check what the other
