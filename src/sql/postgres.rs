@@ -662,7 +662,9 @@ impl Apply<'_> {
             table = p.table,
             key = p.key_column,
         );
-        let fields = u16::try_from(p.listing.len().saturating_add(4)).unwrap_or(u16::MAX);
+        // The tenant, the key, the listing columns, the version and the body.
+        let fields = u16::try_from(p.listing.len().saturating_add(4))
+            .map_err(|_| Error::invalid("record", "has too many columns to copy"))?;
         let mut rows = CopyRows::new();
         for record in records {
             rows.row(fields);
