@@ -850,22 +850,27 @@ impl Apply<'_> {
             .fetch_one(&mut *self.conn)
             .await
             .map_err(backend)?;
-        let mut rows = CopyRows::new();
-        for (i, event) in events.iter().enumerate() {
-            let seq = first
-                .checked_add(offset(i)?)
-                .ok_or_else(|| Error::invalid("commit", "too many events".to_owned()))?;
-            rows.row(4);
-            rows.text(self.tenant)?;
-            rows.int8(seq);
-            match event.cycle {
-                Some(cycle) => rows.uuid(cycle.as_uuid()),
-                None => rows.null(),
-            }
-            rows.text(&to_json(event)?)?;
-        }
         let sql = "COPY events (tenant, seq, cycle_id, body) FROM STDIN (FORMAT binary)";
-        self.send(sql, rows).await.map_err(backend)
+        // A statement per [`BATCH`] events, so that a launch's are never all encoded at once.
+        for (n, batch) in events.chunks(BATCH).enumerate() {
+            let mut rows = CopyRows::new();
+            for (i, event) in batch.iter().enumerate() {
+                let seq = offset(n.saturating_mul(BATCH).saturating_add(i))
+                    .ok()
+                    .and_then(|i| first.checked_add(i))
+                    .ok_or_else(|| Error::invalid("commit", "too many events".to_owned()))?;
+                rows.row(4);
+                rows.text(self.tenant)?;
+                rows.int8(seq);
+                match event.cycle {
+                    Some(cycle) => rows.uuid(cycle.as_uuid()),
+                    None => rows.null(),
+                }
+                rows.text(&to_json(event)?)?;
+            }
+            self.send(sql, rows).await.map_err(backend)?;
+        }
+        Ok(())
     }
 
     /// Removes the placeholder rows (their keys stay absent: no one could create them
