@@ -1152,38 +1152,7 @@ pub async fn listings(storage: &dyn Storage) {
         ids.extend(page);
     }
     assert_eq!(ids, cycles, "cycle_ids lists the ids `cycles` lists");
-    for person in f.people {
-        let mut about: Vec<_> = f
-            .reviews
-            .iter()
-            .filter(|r| r.subject() == person)
-            .map(Review::id)
-            .collect();
-        about.sort();
-        let got: Vec<_> = storage
-            .reviews_about(cycle, person)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .into_iter()
-            .map(|r| r.record.id())
-            .collect();
-        assert_eq!(got, about, "reviews about a person, in id order");
-        let mut by: Vec<_> = f
-            .reviews
-            .iter()
-            .filter(|r| r.author() == person)
-            .map(Review::id)
-            .collect();
-        by.sort();
-        let got: Vec<_> = storage
-            .reviews_by(cycle, person)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .into_iter()
-            .map(|r| r.record.id())
-            .collect();
-        assert_eq!(got, by, "reviews by a person, in id order");
-    }
+    check_review_lists(storage, cycle, &f.reviews, &f.people, "listings").await;
     let noms = storage
         .nominations(f.nomination.packet())
         .await
@@ -1202,6 +1171,35 @@ pub async fn listings(storage: &dyn Storage) {
         vec![f.calibration.clone()],
         "calibration sessions of a cycle"
     );
+}
+
+/// `reviews_about` and `reviews_by` list exactly the `reviews` about and by each of `people`
+/// in `cycle`, in id order.
+async fn check_review_lists(
+    storage: &dyn Storage,
+    cycle: CycleId,
+    reviews: &[Review],
+    people: &[PersonId],
+    why: &str,
+) {
+    for &person in people {
+        for about in [true, false] {
+            let mut want: Vec<&Review> = reviews
+                .iter()
+                .filter(|r| person == if about { r.subject() } else { r.author() })
+                .collect();
+            want.sort_by_key(|r| r.id());
+            let got = if about {
+                storage.reviews_about(cycle, person)
+            } else {
+                storage.reviews_by(cycle, person)
+            };
+            let got = got.await.unwrap_or_else(|e| panic!("{e}"));
+            let got: Vec<&Review> = got.iter().map(|r| &r.record).collect();
+            let list = if about { "about" } else { "by" };
+            assert_eq!(got, want, "{why}: reviews {list} a person, in id order");
+        }
+    }
 }
 
 /// A launch-sized commit (backends may store many new records another way than a few) reads
@@ -1323,34 +1321,14 @@ pub async fn bulk_creations(storage: &dyn Storage) {
             "a launch's review reads back"
         );
     }
-    for &person in &people {
-        let mut about: Vec<Review> = launched
-            .reviews
-            .iter()
-            .filter(|r| r.subject() == person)
-            .cloned()
-            .collect();
-        about.sort_by_key(Review::id);
-        let got = storage
-            .reviews_about(id, person)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let got: Vec<Review> = got.into_iter().map(|r| r.record).collect();
-        assert_eq!(got, about, "reviews about a person after a launch");
-        let mut by: Vec<Review> = launched
-            .reviews
-            .iter()
-            .filter(|r| r.author() == person)
-            .cloned()
-            .collect();
-        by.sort_by_key(Review::id);
-        let got = storage
-            .reviews_by(id, person)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let got: Vec<Review> = got.into_iter().map(|r| r.record).collect();
-        assert_eq!(got, by, "reviews by a person after a launch");
-    }
+    check_review_lists(
+        storage,
+        id,
+        &launched.reviews,
+        &people,
+        "after a bulk launch",
+    )
+    .await;
     check_involvement(storage, id, &people, "after a bulk launch").await;
     // As many new reviews again, copies of the launch's under new ids, with one used id.
     let mut again: Vec<Review> = launched
