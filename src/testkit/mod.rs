@@ -1173,6 +1173,18 @@ pub async fn listings(storage: &dyn Storage) {
     );
 }
 
+/// Copies of `reviews` under new ids.
+fn under_new_ids(reviews: &[Review]) -> Vec<Review> {
+    reviews
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.id = crate::ReviewId::random();
+            r
+        })
+        .collect()
+}
+
 /// `reviews_about` and `reviews_by` list exactly the `reviews` about and by each of `people`
 /// in `cycle`, in id order.
 async fn check_review_lists(
@@ -1331,15 +1343,7 @@ pub async fn bulk_creations(storage: &dyn Storage) {
     .await;
     check_involvement(storage, id, &people, "after a bulk launch").await;
     // As many new reviews again, copies of the launch's under new ids, with one used id.
-    let mut again: Vec<Review> = launched
-        .reviews
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.id = crate::ReviewId::random();
-            r
-        })
-        .collect();
+    let mut again = under_new_ids(&launched.reviews);
     let Some(used) = launched.reviews.get(launched.reviews.len() / 2) else {
         panic!("testkit fixture: no review");
     };
@@ -1889,15 +1893,7 @@ pub async fn refused_creations(storage: &dyn Storage) {
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let again: Vec<Review> = f
-        .reviews
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.id = crate::ReviewId::random();
-            r
-        })
-        .collect();
+    let again = under_new_ids(&f.reviews);
     storage
         .commit(Commit {
             writes: again
