@@ -6,14 +6,6 @@ use appraise::memory::{IndexedMemoryStorage, MemoryStorage};
 use appraise::plugin::Storage;
 use appraise::testkit;
 
-/// Engines on handles of their own to one database behave as one, as app servers must:
-/// - an org change one engine makes (a manager change) decides the next command of another,
-///   which held the org before it;
-/// - a third engine, cold, loads the same org;
-/// - two engines delivering the same pending notifications at once hand each over exactly
-///   once.
-///
-/// `open` opens another handle on the database.
 /// A launch of 160 people (more new rows per table than a database backend sends one by
 /// one) reads through the engine as the same launch on memory: everyone's reviews to write,
 /// the progress and the audit log.
@@ -96,6 +88,14 @@ async fn a_launch_of_many_reads_as_on_memory(storage: Arc<dyn Storage>) {
     assert_eq!(on_database.2, on_memory.2, "the audit log, in order");
 }
 
+/// Engines on handles of their own to one database behave as one, as app servers must:
+/// - an org change one engine makes (a manager change) decides the next command of another,
+///   which held the org before it;
+/// - a third engine, cold, loads the same org;
+/// - two engines delivering the same pending notifications at once hand each over exactly
+///   once.
+///
+/// `open` opens another handle on the database.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 async fn app_servers_behave_as_one(open: impl AsyncFn() -> Arc<dyn Storage>) {
     use appraise::memory::RecordingNotifier;
