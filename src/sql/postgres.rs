@@ -682,8 +682,14 @@ impl Apply<'_> {
                 Some(detail) => records
                     .iter()
                     .find(|r| detail.contains(&place(&r.key()).key.to_string()))
-                    .or(records.first())
-                    .map_or_else(|| backend(e), |used| used.key().conflict()),
+                    .map_or_else(
+                        // A detail in a form this does not read: still a used key, unnamed.
+                        || Error::Conflict {
+                            what: "PostgreSQL transaction",
+                            id: "unique violation".to_owned(),
+                        },
+                        |used| used.key().conflict(),
+                    ),
                 None => backend(e),
             }),
         }
