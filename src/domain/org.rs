@@ -1006,6 +1006,13 @@ impl OrgSnapshot {
         self.person(id).map(|p| p.name.as_str())
     }
 
+    /// [`name`](Self::name), finding `id` through [`idx_hinted`](Self::idx_hinted).
+    pub(crate) fn name_hinted(&self, id: PersonId, hint: u32) -> Option<&str> {
+        self.idx_hinted(id, hint)
+            .and_then(|i| self.person_at(i))
+            .map(|p| p.name.as_str())
+    }
+
     /// The person's direct manager.
     #[must_use]
     pub fn manager_of(&self, id: PersonId) -> Option<PersonId> {

@@ -13,7 +13,7 @@ use crate::views::screens::{
     CalibrationItem, Cursor, Inbox, Named, NominationItem, PacketItem, ReviewFilter, ReviewPage,
     ReviewStatus, StatusBoard, StatusRow, ToWrite,
 };
-use crate::views::view;
+use crate::views::view_named;
 use crate::{
     ApprovalStep, Cycle, CycleId, CycleState, Error, NominationState, Packet, PacketState,
     PersonId, Result, Review, ReviewState,
@@ -149,8 +149,17 @@ impl Engine {
         let ctx = scope.ctx();
         let mut subjects = places.from(from).filter_map(|at| snapshot.at_position(at));
         let readable = Visit::Readable(&authored);
+        let reader_name = snapshot.name(reader);
         self.visit_subjects(cycle, &mut subjects, readable, |packet, reviews| {
             let subject = packet.subject();
+            // A subject's reviews are mostly by themselves or by the reader: their names are
+            // looked up once.
+            let subject_name = snapshot.name_hinted(subject, packet.subject_at.0);
+            let name = |id: PersonId| match id {
+                id if id == subject => subject_name,
+                id if id == reader => reader_name,
+                id => snapshot.name(id),
+            };
             for r in reviews {
                 if start.is_some_and(|c| c.subject == subject && r.id() <= c.review)
                     || !filter.passes(subject, r.kind(), r.state())
@@ -170,7 +179,7 @@ impl Engine {
                     return false;
                 }
                 page.reviews
-                    .push(view(&scope.cycle.record, scope.org(), r, d));
+                    .push(view_named(&scope.cycle.record, name, r, d));
             }
             true
         })

@@ -224,6 +224,38 @@ impl Ends {
     };
 }
 
+/// Where a person's two review lists of a cycle start, and the slot of the packet about them
+/// in that cycle as last stored (or [`END`]). The packet slot spares [`Storage::subjects`] a
+/// probe of the packets' index; it is a hint, checked against the packet id before use, so a
+/// packet deleted or moved since leaves no wrong answer.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    first: Ends,
+    packet: u32,
+}
+
+impl Head {
+    const NONE: Self = Self {
+        first: Ends::NONE,
+        packet: END,
+    };
+}
+
+/// Where a review's two lists go on after it, and whether it is submitted: a walk for the
+/// submitted reviews of a list skips the others without reading them.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    next: Ends,
+    submitted: bool,
+}
+
+impl Link {
+    const NONE: Self = Self {
+        next: Ends::NONE,
+        submitted: false,
+    };
+}
+
 /// One of a person's two review lists.
 #[derive(Debug, Clone, Copy)]
 enum List {
@@ -250,33 +282,43 @@ impl List {
 /// Review lists of the people of one cycle, threaded through `links` (see [`Ends`]).
 #[derive(Debug, Default)]
 struct ReviewLists {
-    heads: IdMap<PersonId, Ends>,
+    heads: IdMap<PersonId, Head>,
 }
 
 impl ReviewLists {
     /// Puts the review at `slot` first in its subject's and its author's lists.
-    fn link(&mut self, links: &mut Vec<Ends>, slot: u32, subject: PersonId, author: PersonId) {
+    fn link(
+        &mut self,
+        links: &mut Vec<Link>,
+        slot: u32,
+        (subject, author): (PersonId, PersonId),
+        submitted: bool,
+    ) {
         let at = slot as usize;
         if links.len() <= at {
-            links.resize(at + 1, Ends::NONE);
+            links.resize(at + 1, Link::NONE);
         }
-        let about = self.heads.entry(subject).or_insert(Ends::NONE);
-        let about = std::mem::replace(&mut about.about, slot);
-        let by = self.heads.entry(author).or_insert(Ends::NONE);
-        let by = std::mem::replace(&mut by.by, slot);
+        let about = self.heads.entry(subject).or_insert(Head::NONE);
+        let about = std::mem::replace(&mut about.first.about, slot);
+        let by = self.heads.entry(author).or_insert(Head::NONE);
+        let by = std::mem::replace(&mut by.first.by, slot);
         if let Some(l) = links.get_mut(at) {
-            *l = Ends { about, by };
+            *l = Link {
+                next: Ends { about, by },
+                submitted,
+            };
         }
     }
 
     /// Takes the review at `slot` out of its subject's and its author's lists.
-    fn unlink(&mut self, links: &mut [Ends], slot: u32, subject: PersonId, author: PersonId) {
+    fn unlink(&mut self, links: &mut [Link], slot: u32, subject: PersonId, author: PersonId) {
         for (person, list) in [(subject, List::About), (author, List::By)] {
             let Some(heads) = self.heads.get_mut(&person) else {
                 continue;
             };
+            let heads = &mut heads.first;
             let head = list.of_mut(heads);
-            let after = links.get(slot as usize).map_or(END, |l| list.of(*l));
+            let after = links.get(slot as usize).map_or(END, |l| list.of(l.next));
             if *head == slot {
                 *head = after;
             } else {
@@ -287,7 +329,7 @@ impl ReviewLists {
                     let Some(l) = links.get_mut(at as usize) else {
                         break;
                     };
-                    let next = list.of_mut(l);
+                    let next = list.of_mut(&mut l.next);
                     if *next == slot {
                         *next = after;
                         break;
@@ -301,22 +343,32 @@ impl ReviewLists {
         }
     }
 
-    /// The slots of `person`'s reviews in `list`.
+    /// Notes that the packet about `subject` in this cycle is at `slot`.
+    fn file_packet(&mut self, subject: PersonId, slot: u32) {
+        self.heads.entry(subject).or_insert(Head::NONE).packet = slot;
+    }
+
+    /// The slots of `person`'s reviews in `list`, each with its link.
     fn slots<'a>(
         &self,
-        links: &'a [Ends],
+        links: &'a [Link],
         person: PersonId,
         list: List,
-    ) -> impl Iterator<Item = u32> + 'a {
-        let mut at = self.heads.get(&person).map_or(END, |h| list.of(*h));
-        // Bounded like `unlink`'s walk.
-        let mut left = links.len();
-        std::iter::from_fn(move || {
-            let l = *links.get(at as usize)?;
-            left = left.checked_sub(1)?;
-            Some(std::mem::replace(&mut at, list.of(l)))
-        })
+    ) -> impl Iterator<Item = (u32, Link)> + 'a {
+        walk(links, self.heads.get(&person).copied(), list)
     }
+}
+
+/// The slots of the reviews in `list` from `head` on, each with its link.
+fn walk(links: &[Link], head: Option<Head>, list: List) -> impl Iterator<Item = (u32, Link)> + '_ {
+    let mut at = head.map_or(END, |h| list.of(h.first));
+    // Bounded like `ReviewLists::unlink`'s walk.
+    let mut left = links.len();
+    std::iter::from_fn(move || {
+        let l = *links.get(at as usize)?;
+        left = left.checked_sub(1)?;
+        Some((std::mem::replace(&mut at, list.of(l.next)), l))
+    })
 }
 
 /// A cycle's packets with their slots, sorted by id when paged (`packets` pages by id). A
@@ -416,7 +468,7 @@ struct Inner {
     packets: Slab<PacketId, Box<Packet>>,
     reviews: Slab<ReviewId, Box<Review>>,
     /// By review slot: where the review's lists of its cycle go on (see [`ReviewLists`]).
-    links: Vec<Ends>,
+    links: Vec<Link>,
     /// Every other record: cycles, snapshots, nominations, calibration sessions, templates and
     /// the grants.
     others: IdMap<RecordKey, (u64, Record)>,
@@ -564,14 +616,19 @@ impl Inner {
             if renamed {
                 ix.name(packet);
             }
+            ix.reviews.file_packet(packet.subject(), slot);
         }
     }
 
     fn put_review(&mut self, review: Box<Review>, version: u64) {
         let keys = (review.cycle(), review.subject(), review.author());
+        let submitted = review.state() == ReviewState::Submitted;
         let (slot, old) = self.reviews.put(review.id(), version, review);
         if let Some(old) = &old {
             if (old.cycle(), old.subject(), old.author()) == keys {
+                if let Some(l) = self.links.get_mut(slot as usize) {
+                    l.submitted = submitted;
+                }
                 return;
             }
             let ix = self.by_cycle.entry(old.cycle()).or_default();
@@ -580,7 +637,8 @@ impl Inner {
         }
         let (cycle, subject, author) = keys;
         let ix = self.by_cycle.entry(cycle).or_default();
-        ix.reviews.link(&mut self.links, slot, subject, author);
+        ix.reviews
+            .link(&mut self.links, slot, (subject, author), submitted);
     }
 
     /// Indexes the packets a commit stored by [`Slab::claim`]: by id, in their cycle's
@@ -597,10 +655,14 @@ impl Inner {
                 continue;
             };
             let ix = self.by_cycle.entry(cycle).or_default();
+            // The subjects are mostly new to the cycle (at a launch, every participant): their
+            // lists' index grows once rather than by doubling.
+            ix.reviews.heads.reserve(new.len());
             for &(id, slot) in new {
                 ix.packets.insert(id, slot);
                 if let Some((_, packet)) = self.packets.at(slot) {
                     ix.name(packet);
+                    ix.reviews.file_packet(packet.subject(), slot);
                 }
             }
         }
@@ -610,32 +672,28 @@ impl Inner {
     }
 
     /// Indexes the reviews a commit stored by [`Slab::claim`]: by id, then in their subject's
-    /// and their author's lists, from what [`examine`] read of each (`keys`).
+    /// and their author's lists, from what [`examine`] read of each (`keys`). The lists' index
+    /// has room for the subjects of the commit's new packets ([`index_new_packets`], run
+    /// first).
     ///
-    /// `people` estimates how many subjects and authors are new to the cycle (the commit's
-    /// packets: at a launch, one per participant, each with a self review), so that the index of
-    /// their lists grows once rather than by doubling.
-    fn index_new_reviews(&mut self, new: &[(ReviewId, u32)], keys: &[ReviewKeys], people: usize) {
+    /// [`index_new_packets`]: Self::index_new_packets
+    fn index_new_reviews(&mut self, new: &[(ReviewId, u32)], keys: &[ReviewKeys]) {
         self.reviews.index_new(new);
         // Links for every new slot at once, at their exact size: grown one slot at a time by
         // `link`, the list would double past it.
         let slots = self.reviews.slots.len();
         if self.links.len() < slots {
-            self.links.resize(slots, Ends::NONE);
+            self.links.resize(slots, Link::NONE);
         }
         // `keys[i]` is about `new[i]`. Reviews come grouped by packet: by cycle, then subject.
-        let mut grown = SmallVec::<[CycleId; 1]>::new();
         for (keys, new) in runs(keys, new, |k| k.cycle) {
             let Some(cycle) = keys.first().map(|k| k.cycle) else {
                 continue;
             };
             let ix = self.by_cycle.entry(cycle).or_default();
-            if !grown.contains(&cycle) {
-                grown.push(cycle);
-                ix.reviews.heads.reserve(people);
-            }
             for (k, (_, slot)) in keys.iter().zip(new) {
-                ix.reviews.link(&mut self.links, *slot, k.subject, k.author);
+                ix.reviews
+                    .link(&mut self.links, *slot, (k.subject, k.author), k.submitted);
             }
         }
     }
@@ -719,18 +777,14 @@ impl Inner {
             .copied()
     }
 
-    /// The reviews of `person`'s list in `cycle`, ordered by id.
-    fn reviews_of(&self, cycle: CycleId, person: PersonId, list: List) -> Vec<Versioned<Review>> {
-        self.reviews_where(cycle, person, list, |_| true)
-    }
-
-    /// [`reviews_of`](Self::reviews_of), only those `keep` keeps (looked at before cloning).
-    fn reviews_where(
+    /// The reviews of `person`'s list in `cycle`, ordered by id: all of them, or the submitted
+    /// ones alone (the others are skipped without being read).
+    fn reviews_of(
         &self,
         cycle: CycleId,
         person: PersonId,
         list: List,
-        keep: impl Fn(&Review) -> bool,
+        submitted_only: bool,
     ) -> Vec<Versioned<Review>> {
         let Some(ix) = self.by_cycle.get(&cycle) else {
             return Vec::new();
@@ -738,8 +792,8 @@ impl Inner {
         let mut out: Vec<Versioned<Review>> = ix
             .reviews
             .slots(&self.links, person, list)
-            .filter_map(|slot| self.reviews.at(slot))
-            .filter(|(_, review)| keep(review))
+            .filter(|(_, link)| !submitted_only || link.submitted)
+            .filter_map(|(slot, _)| self.reviews.at(slot))
             .map(|(version, review)| Versioned {
                 version: *version,
                 record: Review::clone(review),
@@ -780,6 +834,7 @@ struct ReviewKeys {
     cycle: CycleId,
     subject: PersonId,
     author: PersonId,
+    submitted: bool,
 }
 
 /// Whether a write adds a new packet or review (a `Put` expecting none): those a commit
@@ -843,6 +898,7 @@ fn examine(commit: &Commit) -> Examined {
                 cycle: r.cycle(),
                 subject: r.subject(),
                 author: r.author(),
+                submitted: r.state() == ReviewState::Submitted,
             }),
             _ => {}
         }
@@ -934,7 +990,7 @@ impl Storage for IndexedMemoryStorage {
             }
         }
         inner.index_new_packets(&new_packets, &ex.packet_cycles, &ex.tallies);
-        inner.index_new_reviews(&new_reviews, &ex.reviews, packets);
+        inner.index_new_reviews(&new_reviews, &ex.reviews);
         // A launch's hundred thousand events are all of one cycle: its list is looked up once
         // per run of events of the same cycle.
         let Inner {
@@ -1025,11 +1081,11 @@ impl Storage for IndexedMemoryStorage {
         cycle: CycleId,
         subject: PersonId,
     ) -> Result<Vec<Versioned<Review>>> {
-        Ok(self.lock().reviews_of(cycle, subject, List::About))
+        Ok(self.lock().reviews_of(cycle, subject, List::About, false))
     }
 
     async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>> {
-        Ok(self.lock().reviews_of(cycle, author, List::By))
+        Ok(self.lock().reviews_of(cycle, author, List::By, false))
     }
 
     async fn subjects(
@@ -1039,16 +1095,44 @@ impl Storage for IndexedMemoryStorage {
         submitted_only: bool,
     ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
         let inner = self.lock();
+        let Some(ix) = inner.by_cycle.get(&cycle) else {
+            return Ok(Vec::new());
+        };
+        // Pass by pass, one kind of lookup for every subject: the subjects are independent, so
+        // the processor waits for many of their cache lines at once, not one after another.
+        let heads: Vec<Option<Head>> = subjects
+            .iter()
+            .map(|s| ix.reviews.heads.get(s).copied())
+            .collect();
+        let slots: Vec<SmallVec<[u32; 8]>> = heads
+            .iter()
+            .map(|&head| {
+                walk(&inner.links, head, List::About)
+                    .filter(|(_, link)| !submitted_only || link.submitted)
+                    .map(|(slot, _)| slot)
+                    .collect()
+            })
+            .collect();
         let mut out = Vec::with_capacity(subjects.len());
-        for &subject in subjects {
-            let reviews = inner.reviews_where(cycle, subject, List::About, |r| {
-                !submitted_only || r.state() == ReviewState::Submitted
-            });
+        for (head, slots) in heads.iter().zip(&slots) {
+            let mut reviews: Vec<Versioned<Review>> = slots
+                .iter()
+                .filter_map(|&slot| inner.reviews.at(slot))
+                .map(|(version, review)| Versioned {
+                    version: *version,
+                    record: Review::clone(review),
+                })
+                .collect();
+            reviews.sort_unstable_by_key(|r| r.record.id());
             let Some(first) = reviews.first() else {
                 continue;
             };
-            let Some((version, packet)) = inner.packets.get(&first.record.packet()) else {
-                return Err(RecordKey::Packet(first.record.packet()).not_found());
+            let id = first.record.packet();
+            let filed = head
+                .and_then(|h| inner.packets.at(h.packet))
+                .filter(|(_, p)| p.id() == id);
+            let Some((version, packet)) = filed.or_else(|| inner.packets.get(&id)) else {
+                return Err(RecordKey::Packet(id).not_found());
             };
             let packet = Versioned {
                 version: *version,
@@ -1270,6 +1354,8 @@ mod tests {
         ids: SequentialIds,
         cycles: [CycleId; 2],
         people: [PersonId; 5],
+        /// The last packet made for each cycle and subject: new reviews belong to it.
+        packets: BTreeMap<(u8, u8), PacketId>,
     }
 
     impl World {
@@ -1278,12 +1364,15 @@ mod tests {
                 ids: SequentialIds::starting_at(1 << 70),
                 cycles: [CycleId::from_key("c0"), CycleId::from_key("c1")],
                 people: ["p0", "p1", "p2", "p3", "p4"].map(PersonId::from_key),
+                packets: BTreeMap::new(),
             }
         }
 
         fn packet(&mut self, cycle: u8, subject: u8) -> Packet {
+            let id = PacketId::from_uuid(self.ids.next_uuid());
+            self.packets.insert((cycle, subject), id);
             let mut p = Packet::new(
-                PacketId::from_uuid(self.ids.next_uuid()),
+                id,
                 self.cycles[usize::from(cycle)],
                 self.people[usize::from(subject)],
                 PacketState::Writing,
@@ -1297,20 +1386,35 @@ mod tests {
             p
         }
 
+        /// A review in the subject's packet when there is one; submitted when its author's
+        /// number is even.
         fn review(&mut self, cycle: u8, subject: u8, author: u8) -> Review {
+            let id = ReviewId::from_uuid(self.ids.next_uuid());
+            let packet = match self.packets.get(&(cycle, subject)) {
+                Some(&packet) => packet,
+                None => PacketId::from_uuid(self.ids.next_uuid()),
+            };
             Review {
-                id: ReviewId::from_uuid(self.ids.next_uuid()),
+                id,
                 cycle: self.cycles[usize::from(cycle)],
-                packet: PacketId::from_uuid(self.ids.next_uuid()),
+                packet,
                 subject: self.people[usize::from(subject)],
                 author: self.people[usize::from(author)],
                 kind: ReviewKind::Peer,
-                state: ReviewState::Assigned,
+                state: submitted_if(author % 2 == 0),
                 removed: false,
                 updated_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
                 answers: Answers::default(),
                 reminders: Reminders::default(),
             }
+        }
+    }
+
+    fn submitted_if(submitted: bool) -> ReviewState {
+        if submitted {
+            ReviewState::Submitted
+        } else {
+            ReviewState::Assigned
         }
     }
 
@@ -1402,9 +1506,13 @@ mod tests {
                         Record::Packet(p)
                     }
                     Record::Review(mut r) => {
-                        r.cycle = w.cycles[usize::from(cycle)];
-                        r.subject = w.people[usize::from(person)];
-                        r.author = w.people[usize::from(other)];
+                        // Half the changes keep the review's lists, to change its state alone.
+                        if pick % 2 == 0 {
+                            r.cycle = w.cycles[usize::from(cycle)];
+                            r.subject = w.people[usize::from(person)];
+                            r.author = w.people[usize::from(other)];
+                        }
+                        r.state = submitted_if(r.state != ReviewState::Submitted);
                         Record::Review(r)
                     }
                     other => other,
@@ -1526,7 +1634,60 @@ mod tests {
                     .collect();
                 assert_eq!(by, of(|r| r.author), "reviews by a person");
             }
+            for submitted_only in [false, true] {
+                let got = store.subjects(cycle, &w.people, submitted_only).await.ok();
+                assert_eq!(
+                    got,
+                    subjects(model, cycle, &w.people, submitted_only),
+                    "each subject's packet and reviews, submitted only: {submitted_only}"
+                );
+            }
         }
+    }
+
+    /// A subject's packet and reviews, as `Storage::subjects` gives them.
+    type Subject = (Versioned<Packet>, Vec<Versioned<Review>>);
+
+    /// `Storage::subjects` by its definition: for each subject with a review (a submitted one,
+    /// with `submitted_only`), the packet of their first review by id and those reviews; no
+    /// answer when such a packet is missing.
+    fn subjects(
+        model: &BTreeMap<RecordKey, (u64, Record)>,
+        cycle: CycleId,
+        people: &[PersonId],
+        submitted_only: bool,
+    ) -> Option<Vec<Subject>> {
+        let mut out = Vec::new();
+        for &subject in people {
+            let reviews: Vec<Versioned<Review>> = model
+                .values()
+                .filter_map(|(version, r)| match r {
+                    Record::Review(r)
+                        if r.cycle == cycle
+                            && r.subject == subject
+                            && (!submitted_only || r.state == ReviewState::Submitted) =>
+                    {
+                        Some(Versioned {
+                            version: *version,
+                            record: (**r).clone(),
+                        })
+                    }
+                    _ => None,
+                })
+                .collect();
+            let Some(first) = reviews.first() else {
+                continue;
+            };
+            let packet = match model.get(&RecordKey::Packet(first.record.packet))? {
+                (version, Record::Packet(p)) => Versioned {
+                    version: *version,
+                    record: (**p).clone(),
+                },
+                _ => return None,
+            };
+            out.push((packet, reviews));
+        }
+        Some(out)
     }
 
     proptest! {

@@ -54,7 +54,18 @@ impl ReviewView {
         author_hidden: bool,
         allowed_by: Rule,
     ) -> Self {
-        let name = |id: PersonId| org.and_then(|o| o.name(id)).map(str::to_owned);
+        let name = |id: PersonId| org.and_then(|o| o.name(id));
+        Self::named(review, name, author_hidden, allowed_by)
+    }
+
+    /// The view of `review`, with the display names `name` gives.
+    fn named<'a>(
+        review: &Review,
+        name: impl Fn(PersonId) -> Option<&'a str>,
+        author_hidden: bool,
+        allowed_by: Rule,
+    ) -> Self {
+        let name = |id: PersonId| name(id).map(str::to_owned);
         let author = (!author_hidden).then(|| review.author());
         Self {
             id: review.id(),
@@ -126,7 +137,18 @@ pub(crate) fn view(
     review: &Review,
     decision: Decision,
 ) -> ReviewView {
-    let mut v = ReviewView::new(review, org, decision.author_hidden(), decision.rule());
+    view_named(cycle, |id| org.and_then(|o| o.name(id)), review, decision)
+}
+
+/// [`view`], with the display names `name` gives: a list of views looks a name up once for
+/// all the reviews that need it.
+pub(crate) fn view_named<'a>(
+    cycle: &Cycle,
+    name: impl Fn(PersonId) -> Option<&'a str>,
+    review: &Review,
+    decision: Decision,
+) -> ReviewView {
+    let mut v = ReviewView::named(review, name, decision.author_hidden(), decision.rule());
     if !sees_private_answers(&decision)
         && let Some(t) = cycle.template_for(review.kind())
     {
