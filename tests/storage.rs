@@ -572,7 +572,16 @@ mod sqlite {
                 .await
                 .expect("the crate's migrations table");
         let versions: Vec<i64> = applied.iter().map(|(v, _)| *v).collect();
-        assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let triggers: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+                .fetch_one(&pool)
+                .await
+                .expect("read the schema");
+        assert_eq!(
+            triggers, 0,
+            "packet names are the storage's to write (0009)"
+        );
         // Every id is now its 16 bytes (migration 0008), the grants record's the nil id.
         for (table, column) in [
             ("cycles", "id"),
@@ -656,6 +665,24 @@ mod sqlite {
             .await
             .expect("the org now");
         assert_eq!((org.version, org.record.manager_of(ann)), (1, Some(kim)));
+        // The packet's names moved with it, from the names 0.1 wrote to the storage's own:
+        // it names kim, its manager now, and no longer bo.
+        for (person, named) in [(kim, vec![packet.id()]), (bo, vec![])] {
+            let naming = storage
+                .packets_naming(cycles[0].id, person)
+                .await
+                .expect("packets naming");
+            let naming: Vec<_> = naming.iter().map(|p| p.record.id()).collect();
+            assert_eq!(naming, named, "{person}");
+        }
+        let names: i64 = sqlx::query_scalar("SELECT count(*) FROM packet_names")
+            .fetch_one(&pool)
+            .await
+            .expect("count names");
+        assert_eq!(
+            names, 1,
+            "ann's packet names kim, and nothing else is named"
+        );
         // The grants survived: kim is still an admin, and the file takes new records.
         let period = Period {
             start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),

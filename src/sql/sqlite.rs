@@ -400,6 +400,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "binary ids",
         sql: include_str!("../../migrations/sqlite/0008_binary_ids.sql"),
     },
+    Migration {
+        version: 9,
+        description: "packet names by storage",
+        sql: include_str!("../../migrations/sqlite/0009_packet_names_by_storage.sql"),
+    },
 ];
 
 /// The body of [`SqliteStorage::migrate`], inside its transaction: runs those of
@@ -605,7 +610,7 @@ impl<'q> Script<'q> {
         }
     }
 
-    /// An update at an expected version.
+    /// An update at an expected version; a packet's names are replaced by its new ones.
     fn update(&mut self, record: &Record, version: u64) -> Result<()> {
         let key = record.key();
         let (table, column, id) = locate(&key);
@@ -619,7 +624,12 @@ impl<'q> Script<'q> {
         self.bind(version_i64(version.saturating_add(1))?)?;
         self.bind(body)?;
         self.bind(id)?;
-        self.bind(version_i64(version)?)
+        self.bind(version_i64(version)?)?;
+        if let Record::Packet(packet) = record {
+            self.unname(packet.id())?;
+            self.name(&names_of(packet))?;
+        }
+        Ok(())
     }
 
     /// A delete at an expected version.
@@ -629,7 +639,36 @@ impl<'q> Script<'q> {
             format!("DELETE FROM {table} WHERE {column} = ? AND version = ? RETURNING {tag}")
         });
         self.bind(id)?;
-        self.bind(version_i64(version)?)
+        self.bind(version_i64(version)?)?;
+        if let RecordKey::Packet(packet) = key {
+            self.unname(packet)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the names of `packet` from `packet_names`.
+    fn unname(&mut self, packet: PacketId) -> Result<()> {
+        self.sql
+            .push_str("DELETE FROM packet_names WHERE packet_id = ?;\n");
+        self.bind(id_bytes(packet.as_uuid()))
+    }
+
+    /// Adds `names` (cycle, person, packet) to `packet_names`, in one multi-row insert.
+    fn name(&mut self, names: &[(Uuid, Uuid, Uuid)]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.sql.push_str(&format!(
+            "INSERT OR IGNORE INTO packet_names (cycle_id, person, packet_id) VALUES {};\n",
+            vec!["(?, ?, ?)"; names.len()].join(", ")
+        ));
+        for (cycle, person, packet) in names {
+            self.bind(id_bytes(cycle))?;
+            self.bind(id_bytes(person))?;
+            self.bind(id_bytes(packet))?;
+        }
+        self.rows += names.len();
+        Ok(())
     }
 
     /// New records of one table, in one multi-row insert.
@@ -695,6 +734,7 @@ impl<'q> Script<'q> {
             let Some(part) = parts.next() else { break };
             match *part {
                 Part::Create(records) => self.create(records)?,
+                Part::Names(names) => self.name(names)?,
                 Part::Events { offset, events } => {
                     self.sequenced("events", &["cycle_id", "body"], events, offset, |s, e| {
                         s.bind(e.cycle.map(|c| id_bytes(c.as_uuid())))?;
@@ -742,10 +782,21 @@ impl<'q> Script<'q> {
     }
 }
 
+/// Who `packet` names ([`Packet::named`]), as rows of `packet_names`: (cycle, person, packet).
+fn names_of(packet: &Packet) -> Vec<(Uuid, Uuid, Uuid)> {
+    let (cycle, id) = (*packet.cycle().as_uuid(), *packet.id().as_uuid());
+    packet
+        .named()
+        .map(|person| (cycle, *person.as_uuid(), id))
+        .collect()
+}
+
 /// A run of a commit's new rows, at most [`BATCH`], that goes into one multi-row insert.
 enum Part<'q> {
     /// New records of one table.
     Create(&'q [&'q Record]),
+    /// Who the new packets name: (cycle, person, packet).
+    Names(&'q [(Uuid, Uuid, Uuid)]),
     /// Events, numbered from the sequence's next value plus `offset`.
     Events { offset: usize, events: &'q [Event] },
     /// Outbox entries, numbered like events, after them.
@@ -827,10 +878,21 @@ async fn apply(conn: &mut sqlx::SqliteConnection, commit: &Commit) -> Result<(),
     // By table, then by key: each table's new rows go into its key's index in order, which
     // fills its pages instead of splitting them at random places.
     creates.sort_by_cached_key(|r| r.key());
+    // In the order of `packet_names`' key, for the same reason.
+    let mut names: Vec<(Uuid, Uuid, Uuid)> = creates
+        .iter()
+        .filter_map(|r| match r {
+            Record::Packet(p) => Some(names_of(p)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    names.sort_unstable();
     let mut parts = Vec::new();
     for group in creates.chunk_by(|a, b| table_of(&a.key()) == table_of(&b.key())) {
         parts.extend(group.chunks(BATCH).map(Part::Create));
     }
+    parts.extend(names.chunks(BATCH).map(Part::Names));
     let mut offset = 0;
     for events in commit.events.chunks(BATCH) {
         parts.push(Part::Events { offset, events });
