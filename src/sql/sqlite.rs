@@ -43,10 +43,17 @@ const BATCH: usize = 1_000;
 /// - A commit's statements are sent together, a thousand new rows at most a batch: a small
 ///   commit (a submit) costs three round trips to the connection's thread (begin, its
 ///   statements, commit), whatever its number of writes.
+/// - A commit of 10,000 rows or more (a launch) returns before its rows are copied from the
+///   write-ahead log into the database file: a task copies them (a passive checkpoint), on
+///   a connection of its own for a file from [`open`](Self::open), while commits go on.
+///   Every other commit leaves that copy to SQLite's automatic checkpoint, as usual.
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Where [`checkpoint_soon`](Self::checkpoint_soon) runs: a connection of its own for a
+    /// file opened by [`open`](Self::open), so that commits go on meanwhile.
+    checkpointer: SqlitePool,
 }
 
 /// The crate's error for a backend failure. SQLite's busy and locked errors (another writer
@@ -245,8 +252,11 @@ impl SqliteStorage {
     /// A new file gets SQLite's default page size (4 KiB), which suits small commits such as
     /// a submit. A host that launches very large cycles and writes little else can make the
     /// file itself with larger pages and open it with [`with_pool`](Self::with_pool)
-    /// (BENCHMARKS.md measures 64 KiB pages: a launch of 100,000 people about 30% faster, a
-    /// submit nearly twice as slow).
+    /// (BENCHMARKS.md measures 64 KiB pages: a launch of 100,000 people faster, a submit
+    /// nearly twice as slow).
+    ///
+    /// The storage holds a writer connection, up to four readers, and, from the first large
+    /// commit on, a connection for its checkpoints; [`close`](Self::close) closes them all.
     ///
     /// # Errors
     ///
@@ -269,13 +279,43 @@ impl SqliteStorage {
             .await
             .map_err(backend)?;
         Self::migrate(&writer).await?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_lazy_with(options.clone());
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await
             .map_err(backend)?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            checkpointer,
+        })
+    }
+
+    /// Copies the write-ahead log into the database file (a passive checkpoint) in a task of
+    /// its own, so that a large commit (a launch) returns without waiting for it. SQLite runs
+    /// that checkpoint at the end of the commit that grows the log past its limit (1,000
+    /// pages): for a launch of 100,000 people, the whole launch once more, about 0.5 s.
+    /// Meanwhile other commits wait for the writer as they wait for any commit; should the
+    /// checkpoint fail or not run, the next commit's automatic checkpoint does the work.
+    async fn checkpoint_soon(&self) {
+        let pool = self.checkpointer.clone();
+        let checkpoint = async move {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, "SQLite checkpoint after a large commit failed");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(checkpoint)),
+            Err(_) => checkpoint.await,
+        }
     }
 
     /// A private in-memory database (one connection, kept open), migrated.
@@ -297,7 +337,8 @@ impl SqliteStorage {
         Self::migrate(&pool).await?;
         Ok(Self {
             writer: pool.clone(),
-            reader: pool,
+            reader: pool.clone(),
+            checkpointer: pool,
         })
     }
 
@@ -309,7 +350,8 @@ impl SqliteStorage {
     pub fn with_pool(pool: SqlitePool) -> Self {
         Self {
             writer: pool.clone(),
-            reader: pool,
+            reader: pool.clone(),
+            checkpointer: pool,
         }
     }
 
@@ -351,8 +393,10 @@ impl SqliteStorage {
         rows.iter().map(review_row).collect()
     }
 
-    /// Closes both pools, waiting for connections to finish.
+    /// Closes the storage's connections, waiting for those in use (a checkpoint under way
+    /// among them) to finish.
     pub async fn close(&self) {
+        self.checkpointer.close().await;
         self.writer.close().await;
         self.reader.close().await;
     }
@@ -550,6 +594,10 @@ async fn used_outbox_key(conn: &mut sqlx::SqliteConnection, keys: &[&str]) -> Op
 
 /// Rows of multi-row inserts a [`Script`] takes before it is sent.
 const SCRIPT_ROWS: usize = BATCH;
+
+/// Rows (writes, events and outbox entries) from which a commit leaves its checkpoint to a
+/// task of its own ([`SqliteStorage::checkpoint_soon`]).
+const LARGE_COMMIT: usize = 10 * BATCH;
 
 /// Statements sent to SQLite as one string, so a commit's statements cost one round trip to
 /// sqlx's connection thread rather than one each (each round trip costs about as much as a
@@ -962,6 +1010,7 @@ impl Storage for SqliteStorage {
 
     async fn commit(&self, commit: Commit) -> Result<()> {
         check_shape(&commit, &keys_of(&commit), |_| false)?;
+        let rows = commit.writes.len() + commit.events.len() + commit.outbox.len();
         // The one writer connection, held until the commit is done: after a unique violation
         // no other commit of this storage runs between the rollback and the look at the keys.
         let mut conn = self.writer.acquire().await.map_err(backend)?;
@@ -969,6 +1018,28 @@ impl Storage for SqliteStorage {
             .await
             .map_err(backend)?;
         match apply(&mut tx, &commit).await {
+            Ok(()) if rows >= LARGE_COMMIT => {
+                let limit: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                let committed = tx.commit().await.map_err(backend);
+                let restore = format!("PRAGMA wal_autocheckpoint = {limit}");
+                if sqlx::query(&restore).execute(&mut *conn).await.is_err() {
+                    // Never leave the writer without its automatic checkpoint: the pool opens
+                    // a new connection instead.
+                    conn.close_on_drop();
+                }
+                drop(conn);
+                if committed.is_ok() {
+                    self.checkpoint_soon().await;
+                }
+                committed
+            }
             Ok(()) => tx.commit().await.map_err(backend),
             // Dropping the transaction rolls it back: nothing is written.
             Err(Failed::Error(e)) => Err(e),
@@ -1308,6 +1379,69 @@ mod tests {
         };
         values.push(body.unwrap_or_default());
         (table, columns, values)
+    }
+
+    /// A large commit (a launch) returns before SQLite copies it into the database file, with
+    /// the writer's automatic checkpoint as it was; a task of its own does the copy, with no
+    /// other commit to run it, and every record reads back.
+    #[tokio::test]
+    async fn a_large_commit_leaves_its_checkpoint_to_a_task() {
+        let Ok(dir) = tempfile::tempdir() else {
+            panic!("a temp dir");
+        };
+        let path = dir.path().join("large.db");
+        let Ok(storage) = SqliteStorage::open(&path).await else {
+            panic!("open");
+        };
+        let file = || std::fs::metadata(&path).map_or(0, |m| m.len());
+        let cycle = CycleId::from(Uuid::new_v4());
+        let packets: Vec<Packet> = (0..LARGE_COMMIT)
+            .map(|_| {
+                Packet::new(
+                    PacketId::from(Uuid::new_v4()),
+                    cycle,
+                    PersonId::from(Uuid::new_v4()),
+                    crate::PacketState::Writing,
+                )
+            })
+            .collect();
+        let writes = packets
+            .iter()
+            .map(|p| Write::Put {
+                record: Record::from(p.clone()),
+                expect: Expect::Absent,
+            })
+            .collect();
+        // A limit the commit's log passes many times over, to be kept.
+        let set = sqlx::query("PRAGMA wal_autocheckpoint = 100")
+            .execute(&storage.writer)
+            .await;
+        assert!(set.is_ok(), "{set:?}");
+        let before = file();
+        let committed = storage
+            .commit(Commit {
+                writes,
+                ..Commit::default()
+            })
+            .await;
+        assert!(committed.is_ok(), "{committed:?}");
+        // No await since the commit returned: the task has not run yet.
+        assert_eq!(file(), before, "the commit copied nothing into the file");
+        let limit: Result<i64, _> = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&storage.writer)
+            .await;
+        assert_eq!(limit.ok(), Some(100), "the writer's automatic checkpoint");
+        let mut waited = 0;
+        while file() < before + 1_000_000 && waited < 300 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        assert!(file() >= before + 1_000_000, "the task copied the commit");
+        for p in packets.iter().step_by(997) {
+            let got = storage.get(RecordKey::Packet(p.id())).await;
+            assert!(matches!(got, Ok(Some(_))), "{}", p.id());
+        }
+        storage.close().await;
     }
 
     /// Records, an event and the names of packets stored as migrations 0001 to 0007 laid them
