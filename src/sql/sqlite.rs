@@ -300,8 +300,10 @@ impl SqliteStorage {
     /// its own, so that a large commit (a launch) returns without waiting for it. SQLite runs
     /// that checkpoint at the end of the commit that grows the log past its limit (1,000
     /// pages): for a launch of 100,000 people, the whole launch once more, about 0.5 s.
-    /// Meanwhile other commits wait for the writer as they wait for any commit; should the
-    /// checkpoint fail or not run, the next commit's automatic checkpoint does the work.
+    /// Commits go on meanwhile: a passive checkpoint takes no write lock, and the writer's
+    /// automatic checkpoint gives way while this one runs (on a host's pool, from
+    /// [`with_pool`](Self::with_pool), the checkpoint takes one of its connections). Should
+    /// the checkpoint fail or not run, a later commit's automatic checkpoint does the work.
     async fn checkpoint_soon(&self) {
         let pool = self.checkpointer.clone();
         let checkpoint = async move {
