@@ -347,20 +347,16 @@ impl ReviewLists {
     fn file_packet(&mut self, subject: PersonId, slot: u32) {
         self.heads.entry(subject).or_insert(Head::NONE).packet = slot;
     }
-
-    /// The slots of `person`'s reviews in `list`, each with its link.
-    fn slots<'a>(
-        &self,
-        links: &'a [Link],
-        person: PersonId,
-        list: List,
-    ) -> impl Iterator<Item = (u32, Link)> + 'a {
-        walk(links, self.heads.get(&person).copied(), list)
-    }
 }
 
-/// The slots of the reviews in `list` from `head` on, each with its link.
-fn walk(links: &[Link], head: Option<Head>, list: List) -> impl Iterator<Item = (u32, Link)> + '_ {
+/// The slots of the reviews in `list` from `head` on: all of them, or the submitted ones
+/// alone, told by their links without reading the reviews.
+fn walk(
+    links: &[Link],
+    head: Option<Head>,
+    list: List,
+    submitted_only: bool,
+) -> impl Iterator<Item = u32> + '_ {
     let mut at = head.map_or(END, |h| list.of(h.first));
     // Bounded like `ReviewLists::unlink`'s walk.
     let mut left = links.len();
@@ -369,6 +365,8 @@ fn walk(links: &[Link], head: Option<Head>, list: List) -> impl Iterator<Item = 
         left = left.checked_sub(1)?;
         Some((std::mem::replace(&mut at, list.of(l.next)), l))
     })
+    .filter(move |(_, link)| !submitted_only || link.submitted)
+    .map(|(slot, _)| slot)
 }
 
 /// A cycle's packets with their slots, sorted by id when paged (`packets` pages by id). A
@@ -789,11 +787,15 @@ impl Inner {
         let Some(ix) = self.by_cycle.get(&cycle) else {
             return Vec::new();
         };
-        let mut out: Vec<Versioned<Review>> = ix
-            .reviews
-            .slots(&self.links, person, list)
-            .filter(|(_, link)| !submitted_only || link.submitted)
-            .filter_map(|(slot, _)| self.reviews.at(slot))
+        let head = ix.reviews.heads.get(&person).copied();
+        self.reviews_at(walk(&self.links, head, list, submitted_only))
+    }
+
+    /// The reviews in `slots`, ordered by id.
+    fn reviews_at(&self, slots: impl IntoIterator<Item = u32>) -> Vec<Versioned<Review>> {
+        let mut out: Vec<Versioned<Review>> = slots
+            .into_iter()
+            .filter_map(|slot| self.reviews.at(slot))
             .map(|(version, review)| Versioned {
                 version: *version,
                 record: Review::clone(review),
@@ -1106,24 +1108,11 @@ impl Storage for IndexedMemoryStorage {
             .collect();
         let slots: Vec<SmallVec<[u32; 8]>> = heads
             .iter()
-            .map(|&head| {
-                walk(&inner.links, head, List::About)
-                    .filter(|(_, link)| !submitted_only || link.submitted)
-                    .map(|(slot, _)| slot)
-                    .collect()
-            })
+            .map(|&head| walk(&inner.links, head, List::About, submitted_only).collect())
             .collect();
         let mut out = Vec::with_capacity(subjects.len());
-        for (head, slots) in heads.iter().zip(&slots) {
-            let mut reviews: Vec<Versioned<Review>> = slots
-                .iter()
-                .filter_map(|&slot| inner.reviews.at(slot))
-                .map(|(version, review)| Versioned {
-                    version: *version,
-                    record: Review::clone(review),
-                })
-                .collect();
-            reviews.sort_unstable_by_key(|r| r.record.id());
+        for (head, slots) in heads.iter().zip(slots) {
+            let reviews = inner.reviews_at(slots);
             let Some(first) = reviews.first() else {
                 continue;
             };
