@@ -188,20 +188,31 @@ impl Engine {
     }
 
     /// Reads the packet and reviews of each of `subjects` with a review in `cycle`, in order,
-    /// a batch at a time ([`Storage::subjects`]), until `visit` returns `false`. Batches grow
-    /// from small (a first page stops early) to large (a whole team costs few reads).
+    /// a batch at a time ([`Storage::visit_subjects`]), until `visit` returns `false`. Batches
+    /// grow from small (a first page stops early) to large (a whole team costs few reads).
+    /// `visit` may run under the store's lock: it must not call the storage.
     ///
-    /// [`Storage::subjects`]: crate::plugin::Storage::subjects
+    /// [`Storage::visit_subjects`]: crate::plugin::Storage::visit_subjects
     pub(super) async fn visit_subjects(
         &self,
         cycle: CycleId,
         subjects: &mut (dyn Iterator<Item = PersonId> + Send),
         which: Visit<'_>,
-        mut visit: impl FnMut(&Packet, &[Review]) -> bool,
+        mut visit: impl FnMut(&Packet, &[&Review]) -> bool + Send,
     ) -> Result<()> {
         let (submitted_only, authored) = match which {
             Visit::All => (false, None),
             Visit::Readable(authored) => (true, Some(authored)),
+        };
+        // The reader's own reviews that are not submitted, by subject: the store leaves them
+        // out (`submitted_only`), so they are merged in here.
+        let unsubmitted = |subject: &PersonId| -> Option<Vec<&Review>> {
+            let own: Vec<&Review> = authored?
+                .get(subject)?
+                .iter()
+                .filter(|r| r.state() != ReviewState::Submitted)
+                .collect();
+            (!own.is_empty()).then_some(own)
         };
         let mut batch = 64;
         loop {
@@ -209,38 +220,55 @@ impl Engine {
             if next.is_empty() {
                 return Ok(());
             }
-            let mut found = self
-                .storage
-                .subjects(cycle, &next, submitted_only)
-                .await?
-                .into_iter()
-                .peekable();
-            for subject in next {
-                let stored = found
-                    .next_if(|(p, _)| p.record.subject() == subject)
-                    .map(|(p, reviews)| (p.record, reviews));
-                let own = authored
-                    .and_then(|a| a.get(&subject))
-                    .map_or(&[][..], Vec::as_slice);
-                let (packet, mut reviews): (Packet, Vec<Review>) = match (stored, own.first()) {
-                    (Some((packet, reviews)), _) => {
-                        (packet, reviews.into_iter().map(|r| r.record).collect())
-                    }
-                    (None, Some(first)) => (
-                        self.storage.packet(first.packet()).await?.record,
-                        Vec::new(),
-                    ),
-                    (None, None) => continue,
-                };
-                if !own.is_empty() {
-                    reviews.extend(
-                        own.iter()
-                            .filter(|r| r.state() != ReviewState::Submitted)
-                            .cloned(),
-                    );
-                    reviews.sort_by_key(Review::id);
+            // The packets of the subjects of those reviews, in case the store has no submitted
+            // review about them.
+            let mut own: IdMap<PersonId, (Packet, Vec<&Review>)> = IdMap::default();
+            for subject in &next {
+                if let Some(reviews) = unsubmitted(subject)
+                    && let Some(first) = reviews.first()
+                {
+                    let packet = self.storage.packet(first.packet()).await?.record;
+                    own.insert(*subject, (packet, reviews));
                 }
-                if !visit(&packet, &reviews) {
+            }
+            let mut merged = |packet: &Packet, stored: &[&Review]| match own.get(&packet.subject())
+            {
+                None => visit(packet, stored),
+                Some((_, mine)) => {
+                    let mut all: Vec<&Review> = stored.iter().chain(mine).copied().collect();
+                    all.sort_by_key(|r| r.id());
+                    visit(packet, &all)
+                }
+            };
+            // Subjects the store leaves out but the reader has reviews about come in their
+            // place in the order.
+            let mut asked = next.iter();
+            let mut stopped = false;
+            let mut each = |packet: &Packet, stored: &[&Review]| {
+                for subject in asked.by_ref() {
+                    if *subject == packet.subject() {
+                        break;
+                    }
+                    if let Some((packet, _)) = own.get(subject)
+                        && !merged(packet, &[])
+                    {
+                        stopped = true;
+                        return false;
+                    }
+                }
+                stopped = !merged(packet, stored);
+                !stopped
+            };
+            self.storage
+                .visit_subjects(cycle, &next, submitted_only, &mut each)
+                .await?;
+            if stopped {
+                return Ok(());
+            }
+            for subject in asked {
+                if let Some((packet, _)) = own.get(subject)
+                    && !merged(packet, &[])
+                {
                     return Ok(());
                 }
             }
@@ -361,7 +389,7 @@ impl Engine {
             if !may(&ctx, reader, Action::ViewProgress, packet) {
                 return true;
             }
-            let mut reviews: Vec<&Review> = reviews.iter().collect();
+            let mut reviews: Vec<&Review> = reviews.to_vec();
             reviews.sort_by_key(|r| (r.kind().index(), snapshot.position(r.author()), r.id()));
             let reviews = reviews
                 .into_iter()

@@ -791,6 +791,42 @@ impl Inner {
         self.reviews_at(walk(&self.links, head, list, submitted_only))
     }
 
+    /// The heads of `subjects`' lists in `cycle` and the slots of the reviews about each (the
+    /// submitted ones alone when `submitted_only`), in the order asked. Pass by pass, one kind
+    /// of lookup for every subject: the subjects are independent, so the processor waits for
+    /// many of their cache lines at once, not one after another.
+    fn subject_lists(
+        &self,
+        cycle: CycleId,
+        subjects: &[PersonId],
+        submitted_only: bool,
+    ) -> Vec<(Option<Head>, SmallVec<[u32; 8]>)> {
+        let Some(ix) = self.by_cycle.get(&cycle) else {
+            return Vec::new();
+        };
+        let heads: Vec<Option<Head>> = subjects
+            .iter()
+            .map(|s| ix.reviews.heads.get(s).copied())
+            .collect();
+        heads
+            .into_iter()
+            .map(|head| {
+                let slots = walk(&self.links, head, List::About, submitted_only).collect();
+                (head, slots)
+            })
+            .collect()
+    }
+
+    /// Packet `id`, found through the slot its subject's list `head` files, else by id.
+    fn packet_filed(&self, head: Option<Head>, id: PacketId) -> Result<&(u64, Box<Packet>)> {
+        let filed = head
+            .and_then(|h| self.packets.at(h.packet))
+            .filter(|(_, p)| p.id() == id);
+        filed
+            .or_else(|| self.packets.get(&id))
+            .ok_or_else(|| RecordKey::Packet(id).not_found())
+    }
+
     /// The reviews in `slots`, ordered by id.
     fn reviews_at(&self, slots: impl IntoIterator<Item = u32>) -> Vec<Versioned<Review>> {
         let mut out: Vec<Versioned<Review>> = slots
@@ -1097,32 +1133,13 @@ impl Storage for IndexedMemoryStorage {
         submitted_only: bool,
     ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
         let inner = self.lock();
-        let Some(ix) = inner.by_cycle.get(&cycle) else {
-            return Ok(Vec::new());
-        };
-        // Pass by pass, one kind of lookup for every subject: the subjects are independent, so
-        // the processor waits for many of their cache lines at once, not one after another.
-        let heads: Vec<Option<Head>> = subjects
-            .iter()
-            .map(|s| ix.reviews.heads.get(s).copied())
-            .collect();
-        let slots: Vec<SmallVec<[u32; 8]>> = heads
-            .iter()
-            .map(|&head| walk(&inner.links, head, List::About, submitted_only).collect())
-            .collect();
         let mut out = Vec::with_capacity(subjects.len());
-        for (head, slots) in heads.iter().zip(slots) {
+        for (head, slots) in inner.subject_lists(cycle, subjects, submitted_only) {
             let reviews = inner.reviews_at(slots);
             let Some(first) = reviews.first() else {
                 continue;
             };
-            let id = first.record.packet();
-            let filed = head
-                .and_then(|h| inner.packets.at(h.packet))
-                .filter(|(_, p)| p.id() == id);
-            let Some((version, packet)) = filed.or_else(|| inner.packets.get(&id)) else {
-                return Err(RecordKey::Packet(id).not_found());
-            };
+            let (version, packet) = inner.packet_filed(head, first.record.packet())?;
             let packet = Versioned {
                 version: *version,
                 record: Packet::clone(packet),
@@ -1130,6 +1147,35 @@ impl Storage for IndexedMemoryStorage {
             out.push((packet, reviews));
         }
         Ok(out)
+    }
+
+    async fn visit_subjects(
+        &self,
+        cycle: CycleId,
+        subjects: &[PersonId],
+        submitted_only: bool,
+        visit: &mut (dyn for<'r> FnMut(&'r Packet, &'r [&'r Review]) -> bool + Send),
+    ) -> Result<()> {
+        let inner = self.lock();
+        let mut reviews: Vec<&Review> = Vec::new();
+        for (head, slots) in inner.subject_lists(cycle, subjects, submitted_only) {
+            reviews.clear();
+            reviews.extend(
+                slots
+                    .into_iter()
+                    .filter_map(|slot| inner.reviews.at(slot))
+                    .map(|(_, review)| &**review),
+            );
+            reviews.sort_unstable_by_key(|r| r.id());
+            let Some(first) = reviews.first() else {
+                continue;
+            };
+            let (_, packet) = inner.packet_filed(head, first.packet())?;
+            if !visit(packet, &reviews) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     async fn packets_naming(
@@ -1624,12 +1670,41 @@ mod tests {
                 assert_eq!(by, of(|r| r.author), "reviews by a person");
             }
             for submitted_only in [false, true] {
+                let want = subjects(model, cycle, &w.people, submitted_only);
                 let got = store.subjects(cycle, &w.people, submitted_only).await.ok();
                 assert_eq!(
-                    got,
-                    subjects(model, cycle, &w.people, submitted_only),
+                    got, want,
                     "each subject's packet and reviews, submitted only: {submitted_only}"
                 );
+                let want: Option<Vec<(Packet, Vec<Review>)>> = want.map(|w| {
+                    w.into_iter()
+                        .map(|(p, rs)| (p.record, rs.into_iter().map(|r| r.record).collect()))
+                        .collect()
+                });
+                let mut lent = Vec::new();
+                let mut keep = |p: &Packet, rs: &[&Review]| {
+                    lent.push((p.clone(), rs.iter().map(|&r| r.clone()).collect()));
+                    true
+                };
+                let visited = store
+                    .visit_subjects(cycle, &w.people, submitted_only, &mut keep)
+                    .await;
+                assert_eq!(
+                    visited.ok().map(|()| lent),
+                    want,
+                    "the same, lent, submitted only: {submitted_only}"
+                );
+                let mut calls = 0;
+                let mut first_only = |_: &Packet, _: &[&Review]| {
+                    calls += 1;
+                    false
+                };
+                let stopped = store
+                    .visit_subjects(cycle, &w.people, submitted_only, &mut first_only)
+                    .await;
+                if let (Ok(()), Some(want)) = (stopped, &want) {
+                    assert_eq!(calls, want.len().min(1), "a visit stops when told");
+                }
             }
         }
     }

@@ -452,7 +452,8 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// review are left out. Screen queries read many participants at once through it.
     ///
     /// Provided: [`reviews_about`](Self::reviews_about) and [`get`](Self::get) per subject.
-    /// [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage) answers under one lock.
+    /// [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage) answers under one lock;
+    /// the [`testkit`](crate::testkit) checks an override against `reviews_about`.
     async fn subjects(
         &self,
         cycle: CycleId,
@@ -476,6 +477,33 @@ pub trait Storage: Send + Sync + Debug + 'static {
             out.push((packet, reviews));
         }
         Ok(out)
+    }
+
+    /// What [`subjects`](Self::subjects) answers, lent to `visit` one subject at a time, in
+    /// the order asked, until `visit` returns `false`: the packet and the reviews about the
+    /// subject, ordered by id, by reference. Screen queries read many participants through
+    /// it, so a store that can lend its records spares copying each of them.
+    ///
+    /// `visit` may run while the store holds a lock: it must not call the storage.
+    ///
+    /// Provided: [`subjects`](Self::subjects), then `visit` over the copies.
+    /// [`IndexedMemoryStorage`](crate::memory::IndexedMemoryStorage) lends its own records
+    /// under one lock; the [`testkit`](crate::testkit) checks an override against
+    /// `reviews_about`, stopping included.
+    async fn visit_subjects(
+        &self,
+        cycle: CycleId,
+        subjects: &[PersonId],
+        submitted_only: bool,
+        visit: &mut (dyn for<'r> FnMut(&'r Packet, &'r [&'r Review]) -> bool + Send),
+    ) -> Result<()> {
+        for (packet, reviews) in self.subjects(cycle, subjects, submitted_only).await? {
+            let reviews: Vec<&Review> = reviews.iter().map(|r| &r.record).collect();
+            if !visit(&packet.record, &reviews) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Nominations of a packet, ordered by id.
@@ -665,6 +693,17 @@ macro_rules! forward_storage {
                 submitted_only: bool,
             ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
                 (**self).subjects(cycle, subjects, submitted_only).await
+            }
+            async fn visit_subjects(
+                &self,
+                cycle: CycleId,
+                subjects: &[PersonId],
+                submitted_only: bool,
+                visit: &mut (dyn for<'r> FnMut(&'r Packet, &'r [&'r Review]) -> bool + Send),
+            ) -> Result<()> {
+                (**self)
+                    .visit_subjects(cycle, subjects, submitted_only, visit)
+                    .await
             }
             async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {
                 (**self).nominations(packet).await

@@ -1089,7 +1089,8 @@ pub async fn event_paging(storage: &dyn Storage) {
     );
 }
 
-/// Packets page by id; reviews, nominations and calibration sessions list by their index.
+/// Packets page by id; reviews, nominations and calibration sessions list by their index;
+/// `subjects` and `visit_subjects` give each subject's packet and reviews in the order asked.
 pub async fn listings(storage: &dyn Storage) {
     let f = store_fixture(storage).await;
     let cycle = f.cycle.id();
@@ -1212,13 +1213,82 @@ async fn check_review_lists(
             assert_eq!(got, want, "{why}: reviews {list} a person, in id order");
         }
     }
+    check_subjects(storage, cycle, reviews, people, why).await;
+}
+
+/// `subjects` and `visit_subjects` give, for each of `people` with a review among `reviews`
+/// (a submitted one, when asked for those alone), in the order asked, the packet of their
+/// first review and those reviews in id order; a visit stops when told.
+async fn check_subjects(
+    storage: &dyn Storage,
+    cycle: CycleId,
+    reviews: &[Review],
+    people: &[PersonId],
+    why: &str,
+) {
+    // Asked in reverse: the answer follows the order asked, not the store's.
+    let asked: Vec<PersonId> = people.iter().rev().copied().collect();
+    for submitted_only in [false, true] {
+        let want: Vec<(PacketId, Vec<&Review>)> = asked
+            .iter()
+            .filter_map(|&subject| {
+                let mut about: Vec<&Review> = reviews
+                    .iter()
+                    .filter(|r| r.subject() == subject)
+                    .filter(|r| !submitted_only || r.state() == crate::ReviewState::Submitted)
+                    .collect();
+                about.sort_by_key(|r| r.id());
+                Some((about.first()?.packet(), about))
+            })
+            .collect();
+        let got = storage
+            .subjects(cycle, &asked, submitted_only)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<(PacketId, Vec<&Review>)> = got
+            .iter()
+            .map(|(p, rs)| (p.record.id(), rs.iter().map(|r| &r.record).collect()))
+            .collect();
+        assert_eq!(
+            got, want,
+            "{why}: each subject's packet and reviews (submitted only: {submitted_only})"
+        );
+        let mut lent: Vec<(PacketId, Vec<Review>)> = Vec::new();
+        let mut keep = |p: &Packet, rs: &[&Review]| {
+            lent.push((p.id(), rs.iter().map(|&r| r.clone()).collect()));
+            true
+        };
+        storage
+            .visit_subjects(cycle, &asked, submitted_only, &mut keep)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let lent: Vec<(PacketId, Vec<&Review>)> = lent
+            .iter()
+            .map(|(p, rs)| (*p, rs.iter().collect()))
+            .collect();
+        assert_eq!(
+            lent, want,
+            "{why}: the same, lent to a visit (submitted only: {submitted_only})"
+        );
+        let mut calls = 0;
+        let mut first_only = |_: &Packet, _: &[&Review]| {
+            calls += 1;
+            false
+        };
+        storage
+            .visit_subjects(cycle, &asked, submitted_only, &mut first_only)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(calls, want.len().min(1), "{why}: a visit stops when told");
+    }
 }
 
 /// A launch-sized commit (backends may store many new records another way than a few) reads
-/// back record for record, through every listing: 150 packets, every review of them, and the
-/// launch's events and notifications, numbered in commit order before the next commit's. A
-/// commit of as many new reviews, one of which exists already, is a conflict naming that one,
-/// and stores none of the others.
+/// back record for record, through every listing: 150 packets, every review of them (a third
+/// submitted, for the listings of submitted reviews), and the launch's events and
+/// notifications, numbered in commit order before the next commit's. A commit of as many new
+/// reviews, one of which exists already, is a conflict naming that one, and stores none of
+/// the others.
 pub async fn bulk_creations(storage: &dyn Storage) {
     const PEOPLE: usize = 150;
     let people: Vec<PersonId> = (0..PEOPLE).map(|_| PersonId::random()).collect();
@@ -1234,10 +1304,14 @@ pub async fn bulk_creations(storage: &dyn Storage) {
     let snapshot = OrgSnapshot::build(org.collect(), vec![])
         .unwrap_or_else(|e| panic!("testkit fixture: {e}"));
     let mut cycle = cycle_named("testkit-bulk");
-    let launched = cycle
+    let mut launched = cycle
         .set_participants(people.iter().copied(), people[0], at())
         .and_then(|_| launch(&mut cycle, &snapshot, &mut RandomIds, people[0], at()))
         .unwrap_or_else(|e| panic!("testkit fixture: {e}"));
+    // Some reviews stored as submitted, for the listings of submitted reviews alone.
+    for review in launched.reviews.iter_mut().step_by(3) {
+        review.state = crate::ReviewState::Submitted;
+    }
     let id = cycle.id();
     let records = std::iter::once(Record::from(cycle.clone()))
         .chain(launched.packets.iter().cloned().map(Record::from))
