@@ -279,6 +279,9 @@ struct OrgData {
 #[serde(try_from = "OrgData", into = "OrgData")]
 pub struct OrgSnapshot {
     people: Vec<Person>,
+    /// `people[i].name`, end to end: a list names many people, and finds each name here in a
+    /// few dense lines rather than in a large record and a string of its own.
+    names: NameText,
     /// `people[i].id` and their place in the pre-order, densely: walks over managers and
     /// reports read ids from small entries rather than whole people, and the index compares
     /// ids here.
@@ -310,6 +313,37 @@ impl fmt::Debug for OrgSnapshot {
 impl PartialEq for OrgSnapshot {
     fn eq(&self, other: &Self) -> bool {
         self.people == other.people && self.departments == other.departments
+    }
+}
+
+/// Display names by index, in one string: name `i` is `text[ends[i - 1]..ends[i]]`.
+#[derive(Debug, Clone, Default)]
+struct NameText {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl NameText {
+    fn of(people: &[Person]) -> Self {
+        let mut names = Self {
+            text: String::with_capacity(people.iter().map(|p| p.name.len()).sum()),
+            ends: Vec::with_capacity(people.len()),
+        };
+        for p in people {
+            names.text.push_str(&p.name);
+            names.ends.push(names.text.len());
+        }
+        names
+    }
+
+    fn get(&self, i: u32) -> Option<&str> {
+        let i = i as usize;
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(before) => *self.ends.get(before)?,
+            None => 0,
+        };
+        self.text.get(start..end)
     }
 }
 
@@ -671,6 +705,7 @@ impl OrgSnapshot {
         Ok(Self {
             managers,
             nodes,
+            names: NameText::of(&people),
             people,
             departments,
             index,
@@ -1003,14 +1038,12 @@ impl OrgSnapshot {
     /// The person's display name, or `None` when unknown.
     #[must_use]
     pub fn name(&self, id: PersonId) -> Option<&str> {
-        self.person(id).map(|p| p.name.as_str())
+        self.names.get(self.idx(id)?)
     }
 
     /// [`name`](Self::name), finding `id` through [`idx_hinted`](Self::idx_hinted).
     pub(crate) fn name_hinted(&self, id: PersonId, hint: u32) -> Option<&str> {
-        self.idx_hinted(id, hint)
-            .and_then(|i| self.person_at(i))
-            .map(|p| p.name.as_str())
+        self.names.get(self.idx_hinted(id, hint)?)
     }
 
     /// The person's direct manager.
@@ -1211,6 +1244,32 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn everyone_keeps_their_own_name_through_every_copy() {
+        let mut people = ternary(40);
+        people[0].name = String::new();
+        people[7].name = "Zoë Ōtsuka-Núñez".into();
+        people[39].name = String::new();
+        let org = OrgSnapshot::build(people.clone(), vec![]).unwrap();
+        let hired = Person::new(PersonId::from_key("new"), "Søren").with_manager(people[5].id);
+        let grown = org.with_person_added(hired.clone()).unwrap();
+        let moved = org
+            .with_manager_changed(people[9].id, Some(people[1].id))
+            .unwrap();
+        let json = serde_json::to_string(&org).unwrap();
+        let read: OrgSnapshot = serde_json::from_str(&json).unwrap();
+        for org in [&org, &grown, &moved, &read] {
+            for (i, p) in people.iter().enumerate() {
+                assert_eq!(org.name(p.id), Some(p.name.as_str()));
+                assert_eq!(org.name_hinted(p.id, i as u32), Some(p.name.as_str()));
+                // A wrong hint still finds the name.
+                assert_eq!(org.name_hinted(p.id, 3), Some(p.name.as_str()));
+            }
+            assert_eq!(org.name(PersonId::from_key("nobody")), None);
+        }
+        assert_eq!(grown.name(hired.id), Some("Søren"));
     }
 
     #[test]
