@@ -189,8 +189,10 @@ impl Engine {
 
     /// Reads the packet and reviews of each of `subjects` with a review in `cycle`, in order,
     /// a batch at a time ([`Storage::visit_subjects`]), until `visit` returns `false`. Batches
-    /// grow from small (a first page stops early) to large (a whole team costs few reads).
-    /// `visit` may run under the store's lock: it must not call the storage.
+    /// grow from small (a first page stops early) to 1,024 subjects (a whole team costs few
+    /// reads). `visit` may run under the store's lock, so it must not call the storage, and a
+    /// writer waits for one batch's visits at most (a fraction of a millisecond for a list,
+    /// a few for a preview's explanations).
     ///
     /// [`Storage::visit_subjects`]: crate::plugin::Storage::visit_subjects
     pub(super) async fn visit_subjects(
@@ -272,7 +274,7 @@ impl Engine {
                     return Ok(());
                 }
             }
-            batch = (batch * 4).min(4_096);
+            batch = (batch * 4).min(1_024);
         }
     }
 
