@@ -935,6 +935,28 @@ async fn store_figures(
         Some(limit) => timed(r, "inbox", t, &format!("≤ {} ms", limit.as_millis()), limit),
         None => r.line(&format!("inbox ({name})"), &size, show(t), "", None, ""),
     }
+    // The readable list of a manager with about 10,000 people below: it visits every one of
+    // them, though few reviews are submitted yet.
+    let (manager, below) = manager_of_about(&people, 10_000);
+    let mut times = Vec::new();
+    let mut listed = 0;
+    for _ in 0..3 {
+        let all = appraise::views::screens::ReviewFilter::default();
+        let start = Instant::now();
+        let page = engine
+            .readable_reviews(manager, cycle, all, None, usize::MAX)
+            .await?;
+        times.push(start.elapsed());
+        listed = page.reviews.len();
+    }
+    r.line(
+        &format!("readable, team ({name})"),
+        &size,
+        show(median(times)),
+        "",
+        None,
+        &format!("{listed} reviews, {below} people below "),
+    );
 
     // Engines on handles of their own, as other app servers.
     let server = async || -> Result<Engine, Failure> {

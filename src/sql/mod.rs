@@ -8,8 +8,11 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::plugin::{Record, RecordKey};
-use crate::{CycleId, Error, OrgChange, OrgSnapshot, Result};
+use crate::domain::id::IdMap;
+use crate::plugin::{Record, RecordKey, Versioned};
+use crate::{
+    CycleId, Error, OrgChange, OrgSnapshot, Packet, PacketId, PersonId, Result, Review, ReviewState,
+};
 
 mod migrate;
 #[cfg(feature = "postgres")]
@@ -88,6 +91,75 @@ fn record_from(key: &RecordKey, body: &str) -> Result<Record> {
         });
     }
     Ok(record)
+}
+
+/// How many subjects one query of `subjects` names: well within both databases' limits on a
+/// statement's parameters.
+const SUBJECTS_A_QUERY: usize = 500;
+
+/// What one subject gets from `Storage::subjects`.
+type Subject = (Versioned<Packet>, Vec<Versioned<Review>>);
+
+/// The reviews about each of `asked`, from `reviews` (those about any of them, in id order),
+/// in the order asked: only the submitted ones when `submitted_only`, and only the subjects
+/// with such a review. The first step of `Storage::subjects`; [`with_packets`] the second.
+fn reviews_by_subject(
+    asked: &[PersonId],
+    reviews: Vec<Versioned<Review>>,
+    submitted_only: bool,
+) -> Vec<Vec<Versioned<Review>>> {
+    let mut about: IdMap<PersonId, Vec<Versioned<Review>>> = IdMap::default();
+    for r in reviews {
+        if !submitted_only || r.record.state() == ReviewState::Submitted {
+            about.entry(r.record.subject()).or_default().push(r);
+        }
+    }
+    // A subject asked twice gets their reviews twice, as the provided method gives them.
+    let mut given: IdMap<PersonId, usize> = IdMap::default();
+    let mut out: Vec<Vec<Versioned<Review>>> = Vec::new();
+    for subject in asked {
+        if let Some(reviews) = about.remove(subject) {
+            given.insert(*subject, out.len());
+            out.push(reviews);
+        } else if let Some(reviews) = given.get(subject).and_then(|&at| out.get(at)) {
+            out.push(reviews.clone());
+        }
+    }
+    out
+}
+
+/// Each list of `reviews_by_subject` with the packet of its first review, from `packets`.
+///
+/// # Errors
+///
+/// [`Error::NotFound`] for a packet missing from `packets`.
+fn with_packets(
+    lists: Vec<Vec<Versioned<Review>>>,
+    packets: Vec<Versioned<Packet>>,
+) -> Result<Vec<Subject>> {
+    let packets: IdMap<PacketId, Versioned<Packet>> =
+        packets.into_iter().map(|p| (p.record.id(), p)).collect();
+    lists
+        .into_iter()
+        .filter_map(|reviews| {
+            let id = reviews.first()?.record.packet();
+            Some(match packets.get(&id) {
+                Some(packet) => Ok((packet.clone(), reviews)),
+                None => Err(RecordKey::Packet(id).not_found()),
+            })
+        })
+        .collect()
+}
+
+/// The packets of the first review of each list, once each.
+fn first_packets(lists: &[Vec<Versioned<Review>>]) -> Vec<PacketId> {
+    let mut ids: Vec<PacketId> = lists
+        .iter()
+        .filter_map(|reviews| Some(reviews.first()?.record.packet()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The org changes of `cycle` numbered `after + 1 ..= upto` from stored bodies (in any order):

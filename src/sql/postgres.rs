@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::migrate::{Migration, TABLE, plan};
 use super::{
-    from_json, limit, org_changes_from, record_from, stored, stored_version, to_json, version_i64,
+    SUBJECTS_A_QUERY, first_packets, from_json, limit, org_changes_from, record_from,
+    reviews_by_subject, stored, stored_version, to_json, version_i64, with_packets,
 };
 use crate::domain::notification::Notification;
 use crate::plugin::{
@@ -1117,6 +1118,54 @@ impl Storage for PostgresStorage {
 
     async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>> {
         self.reviews_where("author", cycle, author).await
+    }
+
+    async fn subjects(
+        &self,
+        cycle: CycleId,
+        subjects: &[PersonId],
+        submitted_only: bool,
+    ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
+        let mut reviews = Vec::new();
+        for chunk in subjects.chunks(SUBJECTS_A_QUERY) {
+            let ids: Vec<Uuid> = chunk.iter().map(|s| *s.as_uuid()).collect();
+            // One index lookup per subject, whatever the table's statistics say: `OFFSET 0`
+            // keeps the planner from merging the subquery into a join, which right after a
+            // launch (before the table is analysed) it plans as a scan of the whole cycle.
+            let sql = format!(
+                "SELECT r.* FROM unnest($3::uuid[]) AS asked (subject), LATERAL ( \
+                 SELECT {REVIEW_COLUMNS} FROM reviews \
+                 WHERE tenant = $1 AND cycle_id = $2 AND subject = asked.subject OFFSET 0) r"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(&*self.tenant)
+                .bind(cycle.as_uuid())
+                .bind(&ids)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+            for row in &rows {
+                reviews.push(review_row(row)?);
+            }
+        }
+        reviews.sort_unstable_by_key(|r| r.record.id());
+        let lists = reviews_by_subject(subjects, reviews, submitted_only);
+        let mut packets = Vec::new();
+        for chunk in first_packets(&lists).chunks(SUBJECTS_A_QUERY) {
+            let ids: Vec<Uuid> = chunk.iter().map(|p| *p.as_uuid()).collect();
+            let rows = sqlx::query(
+                "SELECT id, version, body FROM packets WHERE tenant = $1 AND id = ANY($2)",
+            )
+            .bind(&*self.tenant)
+            .bind(&ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+            for row in &rows {
+                packets.push(versioned("packet")(row)?);
+            }
+        }
+        with_packets(lists, packets)
     }
 
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {

@@ -16,7 +16,8 @@ use sqlx::{Arguments, Executor, Row, Sqlite};
 
 use super::migrate::{Migration, TABLE, plan};
 use super::{
-    from_json, limit, org_changes_from, record_from, stored, stored_version, to_json, version_i64,
+    SUBJECTS_A_QUERY, first_packets, from_json, limit, org_changes_from, record_from,
+    reviews_by_subject, stored, stored_version, to_json, version_i64, with_packets,
 };
 use crate::domain::notification::Notification;
 use crate::plugin::{
@@ -393,6 +394,34 @@ impl SqliteStorage {
             .await
             .map_err(backend)?;
         rows.iter().map(review_row).collect()
+    }
+
+    /// The rows `select` (ending in an `IN (` list) reads for each id of `ids`, `SUBJECTS_A_QUERY`
+    /// ids a query, after binding `cycle` when given.
+    async fn rows_in<T>(
+        &self,
+        select: &str,
+        cycle: Option<CycleId>,
+        ids: impl Iterator<Item = Uuid>,
+        row: impl Fn(&SqliteRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let ids: Vec<Uuid> = ids.collect();
+        let mut out = Vec::new();
+        for chunk in ids.chunks(SUBJECTS_A_QUERY) {
+            let sql = format!("{select}{})", vec!["?"; chunk.len()].join(", "));
+            let mut query = sqlx::query(&sql);
+            if let Some(cycle) = cycle {
+                query = query.bind(id_bytes(cycle.as_uuid()));
+            }
+            for id in chunk {
+                query = query.bind(id_bytes(id));
+            }
+            let rows = query.fetch_all(&self.reader).await.map_err(backend)?;
+            for r in &rows {
+                out.push(row(r)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Closes the storage's connections, waiting for those in use (a checkpoint under way
@@ -1109,6 +1138,24 @@ impl Storage for SqliteStorage {
 
     async fn reviews_by(&self, cycle: CycleId, author: PersonId) -> Result<Vec<Versioned<Review>>> {
         self.reviews_where("author", cycle, author).await
+    }
+
+    async fn subjects(
+        &self,
+        cycle: CycleId,
+        subjects: &[PersonId],
+        submitted_only: bool,
+    ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
+        let select =
+            format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE cycle_id = ? AND subject IN (");
+        let ids = subjects.iter().map(|s| *s.as_uuid());
+        let mut reviews = self.rows_in(&select, Some(cycle), ids, review_row).await?;
+        reviews.sort_unstable_by_key(|r| r.record.id());
+        let lists = reviews_by_subject(subjects, reviews, submitted_only);
+        let select = "SELECT id, version, body FROM packets WHERE id IN (";
+        let ids = first_packets(&lists).into_iter().map(|p| *p.as_uuid());
+        let packets = self.rows_in(select, None, ids, versioned("packet")).await?;
+        with_packets(lists, packets)
     }
 
     async fn nominations(&self, packet: PacketId) -> Result<Vec<Versioned<Nomination>>> {

@@ -1226,8 +1226,21 @@ async fn check_subjects(
     people: &[PersonId],
     why: &str,
 ) {
-    // Asked in reverse: the answer follows the order asked, not the store's.
-    let asked: Vec<PersonId> = people.iter().rev().copied().collect();
+    // Asked in reverse (the answer follows the order asked, not the store's), among people
+    // with no review (left out), so that a launch's people are more than a backend may put
+    // in one query.
+    let asked: Vec<PersonId> = people
+        .iter()
+        .rev()
+        .flat_map(|&p| {
+            [
+                PersonId::random(),
+                p,
+                PersonId::random(),
+                PersonId::random(),
+            ]
+        })
+        .collect();
     for submitted_only in [false, true] {
         let want: Vec<(PacketId, Vec<&Review>)> = asked
             .iter()
@@ -2150,6 +2163,13 @@ pub async fn tenant_isolation(a: &dyn Storage, b: &dyn Storage) {
         panic!("{e}");
     }
     let own = cycle_named("only in a");
+    // And a packet, which gains a viewer in `a` alone.
+    let [_, x, _] = f.people;
+    let Some(packet_of_x) = f.packets.iter().find(|p| p.subject() == x) else {
+        panic!("testkit fixture: no packet for a participant");
+    };
+    let mut viewed = packet_of_x.clone();
+    viewed.viewers.push(PersonId::random());
     let keys = [
         format!("tenant-a-{}", own.id()),
         format!("tenant-a-{}-2", own.id()),
@@ -2163,6 +2183,10 @@ pub async fn tenant_isolation(a: &dyn Storage, b: &dyn Storage) {
             Write::Put {
                 record: Record::from(own.clone()),
                 expect: Expect::Absent,
+            },
+            Write::Put {
+                record: Record::from(viewed.clone()),
+                expect: Expect::Version(1),
             },
         ],
         events: vec![event(f.cycle.id(), "a's event"), event(own.id(), "a's own")],
@@ -2210,7 +2234,7 @@ pub async fn tenant_isolation(a: &dyn Storage, b: &dyn Storage) {
     assert!(ids(ok(a.cycles(None, usize::MAX).await)).contains(&own.id()));
     // Every listing of b holds exactly b's copies.
     let cycle = f.cycle.id();
-    let [boss, x, _] = f.people;
+    let boss = f.people[0];
     for (side, storage) in [("a", a), ("b", b)] {
         let packets = ok(storage.packets(cycle, None, usize::MAX).await);
         assert_eq!(
@@ -2246,6 +2270,21 @@ pub async fn tenant_isolation(a: &dyn Storage, b: &dyn Storage) {
             ok(storage.packets_naming(cycle, boss).await).len(),
             f.packets.iter().filter(|p| p.names(boss)).count(),
             "{side}: packets naming the manager"
+        );
+        let subjects = ok(storage.subjects(cycle, &f.people, false).await);
+        assert_eq!(
+            subjects.iter().map(|(_, rs)| rs.len()).sum::<usize>(),
+            f.reviews.len(),
+            "{side}: the reviews about each participant"
+        );
+        let theirs = if side == "a" { &viewed } else { packet_of_x };
+        assert_eq!(
+            subjects
+                .iter()
+                .find(|(p, _)| p.record.subject() == x)
+                .map(|(p, _)| &p.record),
+            Some(theirs),
+            "{side}: a participant's packet, with their reviews"
         );
     }
     let markers = |events: Vec<crate::plugin::StoredEvent>| {
