@@ -137,18 +137,36 @@ fn with_packets(
     lists: Vec<Vec<Versioned<Review>>>,
     packets: Vec<Versioned<Packet>>,
 ) -> Result<Vec<Subject>> {
-    let packets: IdMap<PacketId, Versioned<Packet>> =
+    let mut packets: IdMap<PacketId, Versioned<Packet>> =
         packets.into_iter().map(|p| (p.record.id(), p)).collect();
-    lists
-        .into_iter()
-        .filter_map(|reviews| {
-            let id = reviews.first()?.record.packet();
-            Some(match packets.get(&id) {
-                Some(packet) => Ok((packet.clone(), reviews)),
-                None => Err(RecordKey::Packet(id).not_found()),
-            })
-        })
-        .collect()
+    // Each packet moves to its subject; a subject asked twice gets a copy the second time.
+    let mut given: IdMap<PacketId, usize> = IdMap::default();
+    let mut out: Vec<Subject> = Vec::with_capacity(lists.len());
+    for reviews in lists {
+        let Some(id) = reviews.first().map(|r| r.record.packet()) else {
+            continue;
+        };
+        let packet = match packets.remove(&id) {
+            Some(packet) => {
+                given.insert(id, out.len());
+                packet
+            }
+            None => match given.get(&id).and_then(|&at| out.get(at)) {
+                Some((packet, _)) => packet.clone(),
+                None => return Err(RecordKey::Packet(id).not_found()),
+            },
+        };
+        out.push((packet, reviews));
+    }
+    Ok(out)
+}
+
+/// The subjects to read for `asked`, once each: a subject asked twice is read once.
+fn distinct(asked: &[PersonId]) -> Vec<PersonId> {
+    let mut ids = asked.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The packets of the first review of each list, once each.

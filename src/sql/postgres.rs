@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::migrate::{Migration, TABLE, plan};
 use super::{
-    SUBJECTS_A_QUERY, first_packets, from_json, limit, org_changes_from, record_from,
+    SUBJECTS_A_QUERY, distinct, first_packets, from_json, limit, org_changes_from, record_from,
     reviews_by_subject, stored, stored_version, to_json, version_i64, with_packets,
 };
 use crate::domain::notification::Notification;
@@ -1127,7 +1127,7 @@ impl Storage for PostgresStorage {
         submitted_only: bool,
     ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
         let mut reviews = Vec::new();
-        for chunk in subjects.chunks(SUBJECTS_A_QUERY) {
+        for chunk in distinct(subjects).chunks(SUBJECTS_A_QUERY) {
             let ids: Vec<Uuid> = chunk.iter().map(|s| *s.as_uuid()).collect();
             // One index lookup per subject, whatever the table's statistics say: `OFFSET 0`
             // keeps the planner from merging the subquery into a join, which right after a

@@ -16,7 +16,7 @@ use sqlx::{Arguments, Executor, Row, Sqlite};
 
 use super::migrate::{Migration, TABLE, plan};
 use super::{
-    SUBJECTS_A_QUERY, first_packets, from_json, limit, org_changes_from, record_from,
+    SUBJECTS_A_QUERY, distinct, first_packets, from_json, limit, org_changes_from, record_from,
     reviews_by_subject, stored, stored_version, to_json, version_i64, with_packets,
 };
 use crate::domain::notification::Notification;
@@ -1148,7 +1148,7 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<(Versioned<Packet>, Vec<Versioned<Review>>)>> {
         let select =
             format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE cycle_id = ? AND subject IN (");
-        let ids = subjects.iter().map(|s| *s.as_uuid());
+        let ids = distinct(subjects).into_iter().map(|s| *s.as_uuid());
         let mut reviews = self.rows_in(&select, Some(cycle), ids, review_row).await?;
         reviews.sort_unstable_by_key(|r| r.record.id());
         let lists = reviews_by_subject(subjects, reviews, submitted_only);

@@ -1228,7 +1228,7 @@ async fn check_subjects(
 ) {
     // Asked in reverse (the answer follows the order asked, not the store's), among people
     // with no review (left out), so that a launch's people are more than a backend may put
-    // in one query.
+    // in one query; the last of them asked twice (answered twice).
     let asked: Vec<PersonId> = people
         .iter()
         .rev()
@@ -1240,6 +1240,7 @@ async fn check_subjects(
                 PersonId::random(),
             ]
         })
+        .chain(people.first().copied())
         .collect();
     for submitted_only in [false, true] {
         let want: Vec<(PacketId, Vec<&Review>)> = asked
